@@ -1,0 +1,11 @@
+//! Blendesk's domain rules. Pure Rust: no I/O, no clocks, no randomness — time and
+//! jitter are passed in, so every rule is tested exhaustively and fast.
+
+pub mod advisor;
+pub mod backoff;
+pub mod fts;
+pub mod identity;
+pub mod limits;
+pub mod outbox;
+pub mod reply;
+pub mod transport;

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# The local mail stack used by every test and by the demo:
+# Dovecot (IMAP + LMTP) and OpenSMTPD on loopback, delivering into Maildirs under one
+# state directory. No systemd; every process is started here and stopped by its pid.
+#
+#   tests/mail-stack.sh start            install what is missing, start (or reuse) the stack
+#   tests/mail-stack.sh stop             stop both servers
+#   tests/mail-stack.sh status           exit 0 when both answer, 1 otherwise
+#   tests/mail-stack.sh env              print the stack's settings as shell assignments
+#   tests/mail-stack.sh restart-imap     stop and start Dovecot only (tests of reconnects)
+#   tests/mail-stack.sh stop-smtp | start-smtp
+#
+# Users (password "secret"): support (the shared support mailbox), alice, bob, carol
+# (advisors), sam (supervisor), on domain shop.test; any address @example.com is a
+# customer mailbox named after its local part (customers cust* log in with "secret"). Tests make their own isolated users: any
+# name starting with "t_" logs in with password "test" and receives mail for
+# t_...@shop.test or t_...@example.com.
+set -euo pipefail
+
+DIR="${BLENDESK_STACK_DIR:-/tmp/blendesk-mailstack}"
+IMAP_PORT="${BLENDESK_STACK_IMAP_PORT:-14143}"
+SMTP_PORT="${BLENDESK_STACK_SMTP_PORT:-12525}"
+HOST=127.0.0.1
+
+log() { echo "mail-stack: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi
+}
+
+install_missing() {
+    local missing=()
+    command -v dovecot >/dev/null || missing+=(dovecot-imapd)
+    [ -x /usr/lib/dovecot/lmtp ] || missing+=(dovecot-lmtpd)
+    command -v smtpd >/dev/null || missing+=(opensmtpd)
+    command -v mbsync >/dev/null || missing+=(isync)
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        as_root apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null || true
+        as_root apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+    fi
+    id vmail >/dev/null 2>&1 || as_root useradd -r -M -s /usr/sbin/nologin vmail
+}
+
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_port() {
+    for _ in $(seq 1 100); do port_open "$1" && return 0; sleep 0.1; done
+    return 1
+}
+
+write_config() {
+    mkdir -p "$DIR"/{run,state,mail}
+    local uid gid
+    uid=$(id -u vmail); gid=$(id -g vmail)
+    cat > "$DIR/passwd" <<EOF
+support:{PLAIN}secret
+alice:{PLAIN}secret
+bob:{PLAIN}secret
+carol:{PLAIN}secret
+sam:{PLAIN}secret
+EOF
+    cat > "$DIR/dovecot.conf" <<EOF
+protocols = imap lmtp
+listen = $HOST
+base_dir = $DIR/run
+state_dir = $DIR/state
+log_path = $DIR/dovecot.log
+info_log_path = $DIR/dovecot.log
+default_login_user = dovenull
+default_internal_user = dovecot
+first_valid_uid = 0
+mail_uid = $uid
+mail_gid = $gid
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_username_format = %Ln
+mail_location = maildir:~/Maildir
+mail_attribute_dict = file:%h/dovecot-attributes
+passdb {
+  driver = passwd-file
+  args = $DIR/passwd
+}
+passdb {
+  driver = static
+  args = password=test
+  username_filter = t_*
+}
+passdb {
+  driver = static
+  args = password=secret
+  username_filter = cust*
+}
+userdb {
+  driver = static
+  args = uid=$uid gid=$gid home=$DIR/mail/%n allow_all_users=yes
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Sent {
+    special_use = \\Sent
+    auto = subscribe
+  }
+}
+service imap-login {
+  chroot =
+  inet_listener imap {
+    address = $HOST
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service anvil {
+  chroot =
+}
+service lmtp {
+  unix_listener lmtp-sock {
+    mode = 0666
+  }
+}
+protocol imap {
+  imap_metadata = yes
+  mail_max_userip_connections = 500
+}
+protocol lmtp {
+  mail_max_userip_connections = 500
+}
+EOF
+    printf '@shop.test vmail\n@example.com vmail\n' > "$DIR/virt"
+    printf 'vmail %s:%s:%s/mail\n' "$uid" "$gid" "$DIR" > "$DIR/users"
+    cat > "$DIR/smtpd.conf" <<EOF
+table virt file:$DIR/virt
+table users file:$DIR/users
+listen on $HOST port $SMTP_PORT
+action "local" lmtp "$DIR/run/lmtp-sock" rcpt-to virtual <virt> userbase <users>
+match from any for domain "shop.test" action "local"
+match from any for domain "example.com" action "local"
+EOF
+    chown -R vmail:vmail "$DIR/mail"
+    chmod 0755 "$DIR" "$DIR/mail"
+}
+
+start_imap() {
+    if pid_alive "$DIR/run/master.pid" && port_open "$IMAP_PORT"; then return 0; fi
+    # A previous master may still be shutting down: it refuses a second start meanwhile.
+    if pid_alive "$DIR/run/master.pid"; then
+        local pid; pid=$(cat "$DIR/run/master.pid")
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    dovecot -c "$DIR/dovecot.conf" 9>&- </dev/null || die "dovecot failed to start (see $DIR/dovecot.log)"
+    wait_port "$IMAP_PORT" || die "dovecot did not open port $IMAP_PORT (see $DIR/dovecot.log)"
+}
+
+stop_pidfile() {
+    local f="$1"
+    pid_alive "$f" || { rm -f "$f"; return 0; }
+    local pid; pid=$(cat "$f")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || { rm -f "$f"; return 0; }; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$f"
+}
+
+start_smtp() {
+    if pid_alive "$DIR/smtpd.pid" && port_open "$SMTP_PORT"; then return 0; fi
+    smtpd -n -f "$DIR/smtpd.conf" >/dev/null 2>&1 || die "smtpd.conf rejected: $(smtpd -n -f "$DIR/smtpd.conf" 2>&1 | tail -1)"
+    # The spool is system-wide: mail queued by an earlier run would land in this run's
+    # mailboxes. Clear it when no other smtpd is using it.
+    if ! pgrep -x smtpd >/dev/null; then
+        as_root find /var/spool/smtpd -mindepth 2 -type f -delete 2>/dev/null || true
+    fi
+    nohup smtpd -f "$DIR/smtpd.conf" -d >>"$DIR/smtpd.log" 2>&1 9>&- </dev/null &
+    echo $! > "$DIR/smtpd.pid"
+    wait_port "$SMTP_PORT" || die "smtpd did not open port $SMTP_PORT (see $DIR/smtpd.log)"
+}
+
+print_env() {
+    cat <<EOF
+BLENDESK_STACK_DIR=$DIR
+BLENDESK_STACK_HOST=$HOST
+BLENDESK_STACK_IMAP_PORT=$IMAP_PORT
+BLENDESK_STACK_SMTP_PORT=$SMTP_PORT
+EOF
+}
+
+cmd="${1:-status}"
+mkdir -p "$DIR"
+exec 9>"$DIR/.lock"
+flock 9
+case "$cmd" in
+    start)
+        install_missing
+        [ -f "$DIR/dovecot.conf" ] || write_config
+        start_imap
+        start_smtp
+        print_env
+        ;;
+    stop)
+        stop_pidfile "$DIR/smtpd.pid"
+        stop_pidfile "$DIR/run/master.pid"
+        ;;
+    restart-imap)
+        stop_pidfile "$DIR/run/master.pid"
+        start_imap
+        ;;
+    stop-imap) stop_pidfile "$DIR/run/master.pid" ;;
+    start-imap) start_imap ;;
+    stop-smtp) stop_pidfile "$DIR/smtpd.pid" ;;
+    start-smtp) start_smtp ;;
+    status)
+        if port_open "$IMAP_PORT" && port_open "$SMTP_PORT"; then
+            echo "running: IMAP $HOST:$IMAP_PORT, SMTP $HOST:$SMTP_PORT, data in $DIR"
+        else
+            echo "not running"; exit 1
+        fi
+        ;;
+    env) print_env ;;
+    reset)
+        stop_pidfile "$DIR/smtpd.pid"
+        stop_pidfile "$DIR/run/master.pid"
+        rm -rf "${DIR:?}"/{run,state,mail,*.conf,passwd,virt,users}
+        ;;
+    *) die "usage: $0 start|stop|status|env|restart-imap|stop-imap|start-imap|stop-smtp|start-smtp|reset" ;;
+esac
