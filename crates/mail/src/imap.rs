@@ -1,0 +1,405 @@
+//! IMAP sessions and the few commands Blendesk needs, each with a timeout and an error
+//! that says what failed. The sync *decisions* live in the engine; this is the wire.
+
+use async_imap::types::{Capability, Fetch, Flag};
+use async_imap::{Client, Session};
+use blendesk_domain::transport::{plain_allowed, Security};
+use futures::TryStreamExt;
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+pub trait ImapIo: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> ImapIo for T {}
+
+pub type ImapSession = Session<Box<dyn ImapIo>>;
+
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+}
+
+#[derive(Debug, Error)]
+pub enum ImapError {
+    #[error("cannot reach the IMAP server {host}:{port}: {reason}")]
+    Unreachable { host: String, port: u16, reason: String },
+    #[error("TLS with the IMAP server {host} failed: {reason}")]
+    Tls { host: String, reason: String },
+    #[error("the IMAP server refused the login for {user:?} (wrong user name or password?): {reason}")]
+    LoginRefused { user: String, reason: String },
+    #[error("plain-text IMAP is allowed only to this machine; use security = \"tls\" or \"starttls\" for {host}")]
+    PlainRefused { host: String },
+    #[error("IMAP {what} timed out after {secs} s")]
+    Timeout { what: String, secs: u64 },
+    #[error("IMAP {what} failed: {source}")]
+    Command { what: String, source: async_imap::error::Error },
+    #[error("IMAP {what}: unexpected answer from the server: {detail}")]
+    Unexpected { what: String, detail: String },
+}
+
+impl ImapError {
+    /// True when retrying later can help (network, timeouts); false for configuration
+    /// problems (wrong password, plain text refused) that need a person.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unreachable { .. } | Self::Timeout { .. } | Self::Command { .. } | Self::Unexpected { .. })
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ImapError>;
+
+/// Commands normally answer within seconds; a folder fetch of thousands of messages may
+/// take longer, so bulk fetches get their own budget.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+pub const BULK_TIMEOUT: Duration = Duration::from_secs(600);
+
+async fn timed<T, F>(what: &str, dur: Duration, fut: F) -> Result<T>
+where
+    F: std::future::Future<Output = std::result::Result<T, async_imap::error::Error>>,
+{
+    match tokio::time::timeout(dur, fut).await {
+        Ok(r) => r.map_err(|source| ImapError::Command { what: what.to_owned(), source }),
+        Err(_) => Err(ImapError::Timeout { what: what.to_owned(), secs: dur.as_secs() }),
+    }
+}
+
+fn tls_connector() -> tokio_rustls::TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth());
+    let config = match config {
+        Ok(c) => c,
+        // The ring provider always supports the default protocol versions.
+        Err(_) => unreachable!("ring supports TLS 1.2 and 1.3"),
+    };
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+async fn tls_wrap(host: &str, tcp: TcpStream) -> Result<Box<dyn ImapIo>> {
+    let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|e| ImapError::Tls { host: host.to_owned(), reason: e.to_string() })?;
+    let stream = tls_connector()
+        .connect(name, tcp)
+        .await
+        .map_err(|e| ImapError::Tls { host: host.to_owned(), reason: e.to_string() })?;
+    Ok(Box::new(stream))
+}
+
+/// A logged-in session and the capabilities the server announced after login.
+pub struct Connected {
+    pub session: ImapSession,
+    pub capabilities: Vec<String>,
+}
+
+impl Connected {
+    pub fn has(&self, capability: &str) -> bool {
+        self.capabilities.iter().any(|c| c.eq_ignore_ascii_case(capability))
+    }
+}
+
+/// Connect, secure and log in.
+pub async fn connect(endpoint: &Endpoint, password: &str) -> Result<Connected> {
+    let host = endpoint.host.as_str();
+    if endpoint.security == Security::Plain && !plain_allowed(host) {
+        return Err(ImapError::PlainRefused { host: host.to_owned() });
+    }
+    let unreachable = |reason: String| ImapError::Unreachable { host: host.to_owned(), port: endpoint.port, reason };
+    let tcp = tokio::time::timeout(Duration::from_secs(20), TcpStream::connect((host, endpoint.port)))
+        .await
+        .map_err(|_| unreachable("no answer within 20 s".into()))?
+        .map_err(|e| unreachable(e.to_string()))?;
+    let _ = tcp.set_nodelay(true);
+    let stream: Box<dyn ImapIo> = match endpoint.security {
+        Security::Tls => tls_wrap(host, tcp).await?,
+        Security::Plain => Box::new(tcp),
+        Security::Starttls => {
+            let mut client = Client::new(tcp);
+            read_greeting(&mut client, host).await?;
+            timed("STARTTLS", COMMAND_TIMEOUT, client.run_command_and_check_ok("STARTTLS", None)).await?;
+            tls_wrap(host, client.into_inner()).await?
+        }
+    };
+    let mut client = Client::new(stream);
+    if endpoint.security != Security::Starttls {
+        read_greeting(&mut client, host).await?;
+    }
+    let login = tokio::time::timeout(COMMAND_TIMEOUT, client.login(&endpoint.username, password)).await;
+    let mut session = match login {
+        Err(_) => return Err(ImapError::Timeout { what: "LOGIN".into(), secs: COMMAND_TIMEOUT.as_secs() }),
+        Ok(Err((async_imap::error::Error::No(reason), _))) => {
+            return Err(ImapError::LoginRefused { user: endpoint.username.clone(), reason })
+        }
+        Ok(Err((source, _))) => return Err(ImapError::Command { what: "LOGIN".into(), source }),
+        Ok(Ok(session)) => session,
+    };
+    let caps = timed("CAPABILITY", COMMAND_TIMEOUT, session.capabilities()).await?;
+    let capabilities = caps
+        .iter()
+        .map(|c| match c {
+            Capability::Imap4rev1 => "IMAP4rev1".to_owned(),
+            Capability::Auth(a) => format!("AUTH={a}"),
+            Capability::Atom(a) => a.to_string(),
+        })
+        .collect();
+    Ok(Connected { session, capabilities })
+}
+
+async fn read_greeting<T: ImapIo>(client: &mut Client<T>, host: &str) -> Result<()> {
+    match tokio::time::timeout(Duration::from_secs(20), client.read_response()).await {
+        Ok(Ok(Some(_))) => Ok(()),
+        Ok(Ok(None)) => Err(ImapError::Unreachable { host: host.to_owned(), port: 0, reason: "closed before greeting".into() }),
+        Ok(Err(e)) => Err(ImapError::Unreachable { host: host.to_owned(), port: 0, reason: e.to_string() }),
+        Err(_) => Err(ImapError::Timeout { what: "greeting".into(), secs: 20 }),
+    }
+}
+
+/// Drop unsolicited responses queued by the library (its channel is bounded): the
+/// engine re-reads state from the server instead of trusting these.
+pub fn drain_unsolicited(session: &mut ImapSession) -> usize {
+    let mut n = 0;
+    while session.unsolicited_responses.try_recv().is_ok() {
+        n += 1;
+    }
+    n
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Selected {
+    pub uidvalidity: u32,
+    pub uidnext: u32,
+    pub highestmodseq: Option<u64>,
+    pub exists: u32,
+}
+
+/// SELECT a folder (with CONDSTORE when the server has it, so MODSEQs are reported).
+pub async fn select(session: &mut ImapSession, folder: &str, condstore: bool) -> Result<Selected> {
+    let what = format!("SELECT {folder}");
+    let mb = if condstore {
+        timed(&what, COMMAND_TIMEOUT, session.select_condstore(folder)).await?
+    } else {
+        timed(&what, COMMAND_TIMEOUT, session.select(folder)).await?
+    };
+    drain_unsolicited(session);
+    let uidvalidity = mb
+        .uid_validity
+        .ok_or_else(|| ImapError::Unexpected { what: what.clone(), detail: "no UIDVALIDITY".into() })?;
+    Ok(Selected { uidvalidity, uidnext: mb.uid_next.unwrap_or(0), highestmodseq: mb.highest_modseq, exists: mb.exists })
+}
+
+/// Create a folder; an existing folder is not an error.
+pub async fn create_folder(session: &mut ImapSession, folder: &str) -> Result<()> {
+    match tokio::time::timeout(COMMAND_TIMEOUT, session.create(folder)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(async_imap::error::Error::No(reason))) if reason.to_ascii_lowercase().contains("exist") => Ok(()),
+        Ok(Err(source)) => Err(ImapError::Command { what: format!("CREATE {folder}"), source }),
+        Err(_) => Err(ImapError::Timeout { what: format!("CREATE {folder}"), secs: COMMAND_TIMEOUT.as_secs() }),
+    }
+}
+
+pub fn flag_names(fetch: &Fetch) -> Vec<String> {
+    fetch
+        .flags()
+        .filter_map(|f| match f {
+            Flag::Seen => Some("\\Seen".to_owned()),
+            Flag::Answered => Some("\\Answered".to_owned()),
+            Flag::Flagged => Some("\\Flagged".to_owned()),
+            Flag::Deleted => Some("\\Deleted".to_owned()),
+            Flag::Draft => Some("\\Draft".to_owned()),
+            // \Recent is per-session and meaningless to mirror.
+            Flag::Recent | Flag::MayCreate => None,
+            Flag::Custom(c) => Some(c.to_string()),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageMeta {
+    pub uid: u32,
+    pub flags: Vec<String>,
+    pub modseq: u64,
+    pub size: u32,
+    pub internal_date: i64,
+}
+
+/// UID, flags, size, arrival time (and MODSEQ) of the messages in `uid_set`.
+pub async fn fetch_meta(session: &mut ImapSession, uid_set: &str, condstore: bool) -> Result<Vec<MessageMeta>> {
+    let query = if condstore { "(UID FLAGS RFC822.SIZE INTERNALDATE MODSEQ)" } else { "(UID FLAGS RFC822.SIZE INTERNALDATE)" };
+    let what = format!("UID FETCH {uid_set} meta");
+    let out = timed(&what, BULK_TIMEOUT, async {
+        let stream = session.uid_fetch(uid_set, query).await?;
+        stream
+            .try_filter_map(|f| async move {
+                Ok(f.uid.map(|uid| MessageMeta {
+                    uid,
+                    flags: flag_names(&f),
+                    modseq: f.modseq.unwrap_or(0),
+                    size: f.size.unwrap_or(0),
+                    internal_date: f.internal_date().map(|d| d.timestamp()).unwrap_or(0),
+                }))
+            })
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await?;
+    drain_unsolicited(session);
+    Ok(out)
+}
+
+/// Full raw messages (`BODY.PEEK[]`, so \Seen is not set) or only their headers.
+pub async fn fetch_raw(session: &mut ImapSession, uid_set: &str, headers_only: bool) -> Result<Vec<(u32, Vec<u8>)>> {
+    let query = if headers_only { "(UID BODY.PEEK[HEADER])" } else { "(UID BODY.PEEK[])" };
+    let what = format!("UID FETCH {uid_set} {}", if headers_only { "headers" } else { "bodies" });
+    let out = timed(&what, BULK_TIMEOUT, async {
+        let stream = session.uid_fetch(uid_set, query).await?;
+        stream
+            .try_filter_map(|f| async move {
+                let bytes = if headers_only { f.header() } else { f.body() };
+                Ok(f.uid.map(|uid| (uid, bytes.map(<[u8]>::to_vec).unwrap_or_default())))
+            })
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await?;
+    drain_unsolicited(session);
+    Ok(out)
+}
+
+/// Flags of every message changed since `modseq` (CONDSTORE), or of all messages when
+/// `modseq` is `None`.
+pub async fn fetch_flags(session: &mut ImapSession, since_modseq: Option<u64>) -> Result<Vec<(u32, Vec<String>, u64)>> {
+    let query = match since_modseq {
+        Some(m) => format!("(UID FLAGS) (CHANGEDSINCE {m})"),
+        None => "(UID FLAGS)".to_owned(),
+    };
+    let out = timed("UID FETCH flags", BULK_TIMEOUT, async {
+        let stream = session.uid_fetch("1:*", &query).await?;
+        stream
+            .try_filter_map(|f| async move { Ok(f.uid.map(|uid| (uid, flag_names(&f), f.modseq.unwrap_or(0)))) })
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await?;
+    drain_unsolicited(session);
+    Ok(out)
+}
+
+/// Every UID in the selected folder, ascending.
+pub async fn all_uids(session: &mut ImapSession) -> Result<Vec<u32>> {
+    let set = timed("UID SEARCH ALL", COMMAND_TIMEOUT, session.uid_search("ALL")).await?;
+    drain_unsolicited(session);
+    let mut uids: Vec<u32> = set.into_iter().collect();
+    uids.sort_unstable();
+    Ok(uids)
+}
+
+/// UIDs of messages whose Message-ID header is `message_id` (no brackets).
+pub async fn search_message_id(session: &mut ImapSession, message_id: &str) -> Result<Vec<u32>> {
+    let quoted = message_id.replace('\\', "\\\\").replace('"', "\\\"");
+    let query = format!("HEADER Message-ID \"<{quoted}>\"");
+    let set = timed("UID SEARCH Message-ID", COMMAND_TIMEOUT, session.uid_search(&query)).await?;
+    drain_unsolicited(session);
+    Ok(set.into_iter().collect())
+}
+
+pub async fn append(session: &mut ImapSession, folder: &str, flags: &str, raw: &[u8]) -> Result<()> {
+    timed(&format!("APPEND {folder}"), COMMAND_TIMEOUT, session.append(folder, Some(flags), None, raw)).await?;
+    drain_unsolicited(session);
+    Ok(())
+}
+
+/// `UID STORE uid <change>` — e.g. `+FLAGS.SILENT (\Answered)`.
+pub async fn store(session: &mut ImapSession, uid: u32, change: &str) -> Result<()> {
+    timed(&format!("UID STORE {uid}"), COMMAND_TIMEOUT, async {
+        let stream = session.uid_store(uid.to_string(), change).await?;
+        stream.try_collect::<Vec<_>>().await
+    })
+    .await?;
+    drain_unsolicited(session);
+    Ok(())
+}
+
+pub async fn logout(mut session: ImapSession) {
+    let _ = tokio::time::timeout(Duration::from_secs(5), session.logout()).await;
+}
+
+/// How an IDLE wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdleEnd {
+    /// The server reported a change (new mail, expunge, flags).
+    Changed,
+    /// Nothing happened within the re-IDLE period.
+    Timeout,
+    /// The application asked to stop waiting.
+    Interrupted,
+}
+
+/// Wait in IDLE for up to `period`. Dovecot sends a keep-alive every 2 minutes, and
+/// servers may drop IDLE after 30 minutes: callers re-IDLE every few minutes, so a dead
+/// connection is noticed within one period.
+pub async fn idle(
+    session: ImapSession,
+    period: Duration,
+    interrupt: &tokio::sync::Notify,
+) -> std::result::Result<(ImapSession, IdleEnd), ImapError> {
+    let mut handle = session.idle();
+    timed("IDLE", COMMAND_TIMEOUT, handle.init()).await?;
+    let end = {
+        let (wait, stop) = handle.wait_with_timeout(period);
+        tokio::select! {
+            r = wait => {
+                match r.map_err(|source| ImapError::Command { what: "IDLE".into(), source })? {
+                    async_imap::extensions::idle::IdleResponse::NewData(_) => IdleEnd::Changed,
+                    async_imap::extensions::idle::IdleResponse::Timeout => IdleEnd::Timeout,
+                    async_imap::extensions::idle::IdleResponse::ManualInterrupt => IdleEnd::Interrupted,
+                }
+            }
+            _ = interrupt.notified() => { drop(stop); IdleEnd::Interrupted }
+        }
+    };
+    let mut session = timed("IDLE DONE", COMMAND_TIMEOUT, handle.done()).await?;
+    drain_unsolicited(&mut session);
+    Ok((session, end))
+}
+
+/// A compact UID set ("1:5,9,12:14") for ascending `uids`.
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let start = uids[i];
+        let mut end = start;
+        while i + 1 < uids.len() && uids[i + 1] == end + 1 {
+            i += 1;
+            end = uids[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if start == end {
+            out.push_str(&start.to_string());
+        } else {
+            out.push_str(&format!("{start}:{end}"));
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_are_compact() {
+        assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(uid_set(&[4]), "4");
+        assert_eq!(uid_set(&[]), "");
+    }
+}
