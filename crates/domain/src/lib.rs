@@ -3,6 +3,7 @@
 
 pub mod advisor;
 pub mod backoff;
+pub mod blending;
 pub mod fts;
 pub mod identity;
 pub mod limits;

@@ -1,0 +1,29 @@
+//! Team blending: the pure rules that let email give way to calls.
+//!
+//! - [`state`]: the advisor state machine (available, on call, wrap-up, away, offline)
+//!   and [`may_claim`];
+//! - [`capacity`]: load, caps ([`can_claim`]) and parking;
+//! - [`offer`]: the order in which waiting emails are offered to an advisor;
+//! - [`policy`]: the supervisor's versioned JSON policy and its defaults.
+//!
+//! Everything here is pure: times are unix milliseconds passed in, ids are passed in.
+//! The engine owns the clock, the mailbox and the claim itself.
+
+pub mod capacity;
+pub mod offer;
+pub mod policy;
+pub mod state;
+
+pub use capacity::{
+    can_claim, free_slots, load, park, parked_count, return_due_parked, return_if_due,
+    ConversationStatus, ParkRefused,
+};
+pub use offer::{offer_order, sla_at_risk, CandidateEmail};
+pub use policy::{
+    AdvisorPolicy, Policy, PolicyError, PriorityRules, Skills, ALL_SKILLS, DEFAULT_CAP,
+    POLICY_MAX_BYTES, POLICY_VERSION,
+};
+pub use state::{may_claim, AdvisorEvent, AdvisorPresence, AdvisorState, ManualState};
+
+#[cfg(test)]
+mod properties;
