@@ -1,1 +1,201 @@
-fn main() {}
+//! `blendesk`: the command line over the engine. Thin: parse arguments, call the engine,
+//! print. Errors print one line and exit non-zero (2 configuration, 3 credentials,
+//! 4 server or network, 1 anything else).
+
+use anyhow::Result;
+use blendesk_engine::config::{self, Config};
+use blendesk_engine::{Engine, EngineError};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "blendesk", version, about = "Blended phone and email desk for contact-centre advisors")]
+struct Cli {
+    /// Configuration file (default: $XDG_CONFIG_HOME/blendesk/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one full sync of the configured folders and Sent, then exit.
+    Sync {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show folders, counts, last sync, server capabilities and the outbox.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep the mirror live (IDLE) and send the outbox until interrupted; prints events
+    /// as JSON lines.
+    Watch,
+    /// Queue a reply to a mirrored message (by its local id) with the given text.
+    Reply {
+        message: i64,
+        #[arg(long)]
+        body: String,
+    },
+    /// Work on the outbox.
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxAction {
+    /// Send everything due, waiting for retries up to --max-wait seconds.
+    Flush {
+        #[arg(long, default_value_t = 300)]
+        max_wait: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List recent outbox items with their state and last error.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BLENDESK_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("blendesk: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = exit_code(&e);
+            // One line: the chain of causes joined.
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("blendesk: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn exit_code(e: &anyhow::Error) -> u8 {
+    match e.downcast_ref::<EngineError>() {
+        Some(EngineError::Config(_)) => 2,
+        Some(EngineError::Credentials(_)) => 3,
+        Some(EngineError::Imap(_)) | Some(EngineError::Smtp(_)) => 4,
+        _ => 1,
+    }
+}
+
+async fn open(config_path: Option<PathBuf>) -> Result<Arc<Engine>> {
+    let path = config_path.unwrap_or_else(config::default_path);
+    let config = Config::load(&path).map_err(EngineError::from)?;
+    Ok(Engine::open(config).await?)
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let engine = open(cli.config).await?;
+    match cli.command {
+        Command::Sync { json } => {
+            let report = engine.sync_once().await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                for f in &report.folders {
+                    println!("{:<20} {:>7} messages ({} new)", f.folder, f.messages, f.new);
+                }
+                println!("{:<20} {:>7} messages ({} new)", "total", report.messages, report.new);
+            }
+        }
+        Command::Status { json } => {
+            let status = engine.status()?;
+            if json {
+                println!("{}", serde_json::to_string(&status)?);
+            } else {
+                println!("advisor       {}", status.advisor);
+                for f in &status.folders {
+                    println!("folder        {:<20} {:>7} messages  uidvalidity {}", f.name, f.messages, f.uidvalidity);
+                }
+                println!("messages      {}", status.messages);
+                println!(
+                    "last sync     {}",
+                    status.last_sync_at.map(format_ms).unwrap_or_else(|| "never".into())
+                );
+                println!("capabilities  {}", if status.capabilities.is_empty() { "(not connected yet)".into() } else { status.capabilities.join(" ") });
+                let outbox: Vec<String> = status.outbox.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                println!("outbox        {}", outbox.join(", "));
+            }
+        }
+        Command::Watch => {
+            let mut events = engine.subscribe();
+            let printer = tokio::spawn(async move {
+                while let Ok(e) = events.recv().await {
+                    if let Ok(line) = serde_json::to_string(&e) {
+                        println!("{line}");
+                    }
+                }
+            });
+            let watcher = engine.clone();
+            let sender = engine.clone();
+            let stopper = engine.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                stopper.shutdown();
+            });
+            tokio::join!(watcher.watch(), sender.run_outbox());
+            printer.abort();
+        }
+        Command::Reply { message, body } => {
+            let id = engine.queue_reply(message, &body)?;
+            println!("{id}");
+        }
+        Command::Outbox { action: OutboxAction::Flush { max_wait, json } } => {
+            let report = engine.flush_outbox(Duration::from_secs(max_wait)).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "attempted {}, sent {}, retrying {}, failed {}, filed in Sent {}",
+                    report.attempted, report.sent, report.retrying, report.failed, report.filed_in_sent
+                );
+            }
+        }
+        Command::Outbox { action: OutboxAction::List { json } } => {
+            let items = engine.store().outbox_list(100)?;
+            if json {
+                println!("{}", serde_json::to_string(&items)?);
+            } else {
+                for i in items {
+                    println!(
+                        "{:>5} {:<8} attempts {:>2}  <{}>  {}",
+                        i.id,
+                        i.state.as_str(),
+                        i.attempts,
+                        i.message_id,
+                        i.last_error.unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn format_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| ms.to_string())
+}

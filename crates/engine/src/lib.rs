@@ -1,1 +1,16 @@
+//! Blendesk's engine: ties the domain rules, the store and the mail protocols together
+//! into long-running tasks (sync, live updates, the outbox) that report through events.
+//! One API for every caller: the desktop shell, the `blendesk` command and the tests.
 
+pub mod config;
+pub mod credentials;
+mod engine;
+pub mod events;
+mod mirror;
+mod outbox;
+mod sync;
+mod watch;
+
+pub use engine::{Engine, EngineError, Status};
+pub use outbox::OutboxReport;
+pub use sync::{FolderReport, SyncReport};

@@ -73,6 +73,7 @@ CREATE TABLE outbox (
     answers_folder   TEXT,
     answers_uidvalidity INTEGER,
     answers_uid      INTEGER,
+    answers_message_id TEXT,
     appended_to_sent INTEGER NOT NULL DEFAULT 0,
     flagged_answered INTEGER NOT NULL DEFAULT 0
 ) STRICT;

@@ -16,6 +16,8 @@ pub struct NewOutboxItem {
     pub raw: Vec<u8>,
     /// The message answered: (folder, uidvalidity, uid), to flag it \Answered after sending.
     pub answers: Option<(String, u32, u32)>,
+    /// The answered message's Message-ID, to find it again if its folder's UIDVALIDITY changed.
+    pub answers_message_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -31,6 +33,7 @@ pub struct OutboxItem {
     pub next_attempt_at: i64,
     pub last_error: Option<String>,
     pub answers: Option<(String, u32, u32)>,
+    pub answers_message_id: Option<String>,
     pub appended_to_sent: bool,
     pub flagged_answered: bool,
 }
@@ -49,7 +52,7 @@ fn durably<T>(conn: &mut Connection, f: impl FnOnce(&rusqlite::Transaction<'_>) 
 }
 
 const SELECT_ITEM: &str = "SELECT id, message_id, sender, recipients, raw, state, attempts, next_attempt_at,
-    last_error, answers_folder, answers_uidvalidity, answers_uid, appended_to_sent, flagged_answered FROM outbox";
+    last_error, answers_folder, answers_uidvalidity, answers_uid, appended_to_sent, flagged_answered, answers_message_id FROM outbox";
 
 fn row_to_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<OutboxItem>> {
     let recipients: String = r.get(3)?;
@@ -73,6 +76,7 @@ fn row_to_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<OutboxItem>> {
                 (Some(f), Some(v), Some(u)) => Some((f, v, u)),
                 _ => None,
             },
+            answers_message_id: r.get(14)?,
             appended_to_sent: r.get(12)?,
             flagged_answered: r.get(13)?,
         })
@@ -91,8 +95,8 @@ impl Store {
             };
             tx.execute(
                 "INSERT INTO outbox (message_id, sender, recipients, raw, state, created_at, next_attempt_at,
-                    answers_folder, answers_uidvalidity, answers_uid)
-                 VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5, ?6, ?7, ?8)",
+                    answers_folder, answers_uidvalidity, answers_uid, answers_message_id)
+                 VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     item.message_id,
                     item.sender,
@@ -101,7 +105,8 @@ impl Store {
                     now,
                     folder,
                     uidvalidity,
-                    uid
+                    uid,
+                    item.answers_message_id
                 ],
             )?;
             Ok(tx.last_insert_rowid())

@@ -102,6 +102,7 @@ fn outbox_lifecycle_and_crash_recovery() {
                 recipients: vec!["c@example.com".into()],
                 raw: b"Message-ID: <r1@shop.test>\r\n\r\nhi".to_vec(),
                 answers: Some(("INBOX".into(), 5, 9)),
+                answers_message_id: Some("q@example.com".into()),
             },
             1000,
         )
@@ -136,6 +137,7 @@ fn outbox_lifecycle_and_crash_recovery() {
             recipients: vec![],
             raw: vec![],
             answers: None,
+            answers_message_id: None,
         },
         1,
     );

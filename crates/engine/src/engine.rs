@@ -1,0 +1,185 @@
+//! The engine handle every caller uses.
+
+use crate::config::Config;
+use crate::credentials::{self, Account, CredentialError};
+use crate::events::Event;
+use blendesk_mail::imap::{self, Connected, Endpoint, ImapError};
+use blendesk_mail::smtp;
+use blendesk_store::{FolderSummary, Store, StoreError};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use thiserror::Error;
+use tokio::sync::{broadcast, Notify};
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    #[error(transparent)]
+    Imap(#[from] ImapError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("SMTP: {0}")]
+    Smtp(String),
+    #[error("{0}")]
+    Compose(#[from] blendesk_mail::compose::ComposeError),
+    #[error("no message {0} in the local mirror")]
+    NoSuchMessage(i64),
+    #[error("the server lacks {0}, which Blendesk needs")]
+    MissingCapability(&'static str),
+}
+
+pub type Result<T> = std::result::Result<T, EngineError>;
+
+/// What `blendesk status` shows.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub advisor: String,
+    pub folders: Vec<FolderSummary>,
+    pub messages: u64,
+    pub last_sync_at: Option<i64>,
+    pub capabilities: Vec<String>,
+    pub outbox: BTreeMap<&'static str, u64>,
+}
+
+pub struct Engine {
+    pub(crate) config: Config,
+    pub(crate) store: Arc<Store>,
+    pub(crate) events: broadcast::Sender<Event>,
+    pub(crate) imap_password: String,
+    pub(crate) smtp_password: Option<String>,
+    /// Wakes the outbox worker when a reply is queued.
+    pub(crate) outbox_wake: Notify,
+    /// Tells long-running tasks to stop.
+    pub(crate) stop: Notify,
+    pub(crate) stopping: std::sync::atomic::AtomicBool,
+}
+
+impl Engine {
+    /// Open the store and read the passwords (environment or keyring).
+    pub async fn open(config: Config) -> Result<Arc<Self>> {
+        let imap_user = config.imap.username.clone();
+        let imap_host = config.imap.host.clone();
+        let imap_password = tokio::task::spawn_blocking(move || credentials::password(Account::Imap, &imap_user, &imap_host))
+            .await
+            .map_err(|e| EngineError::Smtp(e.to_string()))??;
+        // Plain SMTP (loopback only) submits without authentication.
+        let smtp_password = if config.smtp.security == blendesk_domain::transport::Security::Plain {
+            None
+        } else {
+            let (u, h) = (config.smtp.username.clone(), config.smtp.host.clone());
+            Some(
+                tokio::task::spawn_blocking(move || credentials::password(Account::Smtp, &u, &h))
+                    .await
+                    .map_err(|e| EngineError::Smtp(e.to_string()))??,
+            )
+        };
+        Self::with_passwords(config, imap_password, smtp_password)
+    }
+
+    pub fn with_passwords(config: Config, imap_password: String, smtp_password: Option<String>) -> Result<Arc<Self>> {
+        let store = Arc::new(Store::open(&config.store.path)?);
+        let (events, _) = broadcast::channel(4096);
+        Ok(Arc::new(Self {
+            config,
+            store,
+            events,
+            imap_password,
+            smtp_password,
+            outbox_wake: Notify::new(),
+            stop: Notify::new(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
+        }))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        // No subscriber is fine: the desktop may not be listening yet.
+        let _ = self.events.send(event);
+    }
+
+    /// Ask every running task (watchers, outbox worker) to finish.
+    pub fn shutdown(&self) {
+        self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.stop.notify_waiters();
+        self.outbox_wake.notify_waiters();
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn imap_endpoint(&self) -> Endpoint {
+        Endpoint {
+            host: self.config.imap.host.clone(),
+            port: self.config.imap.port,
+            security: self.config.imap.security,
+            username: self.config.imap.username.clone(),
+        }
+    }
+
+    pub(crate) fn smtp_submitter(&self) -> Result<smtp::Submitter> {
+        let endpoint = smtp::Endpoint {
+            host: self.config.smtp.host.clone(),
+            port: self.config.smtp.port,
+            security: self.config.smtp.security,
+            username: self.config.smtp.username.clone(),
+        };
+        smtp::Submitter::new(&endpoint, self.smtp_password.as_deref()).map_err(EngineError::Smtp)
+    }
+
+    /// Log in and remember the capabilities the server announced.
+    pub(crate) async fn connect(&self) -> Result<Connected> {
+        let connected = imap::connect(&self.imap_endpoint(), &self.imap_password).await?;
+        self.store.set_meta("capabilities", &connected.capabilities.join(" "))?;
+        Ok(connected)
+    }
+
+    /// Check that the server is reachable and the login works (setup screen, `status`).
+    pub async fn test_connection(&self) -> Result<Vec<String>> {
+        let c = self.connect().await?;
+        let caps = c.capabilities.clone();
+        imap::logout(c.session).await;
+        Ok(caps)
+    }
+
+    pub fn status(&self) -> Result<Status> {
+        let folders = self.store.folder_summaries()?;
+        let messages = folders.iter().map(|f| f.messages).sum();
+        let last_sync_at = folders.iter().map(|f| f.last_sync_at).filter(|t| *t > 0).max();
+        let capabilities = self
+            .store
+            .meta("capabilities")?
+            .map(|c| c.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
+        Ok(Status {
+            advisor: self.config.advisor.id.to_string(),
+            folders,
+            messages,
+            last_sync_at,
+            capabilities,
+            outbox: self.store.outbox_counts()?,
+        })
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,28 @@
+//! What the engine reports to the desktop, the CLI and the tests. Tests wait on these
+//! events instead of sleeping.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Initial or catch-up sync of a folder: `done` of `total` new messages mirrored.
+    SyncProgress { folder: String, done: u64, total: u64 },
+    SyncFinished { folder: String, new: u64, messages: u64 },
+    /// A new message is in the mirror.
+    MessageArrived { folder: String, id: i64, uid: u32, message_id: Option<String>, subject: String, from: String },
+    MessagesExpunged { folder: String, count: u64 },
+    FlagsChanged { folder: String, count: u64 },
+    /// The folder's UIDVALIDITY changed and its cache was rebuilt by Message-ID.
+    FolderRebuilt { folder: String, kept: u64, dropped: u64 },
+    Connection { folder: String, state: ConnectionState, detail: Option<String> },
+    Outbox { id: i64, state: String, error: Option<String> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    Online,
+    /// Waiting to reconnect after a failure; `detail` says why.
+    Offline,
+}

@@ -1,0 +1,58 @@
+//! From what the server sent to what the store keeps.
+
+use blendesk_mail::imap::MessageMeta;
+use blendesk_mail::mime::{self, ParsedMail};
+use blendesk_store::{AttachmentMeta, BodyState, NewMessage};
+
+/// Parse a fetched message (full, or headers only when it is over the automatic limit).
+pub(crate) fn to_new_message(meta: &MessageMeta, raw: &[u8], headers_only: bool) -> NewMessage {
+    let parsed = mime::parse(raw);
+    let state = if !parsed.parsed {
+        BodyState::RawOnly
+    } else if headers_only {
+        BodyState::HeadersOnly
+    } else {
+        BodyState::Full
+    };
+    let note = if headers_only {
+        Some(format!("message of {} bytes: only its headers were downloaded; open it to fetch the body", meta.size))
+    } else {
+        parsed.note.clone()
+    };
+    from_parsed(meta, parsed, state, note)
+}
+
+fn from_parsed(meta: &MessageMeta, p: ParsedMail, state: BodyState, note: Option<String>) -> NewMessage {
+    NewMessage {
+        uid: meta.uid,
+        identity: p.identity,
+        message_id: p.message_id,
+        in_reply_to: p.in_reply_to,
+        references: p.references,
+        subject: p.subject,
+        from_addr: p.from_addr,
+        from_name: p.from_name,
+        to: p.to,
+        cc: p.cc,
+        sent_at: p.sent_at,
+        internal_date: meta.internal_date,
+        size: meta.size,
+        flags: meta.flags.clone(),
+        modseq: meta.modseq,
+        body_state: Some(state),
+        body_text: if state == BodyState::HeadersOnly { String::new() } else { p.text },
+        body_html: if state == BodyState::Full { p.html } else { None },
+        parse_note: note,
+        attachments: p
+            .attachments
+            .into_iter()
+            .map(|a| AttachmentMeta {
+                part: a.part,
+                filename: a.filename,
+                content_type: a.content_type,
+                size: a.size,
+                content_id: a.content_id,
+            })
+            .collect(),
+    }
+}

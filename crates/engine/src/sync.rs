@@ -1,0 +1,248 @@
+//! Mirroring one folder: new messages, flag changes, expunges, and the UIDVALIDITY rule.
+//!
+//! Invariant: (folder, UIDVALIDITY, UID) names one message forever. When UIDVALIDITY
+//! changes, no local row is acted on under its old UID: the folder's cache is rebuilt by
+//! matching messages on their identity (Message-ID, or a hash of the raw message).
+
+use crate::engine::{now_ms, Engine, Result};
+use crate::events::Event;
+use crate::mirror::to_new_message;
+use blendesk_domain::limits::AUTO_FETCH_MAX_BYTES;
+use blendesk_mail::imap::{self, uid_set, ImapSession, MessageMeta};
+use blendesk_store::NewMessage;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// Bodies are fetched in batches of about this many bytes (bounded memory, steady
+/// progress events) and at most this many messages.
+const BATCH_BYTES: u64 = 4 * 1024 * 1024;
+const BATCH_MESSAGES: usize = 500;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FolderReport {
+    pub folder: String,
+    pub new: u64,
+    pub expunged: u64,
+    pub flags_changed: u64,
+    pub rebuilt: bool,
+    pub messages: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    pub folders: Vec<FolderReport>,
+    pub messages: u64,
+    pub new: u64,
+}
+
+impl Engine {
+    /// One full sync of every configured folder over one connection.
+    pub async fn sync_once(self: &Arc<Self>) -> Result<SyncReport> {
+        let mut c = self.connect().await?;
+        let condstore = c.has("CONDSTORE");
+        let mut report = SyncReport::default();
+        for folder in self.config.folders() {
+            if folder == self.config.imap.sent {
+                imap::create_folder(&mut c.session, &folder).await?;
+            }
+            let r = self.sync_folder(&mut c.session, &folder, condstore).await?;
+            report.new += r.new;
+            report.messages += r.messages;
+            report.folders.push(r);
+        }
+        imap::logout(c.session).await;
+        Ok(report)
+    }
+
+    /// Bring the mirror of `folder` up to date with the server.
+    pub(crate) async fn sync_folder(self: &Arc<Self>, session: &mut ImapSession, folder: &str, condstore: bool) -> Result<FolderReport> {
+        let selected = imap::select(session, folder, condstore).await?;
+        let state = self.store.ensure_folder(folder)?;
+        let mut report = FolderReport { folder: folder.to_owned(), ..Default::default() };
+
+        if state.uidvalidity != 0 && state.uidvalidity != selected.uidvalidity {
+            self.rebuild_folder(session, folder, state.id, selected.uidvalidity, condstore, &mut report).await?;
+        } else {
+            let local = self.store.uids(state.id)?;
+            let max_local = local.last().copied().unwrap_or(0);
+            if selected.exists > 0 && (selected.uidnext == 0 || selected.uidnext > max_local + 1) {
+                // "n:*" always includes the last message, even if its UID is below n.
+                let metas: Vec<MessageMeta> = imap::fetch_meta(session, &format!("{}:*", max_local + 1), condstore)
+                    .await?
+                    .into_iter()
+                    .filter(|m| m.uid > max_local)
+                    .collect();
+                report.new = self.fetch_and_store(session, folder, state.id, metas, |_| None).await?;
+            }
+            if !local.is_empty() {
+                report.flags_changed = self.resync_flags(session, state.id, state.highestmodseq, condstore).await?;
+                let server: HashSet<u32> = imap::all_uids(session).await?.into_iter().collect();
+                let gone: Vec<u32> = local.iter().copied().filter(|u| !server.contains(u)).collect();
+                if !gone.is_empty() {
+                    report.expunged = self.store.delete_uids(state.id, &gone)? as u64;
+                    self.emit(Event::MessagesExpunged { folder: folder.to_owned(), count: report.expunged });
+                }
+            }
+        }
+        self.store.set_folder_synced(state.id, selected.uidvalidity, selected.highestmodseq.unwrap_or(0), now_ms())?;
+        report.messages = self.store.uids(state.id)?.len() as u64;
+        self.emit(Event::SyncFinished { folder: folder.to_owned(), new: report.new, messages: report.messages });
+        Ok(report)
+    }
+
+    async fn resync_flags(&self, session: &mut ImapSession, folder_id: i64, highestmodseq: u64, condstore: bool) -> Result<u64> {
+        let since = (condstore && highestmodseq > 0).then_some(highestmodseq);
+        let changes = imap::fetch_flags(session, since).await?;
+        let n = self.store.update_flags(folder_id, &changes)? as u64;
+        Ok(n)
+    }
+
+    /// Fetch bodies (or only headers, over the automatic limit), parse and store them,
+    /// reporting progress. Parsing and storing a batch overlaps fetching the next one.
+    /// `known` lets a rebuild skip messages it already matched.
+    async fn fetch_and_store(
+        self: &Arc<Self>,
+        session: &mut ImapSession,
+        folder: &str,
+        folder_id: i64,
+        metas: Vec<MessageMeta>,
+        known: impl Fn(&NewMessage) -> Option<()>,
+    ) -> Result<u64> {
+        let total = metas.len() as u64;
+        if total == 0 {
+            return Ok(0);
+        }
+        let _ = known;
+        let mut done = 0u64;
+        let mut stored = 0u64;
+        let mut pending: Option<tokio::task::JoinHandle<Result<Vec<NewMessage>>>> = None;
+        for (batch, headers_only) in batches(&metas) {
+            let fetched = imap::fetch_raw(session, &uid_set(&batch.iter().map(|m| m.uid).collect::<Vec<_>>()), headers_only).await?;
+            if let Some(p) = pending.take() {
+                let msgs = p.await.map_err(|e| crate::engine::EngineError::Smtp(e.to_string()))??;
+                stored += self.announce(folder, &msgs);
+            }
+            let by_uid: HashMap<u32, MessageMeta> = batch.iter().map(|m| (m.uid, m.clone())).collect();
+            let store = self.store.clone();
+            done += batch.len() as u64;
+            pending = Some(tokio::task::spawn_blocking(move || {
+                let msgs: Vec<NewMessage> = fetched
+                    .iter()
+                    .filter_map(|(uid, raw)| by_uid.get(uid).map(|meta| to_new_message(meta, raw, headers_only)))
+                    .collect();
+                let inserted = store.insert_messages(folder_id, &msgs)?;
+                let ids: HashMap<u32, i64> = inserted.into_iter().collect();
+                Ok(msgs
+                    .into_iter()
+                    .filter_map(|mut m| {
+                        ids.get(&m.uid).map(|id| {
+                            // Keep only what the event needs.
+                            m.body_text.clear();
+                            m.body_html = None;
+                            m.size = *id as u32;
+                            m.modseq = *id as u64;
+                            m
+                        })
+                    })
+                    .collect())
+            }));
+            self.emit(Event::SyncProgress { folder: folder.to_owned(), done, total });
+        }
+        if let Some(p) = pending.take() {
+            let msgs = p.await.map_err(|e| crate::engine::EngineError::Smtp(e.to_string()))??;
+            stored += self.announce(folder, &msgs);
+        }
+        Ok(stored)
+    }
+
+    fn announce(&self, folder: &str, msgs: &[NewMessage]) -> u64 {
+        for m in msgs {
+            self.emit(Event::MessageArrived {
+                folder: folder.to_owned(),
+                id: m.modseq as i64,
+                uid: m.uid,
+                message_id: m.message_id.clone(),
+                subject: m.subject.clone(),
+                from: m.from_addr.clone(),
+            });
+        }
+        msgs.len() as u64
+    }
+
+    /// UIDVALIDITY changed: every server message is fetched again and matched to local
+    /// rows by identity; matched rows take their new UID, unmatched rows go, unmatched
+    /// server messages are mirrored as new.
+    async fn rebuild_folder(
+        self: &Arc<Self>,
+        session: &mut ImapSession,
+        folder: &str,
+        folder_id: i64,
+        new_uidvalidity: u32,
+        condstore: bool,
+        report: &mut FolderReport,
+    ) -> Result<()> {
+        report.rebuilt = true;
+        let metas = imap::fetch_meta(session, "1:*", condstore).await.or_else(|e| match e {
+            // An empty folder answers "1:*" with nothing or a NO on some servers.
+            imap::ImapError::Command { .. } => Ok(Vec::new()),
+            other => Err(other),
+        })?;
+        let mut server: Vec<NewMessage> = Vec::with_capacity(metas.len());
+        for (batch, headers_only) in batches(&metas) {
+            let by_uid: HashMap<u32, &MessageMeta> = batch.iter().map(|m| (m.uid, m)).collect();
+            for (uid, raw) in imap::fetch_raw(session, &uid_set(&batch.iter().map(|m| m.uid).collect::<Vec<_>>()), headers_only).await? {
+                if let Some(meta) = by_uid.get(&uid) {
+                    server.push(to_new_message(meta, &raw, headers_only));
+                }
+            }
+        }
+        let mut local: HashMap<String, Vec<i64>> = HashMap::new();
+        for (id, identity) in self.store.identities(folder_id)? {
+            local.entry(identity).or_default().push(id);
+        }
+        let mut matches = Vec::new();
+        let mut fresh = Vec::new();
+        for m in server {
+            match local.get_mut(&m.identity).and_then(|ids| ids.pop()) {
+                Some(id) => matches.push((id, m.uid, m.flags.clone(), m.modseq)),
+                None => fresh.push(m),
+            }
+        }
+        let dropped = self.store.rebind_folder(folder_id, new_uidvalidity, &matches.iter().map(|(id, uid, _, _)| (*id, *uid)).collect::<Vec<_>>())?;
+        self.store.update_flags(folder_id, &matches.iter().map(|(_, uid, f, m)| (*uid, f.clone(), *m)).collect::<Vec<_>>())?;
+        let inserted = self.store.insert_messages(folder_id, &fresh)?;
+        report.new = inserted.len() as u64;
+        report.expunged = dropped as u64;
+        self.emit(Event::FolderRebuilt { folder: folder.to_owned(), kept: matches.len() as u64, dropped: dropped as u64 });
+        Ok(())
+    }
+}
+
+/// Split messages into fetch batches: small ones by bytes and count, large ones
+/// (headers only) on their own batches.
+fn batches(metas: &[MessageMeta]) -> Vec<(Vec<MessageMeta>, bool)> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0u64;
+    let mut large = Vec::new();
+    for m in metas {
+        if m.size > AUTO_FETCH_MAX_BYTES {
+            large.push(m.clone());
+            continue;
+        }
+        if !current.is_empty() && (bytes + m.size as u64 > BATCH_BYTES || current.len() >= BATCH_MESSAGES) {
+            out.push((std::mem::take(&mut current), false));
+            bytes = 0;
+        }
+        bytes += m.size as u64;
+        current.push(m.clone());
+    }
+    if !current.is_empty() {
+        out.push((current, false));
+    }
+    for chunk in large.chunks(BATCH_MESSAGES) {
+        out.push((chunk.to_vec(), true));
+    }
+    out
+}

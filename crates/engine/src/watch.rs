@@ -1,0 +1,82 @@
+//! Live updates: one connection per mirrored folder, idling between catch-up syncs, and
+//! reconnecting with backoff (2 s to 80 s with jitter, reset after a good sync).
+
+use crate::engine::Engine;
+use crate::events::{ConnectionState, Event};
+use blendesk_domain::backoff::reconnect_delay;
+use blendesk_mail::imap::{self, IdleEnd};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Re-IDLE period: Dovecot sends keep-alives every 2 minutes and servers may drop IDLE
+/// after 30; re-issuing it every 4 minutes also notices a silently dead connection
+/// within one period plus the command timeout.
+pub const IDLE_PERIOD: Duration = Duration::from_secs(4 * 60);
+
+impl Engine {
+    /// Keep every configured folder in sync until `shutdown`. Returns when stopped.
+    pub async fn watch(self: &Arc<Self>) {
+        let tasks: Vec<_> = self
+            .config
+            .folders()
+            .into_iter()
+            .map(|folder| {
+                let engine = self.clone();
+                tokio::spawn(async move { engine.watch_folder(&folder).await })
+            })
+            .collect();
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+
+    async fn watch_folder(self: &Arc<Self>, folder: &str) {
+        let mut failures: u32 = 0;
+        while !self.is_stopping() {
+            let error = match self.watch_session(folder, &mut failures).await {
+                Ok(()) => return, // stopped
+                Err(e) => e,
+            };
+            failures = failures.saturating_add(1);
+            let delay = reconnect_delay(failures, rand::random::<f64>());
+            tracing::warn!(folder, error = %error, retry_in_ms = delay.as_millis() as u64, "IMAP watch failed");
+            self.emit(Event::Connection {
+                folder: folder.to_owned(),
+                state: ConnectionState::Offline,
+                detail: Some(format!("{error}; retrying in {} s", delay.as_secs())),
+            });
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = self.stop.notified() => return,
+            }
+        }
+    }
+
+    /// One connection's life: catch up, then IDLE and catch up again on every change.
+    async fn watch_session(self: &Arc<Self>, folder: &str, failures: &mut u32) -> crate::engine::Result<()> {
+        let mut c = self.connect().await?;
+        let condstore = c.has("CONDSTORE");
+        if folder == self.config.imap.sent {
+            imap::create_folder(&mut c.session, folder).await?;
+        }
+        self.sync_folder(&mut c.session, folder, condstore).await?;
+        *failures = 0;
+        self.emit(Event::Connection { folder: folder.to_owned(), state: ConnectionState::Online, detail: None });
+        let mut session = c.session;
+        loop {
+            if self.is_stopping() {
+                imap::logout(session).await;
+                return Ok(());
+            }
+            let (s, end) = imap::idle(session, IDLE_PERIOD, &self.stop).await?;
+            session = s;
+            if end == IdleEnd::Interrupted && self.is_stopping() {
+                imap::logout(session).await;
+                return Ok(());
+            }
+            // Changed, or the re-IDLE period passed: catch up either way (cheap with
+            // CONDSTORE) so a missed notification costs at most one period.
+            self.sync_folder(&mut session, folder, condstore).await?;
+        }
+    }
+}
