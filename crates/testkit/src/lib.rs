@@ -1,1 +1,210 @@
+//! Test support for Blendesk: the project's real local mail stack (Dovecot + OpenSMTPD
+//! on loopback, started by `tests/mail-stack.sh`) and isolated accounts on it.
+//! Nothing here fakes a server.
+
+use anyhow::{bail, Context, Result};
+use blendesk_engine::config::Config;
+use blendesk_domain::transport::Security;
+use blendesk_mail::imap::{self, Endpoint, ImapSession};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Password of every `t_*` test user on the local stack.
+pub const TEST_PASSWORD: &str = "test";
+
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub host: String,
+    pub imap_port: u16,
+    pub smtp_port: u16,
+    pub dir: PathBuf,
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("../.."))
+}
+
+/// Run `tests/mail-stack.sh <args>` and return its standard output.
+pub fn stack_script(args: &[&str]) -> Result<String> {
+    let out = Command::new(repo_root().join("tests/mail-stack.sh"))
+        .args(args)
+        .output()
+        .context("running tests/mail-stack.sh")?;
+    if !out.status.success() {
+        bail!("tests/mail-stack.sh {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The local mail stack, started on first use (or reused if already running).
+pub fn stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let env = stack_script(&["start"]).unwrap_or_else(|e| panic!("the local mail stack did not start: {e:#}"));
+        let get = |key: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}=")))
+                .map(str::to_owned)
+                .unwrap_or_else(|| panic!("mail-stack.sh env lacks {key}"))
+        };
+        Stack {
+            host: get("BLENDESK_STACK_HOST"),
+            imap_port: get("BLENDESK_STACK_IMAP_PORT").parse().expect("IMAP port"),
+            smtp_port: get("BLENDESK_STACK_SMTP_PORT").parse().expect("SMTP port"),
+            dir: PathBuf::from(get("BLENDESK_STACK_DIR")),
+        }
+    })
+}
+
+/// A fresh user name on the stack: `t_<prefix>_<random>`; it exists on first login or
+/// delivery and starts empty.
+pub fn unique_user(prefix: &str) -> String {
+    format!("t_{prefix}_{:08x}", rand::random::<u32>())
+}
+
+/// An isolated support mailbox with its own config and database.
+pub struct Desk {
+    pub user: String,
+    pub address: String,
+    pub config: Config,
+    pub config_path: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl Desk {
+    pub fn new(prefix: &str) -> Desk {
+        Self::with_queues(prefix, &["INBOX"])
+    }
+
+    pub fn with_queues(prefix: &str, queues: &[&str]) -> Desk {
+        let s = stack();
+        let user = unique_user(prefix);
+        let address = format!("{user}@shop.test");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let queues = queues.iter().map(|q| format!("\"{q}\"")).collect::<Vec<_>>().join(", ");
+        let text = format!(
+            r#"[advisor]
+id = "alice"
+name = "Alice Chen"
+[imap]
+host = "{host}"
+port = {imap}
+security = "plain"
+username = "{user}"
+queues = [{queues}]
+sent = "Sent"
+[smtp]
+host = "{host}"
+port = {smtp}
+security = "plain"
+username = "{user}"
+from = "Shop Support <{address}>"
+[store]
+path = "{db}"
+"#,
+            host = s.host,
+            imap = s.imap_port,
+            smtp = s.smtp_port,
+            db = dir.path().join("blendesk.db").display(),
+        );
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(&config_path, &text).expect("write config");
+        let config = Config::parse(&text).expect("test config is valid");
+        Desk { user, address, config, config_path, dir }
+    }
+
+    pub fn engine(&self) -> std::sync::Arc<blendesk_engine::Engine> {
+        blendesk_engine::Engine::with_passwords(self.config.clone(), TEST_PASSWORD.into(), None).expect("engine opens")
+    }
+}
+
+/// A customer mailbox on example.com.
+pub struct Customer {
+    pub user: String,
+    pub address: String,
+}
+
+impl Customer {
+    pub fn new(prefix: &str) -> Customer {
+        let user = unique_user(prefix);
+        Customer { address: format!("{user}@example.com"), user }
+    }
+}
+
+/// Submit raw bytes over SMTP to the local stack.
+pub async fn smtp_send(from: &str, to: &[&str], raw: &[u8]) -> Result<()> {
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+    let s = stack();
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host).port(s.smtp_port).build();
+    let envelope = lettre::address::Envelope::new(
+        Some(from.parse()?),
+        to.iter().map(|t| t.parse()).collect::<std::result::Result<Vec<_>, _>>()?,
+    )?;
+    transport.send_raw(&envelope, raw).await?;
+    Ok(())
+}
+
+/// A plain customer email with a fresh Message-ID; returns (Message-ID, raw).
+pub fn customer_mail(from: &str, to: &str, subject: &str, body: &str) -> (String, Vec<u8>) {
+    let id = format!("{:016x}@example.com", rand::random::<u64>());
+    let raw = format!(
+        "From: Customer <{from}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\nDate: Wed, 25 Nov 2026 09:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n"
+    );
+    (id, raw.into_bytes())
+}
+
+/// Log in to the local stack as a test user.
+pub async fn login(user: &str) -> Result<ImapSession> {
+    let s = stack();
+    let endpoint = Endpoint {
+        host: s.host.clone(),
+        port: s.imap_port,
+        security: Security::Plain,
+        username: user.to_owned(),
+    };
+    Ok(imap::connect(&endpoint, TEST_PASSWORD).await?.session)
+}
+
+/// Poll `check` until it returns `Some`, or fail after `limit`. For waiting on another
+/// process (the mail server) that has no event to wait on.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>>>,
+{
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(20);
+    loop {
+        if let Some(v) = check().await? {
+            return Ok(v);
+        }
+        if start.elapsed() > limit {
+            bail!("{what}: not true after {:?}", limit);
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_millis(250));
+    }
+}
+
+/// Number of messages in `folder` of `user`'s mailbox (0 if it does not exist).
+pub async fn count_messages(user: &str, folder: &str) -> Result<u32> {
+    let mut s = login(user).await?;
+    let n = match imap::select(&mut s, folder, false).await {
+        Ok(sel) => sel.exists,
+        Err(_) => 0,
+    };
+    imap::logout(s).await;
+    Ok(n)
+}
+
+/// Raw messages of a folder, in UID order.
+pub async fn fetch_all(user: &str, folder: &str) -> Result<Vec<(u32, Vec<u8>)>> {
+    let mut s = login(user).await?;
+    let sel = imap::select(&mut s, folder, false).await?;
+    let out = if sel.exists == 0 { Vec::new() } else { imap::fetch_raw(&mut s, "1:*", false).await? };
+    imap::logout(s).await;
+    Ok(out)
+}
 
