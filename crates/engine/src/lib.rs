@@ -10,6 +10,7 @@ mod mirror;
 mod outbox;
 mod sync;
 mod watch;
+pub mod workspace;
 
 pub use engine::{Engine, EngineError, Status};
 pub use outbox::OutboxReport;

@@ -10,11 +10,13 @@ mod meta;
 mod mirror;
 mod outbox;
 mod search;
+mod views;
 
 pub use error::StoreError;
 pub use mirror::{AttachmentMeta, BodyState, FolderState, FolderSummary, NewMessage, StoredMessage};
 pub use outbox::{NewOutboxItem, OutboxItem};
 pub use search::SearchHit;
+pub use views::MessageHead;
 
 use rusqlite::Connection;
 use std::path::Path;

@@ -1,0 +1,303 @@
+//! What the advisor's workspace shows: my conversations (open customer mail in the
+//! queues, grouped per customer), the queue summary, one conversation's thread, and a
+//! customer's history. Read-only views over the mirror.
+//!
+//! Until team blending lands, "my conversations" are all open customer conversations in
+//! the mirror; that issue swaps only `open_heads` for the advisor's owned set.
+
+use crate::engine::{Engine, Result};
+use blendesk_store::MessageHead;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The reply-time promise per queue until queue policies land: 4 hours.
+pub const DEFAULT_SLA_SECONDS: i64 = 4 * 3600;
+/// Open customer messages considered at once.
+const OPEN_LIMIT: u32 = 2000;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaLevel {
+    Ok,
+    AtRisk,
+    Breached,
+}
+
+pub fn sla_level(due_at: i64, now: i64, at_risk_seconds: i64) -> SlaLevel {
+    if now >= due_at {
+        SlaLevel::Breached
+    } else if due_at - now <= at_risk_seconds {
+        SlaLevel::AtRisk
+    } else {
+        SlaLevel::Ok
+    }
+}
+
+/// One customer's open conversation. Times are unix seconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conversation {
+    pub customer: String,
+    pub customer_name: String,
+    pub subject: String,
+    /// The newest open message: the one a reply answers.
+    pub latest_id: i64,
+    pub queue: String,
+    pub open_messages: u32,
+    pub waiting_since: i64,
+    pub sla_due_at: i64,
+    pub sla: SlaLevel,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueSummary {
+    pub queue: String,
+    pub waiting: u32,
+    pub oldest_waiting_since: Option<i64>,
+    pub at_risk: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkspaceView {
+    pub conversations: Vec<Conversation>,
+    pub queues: Vec<QueueSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreadMessage {
+    pub id: i64,
+    pub folder: String,
+    pub from_addr: String,
+    pub from_name: String,
+    pub subject: String,
+    pub date: i64,
+    /// Sent by the team (our Sent folder or our domain).
+    pub outgoing: bool,
+    pub answered: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryItem {
+    pub id: i64,
+    pub folder: String,
+    pub subject: String,
+    pub date: i64,
+    pub outgoing: bool,
+    /// `sent` (ours), `answered`, or `open`.
+    pub status: &'static str,
+}
+
+fn is_answered(flags: &[String]) -> bool {
+    flags.iter().any(|f| f.eq_ignore_ascii_case("\\Answered"))
+}
+
+/// Group open messages (newest first) into one conversation per customer.
+pub fn group_conversations(open: &[MessageHead], now: i64, sla_seconds: i64, at_risk_seconds: i64) -> WorkspaceView {
+    let mut by_customer: BTreeMap<&str, Conversation> = BTreeMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for m in open {
+        match by_customer.get_mut(m.from_addr.as_str()) {
+            Some(c) => {
+                c.open_messages += 1;
+                c.waiting_since = c.waiting_since.min(m.internal_date);
+            }
+            None => {
+                order.push(&m.from_addr);
+                by_customer.insert(
+                    &m.from_addr,
+                    Conversation {
+                        customer: m.from_addr.clone(),
+                        customer_name: m.from_name.clone(),
+                        subject: m.subject.clone(),
+                        latest_id: m.id,
+                        queue: m.folder.clone(),
+                        open_messages: 1,
+                        waiting_since: m.internal_date,
+                        sla_due_at: 0,
+                        sla: SlaLevel::Ok,
+                    },
+                );
+            }
+        }
+    }
+    let mut conversations: Vec<Conversation> = order
+        .into_iter()
+        .filter_map(|k| by_customer.remove(k))
+        .map(|mut c| {
+            c.sla_due_at = c.waiting_since.saturating_add(sla_seconds);
+            c.sla = sla_level(c.sla_due_at, now, at_risk_seconds);
+            c
+        })
+        .collect();
+    // SLA risk first (earliest due), then age: the same order the offer uses.
+    conversations.sort_by_key(|c| (c.sla_due_at, c.latest_id));
+
+    let mut queues: BTreeMap<String, QueueSummary> = BTreeMap::new();
+    for c in &conversations {
+        let q = queues.entry(c.queue.clone()).or_insert_with(|| QueueSummary {
+            queue: c.queue.clone(),
+            waiting: 0,
+            oldest_waiting_since: None,
+            at_risk: 0,
+        });
+        q.waiting += 1;
+        q.oldest_waiting_since = Some(q.oldest_waiting_since.map_or(c.waiting_since, |o| o.min(c.waiting_since)));
+        if c.sla != SlaLevel::Ok {
+            q.at_risk += 1;
+        }
+    }
+    WorkspaceView { conversations, queues: queues.into_values().collect() }
+}
+
+impl Engine {
+    fn internal_domain(&self) -> String {
+        self.config
+            .from_address()
+            .and_then(|a| a.split_once('@').map(|(_, d)| d.to_owned()))
+            .unwrap_or_default()
+    }
+
+    fn is_outgoing(&self, folder: &str, from_addr: &str) -> bool {
+        let domain = self.internal_domain();
+        folder == self.config.imap.sent || (!domain.is_empty() && from_addr.to_lowercase().ends_with(&format!("@{domain}")))
+    }
+
+    /// My conversations and the queue summary at `now` (unix seconds).
+    pub fn workspace(&self, now: i64, at_risk_seconds: i64) -> Result<WorkspaceView> {
+        let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
+        let mut view = group_conversations(&open, now, DEFAULT_SLA_SECONDS, at_risk_seconds);
+        // Every configured queue appears, even when empty.
+        for q in &self.config.imap.queues {
+            if !view.queues.iter().any(|s| &s.queue == q) {
+                view.queues.push(QueueSummary { queue: q.clone(), waiting: 0, oldest_waiting_since: None, at_risk: 0 });
+            }
+        }
+        Ok(view)
+    }
+
+    /// The conversation `message` belongs to, oldest first: linked by Message-ID,
+    /// In-Reply-To and References (two hops, enough for reply chains), plus the same
+    /// customer's other open messages.
+    pub fn thread(&self, message: i64) -> Result<Vec<ThreadMessage>> {
+        let m = self.store.message(message)?.ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
+        let mut ids: Vec<String> = m.references.clone();
+        ids.extend(m.in_reply_to.clone());
+        ids.extend(m.message_id.clone());
+        let mut heads = self.store.thread_messages(&ids, 200)?;
+        // Second hop: messages that answer messages found in the first.
+        let more: Vec<String> = heads.iter().filter_map(|h| h.message_id.clone()).filter(|x| !ids.contains(x)).collect();
+        if !more.is_empty() {
+            ids.extend(more);
+            heads = self.store.thread_messages(&ids, 200)?;
+        }
+        let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
+        let customer = m.from_addr.to_lowercase();
+        for h in open.into_iter().filter(|h| h.from_addr == customer) {
+            if !heads.iter().any(|x| x.id == h.id) {
+                heads.push(h);
+            }
+        }
+        if !heads.iter().any(|h| h.id == m.id) {
+            heads.push(MessageHead {
+                id: m.id,
+                folder: m.folder.clone(),
+                message_id: m.message_id.clone(),
+                in_reply_to: m.in_reply_to.clone(),
+                references: m.references.clone(),
+                subject: m.subject.clone(),
+                from_addr: m.from_addr.to_lowercase(),
+                from_name: m.from_name.clone(),
+                internal_date: m.internal_date,
+                flags: m.flags.clone(),
+            });
+        }
+        heads.sort_by_key(|h| (h.internal_date, h.id));
+        Ok(heads
+            .into_iter()
+            .map(|h| ThreadMessage {
+                outgoing: self.is_outgoing(&h.folder, &h.from_addr),
+                answered: is_answered(&h.flags),
+                id: h.id,
+                folder: h.folder,
+                from_addr: h.from_addr,
+                from_name: h.from_name,
+                subject: h.subject,
+                date: h.internal_date,
+            })
+            .collect())
+    }
+
+    /// Everything from or to `customer`, newest first.
+    pub fn customer_history(&self, customer: &str, limit: u32) -> Result<Vec<HistoryItem>> {
+        Ok(self
+            .store
+            .customer_messages(customer, limit)?
+            .into_iter()
+            .map(|h| {
+                let outgoing = self.is_outgoing(&h.folder, &h.from_addr);
+                HistoryItem {
+                    status: if outgoing {
+                        "sent"
+                    } else if is_answered(&h.flags) {
+                        "answered"
+                    } else {
+                        "open"
+                    },
+                    outgoing,
+                    id: h.id,
+                    folder: h.folder,
+                    subject: h.subject,
+                    date: h.internal_date,
+                }
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(id: i64, from: &str, folder: &str, date: i64) -> MessageHead {
+        MessageHead {
+            id,
+            folder: folder.into(),
+            message_id: None,
+            in_reply_to: None,
+            references: vec![],
+            subject: format!("s{id}"),
+            from_addr: from.into(),
+            from_name: String::new(),
+            internal_date: date,
+            flags: vec![],
+        }
+    }
+
+    #[test]
+    fn sla_levels_turn_amber_then_red() {
+        assert_eq!(sla_level(1000, 0, 100), SlaLevel::Ok);
+        assert_eq!(sla_level(1000, 900, 100), SlaLevel::AtRisk);
+        assert_eq!(sla_level(1000, 1000, 100), SlaLevel::Breached);
+    }
+
+    #[test]
+    fn one_conversation_per_customer_ordered_by_sla_due() {
+        // Newest first, as the store returns them.
+        let open = [
+            head(5, "b@x", "Billing", 500),
+            head(4, "a@x", "INBOX", 400),
+            head(3, "b@x", "Billing", 100),
+            head(2, "c@x", "INBOX", 300),
+        ];
+        let v = group_conversations(&open, 1000, 1000, 200);
+        let order: Vec<_> = v.conversations.iter().map(|c| c.customer.as_str()).collect();
+        assert_eq!(order, ["b@x", "c@x", "a@x"]);
+        let b = &v.conversations[0];
+        assert_eq!((b.latest_id, b.open_messages, b.waiting_since, b.sla_due_at), (5, 2, 100, 1100));
+        assert_eq!(b.sla, SlaLevel::AtRisk);
+        assert_eq!(v.conversations[2].sla, SlaLevel::Ok);
+        let inbox = v.queues.iter().find(|q| q.queue == "INBOX").unwrap();
+        assert_eq!((inbox.waiting, inbox.oldest_waiting_since, inbox.at_risk), (2, Some(300), 0));
+        let billing = v.queues.iter().find(|q| q.queue == "Billing").unwrap();
+        assert_eq!((billing.waiting, billing.at_risk), (1, 1));
+    }
+}
