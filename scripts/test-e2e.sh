@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# End-to-end tests of the desktop app: builds the UI and the app (UI embedded), starts
+# the local mail stack, and drives the real window through tauri-driver and
+# WebKitWebDriver under Xvfb, inside a private D-Bus session so every helper that GTK
+# starts is torn down with it. Screenshots land in target/e2e-screenshots/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/desktop-deps.sh
+tests/mail-stack.sh start
+
+(cd ui && npm ci --no-audit --no-fund && npm run build)
+cargo build -p blendesk-desktop --features tauri/custom-protocol
+# Compile the tests before the timed run, so the timeout covers only running them.
+cargo test -p blendesk-e2e --no-run
+
+export BLENDESK_DESKTOP_BIN="$PWD/target/debug/blendesk-desktop"
+eval "$(tests/mail-stack.sh env)"
+export BLENDESK_STACK_IMAP_PORT BLENDESK_STACK_SMTP_PORT 2>/dev/null || true
+mkdir -p target/e2e-screenshots
+timeout --kill-after=30 "${E2E_TIMEOUT:-900}" \
+  dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24" \
+  cargo test -p blendesk-e2e -- --test-threads=1 "$@"
+echo "screenshots: $(ls target/e2e-screenshots | tr '\n' ' ')"

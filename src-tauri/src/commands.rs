@@ -1,0 +1,142 @@
+//! The commands the UI calls. Each is a few lines over the engine; errors reach the UI as
+//! `{code, message}` so it can tell them apart without matching strings.
+
+use crate::desk::{apply_presence, Desk, PresenceView, Startup};
+use crate::html::{is_converted_text, sanitise, SafeHtml};
+use blendesk_domain::blending::{AdvisorEvent, AdvisorState};
+use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, ThreadMessage};
+use blendesk_store::SearchHit;
+use serde::Serialize;
+use tauri::{AppHandle, State};
+
+#[derive(Debug, Serialize)]
+pub struct CommandError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+fn err(code: &'static str) -> impl Fn(String) -> CommandError {
+    move |message| CommandError { code, message }
+}
+
+fn engine_err(e: blendesk_engine::EngineError) -> CommandError {
+    CommandError { code: "engine", message: e.to_string() }
+}
+
+#[derive(Serialize)]
+pub struct Bootstrap {
+    pub startup: Startup,
+    pub config_path: String,
+    pub advisor_id: Option<String>,
+    pub advisor_name: Option<String>,
+    pub cap: u32,
+    pub presence: PresenceView,
+    /// The system's language (LC_ALL, LC_MESSAGES, LANG, LANGUAGE), e.g. `zh_CN.UTF-8`.
+    pub system_locale: Option<String>,
+}
+
+#[tauri::command]
+pub fn bootstrap(desk: State<'_, Desk>) -> Bootstrap {
+    let engine = desk.engine.get();
+    Bootstrap {
+        startup: desk.startup.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        config_path: desk.config_path.display().to_string(),
+        advisor_id: engine.map(|e| e.config().advisor.id.as_str().to_owned()),
+        advisor_name: engine.map(|e| e.config().advisor.name.clone()),
+        cap: desk.cap,
+        presence: desk.presence_view(),
+        system_locale: ["LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"]
+            .iter()
+            .filter_map(|k| std::env::var(k).ok())
+            .find(|v| !v.is_empty() && v != "C" && v != "POSIX"),
+    }
+}
+
+#[derive(Serialize)]
+pub struct WorkspacePayload {
+    pub mine: Vec<Conversation>,
+    pub queues: Vec<QueueSummary>,
+    pub load: usize,
+    pub cap: u32,
+    pub now: i64,
+    /// Last known state of each folder's connection.
+    pub connections: std::collections::BTreeMap<String, crate::desk::ConnectionView>,
+}
+
+/// My conversations: the ones already mine that are still open, topped up to the cap
+/// in offer order while the advisor may take email.
+#[tauri::command]
+pub fn workspace(desk: State<'_, Desk>) -> Result<WorkspacePayload> {
+    let engine = desk.engine().map_err(err("starting"))?;
+    let now = crate::desk::now_ms() / 1000;
+    let view = engine.workspace(now, desk.policy.sla_at_risk_ms() / 1000).map_err(engine_err)?;
+    let may_claim = desk.state() == AdvisorState::Available;
+    let mut mine = desk.mine.lock().unwrap_or_else(|e| e.into_inner());
+    let claimed = blendesk_engine::workspace::top_up(&mine, &view.conversations, desk.cap, may_claim);
+    *mine = claimed.iter().map(|c| c.customer.clone()).collect();
+    let connections = desk.connections.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Ok(WorkspacePayload { load: claimed.len(), mine: claimed, queues: view.queues, cap: desk.cap, now, connections })
+}
+
+#[derive(Serialize)]
+pub struct MessageView {
+    #[serde(flatten)]
+    pub head: ThreadMessage,
+    pub text: String,
+    pub html: Option<SafeHtml>,
+    pub to: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct ConversationPayload {
+    pub thread: Vec<MessageView>,
+    pub history: Vec<HistoryItem>,
+}
+
+#[tauri::command]
+pub fn open_conversation(desk: State<'_, Desk>, message: i64) -> Result<ConversationPayload> {
+    let engine = desk.engine().map_err(err("starting"))?;
+    let heads = engine.thread(message).map_err(engine_err)?;
+    let mut thread = Vec::new();
+    for head in heads.into_iter().rev().take(30).collect::<Vec<_>>().into_iter().rev() {
+        let Some(m) = engine.store().message(head.id).map_err(|e| CommandError { code: "store", message: e.to_string() })? else {
+            continue;
+        };
+        let html = m.body_html.as_deref().filter(|h| !is_converted_text(h)).map(sanitise);
+        thread.push(MessageView { html, text: m.body_text, to: m.to, head });
+    }
+    let customer = thread.iter().find(|m| m.head.id == message).map(|m| m.head.from_addr.clone()).unwrap_or_default();
+    let history = engine.customer_history(&customer, 50).map_err(engine_err)?;
+    Ok(ConversationPayload { thread, history })
+}
+
+#[tauri::command]
+pub fn search_knowledge(desk: State<'_, Desk>, query: String) -> Result<Vec<SearchHit>> {
+    let engine = desk.engine().map_err(err("starting"))?;
+    engine.store().search(&query, 8).map_err(|e| CommandError { code: "store", message: e.to_string() })
+}
+
+/// Queue a reply. Refused while on a call or in wrap-up: email is paused then.
+#[tauri::command]
+pub fn send_reply(desk: State<'_, Desk>, message: i64, body: String) -> Result<i64> {
+    if matches!(desk.state(), AdvisorState::OnCall | AdvisorState::WrapUp) {
+        return Err(CommandError { code: "paused", message: "email is paused during a call".into() });
+    }
+    if body.trim().is_empty() {
+        return Err(CommandError { code: "empty", message: "the reply is empty".into() });
+    }
+    let engine = desk.engine().map_err(err("starting"))?;
+    engine.queue_reply(message, &body).map_err(engine_err)
+}
+
+#[tauri::command]
+pub fn set_call(app: AppHandle, on: bool) -> PresenceView {
+    apply_presence(&app, if on { AdvisorEvent::CallStart } else { AdvisorEvent::CallEnd })
+}
+
+#[tauri::command]
+pub fn presence(desk: State<'_, Desk>) -> PresenceView {
+    desk.presence_view()
+}

@@ -1,0 +1,236 @@
+//! The desktop's state: the engine (once started), the advisor's presence and the
+//! conversations currently theirs. Background tasks: engine sync/watch/outbox, event
+//! forwarding to the UI, the presence clock and the call socket.
+
+use blendesk_domain::blending::{AdvisorEvent, AdvisorPresence, AdvisorState, ManualState, Policy};
+use blendesk_engine::config::Config;
+use blendesk_engine::events::Event as EngineEvent;
+use blendesk_engine::Engine;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Manager};
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// What the UI's top bar shows about the advisor.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PresenceView {
+    pub state: &'static str,
+    pub since_ms: i64,
+    pub wrap_up_until_ms: Option<i64>,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionView {
+    pub state: blendesk_engine::events::ConnectionState,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Startup {
+    Starting,
+    Ready,
+    Failed { error: String },
+}
+
+pub struct Desk {
+    pub config_path: PathBuf,
+    pub engine: OnceLock<Arc<Engine>>,
+    pub startup: Mutex<Startup>,
+    pub presence: Mutex<AdvisorPresence>,
+    pub policy: Policy,
+    /// Customers whose conversations are the advisor's (the ones pushed to them).
+    pub mine: Mutex<Vec<String>>,
+    pub cap: u32,
+    /// Each folder's last reported connection state (events may fire before the UI listens).
+    pub connections: Mutex<std::collections::BTreeMap<String, ConnectionView>>,
+    tasks: Mutex<Vec<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+impl Desk {
+    pub fn new(config_path: PathBuf) -> Self {
+        let mut policy = Policy::default();
+        // Development and test override; the supervisor policy will own this value.
+        if let Some(s) = std::env::var("BLENDESK_WRAP_UP_SECONDS").ok().and_then(|v| v.parse().ok()) {
+            policy.wrap_up_seconds = s;
+        }
+        let now = now_ms();
+        let mut presence = AdvisorPresence::new(now);
+        // Opening the app logs the advisor in.
+        presence.apply(AdvisorEvent::Set(ManualState::Available), now, &policy);
+        Self {
+            config_path,
+            engine: OnceLock::new(),
+            startup: Mutex::new(Startup::Starting),
+            presence: Mutex::new(presence),
+            cap: policy.default_cap,
+            policy,
+            mine: Mutex::new(Vec::new()),
+            connections: Mutex::new(Default::default()),
+            tasks: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn engine(&self) -> Result<&Arc<Engine>, String> {
+        self.engine.get().ok_or_else(|| "the engine is not running yet".to_owned())
+    }
+
+    pub fn presence_view(&self) -> PresenceView {
+        let p = self.presence.lock().unwrap_or_else(|e| e.into_inner());
+        PresenceView {
+            state: p.state().as_str(),
+            since_ms: p.since_ms(),
+            wrap_up_until_ms: p.wrap_up_until_ms(),
+            now_ms: now_ms(),
+        }
+    }
+
+    pub fn state(&self) -> AdvisorState {
+        self.presence.lock().unwrap_or_else(|e| e.into_inner()).state()
+    }
+
+    /// Apply a presence event; returns the view and whether the state changed.
+    pub fn apply(&self, event: AdvisorEvent) -> (PresenceView, Option<(AdvisorState, AdvisorState)>) {
+        let change = {
+            let mut p = self.presence.lock().unwrap_or_else(|e| e.into_inner());
+            let before = p.state();
+            p.apply(event, now_ms(), &self.policy).map(|after| (before, after))
+        };
+        (self.presence_view(), change)
+    }
+
+    pub fn shutdown(&self) {
+        if let Some(e) = self.engine.get() {
+            e.shutdown();
+        }
+        for t in self.tasks.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            t.abort();
+        }
+    }
+
+    fn keep(&self, task: tauri::async_runtime::JoinHandle<()>) {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).push(task);
+    }
+}
+
+/// Apply a presence event and tell the UI (and the advisor, when email resumes).
+pub fn apply_presence(app: &AppHandle, event: AdvisorEvent) -> PresenceView {
+    let desk = app.state::<Desk>();
+    let (view, change) = desk.apply(event);
+    if let Some((before, after)) = change {
+        tracing::info!(from = before.as_str(), to = after.as_str(), "advisor state");
+        let _ = app.emit("presence", &view);
+        if before == AdvisorState::WrapUp && after == AdvisorState::Available {
+            crate::notify::show("Blendesk", "Email resumed");
+        }
+    }
+    view
+}
+
+/// Start everything that runs in the background.
+pub fn start(app: AppHandle) {
+    let desk = app.state::<Desk>();
+    // The presence clock: ends wrap-up on time. 200 ms keeps the countdown honest.
+    let a = app.clone();
+    desk.keep(tauri::async_runtime::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tick.tick().await;
+            apply_presence(&a, AdvisorEvent::Tick);
+        }
+    }));
+    let a = app.clone();
+    desk.keep(tauri::async_runtime::spawn(async move {
+        if let Err(e) = run_engine(a.clone()).await {
+            let error = format!("{e:#}");
+            tracing::error!("cannot start the engine: {error}");
+            *a.state::<Desk>().startup.lock().unwrap_or_else(|e| e.into_inner()) = Startup::Failed { error: error.clone() };
+            let _ = a.emit("startup", Startup::Failed { error });
+        }
+    }));
+}
+
+async fn run_engine(app: AppHandle) -> anyhow::Result<()> {
+    let desk = app.state::<Desk>();
+    let config = Config::load(&desk.config_path)?;
+    let advisor = config.advisor.id.as_str().to_owned();
+    let engine = Engine::open(config).await?;
+    let _ = desk.engine.set(engine.clone());
+    *desk.startup.lock().unwrap_or_else(|e| e.into_inner()) = Startup::Ready;
+    let _ = app.emit("startup", Startup::Ready);
+
+    // Engine events → UI; "a customer replied in your conversation" → notification.
+    let mut events = engine.subscribe();
+    let a = app.clone();
+    desk.keep(tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(e) => {
+                    match &e {
+                        EngineEvent::MessageArrived { from, subject, .. } => notify_if_mine(&a, from, subject),
+                        EngineEvent::Connection { folder, state, detail } => {
+                            a.state::<Desk>()
+                                .connections
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .insert(folder.clone(), ConnectionView { state: *state, detail: detail.clone() });
+                        }
+                        _ => {}
+                    }
+                    let _ = a.emit("engine", &e);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!("UI missed {n} engine events; asking it to reload");
+                    let _ = a.emit("engine", serde_json::json!({"type": "lagged"}));
+                }
+                Err(_) => break,
+            }
+        }
+    }));
+    let e = engine.clone();
+    desk.keep(tauri::async_runtime::spawn(async move { e.watch().await }));
+    let e = engine.clone();
+    desk.keep(tauri::async_runtime::spawn(async move { e.run_outbox().await }));
+
+    // The call socket: a softphone's `blendesk call start|end` lands here.
+    match blendesk_control::socket_path(&advisor) {
+        Ok(path) => match blendesk_control::CallSocket::bind(&path).await {
+            Ok(socket) => {
+                tracing::info!("call socket at {}", socket.path().display());
+                let a = app.clone();
+                let handler: blendesk_control::Handler = Arc::new(move |event| {
+                    let e = match event {
+                        blendesk_control::CallEvent::Start => AdvisorEvent::CallStart,
+                        blendesk_control::CallEvent::End => AdvisorEvent::CallEnd,
+                    };
+                    Ok(apply_presence(&a, e).state.to_owned())
+                });
+                desk.keep(tauri::async_runtime::spawn(socket.serve(handler)));
+            }
+            Err(e) => tracing::warn!("no call socket: {e}"),
+        },
+        Err(e) => tracing::warn!("no call socket: {e}"),
+    }
+    Ok(())
+}
+
+fn notify_if_mine(app: &AppHandle, from: &str, subject: &str) {
+    let desk = app.state::<Desk>();
+    if desk.state() == AdvisorState::OnCall || desk.state() == AdvisorState::WrapUp {
+        return; // held during a call
+    }
+    let from_addr = from.rsplit_once('<').map(|(_, r)| r.trim_end_matches('>')).unwrap_or(from).trim().to_lowercase();
+    let mine = desk.mine.lock().unwrap_or_else(|e| e.into_inner()).contains(&from_addr);
+    if mine {
+        crate::notify::show(&format!("Customer replied: {from}"), subject);
+    }
+}

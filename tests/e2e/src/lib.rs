@@ -1,0 +1,297 @@
+//! The harness for Blendesk's end-to-end tests: a minimal WebDriver client (plain HTTP
+//! against tauri-driver), the app launched per test with its own mailbox, config and
+//! runtime directories, and plain SMTP/IMAP helpers for the customer's side.
+//!
+//! Synchronisation is always "poll until a deadline", never a fixed sleep.
+
+pub mod mail;
+pub mod webdriver;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+pub use webdriver::{Element, Session};
+
+/// One app at a time: tests share the display and tauri-driver's single-app model.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+pub fn screenshot_dir() -> PathBuf {
+    let d = workspace_root().join("target/e2e-screenshots");
+    std::fs::create_dir_all(&d).expect("screenshot dir");
+    d
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn wait_port(port: u16, deadline: Duration) -> bool {
+    let end = Instant::now() + deadline;
+    while Instant::now() < end {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// Poll `f` until it returns `Some`, or panic with `what` at the deadline.
+pub fn wait_for<T>(what: &str, deadline: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + deadline;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if Instant::now() >= end {
+            panic!("timed out after {deadline:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}{:08x}", rand::random::<u32>())
+}
+
+/// Per-test identities on the local mail stack (`t_*` users log in with "test").
+pub struct Mailboxes {
+    /// The shared support mailbox the app syncs.
+    pub desk: String,
+    /// A customer who writes in.
+    pub customer: String,
+}
+
+impl Mailboxes {
+    pub fn new() -> Self {
+        Self { desk: unique("t_desk"), customer: unique("t_cust") }
+    }
+    pub fn desk_address(&self) -> String {
+        format!("{}@shop.test", self.desk)
+    }
+    pub fn customer_address(&self) -> String {
+        format!("{}@example.com", self.customer)
+    }
+}
+
+impl Default for Mailboxes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The running app: tauri-driver, the WebDriver session, and the files it uses.
+pub struct App {
+    pub session: Session,
+    pub dir: PathBuf,
+    pub advisor_id: String,
+    pub socket: PathBuf,
+    driver: Child,
+    _serial: MutexGuard<'static, ()>,
+}
+
+pub struct Launch<'a> {
+    pub mail: &'a Mailboxes,
+    pub lang: &'a str,
+    pub wrap_up_seconds: u32,
+}
+
+pub fn stack_env() -> (u16, u16) {
+    let imap = std::env::var("BLENDESK_STACK_IMAP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(14143);
+    let smtp = std::env::var("BLENDESK_STACK_SMTP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(12525);
+    (imap, smtp)
+}
+
+impl App {
+    pub fn launch(opts: Launch<'_>) -> App {
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let (imap_port, smtp_port) = stack_env();
+        assert!(wait_port(imap_port, Duration::from_secs(2)), "the mail stack is not running: tests/mail-stack.sh start");
+        let bin = std::env::var_os("BLENDESK_DESKTOP_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target/debug/blendesk-desktop"));
+        assert!(bin.exists(), "no app binary at {} (scripts/test-e2e.sh builds it)", bin.display());
+        let dir = std::env::temp_dir().join(unique("blendesk-e2e-"));
+        for sub in ["run", "config", "data", "cache"] {
+            std::fs::create_dir_all(dir.join(sub)).expect("temp dirs");
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join("run"), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        let advisor_id = unique("e2e_");
+        let config = format!(
+            r#"[advisor]
+id = "{advisor_id}"
+name = "Erin Example"
+
+[imap]
+host = "127.0.0.1"
+port = {imap_port}
+security = "plain"
+username = "{desk}"
+queues = ["INBOX"]
+sent = "Sent"
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "plain"
+username = ""
+from = "Shop Support <{desk_addr}>"
+
+[store]
+path = "{store}"
+"#,
+            desk = opts.mail.desk,
+            desk_addr = opts.mail.desk_address(),
+            store = dir.join("data/blendesk.sqlite").display(),
+        );
+        let config_path = dir.join("config/config.toml");
+        std::fs::write(&config_path, config).expect("write config");
+
+        let port = free_port();
+        let native_port = free_port();
+        let driver_bin = std::env::var_os("TAURI_DRIVER")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tauri-driver")))
+            .filter(|p| p.exists())
+            .unwrap_or_else(|| PathBuf::from("tauri-driver"));
+        let log = std::fs::File::create(dir.join("app.log")).expect("log file");
+        let driver = Command::new(driver_bin)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("BLENDESK_IMAP_PASSWORD", "test")
+            .env("BLENDESK_WRAP_UP_SECONDS", opts.wrap_up_seconds.to_string())
+            .env("BLENDESK_LOG", "info,blendesk=debug")
+            .env("XDG_RUNTIME_DIR", dir.join("run"))
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .env("XDG_CACHE_HOME", dir.join("cache"))
+            .env("LANG", opts.lang)
+            .env("LANGUAGE", opts.lang.split('.').next().unwrap_or("en_US"))
+            .env("LC_ALL", opts.lang)
+            .stdout(Stdio::from(log.try_clone().expect("log")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start tauri-driver (scripts/desktop-deps.sh installs it)");
+        let mut driver = driver;
+        if !wait_port(port, Duration::from_secs(10)) {
+            let _ = driver.kill();
+            panic!("tauri-driver did not listen on {port}");
+        }
+        let caps = serde_json::json!({
+            "capabilities": {"alwaysMatch": {"tauri:options": {
+                "application": bin.display().to_string(),
+                "args": ["--config", config_path.display().to_string()],
+            }}}
+        });
+        let session = match Session::new(&format!("http://127.0.0.1:{port}"), caps) {
+            Ok(s) => s,
+            Err(e) => {
+                stop_driver(&mut driver);
+                panic!("no WebDriver session (did the app start? see {}): {e}", dir.join("app.log").display());
+            }
+        };
+        let socket = dir.join("run").join(format!("blendesk-{advisor_id}.sock"));
+        App { session, dir, advisor_id, socket, driver, _serial: serial }
+    }
+
+    /// Wait for the workspace (startup finished) and return.
+    pub fn wait_ready(&self) {
+        wait_for("the workspace top bar", Duration::from_secs(30), || {
+            if let Ok(e) = self.session.find("[data-testid=startup-error]") {
+                panic!("app failed to start: {}", e.text().unwrap_or_default());
+            }
+            match self.session.find("[data-testid=state-pill]") {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    eprintln!("waiting for the workspace: {e}");
+                    None
+                }
+            }
+        });
+    }
+
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        let path = screenshot_dir().join(format!("{name}.png"));
+        let png = self.session.screenshot().expect("screenshot");
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("app.log")).unwrap_or_default()
+    }
+}
+
+fn stop_driver(driver: &mut Child) {
+    // SIGTERM lets tauri-driver stop WebKitWebDriver too; SIGKILL would orphan it.
+    unsafe {
+        libc::kill(driver.id() as i32, libc::SIGTERM);
+    }
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end {
+        if let Ok(Some(_)) = driver.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = driver.kill();
+    let _ = driver.wait();
+}
+
+/// Pids of processes whose command line mentions `needle`.
+fn pids_with_arg(needle: &str) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// The app is single-instance: the next test's launch would hand over to a closing one.
+/// Wait for this test's app to be gone (it closes with the session), then make sure.
+fn wait_app_gone(config_dir: &Path) {
+    let needle = config_dir.join("config/config.toml").display().to_string();
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        if pids_with_arg(&needle).is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for pid in pids_with_arg(&needle) {
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let name = format!("FAILED-{}", self.advisor_id);
+            if let Ok(png) = self.session.screenshot() {
+                let _ = std::fs::write(screenshot_dir().join(format!("{name}.png")), png);
+            }
+            if let Ok(src) = self.session.source() {
+                eprintln!("--- page source ---\n{}", src.chars().take(4000).collect::<String>());
+            }
+            eprintln!("--- app log ({}) ---\n{}", self.dir.join("app.log").display(), self.log());
+        }
+        let _ = self.session.delete();
+        stop_driver(&mut self.driver);
+        wait_app_gone(&self.dir);
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The customer's side over plain SMTP and IMAP on the local stack (loopback only).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+fn expect(reader: &mut BufReader<TcpStream>, code: &str) -> Result<String, String> {
+    let mut all = String::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).map_err(|e| e.to_string())?;
+        if line.is_empty() {
+            return Err(format!("connection closed; got {all:?}"));
+        }
+        all.push_str(&line);
+        // Multi-line replies continue with "250-".
+        if line.len() >= 4 && &line[3..4] == "-" {
+            continue;
+        }
+        return if line.starts_with(code) { Ok(all) } else { Err(format!("expected {code}, got {all:?}")) };
+    }
+}
+
+/// Send a message over SMTP. `raw_headers_and_body` must not contain the envelope.
+pub fn smtp_send(port: u16, from: &str, to: &str, message: &str) -> Result<(), String> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let mut w = stream.try_clone().map_err(|e| e.to_string())?;
+    let mut r = BufReader::new(stream);
+    expect(&mut r, "220")?;
+    for (cmd, code) in [
+        ("EHLO e2e.test".to_owned(), "250"),
+        (format!("MAIL FROM:<{from}>"), "250"),
+        (format!("RCPT TO:<{to}>"), "250"),
+        ("DATA".to_owned(), "354"),
+    ] {
+        write!(w, "{cmd}\r\n").map_err(|e| e.to_string())?;
+        expect(&mut r, code)?;
+    }
+    let body = message.replace("\r\n", "\n").replace('\n', "\r\n").replace("\r\n.", "\r\n..");
+    write!(w, "{body}\r\n.\r\n").map_err(|e| e.to_string())?;
+    expect(&mut r, "250")?;
+    write!(w, "QUIT\r\n").ok();
+    Ok(())
+}
+
+/// A plain-text customer email with a unique subject.
+pub fn customer_email(from: &str, to: &str, subject: &str, body: &str, message_id: &str) -> String {
+    format!(
+        "From: Casey Customer <{from}>\nTo: {to}\nSubject: {subject}\nMessage-ID: <{message_id}>\nDate: {date}\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}\n",
+        date = "Wed, 25 Nov 2026 10:00:00 +0000",
+    )
+}
+
+/// Log in to `user`'s INBOX and return the raw FETCH output of every message (headers
+/// and bodies), empty when the mailbox is empty.
+pub fn imap_fetch_all(port: u16, user: &str, password: &str) -> Result<String, String> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let mut w = stream.try_clone().map_err(|e| e.to_string())?;
+    let mut r = BufReader::new(stream);
+    let mut line = String::new();
+    r.read_line(&mut line).map_err(|e| e.to_string())?;
+    let mut run = |tag: &str, cmd: &str| -> Result<String, String> {
+        write!(w, "{tag} {cmd}\r\n").map_err(|e| e.to_string())?;
+        let mut out = String::new();
+        loop {
+            let mut l = String::new();
+            if r.read_line(&mut l).map_err(|e| e.to_string())? == 0 {
+                return Err("IMAP connection closed".into());
+            }
+            if l.starts_with(&format!("{tag} ")) {
+                return if l.starts_with(&format!("{tag} OK")) { Ok(out) } else { Err(l) };
+            }
+            out.push_str(&l);
+        }
+    };
+    run("a1", &format!("LOGIN {user} {password}"))?;
+    run("a2", "SELECT INBOX")?;
+    let all = run("a3", "FETCH 1:* (BODY.PEEK[])").or_else(|e| if e.contains("BAD") || e.contains("NO") { Ok(String::new()) } else { Err(e) })?;
+    let _ = run("a4", "LOGOUT");
+    Ok(all)
+}

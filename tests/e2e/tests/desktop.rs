@@ -1,0 +1,206 @@
+//! The real desktop app, driven through tauri-driver + WebKitWebDriver under Xvfb,
+//! against the local mail stack. Run with scripts/test-e2e.sh.
+
+use blendesk_e2e::mail::{customer_email, imap_fetch_all, smtp_send};
+use blendesk_e2e::webdriver::KEY_ALT;
+use blendesk_e2e::{stack_env, unique, wait_for, App, Launch, Mailboxes};
+use std::time::{Duration, Instant};
+
+const SYNC: Duration = Duration::from_secs(30);
+
+fn launch(mail: &Mailboxes) -> App {
+    let app = App::launch(Launch { mail, lang: "en_US.UTF-8", wrap_up_seconds: 3 });
+    app.wait_ready();
+    app
+}
+
+/// A customer writes in; returns (subject, token in the body, Message-ID).
+fn customer_writes(mail: &Mailboxes) -> (String, String, String) {
+    let (_, smtp) = stack_env();
+    let token = unique("ord-");
+    let subject = format!("Where is my parcel {token}?");
+    let mid = format!("{token}@example.com");
+    let body = format!("Hello, my order {token} has not arrived. Tracking: https://carrier.example/track/{token}\nThanks, Casey");
+    smtp_send(smtp, &mail.customer_address(), &mail.desk_address(), &customer_email(&mail.customer_address(), &mail.desk_address(), &subject, &body, &mid))
+        .expect("SMTP delivery to the support mailbox");
+    (subject, token, mid)
+}
+
+fn conversation_css(mail: &Mailboxes) -> String {
+    format!("[data-testid=conversation][data-customer='{}']", mail.customer_address())
+}
+
+fn open_customer_conversation(app: &App, mail: &Mailboxes, token: &str) {
+    let css = conversation_css(mail);
+    let conv = wait_for("the customer's email in my conversations", SYNC, || app.session.find(&css).ok());
+    conv.click().expect("open conversation");
+    wait_for("the thread showing the customer's text", Duration::from_secs(10), || {
+        let msgs = app.session.find_all("[data-testid=thread-message]").ok()?;
+        msgs.iter().any(|m| m.text().map(|t| t.contains(token)).unwrap_or(false)).then_some(())
+    });
+}
+
+fn state_of(app: &App) -> Option<String> {
+    app.session.find("[data-testid=state-pill]").ok()?.attr("data-state").ok()?
+}
+
+fn wait_state(app: &App, want: &str, deadline: Duration) {
+    wait_for(&format!("advisor state {want}"), deadline, || (state_of(app).as_deref() == Some(want)).then_some(()));
+}
+
+fn composer_value(app: &App) -> String {
+    app.session
+        .find("[data-testid=composer]")
+        .and_then(|c| c.property("value"))
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[test]
+fn email_arrives_template_reply_reaches_the_customer() {
+    let mail = Mailboxes::new();
+    let app = launch(&mail);
+    let (subject, token, mid) = customer_writes(&mail);
+    open_customer_conversation(&app, &mail, &token);
+
+    // The top bar counts it: load 1 / 3 and one waiting in INBOX.
+    let load = app.session.find("[data-testid=load]").unwrap().text().unwrap();
+    assert!(load.contains("1 / 3"), "load shows {load:?}");
+    let queues = app.session.find("[data-testid=queue-summary]").unwrap().text().unwrap();
+    assert!(queues.contains("INBOX") && queues.contains("1 waiting"), "queue summary {queues:?}");
+    wait_for("connection indicator online", SYNC, || {
+        let c = app.session.find("[data-testid=connection]").ok()?;
+        (c.attr("data-state").ok()?.as_deref() == Some("online")).then_some(())
+    });
+    // Plain text is shown as text, with the link's real host beside it.
+    let text = app.session.find("[data-testid=mail-text]").unwrap().text().unwrap();
+    assert!(text.contains("[carrier.example]"), "link host shown: {text:?}");
+    app.screenshot("01-email-arrived");
+
+    // Insert a template.
+    app.session.find("[data-testid=template-select] option[value=thanks]").unwrap().click().unwrap();
+    let insert = app.session.find("[data-testid=insert-template]").unwrap();
+    wait_for("insert button enabled", Duration::from_secs(5), || insert.enabled().ok()?.then_some(()));
+    insert.click().unwrap();
+    let draft = composer_value(&app);
+    assert!(draft.contains("Thank you for contacting us") && draft.contains("Erin Example"), "draft {draft:?}");
+    app.session.find("[data-testid=composer]").unwrap().send_keys(&format!("\nRef {token}")).unwrap();
+    app.screenshot("02-template-inserted");
+
+    // Send, and see it leave.
+    app.session.find("[data-testid=send]").unwrap().click().unwrap();
+    wait_for("the reply marked sent", SYNC, || {
+        let s = app.session.find("[data-testid=send-status]").ok()?;
+        let state = s.attr("data-state").ok()??;
+        assert_ne!(state, "failed", "send failed: {}", s.text().unwrap_or_default());
+        (state == "sent").then_some(())
+    });
+    app.screenshot("03-reply-sent");
+
+    // The customer's mailbox receives a threaded reply with the template and our text.
+    let (imap, _) = stack_env();
+    let got = wait_for("the reply in the customer's mailbox", SYNC, || {
+        let all = imap_fetch_all(imap, &mail.customer, "test").ok()?;
+        all.contains(&format!("Ref {token}")).then_some(all)
+    });
+    assert!(got.contains(&format!("Re: {subject}")), "subject threaded: {got}");
+    assert!(got.contains(&format!("<{mid}>")), "In-Reply-To/References name the original: {got}");
+    assert!(got.contains("Thank you for contacting us"), "template text sent: {got}");
+
+    // Answered: the conversation leaves my list once the \Answered flag syncs back.
+    let css = conversation_css(&mail);
+    wait_for("the answered conversation to leave my list", SYNC, || app.session.find(&css).is_err().then_some(()));
+    app.screenshot("04-conversation-answered");
+}
+
+#[test]
+fn on_call_pauses_email_then_wrap_up_then_resumes_with_draft_kept() {
+    let mail = Mailboxes::new();
+    let app = launch(&mail);
+    let (_, token, _) = customer_writes(&mail);
+    open_customer_conversation(&app, &mail, &token);
+    wait_state(&app, "available", Duration::from_secs(5));
+    let composer = app.session.find("[data-testid=composer]").unwrap();
+    composer.send_keys("Half-written answer").unwrap();
+    assert!(composer.enabled().unwrap());
+
+    // The toggle starts the call: overlay, dimmed centre, composer disabled.
+    app.session.find("[data-testid=call-toggle]").unwrap().click().unwrap();
+    wait_state(&app, "on_call", Duration::from_secs(2));
+    let overlay = wait_for("the on-call overlay", Duration::from_secs(2), || app.session.find("[data-testid=call-overlay]").ok());
+    assert!(overlay.text().unwrap().contains("On call — email paused"));
+    assert!(!app.session.find("[data-testid=composer]").unwrap().enabled().unwrap(), "composer disabled on a call");
+    assert!(!app.session.find("[data-testid=send]").unwrap().enabled().unwrap(), "send disabled on a call");
+    assert!(app.session.find("[data-testid=call-clock]").is_ok(), "call timer shown");
+    app.screenshot("05-on-call");
+
+    // End the call with the keyboard shortcut: wrap-up with a countdown.
+    app.session.key_chord(KEY_ALT, "c").unwrap();
+    wait_state(&app, "wrap_up", Duration::from_secs(2));
+    let countdown = app.session.find("[data-testid=wrap-up-countdown]").unwrap().text().unwrap();
+    assert!(countdown.ends_with('s'), "countdown {countdown:?}");
+    assert!(app.session.find("[data-testid=call-overlay]").unwrap().text().unwrap().contains("Wrap-up"));
+    assert!(!app.session.find("[data-testid=composer]").unwrap().enabled().unwrap(), "still paused in wrap-up");
+    app.screenshot("06-wrap-up");
+
+    // Then email resumes by itself, with the draft intact.
+    wait_state(&app, "available", Duration::from_secs(10));
+    wait_for("the overlay to go", Duration::from_secs(2), || app.session.find("[data-testid=call-overlay]").is_err().then_some(()));
+    assert!(app.session.find("[data-testid=composer]").unwrap().enabled().unwrap());
+    assert_eq!(composer_value(&app), "Half-written answer", "draft kept across the call");
+    app.screenshot("07-resumed");
+}
+
+#[test]
+fn language_switches_to_chinese_and_back() {
+    let mail = Mailboxes::new();
+    let app = launch(&mail);
+    let toggle_text = || app.session.find("[data-testid=call-toggle]").unwrap().text().unwrap();
+    assert_eq!(toggle_text(), "Start call");
+    app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();
+    wait_for("Chinese labels", Duration::from_secs(3), || (toggle_text() == "开始通话").then_some(()));
+    let lang = app.session.execute("return document.documentElement.lang", vec![]).unwrap();
+    assert_eq!(lang.as_str(), Some("zh-CN"));
+    let pill = app.session.find("[data-testid=state-pill]").unwrap().text().unwrap();
+    assert!(pill.contains("可接待"), "state pill {pill:?}");
+    app.screenshot("08-chinese");
+    app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();
+    wait_for("English labels again", Duration::from_secs(3), || (toggle_text() == "Start call").then_some(()));
+    app.screenshot("09-english-again");
+}
+
+#[test]
+fn system_language_chinese_is_the_default() {
+    let mail = Mailboxes::new();
+    let app = App::launch(Launch { mail: &mail, lang: "zh_CN.UTF-8", wrap_up_seconds: 3 });
+    app.wait_ready();
+    let text = app.session.find("[data-testid=call-toggle]").unwrap().text().unwrap();
+    assert_eq!(text, "开始通话", "navigator.language follows LANG");
+}
+
+#[test]
+fn call_socket_from_another_process_switches_the_app() {
+    let mail = Mailboxes::new();
+    let app = launch(&mail);
+    wait_state(&app, "available", Duration::from_secs(5));
+    wait_for("the call socket", Duration::from_secs(10), || app.socket.exists().then_some(()));
+    let call = |event: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_blendesk-e2e-call"))
+            .arg(&app.socket)
+            .arg(event)
+            .output()
+            .expect("run the call client");
+        assert!(out.status.success(), "client failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let started = Instant::now();
+    assert_eq!(call("start"), "on_call");
+    wait_state(&app, "on_call", Duration::from_secs(2));
+    eprintln!("call start → UI on_call in {:?} (includes WebDriver polling)", started.elapsed());
+    assert!(app.session.find("[data-testid=call-overlay]").is_ok());
+    app.screenshot("10-on-call-from-socket");
+    assert_eq!(call("end"), "wrap_up");
+    wait_state(&app, "wrap_up", Duration::from_secs(2));
+    wait_state(&app, "available", Duration::from_secs(10));
+}

@@ -1,0 +1,127 @@
+// The only place the UI talks to the Rust side: typed commands and events.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+
+export type AdvisorState = "available" | "on_call" | "wrap_up" | "away" | "offline";
+
+export interface Presence {
+  state: AdvisorState;
+  since_ms: number;
+  wrap_up_until_ms: number | null;
+  now_ms: number;
+}
+
+export type Startup = { phase: "starting" } | { phase: "ready" } | { phase: "failed"; error: string };
+
+export interface Bootstrap {
+  startup: Startup;
+  config_path: string;
+  advisor_id: string | null;
+  advisor_name: string | null;
+  cap: number;
+  presence: Presence;
+  system_locale: string | null;
+}
+
+export type SlaLevel = "ok" | "at_risk" | "breached";
+
+export interface Conversation {
+  customer: string;
+  customer_name: string;
+  subject: string;
+  latest_id: number;
+  queue: string;
+  open_messages: number;
+  waiting_since: number;
+  sla_due_at: number;
+  sla: SlaLevel;
+}
+
+export interface QueueSummary {
+  queue: string;
+  waiting: number;
+  oldest_waiting_since: number | null;
+  at_risk: number;
+}
+
+export interface WorkspacePayload {
+  mine: Conversation[];
+  queues: QueueSummary[];
+  load: number;
+  cap: number;
+  now: number;
+  connections: Record<string, { state: "online" | "offline"; detail: string | null }>;
+}
+
+export interface MessageView {
+  id: number;
+  folder: string;
+  from_addr: string;
+  from_name: string;
+  subject: string;
+  date: number;
+  outgoing: boolean;
+  answered: boolean;
+  text: string;
+  html: { document: string; blocked_remote: number } | null;
+  to: string[];
+}
+
+export interface HistoryItem {
+  id: number;
+  folder: string;
+  subject: string;
+  date: number;
+  outgoing: boolean;
+  status: "sent" | "answered" | "open";
+}
+
+export interface ConversationPayload {
+  thread: MessageView[];
+  history: HistoryItem[];
+}
+
+export interface SearchHit {
+  id: number;
+  folder: string;
+  uid: number;
+  subject: string;
+  from_addr: string;
+  internal_date: number;
+}
+
+export interface CommandError {
+  code: string;
+  message: string;
+}
+
+export type EngineEvent =
+  | { type: "sync_progress"; folder: string; done: number; total: number }
+  | { type: "sync_finished"; folder: string; new: number; messages: number }
+  | { type: "message_arrived"; folder: string; id: number; subject: string; from: string }
+  | { type: "messages_expunged"; folder: string; count: number }
+  | { type: "flags_changed"; folder: string; count: number }
+  | { type: "folder_rebuilt"; folder: string }
+  | { type: "connection"; folder: string; state: "online" | "offline"; detail: string | null }
+  | { type: "outbox"; id: number; state: string; error: string | null }
+  | { type: "lagged" };
+
+export const api = {
+  bootstrap: () => invoke<Bootstrap>("bootstrap"),
+  workspace: () => invoke<WorkspacePayload>("workspace"),
+  openConversation: (message: number) => invoke<ConversationPayload>("open_conversation", { message }),
+  searchKnowledge: (query: string) => invoke<SearchHit[]>("search_knowledge", { query }),
+  sendReply: (message: number, body: string) => invoke<number>("send_reply", { message, body }),
+  setCall: (on: boolean) => invoke<Presence>("set_call", { on }),
+  presence: () => invoke<Presence>("presence"),
+};
+
+export function onPresence(f: (p: Presence) => void): Promise<UnlistenFn> {
+  return listen<Presence>("presence", (e) => f(e.payload));
+}
+export function onEngine(f: (e: EngineEvent) => void): Promise<UnlistenFn> {
+  return listen<EngineEvent>("engine", (e) => f(e.payload));
+}
+export function onStartup(f: (s: Startup) => void): Promise<UnlistenFn> {
+  return listen<Startup>("startup", (e) => f(e.payload));
+}

@@ -1,0 +1,226 @@
+// Every UI string, in English and Simplified Chinese. The language follows the system
+// (navigator.language) until the advisor picks one; the choice is remembered.
+
+export type Locale = "en" | "zh-CN";
+
+const en = {
+  "app.name": "Blendesk",
+  "state.available": "Available",
+  "state.on_call": "On call",
+  "state.wrap_up": "Wrap-up",
+  "state.away": "Away",
+  "state.offline": "Offline",
+  "state.label": "Your state",
+  "call.start": "Start call",
+  "call.end": "End call",
+  "call.toggleLabel": "On call (Alt+C)",
+  "load.label": "Email load",
+  "load.value": "{n} / {cap}",
+  "queues.label": "Queue summary",
+  "queues.waiting": "{n} waiting",
+  "queues.oldest": "oldest {age}",
+  "queues.atRisk": "{n} at SLA risk",
+  "conn.label": "Mail connection",
+  "conn.connecting": "Connecting…",
+  "conn.online": "Connected",
+  "conn.offline": "Offline — retrying",
+  "conn.syncing": "Syncing {done} / {total}",
+  "list.title": "My conversations",
+  "list.empty": "No open conversations. New customer email will appear here.",
+  "list.more": "{n} messages",
+  "sla.ok": "due in {time}",
+  "sla.at_risk": "due in {time}",
+  "sla.breached": "overdue {time}",
+  "sla.label": "Reply-time promise",
+  "thread.empty": "Pick a conversation on the left (Alt+J / Alt+K).",
+  "thread.team": "Team",
+  "thread.to": "to {to}",
+  "thread.remoteBlocked": "{n} remote images blocked",
+  "thread.htmlTitle": "Email content (isolated)",
+  "thread.linkHost": "Link to {host}",
+  "composer.label": "Reply to {customer}",
+  "composer.placeholder": "Write your reply… (Ctrl+Enter sends)",
+  "composer.template": "Template",
+  "composer.templatePick": "Choose a template…",
+  "composer.insert": "Insert template (Alt+T)",
+  "composer.send": "Send (Ctrl+Enter)",
+  "composer.queued": "Reply queued — sending…",
+  "composer.sent": "Reply sent",
+  "composer.failed": "Not sent: {error}",
+  "composer.retrying": "Retrying: {error}",
+  "composer.paused": "Email is paused during the call",
+  "overlay.onCall": "On call — email paused",
+  "overlay.draftKept": "Your draft is kept and will be here after the call.",
+  "overlay.wrapUp": "Wrap-up — email resumes in {s} s",
+  "history.title": "Customer history",
+  "history.empty": "No earlier messages from this customer.",
+  "history.open": "Open",
+  "history.answered": "Answered",
+  "history.sent": "Sent by team",
+  "knowledge.title": "Knowledge snippets",
+  "knowledge.search": "Search the mailbox (Alt+S)",
+  "knowledge.empty": "No matching snippets.",
+  "lang.toggle": "中文",
+  "lang.label": "Switch language to Chinese (Alt+L)",
+  "startup.starting": "Starting Blendesk…",
+  "startup.failed": "Blendesk could not start",
+  "startup.config": "Configuration file: {path}",
+  "age.min": "{n} min",
+  "age.h": "{n} h",
+  "age.d": "{n} d",
+  "shortcuts": "Shortcuts: Alt+C call · Alt+J/K next/previous · Alt+T template · Ctrl+Enter send · Alt+S search · Alt+L language",
+  "tpl.thanks.name": "Thanks — we're on it",
+  "tpl.thanks.body": "Hello,\n\nThank you for contacting us. We are looking into this and will get back to you shortly.\n\nKind regards,\n{advisor}",
+  "tpl.refund.name": "Refund issued",
+  "tpl.refund.body": "Hello,\n\nWe have issued your refund. It usually reaches your account within 3–5 working days.\n\nKind regards,\n{advisor}",
+  "tpl.tracking.name": "Where is my order",
+  "tpl.tracking.body": "Hello,\n\nYour order has left our warehouse. You can follow it with the tracking link in your shipping confirmation.\n\nKind regards,\n{advisor}",
+};
+
+type Key = keyof typeof en;
+
+const zh: Record<Key, string> = {
+  "app.name": "Blendesk",
+  "state.available": "可接待",
+  "state.on_call": "通话中",
+  "state.wrap_up": "话后处理",
+  "state.away": "离开",
+  "state.offline": "离线",
+  "state.label": "您的状态",
+  "call.start": "开始通话",
+  "call.end": "结束通话",
+  "call.toggleLabel": "通话中（Alt+C）",
+  "load.label": "邮件负载",
+  "load.value": "{n} / {cap}",
+  "queues.label": "队列概况",
+  "queues.waiting": "{n} 封待处理",
+  "queues.oldest": "最早 {age}",
+  "queues.atRisk": "{n} 封有 SLA 风险",
+  "conn.label": "邮件连接",
+  "conn.connecting": "正在连接…",
+  "conn.online": "已连接",
+  "conn.offline": "离线 — 正在重试",
+  "conn.syncing": "同步中 {done} / {total}",
+  "list.title": "我的会话",
+  "list.empty": "暂无待处理会话。新的客户邮件会显示在这里。",
+  "list.more": "{n} 封邮件",
+  "sla.ok": "{time} 后到期",
+  "sla.at_risk": "{time} 后到期",
+  "sla.breached": "已超时 {time}",
+  "sla.label": "回复时限",
+  "thread.empty": "请在左侧选择一个会话（Alt+J / Alt+K）。",
+  "thread.team": "团队",
+  "thread.to": "发给 {to}",
+  "thread.remoteBlocked": "已阻止 {n} 张远程图片",
+  "thread.htmlTitle": "邮件内容（隔离显示）",
+  "thread.linkHost": "链接到 {host}",
+  "composer.label": "回复 {customer}",
+  "composer.placeholder": "撰写回复…（Ctrl+Enter 发送）",
+  "composer.template": "模板",
+  "composer.templatePick": "选择模板…",
+  "composer.insert": "插入模板（Alt+T）",
+  "composer.send": "发送（Ctrl+Enter）",
+  "composer.queued": "回复已排队 — 正在发送…",
+  "composer.sent": "回复已发送",
+  "composer.failed": "发送失败：{error}",
+  "composer.retrying": "正在重试：{error}",
+  "composer.paused": "通话期间邮件已暂停",
+  "overlay.onCall": "通话中 — 邮件已暂停",
+  "overlay.draftKept": "您的草稿已保存，通话结束后仍在这里。",
+  "overlay.wrapUp": "话后处理 — {s} 秒后恢复邮件",
+  "history.title": "客户历史",
+  "history.empty": "该客户没有更早的邮件。",
+  "history.open": "待处理",
+  "history.answered": "已回复",
+  "history.sent": "团队已发送",
+  "knowledge.title": "知识片段",
+  "knowledge.search": "搜索邮箱（Alt+S）",
+  "knowledge.empty": "没有匹配的片段。",
+  "lang.toggle": "English",
+  "lang.label": "切换为英文（Alt+L）",
+  "startup.starting": "Blendesk 正在启动…",
+  "startup.failed": "Blendesk 无法启动",
+  "startup.config": "配置文件：{path}",
+  "age.min": "{n} 分钟",
+  "age.h": "{n} 小时",
+  "age.d": "{n} 天",
+  "shortcuts": "快捷键：Alt+C 通话 · Alt+J/K 下一个/上一个 · Alt+T 模板 · Ctrl+Enter 发送 · Alt+S 搜索 · Alt+L 语言",
+  "tpl.thanks.name": "感谢来信 — 正在处理",
+  "tpl.thanks.body": "您好：\n\n感谢您联系我们。我们正在处理您的问题，会尽快回复您。\n\n此致\n{advisor}",
+  "tpl.refund.name": "退款已办理",
+  "tpl.refund.body": "您好：\n\n您的退款已办理，通常会在 3–5 个工作日内到账。\n\n此致\n{advisor}",
+  "tpl.tracking.name": "订单在哪里",
+  "tpl.tracking.body": "您好：\n\n您的订单已从仓库发出。您可以通过发货确认邮件中的物流链接查询。\n\n此致\n{advisor}",
+};
+
+export const messages: Record<Locale, Record<Key, string>> = { en, "zh-CN": zh };
+
+export const TEMPLATES = ["thanks", "refund", "tracking"] as const;
+export type TemplateId = (typeof TEMPLATES)[number];
+
+const STORAGE_KEY = "blendesk.locale";
+
+export function systemLocale(languages: readonly string[]): Locale {
+  for (const l of languages) {
+    const lower = l.toLowerCase();
+    if (lower.startsWith("zh")) return "zh-CN";
+    if (lower.startsWith("en")) return "en";
+  }
+  return "en";
+}
+
+function savedLocale(): Locale | null {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (saved === "en" || saved === "zh-CN") return saved;
+  } catch {
+    // storage unavailable: follow the system
+  }
+  return null;
+}
+
+function initialLocale(): Locale {
+  return savedLocale() ?? systemLocale(navigator.languages?.length ? navigator.languages : [navigator.language]);
+}
+
+/// The OS locale as the Rust side reads it (LANG…), which the webview may not reflect.
+/// Applies only while the advisor has not picked a language.
+export function adoptSystemLocale(system: string | null) {
+  if (!system || savedLocale()) return;
+  i18n.locale = systemLocale([system.replace("_", "-")]);
+  document.documentElement.lang = i18n.locale;
+}
+
+export const i18n = $state({ locale: initialLocale() });
+
+export function setLocale(l: Locale) {
+  i18n.locale = l;
+  document.documentElement.lang = l;
+  try {
+    localStorage.setItem(STORAGE_KEY, l);
+  } catch {
+    // not remembered; still switched
+  }
+}
+
+export function t(key: Key, params: Record<string, string | number> = {}): string {
+  const s = messages[i18n.locale][key] ?? en[key];
+  return s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+}
+
+/// "5 min", "3 h", "2 d" from a span in seconds.
+export function age(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 3600) return t("age.min", { n: Math.max(1, Math.round(s / 60)) });
+  if (s < 86400) return t("age.h", { n: Math.round(s / 3600) });
+  return t("age.d", { n: Math.round(s / 86400) });
+}
+
+export function formatDate(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toLocaleString(i18n.locale, {
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}
