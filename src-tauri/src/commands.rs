@@ -4,8 +4,7 @@
 use crate::desk::{apply_presence, Desk, PresenceView, Startup};
 use crate::html::{is_converted_text, sanitise, SafeHtml};
 use blendesk_domain::blending::{AdvisorEvent, AdvisorState};
-use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, ThreadMessage};
-use blendesk_store::SearchHit;
+use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, Snippet, ThreadMessage};
 use serde::Serialize;
 use tauri::{AppHandle, State};
 
@@ -113,9 +112,9 @@ pub fn open_conversation(desk: State<'_, Desk>, message: i64) -> Result<Conversa
 }
 
 #[tauri::command]
-pub fn search_knowledge(desk: State<'_, Desk>, query: String) -> Result<Vec<SearchHit>> {
+pub fn search_knowledge(desk: State<'_, Desk>, query: String, customer: String) -> Result<Vec<Snippet>> {
     let engine = desk.engine().map_err(err("starting"))?;
-    engine.store().search(&query, 8).map_err(|e| CommandError { code: "store", message: e.to_string() })
+    engine.knowledge_snippets(&query, &customer, 8).map_err(engine_err)
 }
 
 /// Queue a reply. Refused while on a call or in wrap-up: email is paused then.

@@ -148,6 +148,57 @@ pub fn group_conversations(open: &[MessageHead], now: i64, sla_seconds: i64, at_
     WorkspaceView { conversations, queues: queues.into_values().collect() }
 }
 
+/// A knowledge snippet: an earlier message (the team's own replies first) that matches
+/// the words of the current conversation, with a short excerpt to insert.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snippet {
+    pub id: i64,
+    pub subject: String,
+    pub from_addr: String,
+    pub date: i64,
+    pub from_team: bool,
+    pub excerpt: String,
+}
+
+const STOPWORDS: &[&str] = &[
+    "the", "and", "for", "you", "your", "with", "have", "has", "not", "are", "was", "this", "that", "from", "where",
+    "what", "when", "why", "how", "can", "could", "would", "please", "thanks", "thank", "hello", "dear", "my", "our",
+];
+
+/// Words worth searching for in `text`: letters or digits, three or more characters (any
+/// CJK run), lowercased, stopwords dropped, at most eight, first occurrence order.
+pub fn keywords(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in text.split(|c: char| !(c.is_alphanumeric() || blendesk_domain::fts::is_cjk(c))) {
+        let w = word.to_lowercase();
+        let cjk = w.chars().any(blendesk_domain::fts::is_cjk);
+        if (cjk || w.chars().count() >= 3) && !STOPWORDS.contains(&w.as_str()) && !out.contains(&w) {
+            out.push(w);
+        }
+        if out.len() == 8 {
+            break;
+        }
+    }
+    out
+}
+
+/// The reply's own words, without quoted lines or the attribution above them.
+pub fn excerpt(body: &str, max_chars: usize) -> String {
+    let own: Vec<&str> = body
+        .lines()
+        .take_while(|l| !(l.starts_with("On ") && l.trim_end().ends_with("wrote:")))
+        .filter(|l| !l.starts_with('>'))
+        .collect();
+    let text = own.join("\n").trim().to_owned();
+    if text.chars().count() <= max_chars {
+        text
+    } else {
+        let mut t: String = text.chars().take(max_chars).collect();
+        t.push('…');
+        t
+    }
+}
+
 /// The advisor's conversations: those already theirs that are still open, then, while
 /// they may take email, the next ones in offer order until `cap` (a lowered cap takes
 /// nothing away). `open` is in offer order.
@@ -244,6 +295,31 @@ impl Engine {
             .collect())
     }
 
+    /// Knowledge snippets for `query`: messages matching any of its keywords, ranked by
+    /// how many they match, the team's replies first; `exclude_customer`'s own mail is
+    /// left out (it is already on screen).
+    pub fn knowledge_snippets(&self, query: &str, exclude_customer: &str, limit: usize) -> Result<Vec<Snippet>> {
+        let mut score: BTreeMap<i64, (u32, blendesk_store::SearchHit)> = BTreeMap::new();
+        for word in keywords(query) {
+            for hit in self.store.search(&word, 50)? {
+                score.entry(hit.id).or_insert((0, hit)).0 += 1;
+            }
+        }
+        let exclude = exclude_customer.trim().to_lowercase();
+        let mut ranked: Vec<(u32, bool, blendesk_store::SearchHit)> = score
+            .into_values()
+            .filter(|(_, h)| exclude.is_empty() || h.from_addr.to_lowercase() != exclude)
+            .map(|(n, h)| (n, self.is_outgoing(&h.folder, &h.from_addr), h))
+            .collect();
+        ranked.sort_by(|a, b| (b.0, b.1, b.2.internal_date).cmp(&(a.0, a.1, a.2.internal_date)));
+        let mut out = Vec::new();
+        for (_, from_team, h) in ranked.into_iter().take(limit) {
+            let body = self.store.message(h.id)?.map(|m| m.body_text).unwrap_or_default();
+            out.push(Snippet { id: h.id, subject: h.subject, from_addr: h.from_addr, date: h.internal_date, from_team, excerpt: excerpt(&body, 400) });
+        }
+        Ok(out)
+    }
+
     /// Everything from or to `customer`, newest first.
     pub fn customer_history(&self, customer: &str, limit: u32) -> Result<Vec<HistoryItem>> {
         Ok(self
@@ -305,6 +381,20 @@ mod tests {
         assert_eq!(names(top_up(&["d@x".into()], &v.conversations, 3, false)), ["d@x"], "no claims on a call");
         assert_eq!(names(top_up(&["c@x".into(), "d@x".into()], &v.conversations, 1, true)), ["c@x", "d@x"], "lower cap takes nothing away");
         assert_eq!(names(top_up(&["gone@x".into()], &v.conversations, 1, true)), ["a@x"], "answered ones drop out");
+    }
+
+    #[test]
+    fn keywords_drop_short_and_common_words_and_keep_chinese() {
+        assert_eq!(keywords("Where is my parcel ord-f6e985c3?"), ["parcel", "ord", "f6e985c3"]);
+        assert_eq!(keywords("我的退款在哪里 refund"), ["我的退款在哪里", "refund"]);
+        assert_eq!(keywords("a b c").len(), 0);
+    }
+
+    #[test]
+    fn excerpt_keeps_own_words_only() {
+        let body = "Your refund is on its way.\n\nOn Mon, 1 Jan 2026, Ann wrote:\n> where is it";
+        assert_eq!(excerpt(body, 100), "Your refund is on its way.");
+        assert_eq!(excerpt("abcdef", 3), "abc…");
     }
 
     #[test]

@@ -100,6 +100,8 @@ pub struct Launch<'a> {
     pub mail: &'a Mailboxes,
     pub lang: &'a str,
     pub wrap_up_seconds: u32,
+    /// Queue folders, e.g. `["INBOX"]`.
+    pub queues: &'a [&'a str],
 }
 
 pub fn stack_env() -> (u16, u16) {
@@ -134,7 +136,7 @@ host = "127.0.0.1"
 port = {imap_port}
 security = "plain"
 username = "{desk}"
-queues = ["INBOX"]
+queues = {queues}
 sent = "Sent"
 
 [smtp]
@@ -148,6 +150,7 @@ from = "Shop Support <{desk_addr}>"
 path = "{store}"
 "#,
             desk = opts.mail.desk,
+            queues = serde_json::to_string(opts.queues).expect("queues"),
             desk_addr = opts.mail.desk_address(),
             store = dir.join("data/blendesk.sqlite").display(),
         );

@@ -83,7 +83,17 @@ impl Session {
         Ok(self.get("/source")?.as_str().unwrap_or_default().to_owned())
     }
 
+    /// Resolve once the page has painted what the DOM now holds (two animation frames).
+    pub fn wait_paint(&self) -> Result<(), String> {
+        self.post(
+            "/execute/async",
+            json!({"script": "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", "args": []}),
+        )
+        .map(|_| ())
+    }
+
     pub fn screenshot(&self) -> Result<Vec<u8>, String> {
+        self.wait_paint()?;
         let v = self.get("/screenshot")?;
         let b64 = v.as_str().ok_or("screenshot is not a string")?;
         base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| e.to_string())

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 const SYNC: Duration = Duration::from_secs(30);
 
 fn launch(mail: &Mailboxes) -> App {
-    let app = App::launch(Launch { mail, lang: "en_US.UTF-8", wrap_up_seconds: 3 });
+    let app = App::launch(Launch { mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX"] });
     app.wait_ready();
     app
 }
@@ -173,7 +173,7 @@ fn language_switches_to_chinese_and_back() {
 #[test]
 fn system_language_chinese_is_the_default() {
     let mail = Mailboxes::new();
-    let app = App::launch(Launch { mail: &mail, lang: "zh_CN.UTF-8", wrap_up_seconds: 3 });
+    let app = App::launch(Launch { mail: &mail, lang: "zh_CN.UTF-8", wrap_up_seconds: 3, queues: &["INBOX"] });
     app.wait_ready();
     let text = app.session.find("[data-testid=call-toggle]").unwrap().text().unwrap();
     assert_eq!(text, "开始通话", "navigator.language follows LANG");
@@ -203,4 +203,46 @@ fn call_socket_from_another_process_switches_the_app() {
     assert_eq!(call("end"), "wrap_up");
     wait_state(&app, "wrap_up", Duration::from_secs(2));
     wait_state(&app, "available", Duration::from_secs(10));
+}
+
+#[test]
+fn demo_mailbox_fills_the_three_panes() {
+    let mail = Mailboxes::new();
+    let (imap, smtp) = stack_env();
+    let seed = std::process::Command::new("python3")
+        .arg(blendesk_e2e::workspace_root().join("scripts/demo-seed.py"))
+        .args(["--user", &mail.desk, "--password", "test", "--customers", "40"])
+        .args(["--imap-port", &imap.to_string(), "--smtp-port", &smtp.to_string()])
+        .output()
+        .expect("run demo-seed.py");
+    assert!(seed.status.success(), "demo-seed: {}", String::from_utf8_lossy(&seed.stderr));
+    let app = App::launch(Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX", "Billing", "Returns"] });
+    app.wait_ready();
+    // The advisor gets exactly their cap, pushed in SLA order; the rest is a count.
+    wait_for("three conversations pushed", SYNC, || {
+        (app.session.find_all("[data-testid=conversation]").ok()?.len() == 3).then_some(())
+    });
+    let load = app.session.find("[data-testid=load]").unwrap().text().unwrap();
+    assert!(load.contains("3 / 3"), "load {load:?}");
+    let queues = app.session.find("[data-testid=queue-summary]").unwrap().text().unwrap();
+    for q in ["INBOX", "Billing", "Returns"] {
+        assert!(queues.contains(q), "queue {q} in {queues:?}");
+    }
+    // The oldest waiting are past their 4-hour promise: red chips come first.
+    let first_sla = app.session.find("[data-testid=sla-chip]").unwrap().attr("data-sla").unwrap().unwrap();
+    assert_eq!(first_sla, "breached");
+    // The first conversation opens by itself, with history and knowledge beside it.
+    wait_for("customer history", Duration::from_secs(10), || {
+        (!app.session.find_all("[data-testid=history-item]").ok()?.is_empty()).then_some(())
+    });
+    wait_for("knowledge snippets", Duration::from_secs(10), || {
+        (!app.session.find_all("[data-testid=knowledge-item]").ok()?.is_empty()).then_some(())
+    });
+    app.screenshot("11-demo-workspace");
+    app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();
+    wait_for("Chinese labels", Duration::from_secs(3), || {
+        (app.session.find("[data-testid=call-toggle]").ok()?.text().ok()? == "开始通话").then_some(())
+    });
+    app.screenshot("12-demo-workspace-zh");
+    app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();
 }

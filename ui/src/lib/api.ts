@@ -81,13 +81,13 @@ export interface ConversationPayload {
   history: HistoryItem[];
 }
 
-export interface SearchHit {
+export interface Snippet {
   id: number;
-  folder: string;
-  uid: number;
   subject: string;
   from_addr: string;
-  internal_date: number;
+  date: number;
+  from_team: boolean;
+  excerpt: string;
 }
 
 export interface CommandError {
@@ -110,7 +110,7 @@ export const api = {
   bootstrap: () => invoke<Bootstrap>("bootstrap"),
   workspace: () => invoke<WorkspacePayload>("workspace"),
   openConversation: (message: number) => invoke<ConversationPayload>("open_conversation", { message }),
-  searchKnowledge: (query: string) => invoke<SearchHit[]>("search_knowledge", { query }),
+  searchKnowledge: (query: string, customer: string) => invoke<Snippet[]>("search_knowledge", { query, customer }),
   sendReply: (message: number, body: string) => invoke<number>("send_reply", { message, body }),
   setCall: (on: boolean) => invoke<Presence>("set_call", { on }),
   presence: () => invoke<Presence>("presence"),

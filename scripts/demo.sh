@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Open Blendesk on the local demo stack: starts the mail stack, seeds a realistic support
+# mailbox (once), keeps new customer mail trickling in, builds the UI and the app when
+# needed, and opens the window. Everything stays on this machine.
+#
+#   scripts/demo.sh            (needs a display; on a headless machine: xvfb-run -a scripts/demo.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/desktop-deps.sh
+tests/mail-stack.sh start
+python3 scripts/demo-seed.py
+python3 scripts/demo-seed.py --trickle "${DEMO_TRICKLE_SECONDS:-45}" --customers 0 > target/demo-trickle.log 2>&1 &
+trickle=$!
+trap 'kill $trickle 2>/dev/null || true' EXIT
+
+if [ ! -d ui/node_modules ]; then (cd ui && npm ci --no-audit --no-fund); fi
+(cd ui && npm run build)
+cargo build -p blendesk-desktop --features tauri/custom-protocol
+
+mkdir -p target/demo
+cat > target/demo/config.toml <<TOML
+[advisor]
+id = "alice"
+name = "Alice Advisor"
+
+[imap]
+host = "127.0.0.1"
+port = 14143
+security = "plain"
+username = "support"
+queues = ["INBOX", "Billing", "Returns"]
+sent = "Sent"
+
+[smtp]
+host = "127.0.0.1"
+port = 12525
+security = "plain"
+username = ""
+from = "Shop Support <support@shop.test>"
+
+[store]
+path = "$PWD/target/demo/blendesk.sqlite"
+TOML
+BLENDESK_IMAP_PASSWORD=secret ./target/debug/blendesk-desktop --config target/demo/config.toml
