@@ -156,7 +156,7 @@ start_imap() {
         local pid; pid=$(cat "$DIR/run/master.pid")
         for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
-    dovecot -c "$DIR/dovecot.conf" 9>&- </dev/null || die "dovecot failed to start (see $DIR/dovecot.log)"
+    dovecot -c "$DIR/dovecot.conf" 9>&- </dev/null >>"$DIR/dovecot.log" 2>&1 || die "dovecot failed to start (see $DIR/dovecot.log)"
     wait_port "$IMAP_PORT" || die "dovecot did not open port $IMAP_PORT (see $DIR/dovecot.log)"
 }
 

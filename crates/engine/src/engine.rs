@@ -28,6 +28,8 @@ pub enum EngineError {
     Compose(#[from] blendesk_mail::compose::ComposeError),
     #[error("no message {0} in the local mirror")]
     NoSuchMessage(i64),
+    #[error("the folder {0} was recreated on the server since this message was mirrored; sync and try again")]
+    Stale(String),
     #[error("the server lacks {0}, which Blendesk needs")]
     MissingCapability(&'static str),
 }

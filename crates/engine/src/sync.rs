@@ -246,3 +246,55 @@ fn batches(metas: &[MessageMeta]) -> Vec<(Vec<MessageMeta>, bool)> {
     }
     out
 }
+
+impl Engine {
+    /// Fetch the full body of a message mirrored headers-only (over the automatic
+    /// download limit), when the advisor opens it. Re-checks UIDVALIDITY first.
+    pub async fn load_body(self: &Arc<Self>, message: i64) -> Result<blendesk_store::StoredMessage> {
+        let m = self.store.message(message)?.ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
+        if m.body_state != blendesk_store::BodyState::HeadersOnly {
+            return Ok(m);
+        }
+        let mut c = self.connect().await?;
+        let condstore = c.has("CONDSTORE");
+        let selected = imap::select(&mut c.session, &m.folder, condstore).await?;
+        if selected.uidvalidity != m.uidvalidity {
+            imap::logout(c.session).await;
+            return Err(crate::engine::EngineError::Stale(m.folder.clone()));
+        }
+        let metas = imap::fetch_meta(&mut c.session, &m.uid.to_string(), condstore).await?;
+        let raw = imap::fetch_raw(&mut c.session, &m.uid.to_string(), false).await?;
+        imap::logout(c.session).await;
+        let (Some(meta), Some((_, raw))) = (metas.into_iter().find(|x| x.uid == m.uid), raw.into_iter().next()) else {
+            return Err(crate::engine::EngineError::NoSuchMessage(message));
+        };
+        let state = self.store.ensure_folder(&m.folder)?;
+        let fresh = to_new_message(&meta, &raw, false);
+        self.store.replace_message(state.id, &fresh)?;
+        self.store
+            .message_by_uid(&m.folder, m.uid)?
+            .ok_or(crate::engine::EngineError::NoSuchMessage(message))
+    }
+
+    /// The bytes of attachment `part` (as listed in the mirror) of a message, fetched
+    /// from the server on demand: attachment bytes are never mirrored.
+    pub async fn attachment(self: &Arc<Self>, message: i64, part: u32) -> Result<(String, Vec<u8>)> {
+        use mail_parser::MimeHeaders;
+        let m = self.store.message(message)?.ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
+        let mut c = self.connect().await?;
+        let selected = imap::select(&mut c.session, &m.folder, false).await?;
+        if selected.uidvalidity != m.uidvalidity {
+            imap::logout(c.session).await;
+            return Err(crate::engine::EngineError::Stale(m.folder.clone()));
+        }
+        let raw = imap::fetch_raw(&mut c.session, &m.uid.to_string(), false).await?;
+        imap::logout(c.session).await;
+        let raw = raw.into_iter().next().map(|(_, r)| r).ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&raw)
+            .ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
+        let att = parsed.attachments().nth(part as usize).ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
+        let name = att.attachment_name().unwrap_or("attachment").to_owned();
+        Ok((name, att.contents().to_vec()))
+    }
+}

@@ -11,8 +11,11 @@ async fn next_matching(rx: &mut Receiver<Event>, limit: Duration, pred: impl Fn(
     tokio::time::timeout(limit, async {
         loop {
             match rx.recv().await {
-                Ok(e) if pred(&e) => return e,
-                Ok(_) => {}
+                Ok(e) if pred(&e) => {
+                    eprintln!("event (awaited): {e:?}");
+                    return e;
+                }
+                Ok(e) => eprintln!("event: {e:?}"),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(e) => panic!("event channel closed: {e}"),
             }
