@@ -14,7 +14,8 @@
 # (advisors), sam (supervisor), on domain shop.test; any address @example.com is a
 # customer mailbox named after its local part (customers cust* log in with "secret"). Tests make their own isolated users: any
 # name starting with "t_" logs in with password "test" and receives mail for
-# t_...@shop.test or t_...@example.com.
+# t_...@shop.test or t_...@example.com. User "canary" has a unique password that tests
+# look for in every file Blendesk writes.
 set -euo pipefail
 
 DIR="${BLENDESK_STACK_DIR:-/tmp/blendesk-mailstack}"
@@ -64,6 +65,7 @@ alice:{PLAIN}secret
 bob:{PLAIN}secret
 carol:{PLAIN}secret
 sam:{PLAIN}secret
+canary:{PLAIN}Canary-7f3a9c1e-PW
 EOF
     cat > "$DIR/dovecot.conf" <<EOF
 protocols = imap lmtp
@@ -199,7 +201,8 @@ flock 9
 case "$cmd" in
     start)
         install_missing
-        [ -f "$DIR/dovecot.conf" ] || write_config
+        # Rewritten on every start so a stack from an older checkout gets new settings.
+        write_config
         start_imap
         start_smtp
         print_env

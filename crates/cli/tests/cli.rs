@@ -1,0 +1,142 @@
+//! The `blendesk` command as a user runs it: exit codes, one-line errors, JSON output,
+//! and the password kept out of every file Blendesk writes.
+
+use blendesk_testkit::{customer_mail, eventually, smtp_send, Customer, Desk};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+fn blendesk(desk: &Desk, args: &[&str], password: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_blendesk"));
+    cmd.arg("--config").arg(&desk.config_path).args(args);
+    cmd.env_remove("BLENDESK_IMAP_PASSWORD").env_remove("BLENDESK_SMTP_PASSWORD");
+    // No Secret Service in tests: the keyring lookup must fail cleanly.
+    cmd.env_remove("DBUS_SESSION_BUS_ADDRESS").env("BLENDESK_LOG", "debug");
+    if let Some(pw) = password {
+        cmd.env("BLENDESK_IMAP_PASSWORD", pw);
+    }
+    cmd.output().expect("blendesk runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+async fn deliver(desk: &Desk, n: usize) {
+    let customer = Customer::new("cust");
+    for i in 0..n {
+        let (_, raw) = customer_mail(&customer.address, &desk.address, &format!("question {i}"), "退款 refund");
+        smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
+    }
+    eventually("delivery", Duration::from_secs(15), || async {
+        Ok((blendesk_testkit::count_messages(&desk.user, "INBOX").await? as usize == n).then_some(()))
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_json_reports_messages_and_status_shows_the_mirror() {
+    let desk = Desk::new("cli");
+    deliver(&desk, 3).await;
+    let out = blendesk(&desk, &["sync", "--json"], Some("test"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(report["messages"], 3);
+
+    let out = blendesk(&desk, &["status", "--json"], Some("test"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["messages"], 3);
+    assert!(status["last_sync_at"].as_i64().unwrap() > 0);
+    let caps: Vec<&str> = status["capabilities"].as_array().unwrap().iter().filter_map(|c| c.as_str()).collect();
+    for needed in ["IDLE", "CONDSTORE", "UIDPLUS"] {
+        assert!(caps.contains(&needed), "{caps:?}");
+    }
+    for state in ["queued", "sending", "sent", "failed"] {
+        assert_eq!(status["outbox"][state], 0);
+    }
+    let text = blendesk(&desk, &["status"], Some("test"));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("INBOX") && text.contains("outbox"), "{text}");
+}
+
+#[test]
+fn errors_are_one_line_with_distinct_exit_codes() {
+    let desk = Desk::new("err");
+    // No password anywhere: names both ways to provide one.
+    let out = blendesk(&desk, &["sync"], None);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.contains("BLENDESK_IMAP_PASSWORD") && last.contains("keyring"), "{err}");
+
+    // Wrong password.
+    let out = blendesk(&desk, &["sync"], Some("wrong"));
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr(&out).lines().last().unwrap().contains("refused the login"), "{}", stderr(&out));
+
+    // Missing and broken configuration.
+    let out = Command::new(env!("CARGO_BIN_EXE_blendesk")).args(["--config", "/nonexistent/blendesk.toml", "status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no configuration at /nonexistent/blendesk.toml"));
+    let bad = desk.dir.path().join("bad.toml");
+    std::fs::write(&bad, std::fs::read_to_string(&desk.config_path).unwrap().replace("\"plain\"", "\"rot13\"")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_blendesk")).arg("--config").arg(&bad).arg("status").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+
+    // Unreachable server: a port nothing listens on.
+    let unreachable = desk.dir.path().join("unreachable.toml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let text = std::fs::read_to_string(&desk.config_path).unwrap();
+    std::fs::write(&unreachable, text.replacen(&format!("port = {}", blendesk_testkit::stack().imap_port), &format!("port = {port}"), 1)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_blendesk"))
+        .arg("--config")
+        .arg(&unreachable)
+        .arg("sync")
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr(&out).contains("cannot reach the IMAP server"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_never_reaches_the_database_wal_logs_or_config() {
+    // The stack's user "canary" has a password found nowhere else; any file holding it
+    // got it from Blendesk.
+    let canary = "Canary-7f3a9c1e-PW";
+    let desk = Desk::new("canary");
+    let text = std::fs::read_to_string(&desk.config_path).unwrap().replace(&desk.user, "canary");
+    std::fs::write(&desk.config_path, text).unwrap();
+    let customer = Customer::new("cust");
+    let (_, raw) = customer_mail(&customer.address, "canary@shop.test", "canary check", "hello");
+    smtp_send(&customer.address, &["canary@shop.test"], &raw).await.unwrap();
+    let mut outputs = Vec::new();
+    for args in [&["sync"][..], &["status"], &["outbox", "list"]] {
+        let out = blendesk(&desk, args, Some(canary));
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        outputs.push(out);
+    }
+    let wrong = blendesk(&desk, &["sync"], Some("Canary-wrong-PW"));
+    assert_eq!(wrong.status.code(), Some(4));
+    assert!(!stderr(&wrong).contains("Canary-wrong-PW"), "a rejected password is not echoed");
+    for out in &outputs {
+        for stream in [&out.stdout, &out.stderr] {
+            assert!(!String::from_utf8_lossy(stream).contains(canary), "the password appears in output or debug logs");
+        }
+    }
+    // Keep a connection open so the WAL exists while we look.
+    let store = blendesk_store::Store::open(&desk.config.store.path).unwrap();
+    store.set_meta("probe", "x").unwrap();
+    let mut checked = Vec::new();
+    for entry in std::fs::read_dir(desk.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.windows(canary.len()).any(|w| w == canary.as_bytes()), "{} holds the password", path.display());
+        checked.push(path.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    for must in ["blendesk.db", "blendesk.db-wal", "config.toml"] {
+        assert!(checked.iter().any(|c| c == must), "{must} was checked: {checked:?}");
+    }
+}
