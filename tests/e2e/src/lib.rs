@@ -182,9 +182,10 @@ path = "{store}"
             .spawn()
             .expect("start tauri-driver (scripts/desktop-deps.sh installs it)");
         let mut driver = driver;
-        if !wait_port(port, Duration::from_secs(10)) {
-            let _ = driver.kill();
-            panic!("tauri-driver did not listen on {port}");
+        // tauri-driver listens before the WebKitWebDriver it starts does: wait for both.
+        if !wait_port(port, Duration::from_secs(10)) || !wait_port(native_port, Duration::from_secs(10)) {
+            stop_driver(&mut driver);
+            panic!("tauri-driver / WebKitWebDriver did not listen on {port} / {native_port}");
         }
         let caps = serde_json::json!({
             "capabilities": {"alwaysMatch": {"tauri:options": {

@@ -99,6 +99,11 @@ impl Session {
         base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| e.to_string())
     }
 
+    /// The text of an open alert/confirm/prompt, if any.
+    pub fn alert_text(&self) -> Option<String> {
+        self.get("/alert/text").ok().map(|v| v.as_str().unwrap_or_default().to_owned())
+    }
+
     /// Press keys on the focused element of the page (W3C actions).
     pub fn key_chord(&self, modifier: &str, key: &str) -> Result<(), String> {
         let actions = json!({"actions": [{
