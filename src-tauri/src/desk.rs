@@ -231,6 +231,6 @@ fn notify_if_mine(app: &AppHandle, from: &str, subject: &str) {
     let from_addr = from.rsplit_once('<').map(|(_, r)| r.trim_end_matches('>')).unwrap_or(from).trim().to_lowercase();
     let mine = desk.mine.lock().unwrap_or_else(|e| e.into_inner()).contains(&from_addr);
     if mine {
-        crate::notify::show(&format!("Customer replied: {from}"), subject);
+        crate::notify::show("A customer replied in your conversation", &format!("{from}: {subject}"));
     }
 }
