@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/desktop-deps.sh
 tests/mail-stack.sh start
 
-(cd ui && npm ci --no-audit --no-fund && npm run build)
+(cd ui && npm ci --no-audit --no-fund && npm run check && npm run build)
 cargo build -p blendesk-desktop --features tauri/custom-protocol
 # Compile the tests before the timed run, so the timeout covers only running them.
 cargo test -p blendesk-e2e --no-run

@@ -21,6 +21,13 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
 }
 
+/// The app under test: $BLENDESK_DESKTOP_BIN or target/debug/blendesk-desktop.
+pub fn app_binary() -> PathBuf {
+    std::env::var_os("BLENDESK_DESKTOP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug/blendesk-desktop"))
+}
+
 pub fn screenshot_dir() -> PathBuf {
     let d = workspace_root().join("target/e2e-screenshots");
     std::fs::create_dir_all(&d).expect("screenshot dir");
@@ -113,11 +120,14 @@ pub fn stack_env() -> (u16, u16) {
 impl App {
     pub fn launch(opts: Launch<'_>) -> App {
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "end-to-end tests need a display and a session bus: run scripts/test-e2e.sh \
+             (a plain workspace test run should use --exclude blendesk-e2e)"
+        );
         let (imap_port, smtp_port) = stack_env();
         assert!(wait_port(imap_port, Duration::from_secs(2)), "the mail stack is not running: tests/mail-stack.sh start");
-        let bin = std::env::var_os("BLENDESK_DESKTOP_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target/debug/blendesk-desktop"));
+        let bin = app_binary();
         assert!(bin.exists(), "no app binary at {} (scripts/test-e2e.sh builds it)", bin.display());
         let dir = std::env::temp_dir().join(unique("blendesk-e2e-"));
         for sub in ["run", "config", "data", "cache"] {

@@ -246,3 +246,24 @@ fn demo_mailbox_fills_the_three_panes() {
     app.screenshot("12-demo-workspace-zh");
     app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();
 }
+
+#[test]
+fn a_second_launch_hands_over_to_the_running_window() {
+    let mail = Mailboxes::new();
+    let app = launch(&mail);
+    let mut second = std::process::Command::new(blendesk_e2e::app_binary())
+        .arg("--config")
+        .arg(app.dir.join("config/config.toml"))
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .env("XDG_RUNTIME_DIR", app.dir.join("run"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("second launch");
+    let status = wait_for("the second instance to hand over and exit", Duration::from_secs(15), || second.try_wait().ok()?);
+    assert!(status.success(), "second instance exit: {status:?}");
+    // The first window is still there and working.
+    app.session.find("[data-testid=call-toggle]").unwrap().click().unwrap();
+    wait_state(&app, "on_call", Duration::from_secs(2));
+    assert!(app.socket.exists(), "the running instance kept its call socket");
+}
