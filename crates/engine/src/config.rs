@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+/// Unknown keys are accepted (other tools may add their own), except passwords.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Config {
     pub advisor: AdvisorSection,
     pub imap: ImapSection,
@@ -89,6 +89,14 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
+        let value: toml::Table = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+        if let Some(key) = find_password_key(&value) {
+            return Err(format!(
+                "{key}: passwords do not belong in the config file; store them in the OS keyring or set {} / {}",
+                crate::credentials::IMAP_ENV,
+                crate::credentials::SMTP_ENV
+            ));
+        }
         let config: Config = toml::from_str(text).map_err(|e| e.message().to_owned())?;
         config.validate()?;
         Ok(config)
@@ -152,6 +160,20 @@ impl Config {
     }
 }
 
+fn find_password_key(table: &toml::Table) -> Option<String> {
+    for (k, v) in table {
+        if k.to_ascii_lowercase().contains("password") || k.to_ascii_lowercase().contains("secret") {
+            return Some(k.clone());
+        }
+        if let Some(t) = v.as_table() {
+            if let Some(inner) = find_password_key(t) {
+                return Some(format!("{k}.{inner}"));
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,7 +218,9 @@ path = "/tmp/x.db"
         let bad_from = GOOD.replace("Shop Support <support@shop.test>", "nobody");
         assert!(Config::parse(&bad_from).unwrap_err().contains("smtp.from"));
         let password_in_file = GOOD.replace("[store]", "[store]\npassword = \"x\"");
-        assert!(Config::parse(&password_in_file).is_err());
+        assert!(Config::parse(&password_in_file).unwrap_err().contains("store.password: passwords do not belong"));
+        let extra = GOOD.replace("[store]", "[ui]\ntheme = \"dark\"\n[store]");
+        assert!(Config::parse(&extra).is_ok(), "other keys are fine");
         assert!(Config::parse("not toml [").is_err());
     }
 }

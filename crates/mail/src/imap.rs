@@ -403,3 +403,33 @@ mod tests {
         assert_eq!(uid_set(&[]), "");
     }
 }
+
+/// `UID STORE uid (UNCHANGEDSINCE modseq) <change>` (CONDSTORE, RFC 7162). The server
+/// applies the change only if the message's MODSEQ is still `modseq`; a failed condition
+/// is reported with `[MODIFIED]` in an OK answer, so callers read the flags back to learn
+/// the outcome (see `flags_of`).
+pub async fn store_unchanged_since(session: &mut ImapSession, uid: u32, modseq: u64, change: &str) -> Result<()> {
+    let what = format!("UID STORE {uid} UNCHANGEDSINCE {modseq}");
+    timed(&what, COMMAND_TIMEOUT, async {
+        let stream = session.uid_store(uid.to_string(), format!("(UNCHANGEDSINCE {modseq}) {change}")).await?;
+        stream.try_collect::<Vec<_>>().await
+    })
+    .await?;
+    drain_unsolicited(session);
+    Ok(())
+}
+
+/// Flags and MODSEQ of one message, or `None` if it is gone.
+pub async fn flags_of(session: &mut ImapSession, uid: u32) -> Result<Option<(Vec<String>, u64)>> {
+    let what = format!("UID FETCH {uid} flags");
+    let out = timed(&what, COMMAND_TIMEOUT, async {
+        let stream = session.uid_fetch(uid.to_string(), "(UID FLAGS MODSEQ)").await?;
+        stream
+            .try_filter_map(|f| async move { Ok(f.uid.filter(|u| *u == uid).map(|_| (flag_names(&f), f.modseq.unwrap_or(0)))) })
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await?;
+    drain_unsolicited(session);
+    Ok(out.into_iter().next())
+}
