@@ -21,6 +21,8 @@ fn main() {
         "send_reply",
         "set_call",
         "presence",
+        "test_setup",
+        "save_setup",
     ])))
     .expect("tauri build step failed");
 }

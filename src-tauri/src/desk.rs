@@ -38,6 +38,8 @@ pub struct ConnectionView {
 #[serde(tag = "phase", rename_all = "snake_case")]
 pub enum Startup {
     Starting,
+    /// No configuration yet: the first-run setup screen.
+    NeedsSetup,
     Ready,
     Failed { error: String },
 }
@@ -159,12 +161,33 @@ pub fn start(app: AppHandle) {
     }));
 }
 
+pub fn set_startup(app: &AppHandle, startup: Startup) {
+    *app.state::<Desk>().startup.lock().unwrap_or_else(|e| e.into_inner()) = startup.clone();
+    let _ = app.emit("startup", startup);
+}
+
 async fn run_engine(app: AppHandle) -> anyhow::Result<()> {
     let desk = app.state::<Desk>();
-    let config = Config::load(&desk.config_path)?;
-    let advisor = config.advisor.id.as_str().to_owned();
+    let config = match Config::load(&desk.config_path) {
+        Ok(c) => c,
+        Err(blendesk_engine::config::ConfigError::Missing(_)) => {
+            set_startup(&app, Startup::NeedsSetup);
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let engine = Engine::open(config).await?;
-    let _ = desk.engine.set(engine.clone());
+    run_with(app, engine).await
+}
+
+/// Run a started engine: events to the UI, sync and live updates, the outbox, the call
+/// socket. Called once, at start or after first-run setup.
+pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()> {
+    let desk = app.state::<Desk>();
+    let advisor = engine.config().advisor.id.as_str().to_owned();
+    if desk.engine.set(engine.clone()).is_err() {
+        anyhow::bail!("the engine is already running");
+    }
     *desk.startup.lock().unwrap_or_else(|e| e.into_inner()) = Startup::Ready;
     let _ = app.emit("startup", Startup::Ready);
 

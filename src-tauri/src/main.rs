@@ -8,6 +8,7 @@ mod commands;
 mod desk;
 mod html;
 mod notify;
+mod setup;
 
 use std::path::PathBuf;
 use tauri::Manager;
@@ -66,6 +67,8 @@ fn main() {
             commands::send_reply,
             commands::set_call,
             commands::presence,
+            setup::test_setup,
+            setup::save_setup,
         ])
         .build(tauri::generate_context!());
     let app = match app {

@@ -109,6 +109,8 @@ pub struct Launch<'a> {
     pub wrap_up_seconds: u32,
     /// Queue folders, e.g. `["INBOX"]`.
     pub queues: &'a [&'a str],
+    /// Start without a configuration file: the first-run setup screen.
+    pub setup: bool,
 }
 
 pub fn stack_env() -> (u16, u16) {
@@ -165,7 +167,12 @@ path = "{store}"
             store = dir.join("data/blendesk.sqlite").display(),
         );
         let config_path = dir.join("config/config.toml");
-        std::fs::write(&config_path, config).expect("write config");
+        if opts.setup {
+            // What the setup screen would write, for the test to fill in.
+            std::fs::write(dir.join("expected-config.toml"), config).expect("write expected config");
+        } else {
+            std::fs::write(&config_path, config).expect("write config");
+        }
 
         let port = free_port();
         let native_port = free_port();

@@ -140,6 +140,9 @@ impl Element<'_> {
     pub fn displayed(&self) -> Result<bool, String> {
         Ok(self.session.get(&format!("/element/{}/displayed", self.id))?.as_bool().unwrap_or(false))
     }
+    pub fn clear(&self) -> Result<(), String> {
+        self.session.post(&format!("/element/{}/clear", self.id), json!({})).map(|_| ())
+    }
     pub fn send_keys(&self, text: &str) -> Result<(), String> {
         self.session.post(&format!("/element/{}/value", self.id), json!({"text": text})).map(|_| ())
     }

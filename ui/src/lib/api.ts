@@ -11,7 +11,38 @@ export interface Presence {
   now_ms: number;
 }
 
-export type Startup = { phase: "starting" } | { phase: "ready" } | { phase: "failed"; error: string };
+export type Startup =
+  | { phase: "starting" }
+  | { phase: "needs_setup" }
+  | { phase: "ready" }
+  | { phase: "failed"; error: string };
+
+export interface SetupForm {
+  advisor_id: string;
+  advisor_name: string;
+  imap_host: string;
+  imap_port: number;
+  imap_security: "tls" | "starttls" | "plain";
+  imap_username: string;
+  imap_password: string;
+  queues: string;
+  smtp_host: string;
+  smtp_port: number;
+  smtp_security: "tls" | "starttls" | "plain";
+  smtp_username: string;
+  smtp_password: string;
+  from: string;
+}
+
+export interface SetupReport {
+  capabilities: string[];
+  missing_for_team: string[];
+}
+
+export interface SaveReport {
+  config_path: string;
+  keyring_warning: string | null;
+}
 
 export interface Bootstrap {
   startup: Startup;
@@ -114,6 +145,8 @@ export const api = {
   sendReply: (message: number, body: string) => invoke<number>("send_reply", { message, body }),
   setCall: (on: boolean) => invoke<Presence>("set_call", { on }),
   presence: () => invoke<Presence>("presence"),
+  testSetup: (form: SetupForm) => invoke<SetupReport>("test_setup", { form }),
+  saveSetup: (form: SetupForm) => invoke<SaveReport>("save_setup", { form }),
 };
 
 export function onPresence(f: (p: Presence) => void): Promise<UnlistenFn> {

@@ -1,0 +1,204 @@
+//! First-run setup: the advisor types the mail server details, tests them (each failure
+//! named exactly), and saves them to the configuration file and the OS keyring. The
+//! passwords never reach the configuration file.
+
+use crate::commands::CommandError;
+use crate::desk::{run_with, set_startup, Desk, Startup};
+use blendesk_engine::config::Config;
+use blendesk_engine::credentials::{store_password, Account};
+use blendesk_engine::Engine;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+use tauri::{AppHandle, State};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SetupForm {
+    pub advisor_id: String,
+    pub advisor_name: String,
+    pub imap_host: String,
+    pub imap_port: u16,
+    pub imap_security: String,
+    pub imap_username: String,
+    pub imap_password: String,
+    /// Comma-separated queue folders.
+    pub queues: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: String,
+    pub smtp_username: String,
+    pub smtp_password: String,
+    pub from: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SetupReport {
+    pub capabilities: Vec<String>,
+    /// Team mode needs these; without them Blendesk runs for one advisor only.
+    pub missing_for_team: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SaveReport {
+    pub config_path: String,
+    /// Why the passwords could not be stored in the keyring (they are used for this
+    /// session only), if so.
+    pub keyring_warning: Option<String>,
+}
+
+fn invalid(message: String) -> CommandError {
+    CommandError { code: "invalid", message }
+}
+
+fn default_store_path() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("blendesk").join("blendesk.sqlite")
+}
+
+/// The configuration the form describes, validated by the engine's own rules.
+pub fn config_from(form: &SetupForm, store: PathBuf) -> Result<Config, CommandError> {
+    let queues: Vec<String> = form.queues.split(',').map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()).collect();
+    let value = serde_json::json!({
+        "advisor": {"id": form.advisor_id.trim(), "name": form.advisor_name.trim()},
+        "imap": {"host": form.imap_host.trim(), "port": form.imap_port, "security": form.imap_security,
+                 "username": form.imap_username.trim(), "queues": queues},
+        "smtp": {"host": form.smtp_host.trim(), "port": form.smtp_port, "security": form.smtp_security,
+                 "username": form.smtp_username.trim(), "from": form.from.trim()},
+        "store": {"path": store},
+    });
+    let config: Config = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
+    config.validate().map_err(invalid)?;
+    Ok(config)
+}
+
+fn smtp_password(form: &SetupForm) -> Option<String> {
+    (!form.smtp_password.is_empty()).then(|| form.smtp_password.clone())
+}
+
+async fn smtp_reachable(host: &str, port: u16) -> Result<(), CommandError> {
+    let connect = tokio::net::TcpStream::connect((host, port));
+    match tokio::time::timeout(Duration::from_secs(10), connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(CommandError { code: "smtp", message: format!("cannot reach the SMTP server {host}:{port}: {e}") }),
+        Err(_) => Err(CommandError { code: "smtp", message: format!("the SMTP server {host}:{port} did not answer within 10 s") }),
+    }
+}
+
+/// Log in to IMAP with the typed password and reach the SMTP server. Nothing is saved.
+#[tauri::command]
+pub async fn test_setup(form: SetupForm) -> Result<SetupReport, CommandError> {
+    let scratch = std::env::temp_dir().join(format!("blendesk-setup-{}.sqlite", std::process::id()));
+    let config = config_from(&form, scratch.clone())?;
+    let engine = Engine::with_passwords(config, form.imap_password.clone(), smtp_password(&form))
+        .map_err(|e| CommandError { code: "engine", message: e.to_string() })?;
+    let result = engine.test_connection().await;
+    drop(engine);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
+    }
+    let capabilities = result.map_err(|e| CommandError { code: "imap", message: e.to_string() })?;
+    smtp_reachable(form.smtp_host.trim(), form.smtp_port).await?;
+    let has = |c: &str| capabilities.iter().any(|x| x.eq_ignore_ascii_case(c));
+    let missing_for_team = ["CONDSTORE", "UIDPLUS", "IDLE"].into_iter().filter(|c| !has(c)).collect();
+    Ok(SetupReport { capabilities, missing_for_team })
+}
+
+/// Save the configuration (0600) and the passwords (OS keyring), then start.
+#[tauri::command]
+pub async fn save_setup(app: AppHandle, desk: State<'_, Desk>, form: SetupForm) -> Result<SaveReport, CommandError> {
+    if desk.engine.get().is_some() {
+        return Err(CommandError { code: "running", message: "Blendesk is already set up".into() });
+    }
+    let config = config_from(&form, default_store_path())?;
+    let path = desk.config_path.clone();
+    let io = |e: std::io::Error| CommandError { code: "io", message: format!("cannot write {}: {e}", path.display()) };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    if let Some(dir) = config.store.path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path).map_err(io)?;
+        f.write_all(config.to_toml().as_bytes()).map_err(io)?;
+    }
+    let (user, host) = (config.imap.username.clone(), config.imap.host.clone());
+    let (suser, shost) = (config.smtp.username.clone(), config.smtp.host.clone());
+    let imap_pw = form.imap_password.clone();
+    let smtp_pw = smtp_password(&form);
+    let smtp_pw_store = smtp_pw.clone();
+    let stored = tauri::async_runtime::spawn_blocking(move || -> Result<(), String> {
+        store_password(Account::Imap, &user, &host, &imap_pw).map_err(|e| e.to_string())?;
+        if let Some(pw) = smtp_pw_store {
+            store_password(Account::Smtp, &suser, &shost, &pw).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| CommandError { code: "keyring", message: e.to_string() })?;
+    let keyring_warning = stored.err();
+    if let Some(w) = &keyring_warning {
+        tracing::warn!("passwords not stored: {w}");
+    }
+    let engine = Engine::with_passwords(config, form.imap_password.clone(), smtp_pw)
+        .map_err(|e| CommandError { code: "engine", message: e.to_string() })?;
+    set_startup(&app, Startup::Starting);
+    let a = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = run_with(a.clone(), engine).await {
+            set_startup(&a, Startup::Failed { error: format!("{e:#}") });
+        }
+    });
+    Ok(SaveReport { config_path: path.display().to_string(), keyring_warning })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> SetupForm {
+        SetupForm {
+            advisor_id: "alice".into(),
+            advisor_name: "Alice".into(),
+            imap_host: "127.0.0.1".into(),
+            imap_port: 14143,
+            imap_security: "plain".into(),
+            imap_username: "support".into(),
+            imap_password: "secret".into(),
+            queues: "INBOX, Billing ,".into(),
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 12525,
+            smtp_security: "plain".into(),
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            from: "Shop Support <support@shop.test>".into(),
+        }
+    }
+
+    #[test]
+    fn a_valid_form_becomes_a_config_without_passwords() {
+        let c = config_from(&form(), PathBuf::from("/tmp/x.sqlite")).unwrap();
+        assert_eq!(c.imap.queues, ["INBOX", "Billing"]);
+        let toml = c.to_toml();
+        assert!(!toml.contains("secret"), "no password in the file: {toml}");
+    }
+
+    #[test]
+    fn invalid_forms_say_what_is_wrong() {
+        let mut f = form();
+        f.advisor_id = "Alice Smith".into();
+        assert!(config_from(&f, PathBuf::from("/tmp/x")).unwrap_err().message.contains("advisor id"));
+        let mut f = form();
+        f.imap_host = "mail.example.com".into();
+        assert!(config_from(&f, PathBuf::from("/tmp/x")).unwrap_err().message.contains("plain"));
+        let mut f = form();
+        f.imap_security = "ssl".into();
+        assert_eq!(config_from(&f, PathBuf::from("/tmp/x")).unwrap_err().code, "invalid");
+    }
+}
