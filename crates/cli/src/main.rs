@@ -47,6 +47,41 @@ enum Command {
         #[command(subcommand)]
         action: OutboxAction,
     },
+    /// Run the engine without a window: sync, live updates, the outbox, and claims for
+    /// this config's advisor. Prints events as JSON lines. Stops on Ctrl-C or SIGTERM.
+    Run {
+        /// Required: the windowed app is `blendesk-desktop`.
+        #[arg(long)]
+        headless: bool,
+        /// Do not claim email (mirror and send only).
+        #[arg(long)]
+        no_claims: bool,
+    },
+    /// Tell the running Blendesk of this config's advisor that a call started or ended
+    /// (what a softphone runs on call events).
+    Call {
+        #[arg(value_enum)]
+        event: CallArg,
+    },
+    /// Show or publish the supervisor policy (Blendesk/Policy in the shared mailbox).
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CallArg {
+    Start,
+    End,
+}
+
+#[derive(Subcommand)]
+enum PolicyAction {
+    /// Print the policy in force (defaults when none is published).
+    Show,
+    /// Publish a policy document (JSON) for the whole team.
+    Publish { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -106,8 +141,28 @@ async fn open(config_path: Option<PathBuf>) -> Result<Arc<Engine>> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Command::Call { event } = cli.command {
+        return call(cli.config, event).await;
+    }
     let engine = open(cli.config).await?;
     match cli.command {
+        Command::Call { .. } => unreachable!("handled above"),
+        Command::Run { headless, no_claims } => {
+            if !headless {
+                anyhow::bail!("`blendesk run` needs --headless; the window is `blendesk-desktop`");
+            }
+            run_headless(engine, !no_claims).await?;
+        }
+        Command::Policy { action: PolicyAction::Show } => {
+            let policy = engine.load_policy().await?;
+            println!("{}", policy.to_json().map_err(|e| anyhow::anyhow!("{e}"))?);
+        }
+        Command::Policy { action: PolicyAction::Publish { file } } => {
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let policy = blendesk_domain::blending::Policy::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            engine.publish_policy(&policy).await?;
+            println!("published");
+        }
         Command::Sync { json } => {
             let report = engine.sync_once().await?;
             if json {
@@ -190,6 +245,73 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// The headless engine: the same tasks as the desktop, without a window.
+async fn run_headless(engine: Arc<Engine>, claims: bool) -> Result<()> {
+    use blendesk_domain::blending::{AdvisorEvent, ManualState};
+    let socket_path = blendesk_control::socket_path(engine.config().advisor.id.as_str())?;
+    let socket = blendesk_control::CallSocket::bind(&socket_path).await?;
+    let handler_engine = engine.clone();
+    let handler: blendesk_control::Handler = Arc::new(move |event| {
+        let e = match event {
+            blendesk_control::CallEvent::Start => AdvisorEvent::CallStart,
+            blendesk_control::CallEvent::End => AdvisorEvent::CallEnd,
+        };
+        Ok(handler_engine.presence_event(e).as_str().to_owned())
+    });
+    let server = tokio::spawn(socket.serve(handler));
+
+    let mut events = engine.subscribe();
+    let printer = tokio::spawn(async move {
+        use std::io::Write;
+        while let Ok(e) = events.recv().await {
+            if let Ok(line) = serde_json::to_string(&e) {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+        }
+    });
+    engine.presence_event(AdvisorEvent::Set(ManualState::Available));
+    let stopper = engine.clone();
+    tokio::spawn(async move {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => return,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        stopper.shutdown();
+    });
+    let (w, o, c) = (engine.clone(), engine.clone(), engine.clone());
+    let claim_task = async move {
+        if claims {
+            c.run_claims().await
+        } else {
+            Ok(())
+        }
+    };
+    let ((), (), claimed) = tokio::join!(w.watch(), o.run_outbox(), claim_task);
+    server.abort();
+    printer.abort();
+    claimed?;
+    Ok(())
+}
+
+async fn call(config: Option<PathBuf>, event: CallArg) -> Result<()> {
+    let path = config.unwrap_or_else(config::default_path);
+    let config = Config::load(&path).map_err(EngineError::from)?;
+    let socket = blendesk_control::socket_path(config.advisor.id.as_str())?;
+    let event = match event {
+        CallArg::Start => blendesk_control::CallEvent::Start,
+        CallArg::End => blendesk_control::CallEvent::End,
+    };
+    let state = blendesk_control::send_call_event(&socket, event).await?;
+    println!("{state}");
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 pub mod advisor;
 pub mod backoff;
 pub mod blending;
+pub mod claim;
 pub mod fts;
 pub mod identity;
 pub mod limits;

@@ -28,9 +28,11 @@ pub enum EngineError {
     Compose(#[from] blendesk_mail::compose::ComposeError),
     #[error("no message {0} in the local mirror")]
     NoSuchMessage(i64),
+    #[error("policy: {0}")]
+    Policy(String),
     #[error("the folder {0} was recreated on the server since this message was mirrored; sync and try again")]
     Stale(String),
-    #[error("the server lacks {0}, which Blendesk needs")]
+    #[error("the server lacks {0}, which team mode needs (claims are a compare-and-swap on the mailbox); use solo mode with this server")]
     MissingCapability(&'static str),
 }
 
@@ -58,6 +60,8 @@ pub struct Engine {
     /// Tells long-running tasks to stop.
     pub(crate) stop: Notify,
     pub(crate) stopping: std::sync::atomic::AtomicBool,
+    /// Presence, policy and the claim loop's wake-up.
+    pub(crate) team: crate::team::TeamState,
 }
 
 impl Engine {
@@ -94,6 +98,7 @@ impl Engine {
             outbox_wake: Notify::new(),
             stop: Notify::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
+            team: crate::team::TeamState::new(),
         }))
     }
 

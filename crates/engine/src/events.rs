@@ -17,6 +17,12 @@ pub enum Event {
     FolderRebuilt { folder: String, kept: u64, dropped: u64 },
     Connection { folder: String, state: ConnectionState, detail: Option<String> },
     Outbox { id: i64, state: String, error: Option<String> },
+    /// The advisor's state changed (available, on_call, wrap_up, away, offline).
+    AdvisorState { state: String, at_ms: i64 },
+    /// This advisor won the claim on an email.
+    Claimed { folder: String, uid: u32, id: i64, message_id: Option<String>, at_ms: i64 },
+    /// A new supervisor policy (the message's UID in Blendesk/Policy) is in force.
+    PolicyChanged { uid: u32 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -2,6 +2,7 @@
 //! into long-running tasks (sync, live updates, the outbox) that report through events.
 //! One API for every caller: the desktop shell, the `blendesk` command and the tests.
 
+pub mod claims;
 pub mod config;
 pub mod credentials;
 mod engine;
@@ -9,6 +10,7 @@ pub mod events;
 mod mirror;
 mod outbox;
 mod sync;
+pub mod team;
 mod watch;
 pub mod workspace;
 

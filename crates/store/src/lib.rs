@@ -10,12 +10,14 @@ mod meta;
 mod mirror;
 mod outbox;
 mod search;
+mod team;
 mod views;
 
 pub use error::StoreError;
 pub use mirror::{AttachmentMeta, BodyState, FolderState, FolderSummary, NewMessage, StoredMessage};
 pub use outbox::{NewOutboxItem, OutboxItem};
 pub use search::SearchHit;
+pub use team::QueueHead;
 pub use views::MessageHead;
 
 use rusqlite::Connection;

@@ -1,0 +1,104 @@
+//! Claims through the mailbox: an IMAP keyword names the owner of an email, set with a
+//! compare-and-swap (`UID STORE … (UNCHANGEDSINCE modseq) +FLAGS.SILENT (kw)`). These are
+//! the pure parts: keyword names, reading owners from flags, judging an attempt, and the
+//! fairness wait.
+
+use crate::advisor::AdvisorId;
+use std::time::Duration;
+
+/// Prefix of owner keywords: `$bd_owner_<advisor id>`.
+pub const OWNER_PREFIX: &str = "$bd_owner_";
+
+pub fn owner_keyword(advisor: &AdvisorId) -> String {
+    format!("{OWNER_PREFIX}{advisor}")
+}
+
+/// Advisors named by owner keywords among `flags` (normally zero or one).
+pub fn owners<'a>(flags: &'a [String]) -> impl Iterator<Item = &'a str> + 'a {
+    flags.iter().filter_map(|f| {
+        let lower = f.get(..OWNER_PREFIX.len())?;
+        lower.eq_ignore_ascii_case(OWNER_PREFIX).then(|| &f[OWNER_PREFIX.len()..])
+    })
+}
+
+/// The result of one claim attempt, judged from the flags read back after the STORE.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ClaimOutcome {
+    /// The keyword is ours, and no other holder's.
+    Won,
+    /// Someone else holds it.
+    Lost { holder: String },
+    /// Nobody holds it but the message changed under us (another flag): try again.
+    Changed,
+    /// The message is gone (expunged).
+    Gone,
+    /// The folder's UIDVALIDITY changed: our UID no longer names this message.
+    Stale,
+}
+
+/// Judge an attempt to take `keyword` among keywords starting with `exclusive_prefix`,
+/// from the flags after the conditional STORE.
+pub fn judge(flags_after: &[String], keyword: &str, exclusive_prefix: &str) -> ClaimOutcome {
+    let holders: Vec<&String> = flags_after
+        .iter()
+        .filter(|f| f.len() >= exclusive_prefix.len() && f[..exclusive_prefix.len()].eq_ignore_ascii_case(exclusive_prefix))
+        .collect();
+    let mine = holders.iter().any(|f| f.eq_ignore_ascii_case(keyword));
+    match (mine, holders.iter().find(|f| !f.eq_ignore_ascii_case(keyword))) {
+        (_, Some(other)) => ClaimOutcome::Lost { holder: other[exclusive_prefix.len()..].to_owned() },
+        (true, None) => ClaimOutcome::Won,
+        (false, None) => ClaimOutcome::Changed,
+    }
+}
+
+/// Fairness without a server: an app holding `load` conversations waits in proportion
+/// to its load before trying a claim, so less-loaded advisors win races for new mail.
+/// `step` is the wait per conversation held; `jitter` in `[0,1)` breaks ties.
+pub fn fairness_wait(load: u32, step: Duration, jitter: f64) -> Duration {
+    let base = step.saturating_mul(load);
+    base + step.mul_f64(jitter.clamp(0.0, 1.0) * 0.5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn owner_keywords_round_trip() {
+        let alice = AdvisorId::parse("alice").unwrap();
+        assert_eq!(owner_keyword(&alice), "$bd_owner_alice");
+        let f = flags(&["\\Seen", "$bd_owner_alice", "$bd_ack"]);
+        assert_eq!(owners(&f).collect::<Vec<_>>(), vec!["alice"]);
+    }
+
+    #[test]
+    fn judging_an_attempt() {
+        let kw = "$bd_owner_alice";
+        assert_eq!(judge(&flags(&["\\Seen", kw]), kw, OWNER_PREFIX), ClaimOutcome::Won);
+        assert_eq!(
+            judge(&flags(&["$bd_owner_bob"]), kw, OWNER_PREFIX),
+            ClaimOutcome::Lost { holder: "bob".into() }
+        );
+        // Both present can only come from a non-conditional write: never count it as a win.
+        assert_eq!(
+            judge(&flags(&[kw, "$bd_owner_bob"]), kw, OWNER_PREFIX),
+            ClaimOutcome::Lost { holder: "bob".into() }
+        );
+        assert_eq!(judge(&flags(&["\\Seen"]), kw, OWNER_PREFIX), ClaimOutcome::Changed);
+        // Servers may report keywords in another case.
+        assert_eq!(judge(&flags(&["$BD_OWNER_ALICE"]), kw, OWNER_PREFIX), ClaimOutcome::Won);
+    }
+
+    #[test]
+    fn more_load_waits_longer() {
+        let step = Duration::from_millis(100);
+        assert!(fairness_wait(0, step, 0.99) < fairness_wait(1, step, 0.0));
+        assert!(fairness_wait(2, step, 0.99) < fairness_wait(3, step, 0.0));
+        assert_eq!(fairness_wait(0, step, 0.0), Duration::ZERO);
+    }
+}

@@ -1,0 +1,274 @@
+//! Team blending at run time: the advisor's presence, the supervisor's policy (a JSON
+//! message in `Blendesk/Policy` of the shared mailbox), and the claim loop that takes the
+//! next email for this advisor with the mailbox compare-and-swap.
+//!
+//! The decisions are the domain's (`blendesk_domain::blending`, `claim`); this module
+//! feeds them from the mirror and the server and acts on the answer.
+
+use crate::claims::take_keyword;
+use crate::engine::{now_ms, Engine, EngineError, Result};
+use crate::events::Event;
+use blendesk_domain::advisor::AdvisorId;
+use blendesk_domain::blending::{can_claim, may_claim, offer_order, AdvisorEvent, AdvisorPresence, AdvisorState, CandidateEmail, Policy};
+use blendesk_domain::claim::{fairness_wait, owner_keyword, owners, ClaimOutcome, OWNER_PREFIX};
+use blendesk_mail::{imap, mime};
+use blendesk_store::QueueHead;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+pub const POLICY_FOLDER: &str = "Blendesk/Policy";
+/// How often the policy folder is checked: apps follow a change within this plus a pass.
+const POLICY_POLL: Duration = Duration::from_secs(2);
+/// Wait per conversation held before trying a claim (fairness without a server).
+const FAIRNESS_STEP: Duration = Duration::from_millis(150);
+/// First-response target used for ordering until per-queue SLAs land.
+const DEFAULT_SLA_MS: i64 = 4 * 3600 * 1000;
+
+pub(crate) struct TeamState {
+    presence: Mutex<AdvisorPresence>,
+    policy: Mutex<(u32, Policy)>,
+    /// Wakes the claim loop: state changed, policy changed, new mail.
+    wake: Notify,
+}
+
+impl TeamState {
+    pub(crate) fn new() -> Self {
+        Self { presence: Mutex::new(AdvisorPresence::new(now_ms())), policy: Mutex::new((0, Policy::default())), wake: Notify::new() }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// "zh" when the text has Chinese characters, else "en" — enough to route by skill.
+fn language_of(subject: &str, excerpt: &str) -> &'static str {
+    if subject.chars().chain(excerpt.chars()).any(blendesk_domain::fts::is_cjk) {
+        "zh"
+    } else {
+        "en"
+    }
+}
+
+fn is_open(h: &QueueHead) -> bool {
+    !h.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Answered") || f.eq_ignore_ascii_case("\\Deleted"))
+}
+
+impl Engine {
+    pub fn advisor_state(&self) -> AdvisorState {
+        lock(&self.team.presence).state()
+    }
+
+    /// Apply a presence event (manual state, call start/end, activity, tick).
+    pub fn presence_event(&self, event: AdvisorEvent) -> AdvisorState {
+        let policy = self.policy();
+        let mut p = lock(&self.team.presence);
+        let changed = p.apply(event, now_ms(), &policy);
+        let state = p.state();
+        drop(p);
+        if let Some(s) = changed {
+            self.emit(Event::AdvisorState { state: s.as_str().to_owned(), at_ms: now_ms() });
+            self.team.wake.notify_waiters();
+        }
+        state
+    }
+
+    pub fn policy(&self) -> Policy {
+        lock(&self.team.policy).1.clone()
+    }
+
+    /// Publish a new policy version for the whole team (a supervisor's action): appended
+    /// to `Blendesk/Policy`; every app follows the newest message there.
+    pub async fn publish_policy(&self, policy: &Policy) -> Result<()> {
+        let json = policy.to_json().map_err(|e| EngineError::Policy(e.to_string()))?;
+        let raw = format!(
+            "From: Blendesk <{from}>\r\nSubject: Blendesk policy\r\nMessage-ID: <policy-{token:032x}@blendesk.invalid>\r\nMIME-Version: 1.0\r\nContent-Type: application/json; charset=utf-8\r\n\r\n{json}\r\n",
+            from = self.config.from_address().unwrap_or_default(),
+            token = rand::random::<u128>(),
+        );
+        let mut c = self.connect().await?;
+        imap::create_folder(&mut c.session, POLICY_FOLDER).await?;
+        imap::append(&mut c.session, POLICY_FOLDER, "(\\Seen)", raw.as_bytes()).await?;
+        imap::logout(c.session).await;
+        Ok(())
+    }
+
+    /// Load the newest policy message if it changed. A missing folder or an unreadable
+    /// document keeps the current policy (defaults when none was ever read).
+    async fn refresh_policy(&self, session: &mut imap::ImapSession) -> Result<()> {
+        let Ok(selected) = imap::select(session, POLICY_FOLDER, false).await else { return Ok(()) };
+        if selected.exists == 0 {
+            return Ok(());
+        }
+        let newest = imap::all_uids(session).await?.into_iter().max().unwrap_or(0);
+        if newest == lock(&self.team.policy).0 {
+            return Ok(());
+        }
+        let raw = imap::fetch_raw(session, &newest.to_string(), false).await?;
+        let Some((_, raw)) = raw.into_iter().next() else { return Ok(()) };
+        let text = mime::parse(&raw).text;
+        match Policy::parse(text.trim().as_bytes()) {
+            Ok(policy) => {
+                *lock(&self.team.policy) = (newest, policy);
+                self.emit(Event::PolicyChanged { uid: newest });
+                self.team.wake.notify_waiters();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, uid = newest, "ignoring an unreadable policy document");
+                lock(&self.team.policy).0 = newest;
+            }
+        }
+        Ok(())
+    }
+
+    /// Claim email for this advisor until shutdown. Refuses (returns an error) when the
+    /// server lacks what team mode needs; reconnects with backoff otherwise.
+    pub async fn run_claims(self: &Arc<Self>) -> Result<()> {
+        let mut failures = 0u32;
+        while !self.is_stopping() {
+            match self.claim_session(&mut failures).await {
+                Ok(()) => return Ok(()),
+                Err(e @ EngineError::MissingCapability(_)) => return Err(e),
+                Err(e) => {
+                    failures += 1;
+                    let delay = blendesk_domain::backoff::reconnect_delay(failures, rand::random::<f64>());
+                    tracing::warn!(error = %e, "claim loop failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = self.stop.notified() => return Ok(()),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn claim_session(self: &Arc<Self>, failures: &mut u32) -> Result<()> {
+        let mut c = self.connect_for_team().await?;
+        *failures = 0;
+        let mut events = self.subscribe();
+        let mut next_policy = tokio::time::Instant::now();
+        let mut skip: HashMap<i64, i64> = HashMap::new();
+        loop {
+            if self.is_stopping() {
+                imap::logout(c.session).await;
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= next_policy {
+                self.refresh_policy(&mut c.session).await?;
+                next_policy = tokio::time::Instant::now() + POLICY_POLL;
+            }
+            self.presence_event(AdvisorEvent::Tick);
+            if self.try_one_claim(&mut c.session, &mut skip).await? {
+                continue;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = self.team.wake.notified() => {}
+                _ = events.recv() => {}
+                _ = self.stop.notified() => {}
+            }
+        }
+    }
+
+    /// One decision: returns true when it acted (so the loop looks again at once).
+    async fn try_one_claim(&self, session: &mut imap::ImapSession, skip: &mut HashMap<i64, i64>) -> Result<bool> {
+        let me: &AdvisorId = &self.config.advisor.id;
+        if !may_claim(self.advisor_state()) {
+            return Ok(false);
+        }
+        let policy = self.policy();
+        let now = now_ms();
+        skip.retain(|_, until| *until > now);
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let mine = owner_keyword(me);
+        let load = heads.iter().filter(|h| is_open(h) && h.flags.iter().any(|f| f.eq_ignore_ascii_case(&mine))).count() as u32;
+        let cap = policy.cap_for(me);
+        if !can_claim(cap, load, self.advisor_state()) {
+            return Ok(false);
+        }
+        // Conversation owners by Message-ID, for sticky follow-ups.
+        let mut owner_of: HashMap<&str, &str> = HashMap::new();
+        for h in &heads {
+            if let (Some(mid), Some(owner)) = (h.message_id.as_deref(), owners(&h.flags).next()) {
+                owner_of.insert(mid, owner);
+            }
+        }
+        let ours = self.config.from_address().unwrap_or_default();
+        let candidates: Vec<CandidateEmail<usize>> = heads
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| is_open(h) && owners(&h.flags).next().is_none() && h.from_addr != ours && !skip.contains_key(&h.id))
+            .map(|(i, h)| {
+                let thread_owner = h
+                    .references
+                    .iter()
+                    .map(String::as_str)
+                    .chain(h.in_reply_to.as_deref())
+                    .find_map(|r| owner_of.get(r))
+                    .and_then(|o| AdvisorId::parse(o).ok());
+                CandidateEmail {
+                    id: i,
+                    queue: h.folder.clone(),
+                    language: Some(language_of(&h.subject, &h.excerpt).to_owned()),
+                    sender: h.from_addr.clone(),
+                    subject: h.subject.clone(),
+                    body_excerpt: h.excerpt.clone(),
+                    received_at_ms: h.internal_date * 1000,
+                    sla_due_at_ms: Some(h.internal_date * 1000 + DEFAULT_SLA_MS),
+                    owner: thread_owner,
+                    owner_offline_past_grace: false,
+                }
+            })
+            .collect();
+        let order = offer_order(&candidates, me, policy.skills_for(me), &policy, now);
+        let Some(first) = order.first() else { return Ok(false) };
+        let head = &heads[first.id];
+        // Less-loaded advisors try first; sticky follow-ups go to their owner at once.
+        if first.owner.as_ref() != Some(me) {
+            let wait = fairness_wait(load, FAIRNESS_STEP, rand::random::<f64>());
+            if !wait.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = self.team.wake.notified() => return Ok(true),
+                }
+            }
+        }
+        // A call may have started during the wait: decide again right before the swap.
+        if !can_claim(self.policy().cap_for(me), load, self.advisor_state()) {
+            return Ok(false);
+        }
+        let outcome = take_keyword(session, &head.folder, head.uidvalidity, head.uid, &mine, OWNER_PREFIX).await?;
+        match &outcome {
+            ClaimOutcome::Won => {
+                self.store.add_flag(head.id, &mine)?;
+                self.emit(Event::Claimed {
+                    folder: head.folder.clone(),
+                    uid: head.uid,
+                    id: head.id,
+                    message_id: head.message_id.clone(),
+                    at_ms: now_ms(),
+                });
+            }
+            ClaimOutcome::Lost { holder } => {
+                self.store.add_flag(head.id, &format!("{OWNER_PREFIX}{holder}"))?;
+            }
+            ClaimOutcome::Changed | ClaimOutcome::Gone | ClaimOutcome::Stale => {
+                skip.insert(head.id, now + 2_000);
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl Engine {
+    /// The policy in force on the server now (defaults when none is published).
+    pub async fn load_policy(&self) -> Result<Policy> {
+        let mut c = self.connect().await?;
+        self.refresh_policy(&mut c.session).await?;
+        imap::logout(c.session).await;
+        Ok(self.policy())
+    }
+}
