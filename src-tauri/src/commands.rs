@@ -67,7 +67,7 @@ pub struct WorkspacePayload {
 /// My conversations: the ones already mine that are still open, topped up to the cap
 /// in offer order while the advisor may take email.
 #[tauri::command]
-pub fn workspace(desk: State<'_, Desk>) -> Result<WorkspacePayload> {
+pub fn workspace(app: AppHandle, desk: State<'_, Desk>) -> Result<WorkspacePayload> {
     let engine = desk.engine().map_err(err("starting"))?;
     let now = crate::desk::now_ms() / 1000;
     let view = engine.workspace(now, desk.policy.sla_at_risk_ms() / 1000).map_err(engine_err)?;
@@ -75,6 +75,8 @@ pub fn workspace(desk: State<'_, Desk>) -> Result<WorkspacePayload> {
     let mut mine = desk.mine.lock().unwrap_or_else(|e| e.into_inner());
     let claimed = blendesk_engine::workspace::top_up(&mine, &view.conversations, desk.cap, may_claim);
     *mine = claimed.iter().map(|c| c.customer.clone()).collect();
+    drop(mine);
+    crate::desk::announce_sla_risk(&app);
     let connections = desk.connections.lock().unwrap_or_else(|e| e.into_inner()).clone();
     Ok(WorkspacePayload { load: claimed.len(), mine: claimed, queues: view.queues, cap: desk.cap, now, connections })
 }
@@ -138,4 +140,22 @@ pub fn set_call(app: AppHandle, on: bool) -> PresenceView {
 #[tauri::command]
 pub fn presence(desk: State<'_, Desk>) -> PresenceView {
     desk.presence_view()
+}
+
+/// Open a link from mail in the system browser. The UI has already shown the real host
+/// and the advisor confirmed. Only http(s); no shell involved.
+#[tauri::command]
+pub fn open_link(url: String) -> Result<()> {
+    let parsed = tauri::Url::parse(&url).map_err(|e| CommandError { code: "invalid", message: e.to_string() })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(CommandError { code: "invalid", message: format!("only web links open in the browser, not {}", parsed.scheme()) });
+    }
+    std::process::Command::new("xdg-open")
+        .arg(parsed.as_str())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| CommandError { code: "open", message: format!("cannot start the browser (xdg-open): {e}") })
 }

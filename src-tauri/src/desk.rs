@@ -53,6 +53,8 @@ pub struct Desk {
     /// Customers whose conversations are the advisor's (the ones pushed to them).
     pub mine: Mutex<Vec<String>>,
     pub cap: u32,
+    /// Conversations (by their newest message) already announced as at SLA risk.
+    pub risk_announced: Mutex<std::collections::HashSet<i64>>,
     /// Each folder's last reported connection state (events may fire before the UI listens).
     pub connections: Mutex<std::collections::BTreeMap<String, ConnectionView>>,
     tasks: Mutex<Vec<tauri::async_runtime::JoinHandle<()>>>,
@@ -78,6 +80,7 @@ impl Desk {
             policy,
             mine: Mutex::new(Vec::new()),
             connections: Mutex::new(Default::default()),
+            risk_announced: Mutex::new(Default::default()),
             tasks: Mutex::new(Vec::new()),
         }
     }
@@ -221,6 +224,14 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
     }));
     let e = engine.clone();
     desk.keep(tauri::async_runtime::spawn(async move { e.watch().await }));
+    let a = app.clone();
+    desk.keep(tauri::async_runtime::spawn(async move {
+        let mut tick = tokio::time::interval(SLA_CHECK_PERIOD);
+        loop {
+            tick.tick().await;
+            announce_sla_risk(&a);
+        }
+    }));
     let e = engine.clone();
     desk.keep(tauri::async_runtime::spawn(async move { e.run_outbox().await }));
 
@@ -244,6 +255,28 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
         Err(e) => tracing::warn!("no call socket: {e}"),
     }
     Ok(())
+}
+
+/// How often my conversations are checked for SLA risk (also after every workspace refresh).
+const SLA_CHECK_PERIOD: Duration = Duration::from_secs(20);
+
+/// "An email of yours is at SLA risk": once per conversation (its newest message), never
+/// during a call or wrap-up (checked again after).
+pub fn announce_sla_risk(app: &AppHandle) {
+    let desk = app.state::<Desk>();
+    if matches!(desk.state(), AdvisorState::OnCall | AdvisorState::WrapUp) {
+        return;
+    }
+    let Ok(engine) = desk.engine() else { return };
+    let now = now_ms() / 1000;
+    let Ok(view) = engine.workspace(now, desk.policy.sla_at_risk_ms() / 1000) else { return };
+    let mine = desk.mine.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut announced = desk.risk_announced.lock().unwrap_or_else(|e| e.into_inner());
+    for c in view.conversations.iter().filter(|c| mine.contains(&c.customer)) {
+        if c.sla != blendesk_engine::workspace::SlaLevel::Ok && announced.insert(c.latest_id) {
+            crate::notify::show("An email of yours is at SLA risk", &format!("{}: {}", c.customer, c.subject));
+        }
+    }
 }
 
 fn notify_if_mine(app: &AppHandle, from: &str, subject: &str) {

@@ -81,3 +81,37 @@ pub fn imap_fetch_all(port: u16, user: &str, password: &str) -> Result<String, S
     let _ = run("a4", "LOGOUT");
     Ok(all)
 }
+
+/// APPEND `message` to `user`'s `folder` with an IMAP INTERNALDATE such as
+/// `25-Nov-2026 10:00:00 +0000` (to make mail that has waited for hours).
+pub fn imap_append(port: u16, user: &str, password: &str, folder: &str, message: &str, internal_date: &str) -> Result<(), String> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let mut w = stream.try_clone().map_err(|e| e.to_string())?;
+    let mut r = BufReader::new(stream);
+    let mut line = String::new();
+    let mut read_until_tag = |r: &mut BufReader<TcpStream>, tag: &str| -> Result<String, String> {
+        loop {
+            let mut l = String::new();
+            if r.read_line(&mut l).map_err(|e| e.to_string())? == 0 {
+                return Err("IMAP connection closed".into());
+            }
+            if l.starts_with(tag) {
+                return Ok(l);
+            }
+        }
+    };
+    r.read_line(&mut line).map_err(|e| e.to_string())?;
+    write!(w, "a1 LOGIN {user} {password}\r\n").map_err(|e| e.to_string())?;
+    let l = read_until_tag(&mut r, "a1 ")?;
+    if !l.starts_with("a1 OK") {
+        return Err(l);
+    }
+    let body = message.replace("\r\n", "\n").replace('\n', "\r\n");
+    write!(w, "a2 APPEND {folder} \"{internal_date}\" {{{}}}\r\n", body.len()).map_err(|e| e.to_string())?;
+    read_until_tag(&mut r, "+")?;
+    write!(w, "{body}\r\n").map_err(|e| e.to_string())?;
+    let l = read_until_tag(&mut r, "a2 ")?;
+    let _ = write!(w, "a3 LOGOUT\r\n");
+    if l.starts_with("a2 OK") { Ok(()) } else { Err(l) }
+}

@@ -76,6 +76,12 @@ fn email_arrives_template_reply_reaches_the_customer() {
     // Plain text is shown as text, with the link's real host beside it.
     let text = app.session.find("[data-testid=mail-text]").unwrap().text().unwrap();
     assert!(text.contains("[carrier.example]"), "link host shown: {text:?}");
+    // A link asks first, naming the real host; cancel leaves it.
+    app.session.find("[data-testid=mail-text] a").unwrap().click().unwrap();
+    let host = wait_for("the link confirmation", Duration::from_secs(3), || app.session.find("[data-testid=link-host]").ok());
+    assert_eq!(host.text().unwrap(), "carrier.example");
+    app.session.find("[data-testid=link-cancel]").unwrap().click().unwrap();
+    wait_for("the confirmation to close", Duration::from_secs(3), || app.session.find("[data-testid=link-confirm]").is_err().then_some(()));
     app.screenshot("01-email-arrived");
 
     // Insert a template.

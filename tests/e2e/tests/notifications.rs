@@ -116,5 +116,18 @@ fn notifications_are_escaped_held_during_calls_and_announce_resumption() {
     assert!(seen.contains("&lt;b&gt;Refund&lt;/b&gt; &amp; &lt;i&gt;now&lt;/i&gt;"), "escaped body on the bus: {seen}");
     assert!(!seen.contains("<b>Refund</b>"), "raw markup never reaches the daemon: {seen}");
     assert!(seen.contains("A customer replied in your conversation"), "summary: {seen}");
+
+    // Mail that has waited 3 h 50 min of its 4 h promise becomes mine and is announced.
+    let (imap, _) = stack_env();
+    let late = Mailboxes::new();
+    let out = Command::new("date").args(["-u", "-d", "-230 minutes", "+%d-%b-%Y %H:%M:%S +0000"]).output().expect("date");
+    let when = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let token = unique("late-");
+    let msg = customer_email(&late.customer_address(), &mail.desk_address(), &format!("Waiting a long time {token}"), "Still waiting", &format!("{token}@example.com"));
+    blendesk_e2e::mail::imap_append(imap, &mail.desk, "test", "INBOX", &msg, &when).expect("APPEND old mail");
+    wait_for("the SLA-risk notification", Duration::from_secs(30), || {
+        daemons.seen().contains(&format!("{}: Waiting a long time {token}", late.customer_address())).then_some(())
+    });
+    assert!(daemons.seen().contains("An email of yours is at SLA risk"));
     assert!(seen.contains(&format!("{customer}: &lt;b&gt;")), "sender named in the body: {seen}");
 }
