@@ -191,6 +191,9 @@ fn call_socket_from_another_process_switches_the_app() {
     let app = launch(&mail);
     wait_state(&app, "available", Duration::from_secs(5));
     wait_for("the call socket", Duration::from_secs(10), || app.socket.exists().then_some(()));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&app.socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "call socket is private to the advisor");
     let call = |event: &str| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_blendesk-e2e-call"))
             .arg(&app.socket)
@@ -200,10 +203,30 @@ fn call_socket_from_another_process_switches_the_app() {
         assert!(out.status.success(), "client failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     };
+    // Time the switch: the client's round trip (the app has applied the event when it
+    // answers) and the moment the UI's pill changed (a MutationObserver stamps it with
+    // the same wall clock).
+    app.session
+        .execute(
+            "const pill = document.querySelector('[data-testid=state-pill]');
+             window.__switchedAt = null;
+             new MutationObserver(() => { if (pill.dataset.state === 'on_call' && !window.__switchedAt) window.__switchedAt = Date.now(); })
+               .observe(pill, { attributes: true });
+             return true;",
+            vec![],
+        )
+        .unwrap();
+    let epoch_ms = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as f64;
+    let sent_at = epoch_ms();
     let started = Instant::now();
     assert_eq!(call("start"), "on_call");
+    let round_trip = started.elapsed();
     wait_state(&app, "on_call", Duration::from_secs(2));
-    eprintln!("call start → UI on_call in {:?} (includes WebDriver polling)", started.elapsed());
+    let switched_at = app.session.execute("return window.__switchedAt", vec![]).unwrap().as_f64().expect("pill change stamped");
+    let ui_ms = switched_at - sent_at;
+    eprintln!("call start: client round trip {round_trip:?} (incl. process start), UI pill switched {ui_ms:.0} ms after the client started");
+    assert!(round_trip < Duration::from_millis(100), "the app applied the call event within 100 ms: {round_trip:?}");
+    assert!(ui_ms < 250.0, "the window showed it promptly: {ui_ms} ms");
     assert!(app.session.find("[data-testid=call-overlay]").is_ok());
     app.screenshot("10-on-call-from-socket");
     assert_eq!(call("end"), "wrap_up");
