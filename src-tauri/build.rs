@@ -21,6 +21,7 @@ fn main() {
         "send_reply",
         "set_call",
         "presence",
+        "set_presence",
         "open_link",
         "test_setup",
         "save_setup",

@@ -137,6 +137,19 @@ pub fn set_call(app: AppHandle, on: bool) -> PresenceView {
     apply_presence(&app, if on { AdvisorEvent::CallStart } else { AdvisorEvent::CallEnd })
 }
 
+/// The advisor picks a state by hand: `available` or `away` (refused during a call by
+/// the state rules, which return the unchanged state).
+#[tauri::command]
+pub fn set_presence(app: AppHandle, state: String) -> Result<PresenceView> {
+    use blendesk_domain::blending::ManualState;
+    let manual = match state.as_str() {
+        "available" => ManualState::Available,
+        "away" => ManualState::Away,
+        other => return Err(CommandError { code: "invalid", message: format!("unknown state {other:?}") }),
+    };
+    Ok(apply_presence(&app, AdvisorEvent::Set(manual)))
+}
+
 #[tauri::command]
 pub fn presence(desk: State<'_, Desk>) -> PresenceView {
     desk.presence_view()

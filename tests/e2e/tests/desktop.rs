@@ -296,3 +296,28 @@ fn a_second_launch_hands_over_to_the_running_window() {
     wait_state(&app, "on_call", Duration::from_secs(2));
     assert!(app.socket.exists(), "the running instance kept its call socket");
 }
+
+#[test]
+fn away_holds_new_email_in_the_queue_until_back() {
+    let mail = Mailboxes::new();
+    let app = launch(&mail);
+    app.session.find("[data-testid=away-toggle]").unwrap().click().unwrap();
+    wait_state(&app, "away", Duration::from_secs(2));
+    let (_, token, _) = customer_writes(&mail);
+    // It reaches the queue count, not me.
+    wait_for("the email counted in the queue", SYNC, || {
+        app.session.find("[data-testid=queue-summary]").ok()?.text().ok()?.contains("1 waiting").then_some(())
+    });
+    assert!(app.session.find(&conversation_css(&mail)).is_err(), "nothing is pushed while away");
+    assert!(app.session.find("[data-testid=load]").unwrap().text().unwrap().contains("0 / 3"));
+    app.screenshot("16-away-queue-held");
+    // Back to work: it is pushed and opens by itself.
+    app.session.key_chord(KEY_ALT, "a").unwrap();
+    wait_state(&app, "available", Duration::from_secs(2));
+    wait_for("the email pushed after the break", SYNC, || {
+        app.session.find(&conversation_css(&mail)).ok()
+    });
+    wait_for("the thread", Duration::from_secs(10), || {
+        app.session.find("[data-testid=mail-text]").ok()?.text().ok()?.contains(&token).then_some(())
+    });
+}

@@ -145,6 +145,7 @@ export const api = {
   sendReply: (message: number, body: string) => invoke<number>("send_reply", { message, body }),
   setCall: (on: boolean) => invoke<Presence>("set_call", { on }),
   presence: () => invoke<Presence>("presence"),
+  setPresence: (state: "available" | "away") => invoke<Presence>("set_presence", { state }),
   openLink: (url: string) => invoke<void>("open_link", { url }),
   testSetup: (form: SetupForm) => invoke<SetupReport>("test_setup", { form }),
   saveSetup: (form: SetupForm) => invoke<SaveReport>("save_setup", { form }),
