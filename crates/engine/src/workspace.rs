@@ -10,6 +10,10 @@ use blendesk_store::MessageHead;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// The IMAP keyword that closes a conversation without a reply (spam, "thanks!", a
+/// duplicate). A later message from the customer is open again: it lacks the keyword.
+pub const RESOLVED_KEYWORD: &str = "$Resolved";
+
 /// The reply-time promise per queue until queue policies land: 4 hours.
 pub const DEFAULT_SLA_SECONDS: i64 = 4 * 3600;
 /// Open customer messages considered at once.
@@ -318,6 +322,41 @@ impl Engine {
             out.push(Snippet { id: h.id, subject: h.subject, from_addr: h.from_addr, date: h.internal_date, from_team, excerpt: excerpt(&body, 400) });
         }
         Ok(out)
+    }
+
+    /// Close `message`'s conversation without replying: every open message from that
+    /// customer in the queues gets the `$Resolved` keyword on the server (UIDVALIDITY
+    /// re-checked first), so every app sees it closed. Returns how many were flagged.
+    pub async fn resolve_conversation(&self, message: i64) -> Result<u32> {
+        let m = self.store.message(message)?.ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
+        let customer = m.from_addr.to_lowercase();
+        let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
+        let mut by_folder: BTreeMap<String, Vec<(u32, u32)>> = BTreeMap::new();
+        for h in open.into_iter().filter(|h| h.from_addr == customer) {
+            if let Some(full) = self.store.message(h.id)? {
+                by_folder.entry(full.folder).or_default().push((full.uidvalidity, full.uid));
+            }
+        }
+        if by_folder.is_empty() {
+            return Ok(0);
+        }
+        let mut c = self.connect().await?;
+        let condstore = c.has("CONDSTORE");
+        let mut flagged = 0;
+        for (folder, uids) in by_folder {
+            let selected = blendesk_mail::imap::select(&mut c.session, &folder, condstore).await?;
+            for (uidvalidity, uid) in uids {
+                // A rebuilt folder renumbers UIDs: never flag by a stale UID.
+                if uidvalidity != selected.uidvalidity {
+                    tracing::warn!(folder, uid, "UIDVALIDITY changed; not resolving by a stale UID");
+                    continue;
+                }
+                blendesk_mail::imap::store(&mut c.session, uid, &format!("+FLAGS.SILENT ({RESOLVED_KEYWORD})")).await?;
+                flagged += 1;
+            }
+        }
+        blendesk_mail::imap::logout(c.session).await;
+        Ok(flagged)
     }
 
     /// Everything from or to `customer`, newest first.

@@ -44,8 +44,9 @@ fn row_to_head(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageHead> {
 }
 
 impl Store {
-    /// Messages in `folders` not flagged \Answered or \Deleted and not sent from
-    /// `internal_domain` (our own team's mail), newest first.
+    /// Messages in `folders` not flagged \Answered, \Deleted or `$Resolved` (closed
+    /// without a reply) and not sent from `internal_domain` (our own team's mail),
+    /// newest first.
     pub fn open_customer_messages(&self, folders: &[String], internal_domain: &str, limit: u32) -> Result<Vec<MessageHead>> {
         if folders.is_empty() {
             return Ok(Vec::new());
@@ -53,7 +54,7 @@ impl Store {
         let marks = vec!["?"; folders.len()].join(", ");
         let sql = format!(
             "{SELECT_HEAD} WHERE f.name IN ({marks})
-               AND NOT EXISTS (SELECT 1 FROM json_each(m.flags) WHERE value IN ('\\Answered', '\\Deleted'))
+               AND NOT EXISTS (SELECT 1 FROM json_each(m.flags) WHERE value IN ('\\Answered', '\\Deleted', '$Resolved'))
                AND lower(m.from_addr) NOT LIKE ?
              ORDER BY m.internal_date DESC, m.id DESC LIMIT {limit}"
         );
@@ -143,6 +144,7 @@ mod tests {
                 msg(3, "bob@example.com", "b1@x", None, "support@shop.test", &["\\Seen"], 200),
                 msg(4, "carol@shop.test", "c1@x", None, "support@shop.test", &[], 400),
                 msg(5, "dan@example.com", "d1@x", None, "support@shop.test", &["\\Deleted"], 500),
+                msg(6, "eve@example.com", "e1@x", None, "support@shop.test", &["$Resolved"], 600),
             ],
         )
         .unwrap();

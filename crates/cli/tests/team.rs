@@ -1,0 +1,212 @@
+//! Team blending with real headless advisors (separate `blendesk run --headless`
+//! processes) on one shared mailbox of the local Dovecot. Ownership is checked on the
+//! server's keywords, never on the apps' own view.
+
+use blendesk_domain::claim::owners;
+use blendesk_mail::imap;
+use blendesk_testkit::{customer_mail, eventually, login, smtp_send, Customer, Desk};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+struct Advisor {
+    id: &'static str,
+    config: std::path::PathBuf,
+    child: Child,
+    events: Arc<Mutex<Vec<Value>>>,
+}
+
+fn start(desk: &Desk, id: &'static str, runtime: &Path) -> Advisor {
+    let text = std::fs::read_to_string(&desk.config_path)
+        .unwrap()
+        .replace("id = \"alice\"", &format!("id = \"{id}\""))
+        .replace("blendesk.db", &format!("{id}.db"));
+    let config = desk.dir.path().join(format!("{id}.toml"));
+    std::fs::write(&config, text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blendesk"))
+        .arg("--config")
+        .arg(&config)
+        .args(["run", "--headless"])
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .env("XDG_RUNTIME_DIR", runtime)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                sink.lock().unwrap().push(v);
+            }
+        }
+    });
+    Advisor { id, config, child, events }
+}
+
+fn call(a: &Advisor, runtime: &Path, event: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_blendesk"))
+        .arg("--config")
+        .arg(&a.config)
+        .args(["call", event])
+        .env("XDG_RUNTIME_DIR", runtime)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "call {event}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Owners per UID on the server.
+async fn server_owners(user: &str) -> HashMap<u32, Vec<String>> {
+    let mut s = login(user).await.unwrap();
+    imap::select(&mut s, "INBOX", true).await.unwrap();
+    let flags = imap::fetch_flags(&mut s, None).await.unwrap();
+    imap::logout(s).await;
+    flags.into_iter().map(|(uid, f, _)| (uid, owners(&f).map(str::to_owned).collect())).collect()
+}
+
+fn owned_by(owners: &HashMap<u32, Vec<String>>, id: &str) -> Vec<u32> {
+    let mut v: Vec<u32> = owners.iter().filter(|(_, o)| o.iter().any(|x| x == id)).map(|(u, _)| *u).collect();
+    v.sort();
+    v
+}
+
+/// Claims logged by an advisor (its own `claimed` events), with their times.
+fn claims(a: &Advisor) -> Vec<i64> {
+    a.events.lock().unwrap().iter().filter(|e| e["type"] == "claimed").filter_map(|e| e["at_ms"].as_i64()).collect()
+}
+
+fn state_changes(a: &Advisor) -> Vec<(i64, String)> {
+    a.events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "advisor_state")
+        .map(|e| (e["at_ms"].as_i64().unwrap_or(0), e["state"].as_str().unwrap_or("").to_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_advisors_claim_within_caps_pause_on_calls_and_follow_the_policy() {
+    let desk = Desk::new("team");
+    let runtime = tempfile::tempdir().unwrap();
+    let customer = Customer::new("tcust");
+    let policy = r#"{"version":1,"default_cap":3,"wrap_up_seconds":2,
+        "advisors":{"alice":{"cap":2},"bob":{"cap":3},"carol":{"cap":1}}}"#;
+    let policy_file = desk.dir.path().join("policy.json");
+    std::fs::write(&policy_file, policy).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_blendesk"))
+        .arg("--config")
+        .arg(&desk.config_path)
+        .args(["policy", "publish"])
+        .arg(&policy_file)
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    for i in 0..12 {
+        let (_, raw) = customer_mail(&customer.address, &desk.address, &format!("order {i}"), "where is it?");
+        smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
+    }
+    let mut advisors: Vec<Advisor> = ["alice", "bob", "carol"].into_iter().map(|id| start(&desk, id, runtime.path())).collect();
+
+    // Everyone fills up to their cap, and no further.
+    let owners = eventually("advisors fill their caps", Duration::from_secs(60), || async {
+        let o = server_owners(&desk.user).await;
+        let full = owned_by(&o, "alice").len() == 2 && owned_by(&o, "bob").len() == 3 && owned_by(&o, "carol").len() == 1;
+        Ok(full.then_some(o))
+    })
+    .await
+    .unwrap();
+    assert!(owners.values().all(|o| o.len() <= 1), "an email owned by two advisors: {owners:?}");
+
+    // Alice goes on a call (as a softphone would), then one of her emails is answered,
+    // which frees capacity she must not use while on the call.
+    assert_eq!(call(&advisors[0], runtime.path(), "start"), "on_call");
+    let alice_first = owned_by(&owners, "alice")[0];
+    let mut s = login(&desk.user).await.unwrap();
+    imap::select(&mut s, "INBOX", true).await.unwrap();
+    imap::store(&mut s, alice_first, "+FLAGS.SILENT (\\Answered)").await.unwrap();
+    // Bob's answered email frees a slot he does use: proof the team kept claiming
+    // while Alice was on the call.
+    let bob_first = owned_by(&owners, "bob")[0];
+    imap::store(&mut s, bob_first, "+FLAGS.SILENT (\\Answered)").await.unwrap();
+    imap::logout(s).await;
+    eventually("bob takes a new email", Duration::from_secs(30), || async {
+        let o = server_owners(&desk.user).await;
+        Ok((owned_by(&o, "bob").len() == 4).then_some(()))
+    })
+    .await
+    .unwrap();
+    let during_call = server_owners(&desk.user).await;
+    assert_eq!(owned_by(&during_call, "alice"), owned_by(&owners, "alice"), "no claim while on a call");
+
+    // After the call and the wrap-up, Alice claims again.
+    assert_eq!(call(&advisors[0], runtime.path(), "end"), "wrap_up");
+    let after = eventually("alice resumes after wrap-up", Duration::from_secs(30), || async {
+        let o = server_owners(&desk.user).await;
+        Ok((owned_by(&o, "alice").len() == 3).then_some(o))
+    })
+    .await
+    .unwrap();
+    assert!(after.values().all(|o| o.len() <= 1));
+
+    // The supervisor lowers Bob's cap to 1: nothing is taken away, nothing new comes.
+    std::fs::write(&policy_file, policy.replace("\"bob\":{\"cap\":3}", "\"bob\":{\"cap\":1}")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_blendesk"))
+        .arg("--config")
+        .arg(&desk.config_path)
+        .args(["policy", "publish"])
+        .arg(&policy_file)
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    eventually("bob follows the new policy", Duration::from_secs(10), || async {
+        let seen = advisors[1].events.lock().unwrap().iter().filter(|e| e["type"] == "policy_changed").count();
+        Ok((seen >= 2).then_some(()))
+    })
+    .await
+    .unwrap();
+    let bob_claims_before = claims(&advisors[1]).len();
+    // Free one of Carol's: she takes a new one, Bob (over his new cap) does not.
+    let carol_first = owned_by(&after, "carol")[0];
+    let mut s = login(&desk.user).await.unwrap();
+    imap::select(&mut s, "INBOX", true).await.unwrap();
+    imap::store(&mut s, carol_first, "+FLAGS.SILENT (\\Answered)").await.unwrap();
+    imap::logout(s).await;
+    eventually("carol takes a new email", Duration::from_secs(30), || async {
+        Ok((claims(&advisors[2]).len() >= 2).then_some(()))
+    })
+    .await
+    .unwrap();
+    let final_owners = server_owners(&desk.user).await;
+    assert_eq!(owned_by(&final_owners, "bob").len(), 4, "a lowered cap takes nothing away");
+    assert_eq!(claims(&advisors[1]).len(), bob_claims_before, "no claim over the lowered cap");
+    assert!(final_owners.values().all(|o| o.len() <= 1), "0 emails owned by two advisors");
+
+    // Alice's log: no claim between call start and the end of wrap-up.
+    let changes = state_changes(&advisors[0]);
+    let on_call_at = changes.iter().find(|(_, s)| s == "on_call").map(|(t, _)| *t).unwrap();
+    let resumed_at = changes.iter().filter(|(t, s)| *t > on_call_at && s == "available").map(|(t, _)| *t).next().unwrap();
+    assert!(claims(&advisors[0]).iter().all(|t| *t < on_call_at || *t >= resumed_at), "{changes:?} {:?}", claims(&advisors[0]));
+
+    for a in &mut advisors {
+        unsafe_sigterm(&a.child);
+    }
+    for a in &mut advisors {
+        let status = a.child.wait().unwrap();
+        assert!(status.success(), "{} exits cleanly on SIGTERM: {status:?}", a.id);
+    }
+}
+
+fn unsafe_sigterm(child: &Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+}
