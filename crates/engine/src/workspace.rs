@@ -86,7 +86,7 @@ pub struct HistoryItem {
     pub subject: String,
     pub date: i64,
     pub outgoing: bool,
-    /// `sent` (ours), `answered`, or `open`.
+    /// `sent` (ours), `answered`, `resolved` (closed without a reply), or `open`.
     pub status: &'static str,
 }
 
@@ -372,6 +372,8 @@ impl Engine {
                         "sent"
                     } else if is_answered(&h.flags) {
                         "answered"
+                    } else if h.flags.iter().any(|f| f == RESOLVED_KEYWORD) {
+                        "resolved"
                     } else {
                         "open"
                     },
