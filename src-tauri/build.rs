@@ -21,6 +21,7 @@ fn main() {
         "send_reply",
         "set_call",
         "presence",
+        "resolve",
         "set_presence",
         "open_link",
         "test_setup",

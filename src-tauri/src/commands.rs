@@ -132,6 +132,16 @@ pub fn send_reply(desk: State<'_, Desk>, message: i64, body: String) -> Result<i
     engine.queue_reply(message, &body).map_err(engine_err)
 }
 
+/// Close the conversation without a reply. Refused while email is paused.
+#[tauri::command]
+pub async fn resolve(desk: State<'_, Desk>, message: i64) -> Result<u32> {
+    if matches!(desk.state(), AdvisorState::OnCall | AdvisorState::WrapUp) {
+        return Err(CommandError { code: "paused", message: "email is paused during a call".into() });
+    }
+    let engine = desk.engine().map_err(err("starting"))?.clone();
+    engine.resolve_conversation(message).await.map_err(engine_err)
+}
+
 #[tauri::command]
 pub fn set_call(app: AppHandle, on: bool) -> PresenceView {
     apply_presence(&app, if on { AdvisorEvent::CallStart } else { AdvisorEvent::CallEnd })

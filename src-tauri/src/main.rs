@@ -67,6 +67,7 @@ fn main() {
             commands::send_reply,
             commands::set_call,
             commands::presence,
+            commands::resolve,
             commands::set_presence,
             commands::open_link,
             setup::test_setup,

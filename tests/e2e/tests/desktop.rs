@@ -321,3 +321,28 @@ fn away_holds_new_email_in_the_queue_until_back() {
         app.session.find("[data-testid=mail-text]").ok()?.text().ok()?.contains(&token).then_some(())
     });
 }
+
+#[test]
+fn resolve_closes_a_conversation_without_a_reply() {
+    let mail = Mailboxes::new();
+    let app = launch(&mail);
+    let (_, token, _) = customer_writes(&mail);
+    open_customer_conversation(&app, &mail, &token);
+    app.session.find("[data-testid=resolve]").unwrap().click().unwrap();
+    let css = conversation_css(&mail);
+    wait_for("the resolved conversation to leave my list", SYNC, || app.session.find(&css).is_err().then_some(()));
+    wait_for("the queue to be empty", SYNC, || {
+        app.session.find("[data-testid=queue-summary]").ok()?.text().ok()?.contains("0 waiting").then_some(())
+    });
+    // Nothing was sent to the customer.
+    let (imap, _) = stack_env();
+    let inbox = imap_fetch_all(imap, &mail.customer, "test").unwrap_or_default();
+    assert!(!inbox.contains(&token), "no reply for a resolved conversation");
+    // A new message from the customer opens it again.
+    let (_, token2, _) = customer_writes(&mail);
+    open_customer_conversation(&app, &mail, &token2);
+    wait_for("the earlier one shown as resolved in the history", Duration::from_secs(10), || {
+        app.session.find("[data-testid=history-item][data-status=resolved]").ok()
+    });
+    app.screenshot("17-resolved-then-reopened");
+}

@@ -104,7 +104,7 @@ export interface HistoryItem {
   subject: string;
   date: number;
   outgoing: boolean;
-  status: "sent" | "answered" | "open";
+  status: "sent" | "answered" | "resolved" | "open";
 }
 
 export interface ConversationPayload {
@@ -145,6 +145,7 @@ export const api = {
   sendReply: (message: number, body: string) => invoke<number>("send_reply", { message, body }),
   setCall: (on: boolean) => invoke<Presence>("set_call", { on }),
   presence: () => invoke<Presence>("presence"),
+  resolve: (message: number) => invoke<number>("resolve", { message }),
   setPresence: (state: "available" | "away") => invoke<Presence>("set_presence", { state }),
   openLink: (url: string) => invoke<void>("open_link", { url }),
   testSetup: (form: SetupForm) => invoke<SetupReport>("test_setup", { form }),
