@@ -11,6 +11,8 @@ tests/mail-stack.sh start
 
 (cd ui && npm ci --no-audit --no-fund && npm run check && npm run build)
 cargo build -p blendesk-desktop --features tauri/custom-protocol
+# The shell's own unit tests (HTML sanitiser, notification escaping, setup form rules).
+cargo test -p blendesk-desktop --features tauri/custom-protocol
 # Compile the tests before the timed run, so the timeout covers only running them.
 cargo test -p blendesk-e2e --no-run
 
