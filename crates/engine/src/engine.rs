@@ -28,6 +28,8 @@ pub enum EngineError {
     Compose(#[from] blendesk_mail::compose::ComposeError),
     #[error("no message {0} in the local mirror")]
     NoSuchMessage(i64),
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("policy: {0}")]
     Policy(String),
     #[error("the folder {0} was recreated on the server since this message was mirrored; sync and try again")]
@@ -71,7 +73,7 @@ impl Engine {
         let imap_host = config.imap.host.clone();
         let imap_password = tokio::task::spawn_blocking(move || credentials::password(Account::Imap, &imap_user, &imap_host))
             .await
-            .map_err(|e| EngineError::Smtp(e.to_string()))??;
+            .map_err(|e| EngineError::Internal(e.to_string()))??;
         // Plain SMTP (loopback only) submits without authentication.
         let smtp_password = if config.smtp.security == blendesk_domain::transport::Security::Plain {
             None

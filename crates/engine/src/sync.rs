@@ -19,6 +19,9 @@ use std::sync::Arc;
 const BATCH_BYTES: u64 = 4 * 1024 * 1024;
 const BATCH_MESSAGES: usize = 500;
 
+/// Parsing and storing one fetched batch, on a blocking thread: the rows inserted.
+type StoreTask = tokio::task::JoinHandle<Result<Vec<(i64, NewMessage)>>>;
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FolderReport {
     pub folder: String,
@@ -73,7 +76,7 @@ impl Engine {
                     .into_iter()
                     .filter(|m| m.uid > max_local)
                     .collect();
-                report.new = self.fetch_and_store(session, folder, state.id, metas, |_| None).await?;
+                report.new = self.fetch_and_store(session, folder, state.id, metas).await?;
             }
             if !local.is_empty() {
                 report.flags_changed = self.resync_flags(session, state.id, state.highestmodseq, condstore).await?;
@@ -107,20 +110,18 @@ impl Engine {
         folder: &str,
         folder_id: i64,
         metas: Vec<MessageMeta>,
-        known: impl Fn(&NewMessage) -> Option<()>,
     ) -> Result<u64> {
         let total = metas.len() as u64;
         if total == 0 {
             return Ok(0);
         }
-        let _ = known;
         let mut done = 0u64;
         let mut stored = 0u64;
-        let mut pending: Option<tokio::task::JoinHandle<Result<Vec<NewMessage>>>> = None;
+        let mut pending: Option<StoreTask> = None;
         for (batch, headers_only) in batches(&metas) {
             let fetched = imap::fetch_raw(session, &uid_set(&batch.iter().map(|m| m.uid).collect::<Vec<_>>()), headers_only).await?;
             if let Some(p) = pending.take() {
-                let msgs = p.await.map_err(|e| crate::engine::EngineError::Smtp(e.to_string()))??;
+                let msgs = p.await.map_err(|e| crate::engine::EngineError::Internal(e.to_string()))??;
                 stored += self.announce(folder, &msgs);
             }
             let by_uid: HashMap<u32, MessageMeta> = batch.iter().map(|m| (m.uid, m.clone())).collect();
@@ -140,9 +141,7 @@ impl Engine {
                             // Keep only what the event needs.
                             m.body_text.clear();
                             m.body_html = None;
-                            m.size = *id as u32;
-                            m.modseq = *id as u64;
-                            m
+                            (*id, m)
                         })
                     })
                     .collect())
@@ -150,17 +149,17 @@ impl Engine {
             self.emit(Event::SyncProgress { folder: folder.to_owned(), done, total });
         }
         if let Some(p) = pending.take() {
-            let msgs = p.await.map_err(|e| crate::engine::EngineError::Smtp(e.to_string()))??;
+            let msgs = p.await.map_err(|e| crate::engine::EngineError::Internal(e.to_string()))??;
             stored += self.announce(folder, &msgs);
         }
         Ok(stored)
     }
 
-    fn announce(&self, folder: &str, msgs: &[NewMessage]) -> u64 {
-        for m in msgs {
+    fn announce(&self, folder: &str, msgs: &[(i64, NewMessage)]) -> u64 {
+        for (id, m) in msgs {
             self.emit(Event::MessageArrived {
                 folder: folder.to_owned(),
-                id: m.modseq as i64,
+                id: *id,
                 uid: m.uid,
                 message_id: m.message_id.clone(),
                 subject: m.subject.clone(),

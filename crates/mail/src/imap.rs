@@ -392,17 +392,6 @@ pub fn uid_set(uids: &[u32]) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uid_sets_are_compact() {
-        assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
-        assert_eq!(uid_set(&[4]), "4");
-        assert_eq!(uid_set(&[]), "");
-    }
-}
 
 /// `UID STORE uid (UNCHANGEDSINCE modseq) <change>` (CONDSTORE, RFC 7162). The server
 /// applies the change only if the message's MODSEQ is still `modseq`; a failed condition
@@ -432,4 +421,16 @@ pub async fn flags_of(session: &mut ImapSession, uid: u32) -> Result<Option<(Vec
     .await?;
     drain_unsolicited(session);
     Ok(out.into_iter().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_are_compact() {
+        assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(uid_set(&[4]), "4");
+        assert_eq!(uid_set(&[]), "");
+    }
 }
