@@ -101,15 +101,7 @@ async fn headless_advisors_claim_within_caps_pause_on_calls_and_follow_the_polic
         "advisors":{"alice":{"cap":2},"bob":{"cap":3},"carol":{"cap":1}}}"#;
     let policy_file = desk.dir.path().join("policy.json");
     std::fs::write(&policy_file, policy).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_blendesk"))
-        .arg("--config")
-        .arg(&desk.config_path)
-        .args(["policy", "publish"])
-        .arg(&policy_file)
-        .env("BLENDESK_IMAP_PASSWORD", "test")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    publish_policy(&desk, &policy_file);
 
     for i in 0..12 {
         let (_, raw) = customer_mail(&customer.address, &desk.address, &format!("order {i}"), "where is it?");
@@ -160,15 +152,7 @@ async fn headless_advisors_claim_within_caps_pause_on_calls_and_follow_the_polic
 
     // The supervisor lowers Bob's cap to 1: nothing is taken away, nothing new comes.
     std::fs::write(&policy_file, policy.replace("\"bob\":{\"cap\":3}", "\"bob\":{\"cap\":1}")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_blendesk"))
-        .arg("--config")
-        .arg(&desk.config_path)
-        .args(["policy", "publish"])
-        .arg(&policy_file)
-        .env("BLENDESK_IMAP_PASSWORD", "test")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    publish_policy(&desk, &policy_file);
     eventually("bob follows the new policy", Duration::from_secs(10), || async {
         let seen = advisors[1].events.lock().unwrap().iter().filter(|e| e["type"] == "policy_changed").count();
         Ok((seen >= 2).then_some(()))
@@ -199,7 +183,7 @@ async fn headless_advisors_claim_within_caps_pause_on_calls_and_follow_the_polic
     assert!(claims(&advisors[0]).iter().all(|t| *t < on_call_at || *t >= resumed_at), "{changes:?} {:?}", claims(&advisors[0]));
 
     for a in &mut advisors {
-        unsafe_sigterm(&a.child);
+        sigterm(&a.child);
     }
     for a in &mut advisors {
         let status = a.child.wait().unwrap();
@@ -207,6 +191,19 @@ async fn headless_advisors_claim_within_caps_pause_on_calls_and_follow_the_polic
     }
 }
 
-fn unsafe_sigterm(child: &Child) {
+/// `blendesk policy publish FILE`, as a supervisor runs it.
+fn publish_policy(desk: &Desk, file: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_blendesk"))
+        .arg("--config")
+        .arg(&desk.config_path)
+        .args(["policy", "publish"])
+        .arg(file)
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn sigterm(child: &Child) {
     let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
 }

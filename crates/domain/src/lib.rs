@@ -2,6 +2,7 @@
 //! jitter are passed in, so every rule is tested exhaustively and fast.
 
 pub mod advisor;
+pub mod automation;
 pub mod backoff;
 pub mod blending;
 pub mod claim;

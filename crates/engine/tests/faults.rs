@@ -5,31 +5,13 @@
 use blendesk_engine::events::{ConnectionState, Event};
 use blendesk_mail::imap;
 use blendesk_mail::mime;
-use blendesk_testkit::{customer_mail, login, smtp_send, stack_script, Customer, Desk};
+use blendesk_testkit::{wait_for_event, customer_mail, login, smtp_send, stack_script, Customer, Desk};
 use std::collections::HashSet;
 use std::time::Duration;
-use tokio::sync::broadcast::Receiver;
 use tokio::sync::Mutex;
 
 static SERIAL: Mutex<()> = Mutex::const_new(());
 
-async fn next_matching(rx: &mut Receiver<Event>, limit: Duration, pred: impl Fn(&Event) -> bool) -> Event {
-    tokio::time::timeout(limit, async {
-        loop {
-            match rx.recv().await {
-                Ok(e) if pred(&e) => {
-                    eprintln!("event (awaited): {e:?}");
-                    return e;
-                }
-                Ok(e) => eprintln!("event: {e:?}"),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(e) => panic!("event channel closed: {e}"),
-            }
-        }
-    })
-    .await
-    .expect("the expected engine event did not come")
-}
 
 fn raw(id: Option<&str>, subject: &str, body: &str) -> Vec<u8> {
     let id = id.map(|i| format!("Message-ID: <{i}>\r\n")).unwrap_or_default();
@@ -88,7 +70,7 @@ async fn folder_recreated_with_new_uidvalidity_is_rebuilt_by_message_id() {
     let report = engine.sync_once().await.unwrap();
     let billing = report.folders.iter().find(|f| f.folder == "Billing").unwrap();
     assert!(billing.rebuilt);
-    match next_matching(&mut events, Duration::from_secs(1), |e| matches!(e, Event::FolderRebuilt { .. })).await {
+    match wait_for_event(&mut events, Duration::from_secs(1), |e| matches!(e, Event::FolderRebuilt { .. })).await {
         Event::FolderRebuilt { kept, dropped, .. } => assert_eq!((kept, dropped), (2, 1)),
         _ => unreachable!(),
     }
@@ -126,22 +108,22 @@ async fn dovecot_restart_during_idle_reconnects_and_catches_up() {
         async move { e.watch().await }
     });
     let online = |e: &Event| matches!(e, Event::Connection { folder, state: ConnectionState::Online, .. } if folder == "INBOX");
-    next_matching(&mut events, Duration::from_secs(30), online).await;
+    wait_for_event(&mut events, Duration::from_secs(30), online).await;
     let (first, raw1) = customer_mail(&customer.address, &desk.address, "before restart", "one");
     smtp_send(&customer.address, &[&desk.address], &raw1).await.unwrap();
-    next_matching(&mut events, Duration::from_secs(10), |e| matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == first)).await;
+    wait_for_event(&mut events, Duration::from_secs(10), |e| matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == first)).await;
 
     stack_script(&["restart-imap"]).unwrap();
-    next_matching(&mut events, Duration::from_secs(30), |e| {
+    wait_for_event(&mut events, Duration::from_secs(30), |e| {
         matches!(e, Event::Connection { folder, state: ConnectionState::Offline, .. } if folder == "INBOX")
     })
     .await;
     // Back within the backoff window (first retry after about 2 s).
-    next_matching(&mut events, Duration::from_secs(30), online).await;
+    wait_for_event(&mut events, Duration::from_secs(30), online).await;
 
     let (second, raw2) = customer_mail(&customer.address, &desk.address, "after restart", "two");
     smtp_send(&customer.address, &[&desk.address], &raw2).await.unwrap();
-    next_matching(&mut events, Duration::from_secs(30), |e| matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == second)).await;
+    wait_for_event(&mut events, Duration::from_secs(30), |e| matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == second)).await;
 
     engine.shutdown();
     tokio::time::timeout(Duration::from_secs(15), watcher).await.expect("watch stops").unwrap();

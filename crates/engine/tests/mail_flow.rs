@@ -3,27 +3,9 @@
 
 use blendesk_engine::events::{ConnectionState, Event};
 use blendesk_mail::mime;
-use blendesk_testkit::{customer_mail, eventually, fetch_all, smtp_send, Customer, Desk};
+use blendesk_testkit::{wait_for_event, customer_mail, eventually, fetch_all, smtp_send, Customer, Desk};
 use std::time::{Duration, Instant};
-use tokio::sync::broadcast::Receiver;
 
-async fn next_matching(rx: &mut Receiver<Event>, limit: Duration, pred: impl Fn(&Event) -> bool) -> Event {
-    tokio::time::timeout(limit, async {
-        loop {
-            match rx.recv().await {
-                Ok(e) if pred(&e) => {
-                    eprintln!("event (awaited): {e:?}");
-                    return e;
-                }
-                Ok(e) => eprintln!("event: {e:?}"),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(e) => panic!("event channel closed: {e}"),
-            }
-        }
-    })
-    .await
-    .expect("the expected engine event did not come")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_sent_over_smtp_is_mirrored_within_two_seconds_through_idle() {
@@ -36,7 +18,7 @@ async fn mail_sent_over_smtp_is_mirrored_within_two_seconds_through_idle() {
         async move { e.watch().await }
     });
     // Wait until the INBOX watcher is connected and idling.
-    next_matching(&mut events, Duration::from_secs(30), |e| {
+    wait_for_event(&mut events, Duration::from_secs(30), |e| {
         matches!(e, Event::Connection { folder, state: ConnectionState::Online, .. } if folder == "INBOX")
     })
     .await;
@@ -44,7 +26,7 @@ async fn mail_sent_over_smtp_is_mirrored_within_two_seconds_through_idle() {
     let (id, raw) = customer_mail(&customer.address, &desk.address, "我的订单在哪里？", "订单 8841 还没有到。");
     let start = Instant::now();
     smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
-    let arrived = next_matching(&mut events, Duration::from_secs(10), |e| {
+    let arrived = wait_for_event(&mut events, Duration::from_secs(10), |e| {
         matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == id)
     })
     .await;

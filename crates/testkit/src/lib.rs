@@ -208,3 +208,27 @@ pub async fn fetch_all(user: &str, folder: &str) -> Result<Vec<(u32, Vec<u8>)>> 
     Ok(out)
 }
 
+
+/// Wait for the first engine event matching `pred`, printing the others (they explain a
+/// failure in the test log). Fails after `limit`.
+pub async fn wait_for_event(
+    rx: &mut tokio::sync::broadcast::Receiver<blendesk_engine::events::Event>,
+    limit: Duration,
+    pred: impl Fn(&blendesk_engine::events::Event) -> bool,
+) -> blendesk_engine::events::Event {
+    tokio::time::timeout(limit, async {
+        loop {
+            match rx.recv().await {
+                Ok(e) if pred(&e) => {
+                    eprintln!("event (awaited): {e:?}");
+                    return e;
+                }
+                Ok(e) => eprintln!("event: {e:?}"),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("event channel closed: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("the expected engine event did not come")
+}
