@@ -315,7 +315,7 @@ impl Engine {
             .filter(|(_, h)| exclude.is_empty() || h.from_addr.to_lowercase() != exclude)
             .map(|(n, h)| (n, self.is_outgoing(&h.folder, &h.from_addr), h))
             .collect();
-        ranked.sort_by(|a, b| (b.0, b.1, b.2.internal_date).cmp(&(a.0, a.1, a.2.internal_date)));
+        ranked.sort_by_key(|(n, team, h)| std::cmp::Reverse((*n, *team, h.internal_date)));
         let mut out = Vec::new();
         for (_, from_team, h) in ranked.into_iter().take(limit) {
             let body = self.store.message(h.id)?.map(|m| m.body_text).unwrap_or_default();

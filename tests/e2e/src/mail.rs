@@ -90,7 +90,7 @@ pub fn imap_append(port: u16, user: &str, password: &str, folder: &str, message:
     let mut w = stream.try_clone().map_err(|e| e.to_string())?;
     let mut r = BufReader::new(stream);
     let mut line = String::new();
-    let mut read_until_tag = |r: &mut BufReader<TcpStream>, tag: &str| -> Result<String, String> {
+    let read_until_tag = |r: &mut BufReader<TcpStream>, tag: &str| -> Result<String, String> {
         loop {
             let mut l = String::new();
             if r.read_line(&mut l).map_err(|e| e.to_string())? == 0 {
