@@ -13,10 +13,13 @@ tests/mail-stack.sh start
 cargo build -p blendesk-desktop --features tauri/custom-protocol
 # The shell's own unit tests (HTML sanitiser, notification escaping, setup form rules).
 cargo test -p blendesk-desktop --features tauri/custom-protocol
+# `blendesk call start|end` (the CLI) drives the call socket in the tests.
+cargo build -p blendesk-cli
 # Compile the tests before the timed run, so the timeout covers only running them.
 cargo test -p blendesk-e2e --no-run
 
 export BLENDESK_DESKTOP_BIN="$PWD/target/debug/blendesk-desktop"
+export BLENDESK_CLI_BIN="$PWD/target/debug/blendesk"
 eval "$(tests/mail-stack.sh env)"
 export BLENDESK_STACK_IMAP_PORT BLENDESK_STACK_SMTP_PORT 2>/dev/null || true
 mkdir -p target/e2e-screenshots
