@@ -1,1 +1,18 @@
-//! Email automation rules.
+//! Email automation: the pure rules behind acknowledgements, SLA clocks, chaser grouping,
+//! "pick up the phone" and templates.
+//!
+//! - [`autoreply`]: may we acknowledge this inbound email (RFC 3834), and the headers our
+//!   own automatic mail carries;
+//! - [`limiter`]: one acknowledgement per sender per window, a per-conversation cap and a
+//!   global breaker.
+//!
+//! Everything here is pure: times are passed in, nothing reads a clock, a file or the network.
+
+pub mod autoreply;
+pub mod limiter;
+
+pub use autoreply::{
+    automatic_headers, automatic_message_id, decide, is_automatic_message_id, Decision,
+    InboundMail, OurMailbox, SkipReason,
+};
+pub use limiter::{AutoReplyLimiter, AutoReplyLimits, Throttle};
