@@ -207,3 +207,53 @@ fn publish_policy(desk: &Desk, file: &Path) {
 fn sigterm(child: &Child) {
     let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_advisors_emails_are_taken_over_after_the_grace_period() {
+    let desk = Desk::new("takeover");
+    let runtime = tempfile::tempdir().unwrap();
+    let customer = Customer::new("tocust");
+    let policy_file = desk.dir.path().join("policy.json");
+    std::fs::write(&policy_file, r#"{"version":1,"grace_seconds":3,"advisors":{"alice":{"cap":2},"bob":{"cap":5}}}"#).unwrap();
+    publish_policy(&desk, &policy_file);
+    for i in 0..4 {
+        let (_, raw) = customer_mail(&customer.address, &desk.address, &format!("parcel {i}"), "late");
+        smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
+    }
+    eventually("delivery", Duration::from_secs(15), || async {
+        Ok((blendesk_testkit::count_messages(&desk.user, "INBOX").await? == 4).then_some(()))
+    })
+    .await
+    .unwrap();
+    // Alice starts alone and takes her cap; then Bob joins and takes the rest.
+    let mut alice = start(&desk, "alice", runtime.path());
+    eventually("alice fills her cap", Duration::from_secs(30), || async {
+        Ok((owned_by(&server_owners(&desk.user).await, "alice").len() == 2).then_some(()))
+    })
+    .await
+    .unwrap();
+    let mut bob = start(&desk, "bob", runtime.path());
+    eventually("bob takes the rest", Duration::from_secs(30), || async {
+        Ok((owned_by(&server_owners(&desk.user).await, "bob").len() == 2).then_some(()))
+    })
+    .await
+    .unwrap();
+    // Alice's app dies without a word: her heartbeats stop.
+    alice.child.kill().unwrap();
+    alice.child.wait().unwrap();
+    let killed_at = std::time::Instant::now();
+    let o = eventually("bob takes over alice's emails", Duration::from_secs(90), || async {
+        let o = server_owners(&desk.user).await;
+        Ok((owned_by(&o, "bob").len() == 4).then_some(o))
+    })
+    .await
+    .unwrap();
+    let waited = killed_at.elapsed();
+    println!("taken over after {waited:?}");
+    // Not before 3 missed heartbeats (15 s) plus the 3 s grace, by the server's clock
+    // (one-second resolution).
+    assert!(waited >= Duration::from_secs(16), "taken over too early: {waited:?}");
+    assert!(o.values().all(|v| v.len() == 1), "one owner each: {o:?}");
+    sigterm(&bob.child);
+    assert!(bob.child.wait().unwrap().success());
+}

@@ -4,7 +4,7 @@
 //! Never MOVE or COPY to claim: measured on Dovecot, concurrent MOVEs duplicate mail.
 
 use crate::engine::{Engine, EngineError, Result};
-use blendesk_domain::claim::{judge, ClaimOutcome};
+use blendesk_domain::claim::{judge, ClaimOutcome, OWNER_PREFIX};
 use blendesk_mail::imap::{self, ImapSession};
 
 /// Take `keyword` on message `uid` of the selected `folder` unless a keyword starting
@@ -59,4 +59,41 @@ impl Engine {
         }
         Ok(c)
     }
+}
+
+/// Move ownership atomically: replace `from` with `to` (or with nobody) in one
+/// conditional `FLAGS.SILENT` replacement, so there is never a moment with two owners or
+/// an owner lost in between. Used for take-over of an offline advisor's conversations,
+/// supervisor transfers and releases.
+pub async fn swap_owner(
+    session: &mut ImapSession,
+    folder: &str,
+    uidvalidity: u32,
+    uid: u32,
+    from: &str,
+    to: Option<&str>,
+) -> Result<ClaimOutcome> {
+    let selected = imap::select(session, folder, true).await?;
+    if selected.uidvalidity != uidvalidity {
+        return Ok(ClaimOutcome::Stale);
+    }
+    let Some((flags, modseq)) = imap::flags_of(session, uid).await? else { return Ok(ClaimOutcome::Gone) };
+    if !flags.iter().any(|f| f.eq_ignore_ascii_case(from)) {
+        // Someone already moved it (or it was released): report who holds it now.
+        return Ok(match to {
+            Some(kw) => judge(&flags, kw, OWNER_PREFIX),
+            None => ClaimOutcome::Changed,
+        });
+    }
+    let mut new: Vec<String> = flags.into_iter().filter(|f| !f.eq_ignore_ascii_case(from)).collect();
+    if let Some(kw) = to {
+        new.push(kw.to_owned());
+    }
+    imap::store_unchanged_since(session, uid, modseq, &format!("FLAGS.SILENT ({})", new.join(" "))).await?;
+    let Some((after, _)) = imap::flags_of(session, uid).await? else { return Ok(ClaimOutcome::Gone) };
+    Ok(match to {
+        Some(kw) => judge(&after, kw, OWNER_PREFIX),
+        None if after.iter().any(|f| f.eq_ignore_ascii_case(from)) => ClaimOutcome::Changed,
+        None => ClaimOutcome::Won,
+    })
 }

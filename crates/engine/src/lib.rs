@@ -9,6 +9,7 @@ mod engine;
 pub mod events;
 mod mirror;
 mod outbox;
+pub mod presence;
 mod sync;
 pub mod team;
 mod watch;

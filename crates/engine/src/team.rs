@@ -28,6 +28,7 @@ const DEFAULT_SLA_MS: i64 = 4 * 3600 * 1000;
 
 pub(crate) struct TeamState {
     presence: Mutex<AdvisorPresence>,
+    pub(crate) board: Mutex<crate::presence::PresenceBoard>,
     policy: Mutex<(u32, Policy)>,
     /// Wakes the claim loop: state changed, policy changed, new mail.
     wake: Notify,
@@ -35,7 +36,12 @@ pub(crate) struct TeamState {
 
 impl TeamState {
     pub(crate) fn new() -> Self {
-        Self { presence: Mutex::new(AdvisorPresence::new(now_ms())), policy: Mutex::new((0, Policy::default())), wake: Notify::new() }
+        Self {
+            presence: Mutex::new(AdvisorPresence::new(now_ms())),
+            board: Mutex::new(Default::default()),
+            policy: Mutex::new((0, Policy::default())),
+            wake: Notify::new(),
+        }
     }
 }
 
@@ -150,6 +156,7 @@ impl Engine {
         *failures = 0;
         let mut events = self.subscribe();
         let mut next_policy = tokio::time::Instant::now();
+        let mut next_heartbeat = tokio::time::Instant::now();
         let mut skip: HashMap<i64, i64> = HashMap::new();
         loop {
             if self.is_stopping() {
@@ -161,6 +168,11 @@ impl Engine {
                 next_policy = tokio::time::Instant::now() + POLICY_POLL;
             }
             self.presence_event(AdvisorEvent::Tick);
+            if tokio::time::Instant::now() >= next_heartbeat {
+                let note = self.presence_note()?;
+                self.heartbeat(&mut c.session, &note).await?;
+                next_heartbeat = tokio::time::Instant::now() + crate::presence::HEARTBEAT;
+            }
             if self.try_one_claim(&mut c.session, &mut skip).await? {
                 continue;
             }
@@ -171,6 +183,27 @@ impl Engine {
                 _ = self.stop.notified() => {}
             }
         }
+    }
+
+    /// This advisor's current load: open emails carrying their owner keyword.
+    pub fn load(&self) -> Result<u32> {
+        let mine = owner_keyword(&self.config.advisor.id);
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        Ok(heads.iter().filter(|h| is_open(h) && h.flags.iter().any(|f| f.eq_ignore_ascii_case(&mine))).count() as u32)
+    }
+
+    fn presence_note(&self) -> Result<crate::presence::PresenceNote> {
+        let p = lock(&self.team.presence);
+        let (state, since_ms) = (p.state(), p.since_ms());
+        drop(p);
+        Ok(crate::presence::PresenceNote {
+            advisor: self.config.advisor.id.to_string(),
+            name: self.config.advisor.name.clone(),
+            state: state.as_str().to_owned(),
+            load: self.load()?,
+            cap: self.policy().cap_for(&self.config.advisor.id),
+            since_ms,
+        })
     }
 
     /// One decision: returns true when it acted (so the loop looks again at once).
@@ -200,8 +233,27 @@ impl Engine {
         let candidates: Vec<CandidateEmail<usize>> = heads
             .iter()
             .enumerate()
-            .filter(|(_, h)| is_open(h) && owners(&h.flags).next().is_none() && h.from_addr != ours && !skip.contains_key(&h.id))
+            .filter(|(_, h)| is_open(h) && h.from_addr != ours && !skip.contains_key(&h.id))
+            .filter(|(_, h)| match owners(&h.flags).next() {
+                None => true,
+                // Another advisor's email is a candidate only once they are gone past grace.
+                Some(o) => o != me.as_str() && self.offline_past_grace(o, policy.grace_ms()),
+            })
             .map(|(i, h)| {
+                if let Some(holder) = owners(&h.flags).next().and_then(|o| AdvisorId::parse(o).ok()) {
+                    return CandidateEmail {
+                        id: i,
+                        queue: h.folder.clone(),
+                        language: Some(language_of(&h.subject, &h.excerpt).to_owned()),
+                        sender: h.from_addr.clone(),
+                        subject: h.subject.clone(),
+                        body_excerpt: h.excerpt.clone(),
+                        received_at_ms: h.internal_date * 1000,
+                        sla_due_at_ms: Some(h.internal_date * 1000 + DEFAULT_SLA_MS),
+                        owner: Some(holder),
+                        owner_offline_past_grace: true,
+                    };
+                }
                 let thread_owner = h
                     .references
                     .iter()
@@ -240,10 +292,17 @@ impl Engine {
         if !can_claim(self.policy().cap_for(me), load, self.advisor_state()) {
             return Ok(false);
         }
-        let outcome = take_keyword(session, &head.folder, head.uidvalidity, head.uid, &mine, OWNER_PREFIX).await?;
+        let outcome = match owners(&head.flags).next() {
+            Some(gone) => {
+                let from = format!("{OWNER_PREFIX}{gone}");
+                crate::claims::swap_owner(session, &head.folder, head.uidvalidity, head.uid, &from, Some(&mine)).await?
+            }
+            None => take_keyword(session, &head.folder, head.uidvalidity, head.uid, &mine, OWNER_PREFIX).await?,
+        };
         match &outcome {
             ClaimOutcome::Won => {
-                self.store.add_flag(head.id, &mine)?;
+                let previous = owners(&head.flags).next().map(|o| format!("{OWNER_PREFIX}{o}"));
+                self.store.replace_flag(head.id, previous.as_deref(), &mine)?;
                 self.emit(Event::Claimed {
                     folder: head.folder.clone(),
                     uid: head.uid,
@@ -252,8 +311,9 @@ impl Engine {
                     at_ms: now_ms(),
                 });
             }
-            ClaimOutcome::Lost { holder } => {
-                self.store.add_flag(head.id, &format!("{OWNER_PREFIX}{holder}"))?;
+            ClaimOutcome::Lost { .. } => {
+                // The watcher's resync brings the holder's keyword into the mirror.
+                skip.insert(head.id, now + 2_000);
             }
             ClaimOutcome::Changed | ClaimOutcome::Gone | ClaimOutcome::Stale => {
                 skip.insert(head.id, now + 2_000);

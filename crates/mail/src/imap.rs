@@ -423,6 +423,27 @@ pub async fn flags_of(session: &mut ImapSession, uid: u32) -> Result<Option<(Vec
     Ok(out.into_iter().next())
 }
 
+/// Delete messages by UID: `UID STORE +FLAGS.SILENT (\\Deleted)` then `UID EXPUNGE`
+/// (UIDPLUS), so nothing else marked deleted in the folder is expunged with them.
+pub async fn delete_uids(session: &mut ImapSession, uids: &[u32]) -> Result<()> {
+    if uids.is_empty() {
+        return Ok(());
+    }
+    let set = uid_set(uids);
+    timed("UID STORE \\Deleted", COMMAND_TIMEOUT, async {
+        let stream = session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?;
+        stream.try_collect::<Vec<_>>().await
+    })
+    .await?;
+    timed("UID EXPUNGE", COMMAND_TIMEOUT, async {
+        let stream = session.uid_expunge(&set).await?;
+        stream.try_collect::<Vec<_>>().await
+    })
+    .await?;
+    drain_unsolicited(session);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,9 +58,17 @@ impl Store {
     /// Record a keyword we just set on the server, so the next pass sees it before the
     /// watcher's resync does.
     pub fn add_flag(&self, id: i64, flag: &str) -> Result<()> {
+        self.replace_flag(id, None, flag)
+    }
+
+    /// As `add_flag`, removing `from` in the same write (an ownership move).
+    pub fn replace_flag(&self, id: i64, from: Option<&str>, flag: &str) -> Result<()> {
         let conn = self.conn();
         let flags: String = conn.query_row("SELECT flags FROM messages WHERE id = ?1", [id], |r| r.get(0))?;
         let mut list: Vec<String> = serde_json::from_str(&flags).unwrap_or_default();
+        if let Some(from) = from {
+            list.retain(|f| !f.eq_ignore_ascii_case(from));
+        }
         if !list.iter().any(|f| f == flag) {
             list.push(flag.to_owned());
         }
