@@ -4,13 +4,18 @@
 # needed, and opens the window. Everything stays on this machine.
 #
 #   scripts/demo.sh            (needs a display; on a headless machine: xvfb-run -a scripts/demo.sh)
+#   DEMO_USER=t_mydemo DEMO_PASSWORD=test scripts/demo.sh    (another mailbox of the stack)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+user="${DEMO_USER:-support}"
+password="${DEMO_PASSWORD:-secret}"
 
 bash scripts/desktop-deps.sh
 tests/mail-stack.sh start
-python3 scripts/demo-seed.py
-python3 scripts/demo-seed.py --trickle "${DEMO_TRICKLE_SECONDS:-45}" --customers 0 > target/demo-trickle.log 2>&1 &
+mkdir -p target/demo
+python3 scripts/demo-seed.py --user "$user" --password "$password"
+python3 scripts/demo-seed.py --user "$user" --password "$password" --trickle "${DEMO_TRICKLE_SECONDS:-45}" --customers 0 \
+  > target/demo/trickle.log 2>&1 &
 trickle=$!
 trap 'kill $trickle 2>/dev/null || true' EXIT
 
@@ -18,7 +23,6 @@ if [ ! -d ui/node_modules ]; then (cd ui && npm ci --no-audit --no-fund); fi
 (cd ui && npm run build)
 cargo build -p blendesk-desktop --features tauri/custom-protocol
 
-mkdir -p target/demo
 cat > target/demo/config.toml <<TOML
 [advisor]
 id = "alice"
@@ -28,7 +32,7 @@ name = "Alice Advisor"
 host = "127.0.0.1"
 port = 14143
 security = "plain"
-username = "support"
+username = "$user"
 queues = ["INBOX", "Billing", "Returns"]
 sent = "Sent"
 
@@ -37,9 +41,9 @@ host = "127.0.0.1"
 port = 12525
 security = "plain"
 username = ""
-from = "Shop Support <support@shop.test>"
+from = "Shop Support <$user@shop.test>"
 
 [store]
 path = "$PWD/target/demo/blendesk.sqlite"
 TOML
-BLENDESK_IMAP_PASSWORD=secret ./target/debug/blendesk-desktop --config target/demo/config.toml
+BLENDESK_IMAP_PASSWORD="$password" ./target/debug/blendesk-desktop --config target/demo/config.toml
