@@ -4,15 +4,21 @@
 //! - [`autoreply`]: may we acknowledge this inbound email (RFC 3834), and the headers our
 //!   own automatic mail carries;
 //! - [`limiter`]: one acknowledgement per sender per window, a per-conversation cap and a
-//!   global breaker.
+//!   global breaker;
+//! - [`sla`]: business-hours calendars with time zones, due times, pausing clocks, levels.
 //!
 //! Everything here is pure: times are passed in, nothing reads a clock, a file or the network.
 
 pub mod autoreply;
 pub mod limiter;
+pub mod sla;
 
 pub use autoreply::{
     automatic_headers, automatic_message_id, decide, is_automatic_message_id, Decision,
     InboundMail, OurMailbox, SkipReason,
 };
 pub use limiter::{AutoReplyLimiter, AutoReplyLimits, Throttle};
+pub use sla::{
+    business_minutes_between, due_at, BusinessCalendar, CalendarError, OpenHours, SlaClock,
+    SlaLevel, SlaTargets, Waiting,
+};
