@@ -139,6 +139,13 @@ fn on_call_pauses_email_then_wrap_up_then_resumes_with_draft_kept() {
     assert!(!app.session.find("[data-testid=composer]").unwrap().enabled().unwrap(), "composer disabled on a call");
     assert!(!app.session.find("[data-testid=send]").unwrap().enabled().unwrap(), "send disabled on a call");
     assert!(app.session.find("[data-testid=call-clock]").is_ok(), "call timer shown");
+    // The email's handle-time clock stops for the call (checked across a visible tick of
+    // the call clock, so time has certainly passed in the window).
+    let handle = || app.session.find("[data-testid=handle-time]").unwrap().text().unwrap();
+    let clock = || app.session.find("[data-testid=call-clock]").unwrap().text().unwrap();
+    let (handle_before, clock_before) = (handle(), clock());
+    wait_for("the call clock to tick", Duration::from_secs(3), || (clock() != clock_before).then_some(()));
+    assert_eq!(handle(), handle_before, "handle time stopped during the call");
     app.screenshot("05-on-call");
 
     // End the call with the keyboard shortcut: wrap-up with a countdown.
