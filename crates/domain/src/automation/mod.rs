@@ -5,11 +5,15 @@
 //!   own automatic mail carries;
 //! - [`limiter`]: one acknowledgement per sender per window, a per-conversation cap and a
 //!   global breaker;
+//! - [`grouping`]: which conversation a new inbound email joins (threads, then chasers);
+//! - [`callback`]: "pick up the phone" suggestions and the customer's number;
 //! - [`sla`]: business-hours calendars with time zones, due times, pausing clocks, levels.
 //!
 //! Everything here is pure: times are passed in, nothing reads a clock, a file or the network.
 
 pub mod autoreply;
+pub mod callback;
+pub mod grouping;
 pub mod limiter;
 pub mod sla;
 
@@ -17,6 +21,11 @@ pub use autoreply::{
     automatic_headers, automatic_message_id, decide, is_automatic_message_id, Decision,
     InboundMail, OurMailbox, SkipReason,
 };
+pub use callback::{
+    customer_phone, suggest_call, Author, CallReason, CallSuggestion, CallbackPolicy,
+    HistoryMessage, PhoneNumber, Region,
+};
+pub use grouping::{group, ConversationSummary, Grouping, GroupingRules, NewEmail};
 pub use limiter::{AutoReplyLimiter, AutoReplyLimits, Throttle};
 pub use sla::{
     business_minutes_between, due_at, BusinessCalendar, CalendarError, OpenHours, SlaClock,
