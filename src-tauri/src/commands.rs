@@ -119,6 +119,24 @@ pub fn search_knowledge(desk: State<'_, Desk>, query: String, customer: String) 
     engine.knowledge_snippets(&query, &customer, 8).map_err(engine_err)
 }
 
+/// The advisor asked to see one message's images: Rust fetches them and the message is
+/// rendered again with them inlined.
+#[tauri::command]
+pub async fn show_images(desk: State<'_, Desk>, message: i64) -> Result<SafeHtml> {
+    let engine = desk.engine().map_err(err("starting"))?;
+    let m = engine
+        .store()
+        .message(message)
+        .map_err(|e| CommandError { code: "store", message: e.to_string() })?
+        .ok_or_else(|| CommandError { code: "missing", message: format!("no message {message}") })?;
+    let html = m.body_html.unwrap_or_default();
+    let urls = crate::html::remote_images(&html, crate::images::MAX_IMAGES);
+    let fetched = tauri::async_runtime::spawn_blocking(move || crate::images::fetch_all(&urls))
+        .await
+        .map_err(|e| CommandError { code: "images", message: e.to_string() })?;
+    Ok(crate::html::sanitise_with_images(&html, &fetched))
+}
+
 /// Queue a reply. Refused while on a call or in wrap-up: email is paused then.
 #[tauri::command]
 pub fn send_reply(desk: State<'_, Desk>, message: i64, body: String) -> Result<i64> {

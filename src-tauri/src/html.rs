@@ -4,7 +4,7 @@
 //! Remote content (images, srcset, CSS, fonts) is removed here and counted, so the UI
 //! can say that remote images were blocked.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -39,12 +39,47 @@ pub fn is_converted_text(html: &str) -> bool {
 
 /// Sanitise customer HTML into a self-contained, script-free document.
 pub fn sanitise(html: &str) -> SafeHtml {
+    sanitise_with_images(html, &HashMap::new())
+}
+
+/// The remote `<img src>` URLs (http/https) of `html`, in order, at most `max`.
+pub fn remote_images(html: &str, max: usize) -> Vec<String> {
+    let found = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = found.clone();
+    let mut b = ammonia::Builder::default();
+    b.attribute_filter(move |element, attribute, value| {
+        if element == "img" && attribute == "src" {
+            let v = value.trim();
+            let lower = v.to_ascii_lowercase();
+            if lower.starts_with("http://") || lower.starts_with("https://") {
+                let mut f = sink.lock().unwrap_or_else(|e| e.into_inner());
+                if f.len() < max && !f.iter().any(|x| x == v) {
+                    f.push(v.to_owned());
+                }
+            }
+        }
+        Some(value.into())
+    });
+    let mut end = html.len().min(HTML_MAX_BYTES);
+    while !html.is_char_boundary(end) {
+        end -= 1;
+    }
+    let _ = b.clean(&html[..end]);
+    let out = found.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    out
+}
+
+/// Like `sanitise`, with remote images the advisor chose to show replaced by the
+/// `data:` URIs Rust fetched for them (`images`: URL → data URI). Other remote images
+/// are still removed and counted.
+pub fn sanitise_with_images(html: &str, images: &HashMap<String, String>) -> SafeHtml {
     let mut end = html.len().min(HTML_MAX_BYTES);
     while !html.is_char_boundary(end) {
         end -= 1;
     }
     let blocked = Arc::new(AtomicUsize::new(0));
     let counter = blocked.clone();
+    let images = Arc::new(images.clone());
     let mut b = ammonia::Builder::default();
     b.url_schemes(HashSet::from(["http", "https", "mailto", "data"]))
         .url_relative(ammonia::UrlRelative::Deny)
@@ -56,6 +91,8 @@ pub fn sanitise(html: &str) -> SafeHtml {
             ("img", "src") => {
                 if is_data_image(value) {
                     Some(value.into())
+                } else if let Some(data) = images.get(value.trim()) {
+                    Some(data.clone().into())
                 } else {
                     counter.fetch_add(1, Ordering::Relaxed);
                     None
@@ -137,6 +174,19 @@ mod tests {
         assert!(out.contains("href=\"https://carrier.example/t/1\""), "{out}");
         assert!(out.contains("noopener noreferrer"), "{out}");
         assert!(out.contains("谢谢"));
+    }
+
+    #[test]
+    fn shown_images_are_swapped_for_fetched_data_and_others_stay_blocked() {
+        let html = "<img src=\"https://shop.example/logo.png\"><img src=\"https://tracker.example/p.gif\"><img src=\"data:image/png;base64,AA==\">";
+        assert_eq!(remote_images(html, 10), ["https://shop.example/logo.png", "https://tracker.example/p.gif"]);
+        assert_eq!(remote_images(html, 1).len(), 1);
+        let mut fetched = HashMap::new();
+        fetched.insert("https://shop.example/logo.png".to_owned(), "data:image/png;base64,iVBO".to_owned());
+        let s = sanitise_with_images(html, &fetched);
+        assert!(s.document.contains("data:image/png;base64,iVBO"));
+        assert!(!s.document.contains("shop.example") && !s.document.contains("tracker.example"));
+        assert_eq!(s.blocked_remote, 1);
     }
 
     #[test]

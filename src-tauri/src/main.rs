@@ -7,6 +7,7 @@
 mod commands;
 mod desk;
 mod html;
+mod images;
 mod notify;
 mod setup;
 
@@ -67,6 +68,7 @@ fn main() {
             commands::send_reply,
             commands::set_call,
             commands::presence,
+            commands::show_images,
             commands::resolve,
             commands::set_presence,
             commands::open_link,

@@ -111,6 +111,8 @@ pub struct Launch<'a> {
     pub queues: &'a [&'a str],
     /// Start without a configuration file: the first-run setup screen.
     pub setup: bool,
+    /// Extra environment for the app.
+    pub env: &'a [(&'a str, &'a str)],
 }
 
 pub fn stack_env() -> (u16, u16) {
@@ -194,6 +196,7 @@ path = "{store}"
             .env("LANG", opts.lang)
             .env("LANGUAGE", opts.lang.split('.').next().unwrap_or("en_US"))
             .env("LC_ALL", opts.lang)
+            .envs(opts.env.iter().copied())
             .stdout(Stdio::from(log.try_clone().expect("log")))
             .stderr(Stdio::from(log))
             .spawn()

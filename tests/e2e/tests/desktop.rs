@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 const SYNC: Duration = Duration::from_secs(30);
 
 fn launch(mail: &Mailboxes) -> App {
-    let app = App::launch(Launch { mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX"], setup: false });
+    let app = App::launch(Launch { mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX"], setup: false, env: &[] });
     app.wait_ready();
     app
 }
@@ -186,7 +186,7 @@ fn language_switches_to_chinese_and_back() {
 #[test]
 fn system_language_chinese_is_the_default() {
     let mail = Mailboxes::new();
-    let app = App::launch(Launch { mail: &mail, lang: "zh_CN.UTF-8", wrap_up_seconds: 3, queues: &["INBOX"], setup: false });
+    let app = App::launch(Launch { mail: &mail, lang: "zh_CN.UTF-8", wrap_up_seconds: 3, queues: &["INBOX"], setup: false, env: &[] });
     app.wait_ready();
     let text = app.session.find("[data-testid=call-toggle]").unwrap().text().unwrap();
     assert_eq!(text, "开始通话", "navigator.language follows LANG");
@@ -260,7 +260,7 @@ fn demo_mailbox_fills_the_three_panes() {
         .output()
         .expect("run demo-seed.py");
     assert!(seed.status.success(), "demo-seed: {}", String::from_utf8_lossy(&seed.stderr));
-    let app = App::launch(Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX", "Billing", "Returns"], setup: false });
+    let app = App::launch(Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX", "Billing", "Returns"], setup: false, env: &[] });
     app.wait_ready();
     // The advisor gets exactly their cap, pushed in SLA order; the rest is a count.
     wait_for("three conversations pushed", SYNC, || {

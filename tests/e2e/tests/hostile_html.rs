@@ -150,7 +150,7 @@ fn hostile_html_mail_is_inert_in_the_real_window() {
         smtp_send(smtp, &from, &mail.desk_address(), &msg).expect("deliver hostile mail");
     }
 
-    let app = App::launch(Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX"], setup: false });
+    let app = App::launch(Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX"], setup: false, env: &[] });
     app.wait_ready();
     let start_url = app.session.execute("return location.href", vec![]).unwrap();
     let css = format!("[data-testid=conversation][data-customer='{from}']");

@@ -81,7 +81,7 @@ fn open_messages(app: &App, customer: &str) -> Option<String> {
 fn notifications_are_escaped_held_during_calls_and_announce_resumption() {
     let daemons = Daemons::start();
     let mail = Mailboxes::new();
-    let app = App::launch(Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 2, queues: &["INBOX"], setup: false });
+    let app = App::launch(Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 2, queues: &["INBOX"], setup: false, env: &[] });
     app.wait_ready();
     let customer = mail.customer_address();
 

@@ -25,7 +25,7 @@ fn test_result(app: &App) -> (bool, String) {
 #[test]
 fn first_run_setup_tests_the_connection_saves_and_starts() {
     let mail = Mailboxes::new();
-    let app = App::launch(Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX"], setup: true });
+    let app = App::launch(Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX"], setup: true, env: &[] });
     wait_for("the setup screen", Duration::from_secs(20), || app.session.find("[data-testid=setup]").ok());
     let (imap, smtp) = stack_env();
     fill(&app, "setup-advisor-id", "sam_setup");

@@ -145,6 +145,7 @@ export const api = {
   sendReply: (message: number, body: string) => invoke<number>("send_reply", { message, body }),
   setCall: (on: boolean) => invoke<Presence>("set_call", { on }),
   presence: () => invoke<Presence>("presence"),
+  showImages: (message: number) => invoke<{ document: string; blocked_remote: number }>("show_images", { message }),
   resolve: (message: number) => invoke<number>("resolve", { message }),
   setPresence: (state: "available" | "away") => invoke<Presence>("set_presence", { state }),
   openLink: (url: string) => invoke<void>("open_link", { url }),
