@@ -7,7 +7,8 @@
 //!   global breaker;
 //! - [`grouping`]: which conversation a new inbound email joins (threads, then chasers);
 //! - [`callback`]: "pick up the phone" suggestions and the customer's number;
-//! - [`sla`]: business-hours calendars with time zones, due times, pausing clocks, levels.
+//! - [`sla`]: business-hours calendars with time zones, due times, pausing clocks, levels;
+//! - [`template`]: placeholders, rendering that blocks on missing values, default skeletons.
 //!
 //! Everything here is pure: times are passed in, nothing reads a clock, a file or the network.
 
@@ -16,6 +17,7 @@ pub mod callback;
 pub mod grouping;
 pub mod limiter;
 pub mod sla;
+pub mod template;
 
 pub use autoreply::{
     automatic_headers, automatic_message_id, decide, is_automatic_message_id, Decision,
@@ -31,3 +33,4 @@ pub use sla::{
     business_minutes_between, due_at, BusinessCalendar, CalendarError, OpenHours, SlaClock,
     SlaLevel, SlaTargets, Waiting,
 };
+pub use template::{bullets, lint, render, MissingValues, TemplateProblem};
