@@ -19,6 +19,9 @@ pub mod limiter;
 pub mod sla;
 pub mod template;
 
+#[cfg(test)]
+mod loop_tests;
+
 pub use autoreply::{
     automatic_headers, automatic_message_id, decide, is_automatic_message_id, Decision,
     InboundMail, OurMailbox, SkipReason,
