@@ -112,7 +112,8 @@ fn is_placeholder_name(name: &str) -> bool {
         })
 }
 
-/// Renders `template` with `values`; fails naming every placeholder without a value.
+/// Renders `template` with `values` (keyed by lower-case names, e.g. `sla.due`); fails
+/// naming every placeholder without a value.
 pub fn render(template: &str, values: &HashMap<String, String>) -> Result<String, MissingValues> {
     let value = |name: &str| {
         values
