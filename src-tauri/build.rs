@@ -21,6 +21,7 @@ fn main() {
         "send_reply",
         "set_call",
         "presence",
+        "park",
         "show_images",
         "resolve",
         "set_presence",

@@ -3,7 +3,7 @@
 
 use crate::desk::{apply_presence, Desk, PresenceView, Startup};
 use crate::html::{is_converted_text, sanitise, SafeHtml};
-use blendesk_domain::blending::{AdvisorEvent, AdvisorState};
+use blendesk_domain::blending::{park as park_rule, return_if_due, AdvisorEvent, AdvisorState, ConversationStatus};
 use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, Snippet, ThreadMessage};
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -54,8 +54,17 @@ pub fn bootstrap(desk: State<'_, Desk>) -> Bootstrap {
 }
 
 #[derive(Serialize)]
+pub struct ParkedConversation {
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    pub return_at_ms: i64,
+}
+
+#[derive(Serialize)]
 pub struct WorkspacePayload {
     pub mine: Vec<Conversation>,
+    /// Set aside by the advisor; they come back by themselves and do not count as load.
+    pub parked: Vec<ParkedConversation>,
     pub queues: Vec<QueueSummary>,
     pub load: usize,
     pub cap: u32,
@@ -72,13 +81,35 @@ pub fn workspace(app: AppHandle, desk: State<'_, Desk>) -> Result<WorkspacePaylo
     let now = crate::desk::now_ms() / 1000;
     let view = engine.workspace(now, desk.policy.sla_at_risk_ms() / 1000).map_err(engine_err)?;
     let may_claim = desk.state() == AdvisorState::Available;
+    // Parked ones that are due come back (a return, not a claim: even over the cap);
+    // answered or resolved ones are forgotten.
+    let now_ms = crate::desk::now_ms();
+    let mut parked_map = desk.parked.lock().unwrap_or_else(|e| e.into_inner());
+    parked_map.retain(|customer, _| view.conversations.iter().any(|c| &c.customer == customer));
+    let mut returned = Vec::new();
+    parked_map.retain(|customer, return_at| {
+        let status = return_if_due(ConversationStatus::Parked { return_at_ms: *return_at }, now_ms);
+        if status == ConversationStatus::Active {
+            returned.push(customer.clone());
+        }
+        status != ConversationStatus::Active
+    });
+    let (parked, active): (Vec<_>, Vec<_>) =
+        view.conversations.iter().cloned().partition(|c| parked_map.contains_key(&c.customer));
+    let parked: Vec<ParkedConversation> = parked
+        .into_iter()
+        .map(|c| ParkedConversation { return_at_ms: parked_map[&c.customer], conversation: c })
+        .collect();
+    drop(parked_map);
     let mut mine = desk.mine.lock().unwrap_or_else(|e| e.into_inner());
-    let claimed = blendesk_engine::workspace::top_up(&mine, &view.conversations, desk.cap, may_claim);
+    mine.retain(|c| !parked.iter().any(|p| &p.conversation.customer == c));
+    mine.extend(returned);
+    let claimed = blendesk_engine::workspace::top_up(&mine, &active, desk.cap, may_claim);
     *mine = claimed.iter().map(|c| c.customer.clone()).collect();
     drop(mine);
     crate::desk::announce_sla_risk(&app);
     let connections = desk.connections.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    Ok(WorkspacePayload { load: claimed.len(), mine: claimed, queues: view.queues, cap: desk.cap, now, connections })
+    Ok(WorkspacePayload { load: claimed.len(), mine: claimed, parked, queues: view.queues, cap: desk.cap, now, connections })
 }
 
 #[derive(Serialize)]
@@ -148,6 +179,28 @@ pub fn send_reply(desk: State<'_, Desk>, message: i64, body: String) -> Result<i
     }
     let engine = desk.engine().map_err(err("starting"))?;
     engine.queue_reply(message, &body).map_err(engine_err)
+}
+
+/// "Come back later": park my conversation with `customer` for `seconds` (default: the
+/// policy's return time). Refused past the park limit; re-parking moves the time.
+#[tauri::command]
+pub fn park(desk: State<'_, Desk>, customer: String, seconds: Option<u32>) -> Result<i64> {
+    let now = crate::desk::now_ms();
+    let mut parked = desk.parked.lock().unwrap_or_else(|e| e.into_inner());
+    let current = match parked.get(&customer) {
+        Some(&return_at_ms) => ConversationStatus::Parked { return_at_ms },
+        None => ConversationStatus::Active,
+    };
+    let return_at = seconds.map(|s| now + i64::from(s) * 1000);
+    match park_rule(current, parked.len() as u32, return_at, now, &desk.policy) {
+        Ok(ConversationStatus::Parked { return_at_ms }) => {
+            parked.insert(customer.clone(), return_at_ms);
+            desk.mine.lock().unwrap_or_else(|e| e.into_inner()).retain(|c| c != &customer);
+            Ok(return_at_ms)
+        }
+        Ok(_) => Err(CommandError { code: "park", message: "not parked".into() }),
+        Err(e) => Err(CommandError { code: "park_refused", message: e.to_string() }),
+    }
 }
 
 /// Close the conversation without a reply. Refused while email is paused.

@@ -53,6 +53,9 @@ pub struct Desk {
     /// Customers whose conversations are the advisor's (the ones pushed to them).
     pub mine: Mutex<Vec<String>>,
     pub cap: u32,
+    /// My parked conversations (customer → when they come back, ms). Kept for this
+    /// session only until the store has a home for them.
+    pub parked: Mutex<std::collections::BTreeMap<String, i64>>,
     /// Conversations (by their newest message) already announced as at SLA risk.
     pub risk_announced: Mutex<std::collections::HashSet<i64>>,
     /// Each folder's last reported connection state (events may fire before the UI listens).
@@ -81,6 +84,7 @@ impl Desk {
             mine: Mutex::new(Vec::new()),
             connections: Mutex::new(Default::default()),
             risk_announced: Mutex::new(Default::default()),
+            parked: Mutex::new(Default::default()),
             tasks: Mutex::new(Vec::new()),
         }
     }

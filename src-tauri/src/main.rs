@@ -68,6 +68,7 @@ fn main() {
             commands::send_reply,
             commands::set_call,
             commands::presence,
+            commands::park,
             commands::show_images,
             commands::resolve,
             commands::set_presence,

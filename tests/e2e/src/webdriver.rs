@@ -92,6 +92,11 @@ impl Session {
         .map(|_| ())
     }
 
+    /// Run an async script; it calls `arguments[arguments.length - 1]` with its result.
+    pub fn execute_async(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
+        self.post("/execute/async", json!({"script": script, "args": args}))
+    }
+
     pub fn screenshot(&self) -> Result<Vec<u8>, String> {
         self.wait_paint()?;
         let v = self.get("/screenshot")?;

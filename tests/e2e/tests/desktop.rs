@@ -361,3 +361,37 @@ fn resolve_closes_a_conversation_without_a_reply() {
     });
     app.screenshot("17-resolved-then-reopened");
 }
+
+#[test]
+fn park_sets_a_conversation_aside_and_it_comes_back_by_itself() {
+    let mail = Mailboxes::new();
+    let app = launch(&mail);
+    let (_, token, _) = customer_writes(&mail);
+    open_customer_conversation(&app, &mail, &token);
+    app.session.find("[data-testid=park-for] option[value='900']").unwrap().click().unwrap();
+    app.session.find("[data-testid=park]").unwrap().click().unwrap();
+    let parked_css = format!("[data-testid=parked][data-customer='{}']", mail.customer_address());
+    let parked = wait_for("the conversation in the parked list", Duration::from_secs(5), || app.session.find(&parked_css).ok());
+    assert!(parked.text().unwrap().contains("returns"), "return time shown");
+    assert!(app.session.find(&conversation_css(&mail)).is_err(), "no longer among my active conversations");
+    assert!(app.session.find("[data-testid=load]").unwrap().text().unwrap().contains("0 / 3"), "parked does not count as load");
+    app.screenshot("19-parked");
+
+    // Move its return to a few seconds from now (as a re-park does), then let the window
+    // refresh (a break and back): it comes back by itself when due.
+    let moved = app
+        .session
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI_INTERNALS__.invoke('park', { customer: arguments[0], seconds: 3 }).then(done, (e) => done('error: ' + JSON.stringify(e)));",
+            vec![serde_json::json!(mail.customer_address())],
+        )
+        .unwrap();
+    assert!(moved.is_number(), "re-park accepted: {moved}");
+    app.session.key_chord(KEY_ALT, "a").unwrap();
+    wait_state(&app, "away", Duration::from_secs(2));
+    app.session.key_chord(KEY_ALT, "a").unwrap();
+    wait_state(&app, "available", Duration::from_secs(2));
+    wait_for("the parked conversation to return", Duration::from_secs(15), || app.session.find(&conversation_css(&mail)).ok());
+    assert!(app.session.find(&parked_css).is_err(), "no longer parked");
+}

@@ -75,8 +75,13 @@ export interface QueueSummary {
   at_risk: number;
 }
 
+export interface ParkedConversation extends Conversation {
+  return_at_ms: number;
+}
+
 export interface WorkspacePayload {
   mine: Conversation[];
+  parked: ParkedConversation[];
   queues: QueueSummary[];
   load: number;
   cap: number;
@@ -145,6 +150,7 @@ export const api = {
   sendReply: (message: number, body: string) => invoke<number>("send_reply", { message, body }),
   setCall: (on: boolean) => invoke<Presence>("set_call", { on }),
   presence: () => invoke<Presence>("presence"),
+  park: (customer: string, seconds: number | null) => invoke<number>("park", { customer, seconds }),
   showImages: (message: number) => invoke<{ document: string; blocked_remote: number }>("show_images", { message }),
   resolve: (message: number) => invoke<number>("resolve", { message }),
   setPresence: (state: "available" | "away") => invoke<Presence>("set_presence", { state }),
