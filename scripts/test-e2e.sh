@@ -22,7 +22,7 @@ export BLENDESK_DESKTOP_BIN="$PWD/target/debug/blendesk-desktop"
 export BLENDESK_CLI_BIN="$PWD/target/debug/blendesk"
 eval "$(tests/mail-stack.sh env)"
 export BLENDESK_STACK_IMAP_PORT BLENDESK_STACK_SMTP_PORT 2>/dev/null || true
-mkdir -p target/e2e-screenshots
+rm -rf target/e2e-screenshots && mkdir -p target/e2e-screenshots
 timeout --kill-after=30 "${E2E_TIMEOUT:-900}" \
   dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24" \
   cargo test -p blendesk-e2e -- --test-threads=1 "$@"

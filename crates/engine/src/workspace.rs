@@ -169,18 +169,30 @@ const STOPWORDS: &[&str] = &[
     "what", "when", "why", "how", "can", "could", "would", "please", "thanks", "thank", "hello", "dear", "my", "our",
 ];
 
-/// Words worth searching for in `text`: letters or digits, three or more characters (any
-/// CJK run), lowercased, stopwords dropped, at most eight, first occurrence order.
+/// Words worth searching for in `text`: letters or digits, three or more characters,
+/// lowercased, stopwords dropped; a run of Chinese (or other CJK) characters becomes its
+/// two-character pieces ("退款在哪" → 退款, 款在, 在哪), since it has no spaces between
+/// words. At most eight, first occurrence order.
 pub fn keywords(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for word in text.split(|c: char| !(c.is_alphanumeric() || blendesk_domain::fts::is_cjk(c))) {
-        let w = word.to_lowercase();
-        let cjk = w.chars().any(blendesk_domain::fts::is_cjk);
-        if (cjk || w.chars().count() >= 3) && !STOPWORDS.contains(&w.as_str()) && !out.contains(&w) {
+    let mut push = |w: String, out: &mut Vec<String>| {
+        if out.len() < 8 && !out.contains(&w) {
             out.push(w);
         }
-        if out.len() == 8 {
-            break;
+    };
+    for word in text.split(|c: char| !(c.is_alphanumeric() || blendesk_domain::fts::is_cjk(c))) {
+        let w = word.to_lowercase();
+        let chars: Vec<char> = w.chars().collect();
+        if chars.iter().any(|c| blendesk_domain::fts::is_cjk(*c)) {
+            if chars.len() <= 2 {
+                push(w.clone(), &mut out);
+            } else {
+                for pair in chars.windows(2) {
+                    push(pair.iter().collect(), &mut out);
+                }
+            }
+        } else if chars.len() >= 3 && !STOPWORDS.contains(&w.as_str()) {
+            push(w, &mut out);
         }
     }
     out
@@ -427,7 +439,8 @@ mod tests {
     #[test]
     fn keywords_drop_short_and_common_words_and_keep_chinese() {
         assert_eq!(keywords("Where is my parcel ord-f6e985c3?"), ["parcel", "ord", "f6e985c3"]);
-        assert_eq!(keywords("我的退款在哪里 refund"), ["我的退款在哪里", "refund"]);
+        assert_eq!(keywords("退款在哪 refund"), ["退款", "款在", "在哪", "refund"]);
+        assert_eq!(keywords("发票"), ["发票"]);
         assert_eq!(keywords("a b c").len(), 0);
     }
 
