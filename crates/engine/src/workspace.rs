@@ -175,7 +175,7 @@ const STOPWORDS: &[&str] = &[
 /// words. At most eight, first occurrence order.
 pub fn keywords(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut push = |w: String, out: &mut Vec<String>| {
+    let push = |w: String, out: &mut Vec<String>| {
         if out.len() < 8 && !out.contains(&w) {
             out.push(w);
         }
