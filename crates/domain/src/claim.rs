@@ -35,6 +35,8 @@ pub enum ClaimOutcome {
     Gone,
     /// The folder's UIDVALIDITY changed: our UID no longer names this message.
     Stale,
+    /// We stopped before the swap: the caller's guard said no (e.g. a call began).
+    Withdrawn,
 }
 
 /// Judge an attempt to take `keyword` among keywords starting with `exclusive_prefix`,

@@ -18,6 +18,20 @@ pub async fn take_keyword(
     keyword: &str,
     exclusive_prefix: &str,
 ) -> Result<ClaimOutcome> {
+    take_keyword_guarded(session, folder, uidvalidity, uid, keyword, exclusive_prefix, &|| true).await
+}
+
+/// As `take_keyword`, asking `guard` right before the swap whether to go on (the claim
+/// loop withdraws when the advisor's state changed during the round trips before it).
+pub async fn take_keyword_guarded(
+    session: &mut ImapSession,
+    folder: &str,
+    uidvalidity: u32,
+    uid: u32,
+    keyword: &str,
+    exclusive_prefix: &str,
+    guard: &(dyn Fn() -> bool + Sync),
+) -> Result<ClaimOutcome> {
     let selected = imap::select(session, folder, true).await?;
     if selected.highestmodseq.is_none() {
         return Err(EngineError::MissingCapability("CONDSTORE"));
@@ -25,16 +39,25 @@ pub async fn take_keyword(
     if selected.uidvalidity != uidvalidity {
         return Ok(ClaimOutcome::Stale);
     }
-    take_keyword_selected(session, uid, keyword, exclusive_prefix).await
+    take_keyword_selected(session, uid, keyword, exclusive_prefix, guard).await
 }
 
 /// As `take_keyword`, on the already selected folder (UIDVALIDITY already checked).
-pub async fn take_keyword_selected(session: &mut ImapSession, uid: u32, keyword: &str, exclusive_prefix: &str) -> Result<ClaimOutcome> {
+async fn take_keyword_selected(
+    session: &mut ImapSession,
+    uid: u32,
+    keyword: &str,
+    exclusive_prefix: &str,
+    guard: &(dyn Fn() -> bool + Sync),
+) -> Result<ClaimOutcome> {
     // Observe: who holds it now, at which MODSEQ.
     let Some((flags, modseq)) = imap::flags_of(session, uid).await? else { return Ok(ClaimOutcome::Gone) };
     match judge(&flags, keyword, exclusive_prefix) {
         ClaimOutcome::Changed => {}
         settled => return Ok(settled), // already ours, or someone else's
+    }
+    if !guard() {
+        return Ok(ClaimOutcome::Withdrawn);
     }
     // Swap: only if nothing changed since that observation.
     imap::store_unchanged_since(session, uid, modseq, &format!("+FLAGS.SILENT ({keyword})")).await?;

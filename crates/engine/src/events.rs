@@ -20,7 +20,8 @@ pub enum Event {
     /// The advisor's state changed (available, on_call, wrap_up, away, offline).
     AdvisorState { state: String, at_ms: i64 },
     /// This advisor won the claim on an email.
-    Claimed { folder: String, uid: u32, id: i64, message_id: Option<String>, at_ms: i64 },
+    /// `load` and `cap` are the advisor's at the moment of the claim (before it).
+    Claimed { folder: String, uid: u32, id: i64, message_id: Option<String>, at_ms: i64, load: u32, cap: u32, state: String },
     /// A new supervisor policy (the message's UID in Blendesk/Policy) is in force.
     PolicyChanged { uid: u32 },
 }

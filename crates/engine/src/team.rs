@@ -5,7 +5,7 @@
 //! The decisions are the domain's (`blendesk_domain::blending`, `claim`); this module
 //! feeds them from the mirror and the server and acts on the answer.
 
-use crate::claims::take_keyword;
+use crate::claims::take_keyword_guarded;
 use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use blendesk_domain::advisor::AdvisorId;
@@ -270,8 +270,11 @@ impl Engine {
                     body_excerpt: h.excerpt.clone(),
                     received_at_ms: h.internal_date * 1000,
                     sla_due_at_ms: Some(h.internal_date * 1000 + DEFAULT_SLA_MS),
+                    // A follow-up waits for its conversation's owner, unless they are gone.
+                    owner_offline_past_grace: thread_owner
+                        .as_ref()
+                        .is_some_and(|o| o != me && self.offline_past_grace(o.as_str(), policy.grace_ms())),
                     owner: thread_owner,
-                    owner_offline_past_grace: false,
                 }
             })
             .collect();
@@ -289,15 +292,23 @@ impl Engine {
             }
         }
         // A call may have started during the wait: decide again right before the swap.
-        if !can_claim(self.policy().cap_for(me), load, self.advisor_state()) {
+        let cap = self.policy().cap_for(me);
+        let state = self.advisor_state();
+        if !can_claim(cap, load, state) {
             return Ok(false);
         }
+        // The claim's time is when it was decided, with the advisor available; the guard
+        // below withdraws it if a call begins before the swap is sent.
+        let decided_at = now_ms();
         let outcome = match owners(&head.flags).next() {
             Some(gone) => {
                 let from = format!("{OWNER_PREFIX}{gone}");
                 crate::claims::swap_owner(session, &head.folder, head.uidvalidity, head.uid, &from, Some(&mine)).await?
             }
-            None => take_keyword(session, &head.folder, head.uidvalidity, head.uid, &mine, OWNER_PREFIX).await?,
+            None => {
+                let guard = || may_claim(self.advisor_state());
+                take_keyword_guarded(session, &head.folder, head.uidvalidity, head.uid, &mine, OWNER_PREFIX, &guard).await?
+            }
         };
         match &outcome {
             ClaimOutcome::Won => {
@@ -308,13 +319,17 @@ impl Engine {
                     uid: head.uid,
                     id: head.id,
                     message_id: head.message_id.clone(),
-                    at_ms: now_ms(),
+                    at_ms: decided_at,
+                    load,
+                    cap,
+                    state: state.as_str().to_owned(),
                 });
             }
             ClaimOutcome::Lost { .. } => {
                 // The watcher's resync brings the holder's keyword into the mirror.
                 skip.insert(head.id, now + 2_000);
             }
+            ClaimOutcome::Withdrawn => return Ok(false),
             ClaimOutcome::Changed | ClaimOutcome::Gone | ClaimOutcome::Stale => {
                 skip.insert(head.id, now + 2_000);
             }

@@ -46,6 +46,7 @@ async fn twenty_apps_racing_for_500_emails_leave_exactly_one_owner_each() {
                     ClaimOutcome::Changed => "changed",
                     ClaimOutcome::Gone => "gone",
                     ClaimOutcome::Stale => "stale",
+                    ClaimOutcome::Withdrawn => "withdrawn",
                 };
                 *outcomes.entry(label).or_default() += 1;
             }

@@ -1,0 +1,305 @@
+//! A compressed day for a team: 8 headless advisors (separate `blendesk run --headless`
+//! processes) with different caps and skills share one mailbox on the local Dovecot.
+//! Customer email arrives (some in Chinese, some follow-ups), advisors take calls at
+//! random, two apps die mid-run, a supervisor lowers a cap. Checked afterwards on the
+//! server's keywords and on each app's own event log:
+//! - no email owned by two advisors;
+//! - no claim while an advisor was on a call or in wrap-up;
+//! - no automatic claim over the cap in force;
+//! - every email owned by the end; every follow-up owned by its conversation's owner
+//!   when that owner stayed online; the dead apps' emails taken over.
+//!
+//! Size: SIM_EMAILS (default 2000).
+
+use blendesk_domain::claim::owners;
+use blendesk_mail::imap;
+use blendesk_testkit::{login, smtp_send, Customer, Desk};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct App {
+    id: String,
+    config: std::path::PathBuf,
+    child: Child,
+    events: Arc<Mutex<Vec<Value>>>,
+    killed: bool,
+}
+
+fn start(desk: &Desk, id: &str, runtime: &Path) -> App {
+    let text = std::fs::read_to_string(&desk.config_path)
+        .unwrap()
+        .replace("id = \"alice\"", &format!("id = \"{id}\""))
+        .replace("blendesk.db", &format!("{id}.db"));
+    let config = desk.dir.path().join(format!("{id}.toml"));
+    std::fs::write(&config, text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blendesk"))
+        .arg("--config")
+        .arg(&config)
+        .args(["run", "--headless"])
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .env("XDG_RUNTIME_DIR", runtime)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                if v["type"] != "message_arrived" && v["type"] != "sync_progress" {
+                    sink.lock().unwrap().push(v);
+                }
+            }
+        }
+    });
+    App { id: id.to_owned(), config, child, events, killed: false }
+}
+
+fn call(app: &App, runtime: &Path, event: &str) {
+    let _ = Command::new(env!("CARGO_BIN_EXE_blendesk"))
+        .arg("--config")
+        .arg(&app.config)
+        .args(["call", event])
+        .env("XDG_RUNTIME_DIR", runtime)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+fn publish(desk: &Desk, policy: &str) {
+    let file = desk.dir.path().join("policy.json");
+    std::fs::write(&file, policy).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_blendesk"))
+        .arg("--config")
+        .arg(&desk.config_path)
+        .args(["policy", "publish"])
+        .arg(&file)
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn policy(caps: &[(&str, u32)]) -> String {
+    let advisors: Vec<String> = caps
+        .iter()
+        .map(|(id, cap)| {
+            // a1, a2 read Chinese and English; the rest English only.
+            let langs = if *id == "a1" || *id == "a2" { r#"["en","zh"]"# } else { r#"["en"]"# };
+            format!(r#""{id}":{{"cap":{cap},"skills":{{"languages":{langs}}}}}"#)
+        })
+        .collect();
+    format!(r#"{{"version":1,"wrap_up_seconds":1,"grace_seconds":5,"advisors":{{{}}}}}"#, advisors.join(","))
+}
+
+struct Mail {
+    message_id: String,
+    follows: Option<String>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_day_for_eight_headless_advisors() {
+    let total: usize = std::env::var("SIM_EMAILS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let desk = Desk::new("sim");
+    let runtime = tempfile::tempdir().unwrap();
+    let ids = ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"];
+    let mut caps: Vec<(&str, u32)> = ids.iter().zip([4, 3, 5, 2, 3, 4, 3, 2]).map(|(i, c)| (*i, c)).collect();
+    publish(&desk, &policy(&caps));
+    let mut apps: Vec<App> = ids.iter().map(|id| start(&desk, id, runtime.path())).collect();
+    let customers: Vec<Customer> = (0..50).map(|_| Customer::new("simc")).collect();
+
+    let started = Instant::now();
+    let mut sent: Vec<Mail> = Vec::new();
+    let mut driver = login(&desk.user).await.unwrap();
+    let mut on_call: HashMap<usize, Instant> = HashMap::new();
+    let mut killed_at = None;
+    let mut lowered_at = None;
+    let mut rng_state = 0x9e3779b97f4a7c15u64;
+    let mut rnd = move |n: u64| {
+        rng_state ^= rng_state << 13;
+        rng_state ^= rng_state >> 7;
+        rng_state ^= rng_state << 17;
+        rng_state % n.max(1)
+    };
+    let mut owned_mid: Vec<String> = Vec::new();
+    let mut i = 0usize;
+    // The day: deliver in bursts, answer owned email, start and end calls, kill two
+    // apps at 30 %, lower a cap at 50 %; then let the team finish the queue.
+    loop {
+        let delivering = i < total;
+        for _ in 0..25 {
+            if i >= total {
+                break;
+            }
+            let c = &customers[rnd(customers.len() as u64) as usize];
+            let id = format!("sim{i}.{:x}@example.com", rnd(u64::MAX));
+            let follows = (i % 10 == 9 && !owned_mid.is_empty()).then(|| owned_mid[rnd(owned_mid.len() as u64) as usize].clone());
+            let chinese = i % 4 == 0;
+            let (subject, body) = if chinese { ("订单查询", "你好，我的订单还没有到。") } else { ("Order enquiry", "Hello, my order has not arrived.") };
+            let threading = follows.as_ref().map(|f| format!("In-Reply-To: <{f}>\r\nReferences: <{f}>\r\n")).unwrap_or_default();
+            let raw = format!(
+                "From: <{from}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n{threading}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
+                from = c.address,
+                to = desk.address
+            );
+            smtp_send(&c.address, &[&desk.address], raw.as_bytes()).await.unwrap();
+            sent.push(Mail { message_id: id, follows });
+            i += 1;
+        }
+        // Answer: each live advisor off the phone replies to one of their open emails.
+        imap::select(&mut driver, "INBOX", true).await.unwrap();
+        let flags = imap::fetch_flags(&mut driver, None).await.unwrap();
+        let mut open_by: HashMap<String, Vec<u32>> = HashMap::new();
+        for (uid, f, _) in &flags {
+            if let Some(o) = owners(f).next() {
+                if !f.iter().any(|x| x == "\\Answered") {
+                    open_by.entry(o.to_owned()).or_default().push(*uid);
+                }
+            }
+        }
+        for (o, uids) in &open_by {
+            if rnd(3) == 0 {
+                let uid = uids[rnd(uids.len() as u64) as usize];
+                imap::store(&mut driver, uid, "+FLAGS.SILENT (\\Answered)").await.unwrap();
+            }
+            let _ = o;
+        }
+        // Learn some owned Message-IDs for follow-ups.
+        if owned_mid.len() < 200 && rnd(2) == 0 {
+            let owned: Vec<u32> = flags.iter().filter(|(_, f, _)| owners(f).next().is_some()).map(|(u, _, _)| *u).take(50).collect();
+            if let Some(uid) = owned.get(rnd(owned.len().max(1) as u64) as usize) {
+                if let Ok(raws) = imap::fetch_raw(&mut driver, &uid.to_string(), true).await {
+                    for (_, raw) in raws {
+                        if let Some(mid) = blendesk_mail::mime::parse(&raw).message_id {
+                            owned_mid.push(mid);
+                        }
+                    }
+                }
+            }
+        }
+        // Calls: end calls after about a second, start new ones at random.
+        let ended: Vec<usize> = on_call.iter().filter(|(_, t)| t.elapsed() > Duration::from_millis(800)).map(|(a, _)| *a).collect();
+        for a in ended {
+            on_call.remove(&a);
+            call(&apps[a], runtime.path(), "end");
+        }
+        if rnd(2) == 0 {
+            let a = rnd(6) as usize; // a7 and a8 are the ones that die
+            if !on_call.contains_key(&a) {
+                call(&apps[a], runtime.path(), "start");
+                on_call.insert(a, Instant::now());
+            }
+        }
+        if killed_at.is_none() && i >= total * 3 / 10 {
+            for app in apps.iter_mut().filter(|a| a.id == "a7" || a.id == "a8") {
+                app.child.kill().unwrap();
+                app.child.wait().unwrap();
+                app.killed = true;
+            }
+            killed_at = Some(Instant::now());
+        }
+        if lowered_at.is_none() && i >= total / 2 {
+            caps[2].1 = 1; // a3: 5 → 1
+            publish(&desk, &policy(&caps));
+            lowered_at = Some(Instant::now());
+        }
+        if !delivering {
+            let unowned = flags.iter().filter(|(_, f, _)| owners(f).next().is_none()).count();
+            if unowned == 0 && flags.len() == total {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(600), "the team did not finish: {unowned} unowned");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for a in on_call.keys() {
+        call(&apps[*a], runtime.path(), "end");
+    }
+    println!("{total} emails handled in {:?}", started.elapsed());
+
+    // Server truth.
+    imap::select(&mut driver, "INBOX", true).await.unwrap();
+    let flags = imap::fetch_flags(&mut driver, None).await.unwrap();
+    let heads = imap::fetch_raw(&mut driver, "1:*", true).await.unwrap();
+    imap::logout(driver).await;
+    let mid_of: HashMap<u32, String> =
+        heads.into_iter().filter_map(|(uid, raw)| blendesk_mail::mime::parse(&raw).message_id.map(|m| (uid, m))).collect();
+    let mut owner_of: HashMap<String, String> = HashMap::new();
+    let mut answered: HashSet<String> = HashSet::new();
+    for (uid, f, _) in &flags {
+        let o: Vec<&str> = owners(f).collect();
+        assert_eq!(o.len(), 1, "UID {uid} has owners {o:?}");
+        owner_of.insert(mid_of[uid].clone(), o[0].to_owned());
+        if f.iter().any(|x| x == "\\Answered") {
+            answered.insert(mid_of[uid].clone());
+        }
+    }
+    assert_eq!(flags.len(), total);
+
+    for app in apps.iter_mut().filter(|a| !a.killed) {
+        let _ = Command::new("kill").arg("-TERM").arg(app.child.id().to_string()).status();
+        app.child.wait().unwrap();
+    }
+
+    // Each app's own log.
+    let mut claims_total = 0;
+    for app in &apps {
+        let events = app.events.lock().unwrap();
+        let mut state = ("available".to_owned(), 0i64);
+        let mut timeline: Vec<(i64, String)> = Vec::new();
+        for e in events.iter() {
+            match e["type"].as_str() {
+                Some("advisor_state") => timeline.push((e["at_ms"].as_i64().unwrap(), e["state"].as_str().unwrap().to_owned())),
+                Some("claimed") => {
+                    claims_total += 1;
+                    let at = e["at_ms"].as_i64().unwrap();
+                    while let Some(pos) = timeline.iter().position(|(t, _)| *t <= at) {
+                        let (t, s) = timeline.remove(pos);
+                        state = (s, t);
+                    }
+                    assert_eq!(state.0, "available", "{} claimed at {at} while {} (since {})", app.id, state.0, state.1);
+                    assert_eq!(e["state"], "available");
+                    let (load, cap) = (e["load"].as_u64().unwrap(), e["cap"].as_u64().unwrap());
+                    assert!(load < cap, "{} claimed over its cap: load {load}, cap {cap}", app.id);
+                }
+                _ => {}
+            }
+        }
+    }
+    // The lowered cap: a3's claims after the change respect cap 1.
+    let a3 = apps.iter().find(|a| a.id == "a3").unwrap();
+    let caps_seen: HashSet<u64> = a3.events.lock().unwrap().iter().filter(|e| e["type"] == "claimed").filter_map(|e| e["cap"].as_u64()).collect();
+    assert!(caps_seen.contains(&1), "a3 worked under the lowered cap: {caps_seen:?}");
+
+    // Follow-ups went to their conversation's owner while that owner was alive, and to
+    // a live advisor when the owner's app had died.
+    let dead: HashSet<&str> = ["a7", "a8"].into();
+    let (mut sticky, mut rerouted) = (0, 0);
+    for m in sent.iter().filter(|m| m.follows.is_some()) {
+        let original_owner = &owner_of[m.follows.as_ref().unwrap()];
+        if dead.contains(original_owner.as_str()) {
+            assert!(!dead.contains(owner_of[&m.message_id].as_str()), "follow-up {} stayed with a dead app", m.message_id);
+            rerouted += 1;
+        } else {
+            assert_eq!(&owner_of[&m.message_id], original_owner, "follow-up {} went elsewhere", m.message_id);
+            sticky += 1;
+        }
+    }
+    // Nothing open is left with the dead apps: their open emails were taken over after
+    // the grace period. What they answered stays theirs (waiting on the customer) until
+    // the customer writes back, and that follow-up goes to a live advisor (above).
+    for (mid, o) in &owner_of {
+        if dead.contains(o.as_str()) {
+            assert!(answered.contains(mid), "{mid} is open and still owned by the dead app {o}");
+        }
+    }
+    println!("{rerouted} follow-ups to dead apps' conversations taken by live advisors");
+    println!("{claims_total} claims, {sticky} sticky follow-ups; dead apps killed {:?} in", killed_at.map(|t| t.duration_since(started)));
+}
