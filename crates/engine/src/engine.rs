@@ -64,6 +64,7 @@ pub struct Engine {
     pub(crate) stopping: std::sync::atomic::AtomicBool,
     /// Presence, policy and the claim loop's wake-up.
     pub(crate) team: crate::team::TeamState,
+    pub(crate) breaker_reported: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -101,11 +102,22 @@ impl Engine {
             stop: Notify::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
             team: crate::team::TeamState::new(),
+            breaker_reported: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Who "we" are for the auto-reply rules: our addresses and our X-Loop marker.
+    pub fn our_mailbox(&self) -> blendesk_domain::automation::OurMailbox {
+        let from = self.config.from_address().unwrap_or_default();
+        let mut addresses = vec![from.clone()];
+        if self.config.imap.username.contains('@') {
+            addresses.push(self.config.imap.username.to_lowercase());
+        }
+        blendesk_domain::automation::OurMailbox { addresses, loop_marker: from }
     }
 
     pub fn store(&self) -> &Arc<Store> {

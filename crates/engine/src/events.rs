@@ -22,6 +22,11 @@ pub enum Event {
     /// This advisor won the claim on an email.
     /// `load` and `cap` are the advisor's at the moment of the claim (before it).
     Claimed { folder: String, uid: u32, id: i64, message_id: Option<String>, at_ms: i64, load: u32, cap: u32, state: String },
+    /// This app sent (queued) the team's one acknowledgement for a new conversation.
+    Acknowledged { folder: String, uid: u32, to: String, outbox_id: i64 },
+    /// Too many automatic messages in a short time: automatic mail stopped. Supervisors
+    /// must look (a loop or a flood).
+    BreakerTripped { acknowledgements: u64, window_minutes: u64 },
     /// A new supervisor policy (the message's UID in Blendesk/Policy) is in force.
     PolicyChanged { uid: u32 },
 }

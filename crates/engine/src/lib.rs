@@ -4,6 +4,7 @@
 
 pub mod claims;
 pub mod config;
+mod duties;
 pub mod credentials;
 mod engine;
 pub mod events;

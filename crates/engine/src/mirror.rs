@@ -2,11 +2,21 @@
 
 use blendesk_mail::imap::MessageMeta;
 use blendesk_mail::mime::{self, ParsedMail};
+use blendesk_domain::automation::{decide, is_automatic_message_id, Decision, InboundMail, OurMailbox};
 use blendesk_store::{AttachmentMeta, BodyState, NewMessage};
 
-/// Parse a fetched message (full, or headers only when it is over the automatic limit).
-pub(crate) fn to_new_message(meta: &MessageMeta, raw: &[u8], headers_only: bool) -> NewMessage {
-    let parsed = mime::parse(raw);
+/// Parse a fetched message (full, or headers only when it is over the automatic limit)
+/// and decide, from its headers, whether it may get an automatic acknowledgement.
+pub(crate) fn to_new_message(meta: &MessageMeta, raw: &[u8], headers_only: bool, us: &OurMailbox) -> NewMessage {
+    let mut parsed = mime::parse(raw);
+    let ack_decision = if parsed.parsed {
+        match decide(&InboundMail::from_headers(std::mem::take(&mut parsed.headers)), us, &is_automatic_message_id) {
+            Decision::Acknowledge => "acknowledge".to_owned(),
+            Decision::Skip(reason) => format!("skip:{reason}"),
+        }
+    } else {
+        "skip:unreadable message".to_owned()
+    };
     let state = if !parsed.parsed {
         BodyState::RawOnly
     } else if headers_only {
@@ -19,7 +29,7 @@ pub(crate) fn to_new_message(meta: &MessageMeta, raw: &[u8], headers_only: bool)
     } else {
         parsed.note.clone()
     };
-    from_parsed(meta, parsed, state, note)
+    NewMessage { ack_decision, ..from_parsed(meta, parsed, state, note) }
 }
 
 fn from_parsed(meta: &MessageMeta, p: ParsedMail, state: BodyState, note: Option<String>) -> NewMessage {
@@ -43,6 +53,7 @@ fn from_parsed(meta: &MessageMeta, p: ParsedMail, state: BodyState, note: Option
         body_text: if state == BodyState::HeadersOnly { String::new() } else { p.text },
         body_html: if state == BodyState::Full { p.html } else { None },
         parse_note: note,
+        ack_decision: String::new(),
         attachments: p
             .attachments
             .into_iter()

@@ -126,11 +126,12 @@ impl Engine {
             }
             let by_uid: HashMap<u32, MessageMeta> = batch.iter().map(|m| (m.uid, m.clone())).collect();
             let store = self.store.clone();
+            let us = self.our_mailbox();
             done += batch.len() as u64;
             pending = Some(tokio::task::spawn_blocking(move || {
                 let msgs: Vec<NewMessage> = fetched
                     .iter()
-                    .filter_map(|(uid, raw)| by_uid.get(uid).map(|meta| to_new_message(meta, raw, headers_only)))
+                    .filter_map(|(uid, raw)| by_uid.get(uid).map(|meta| to_new_message(meta, raw, headers_only, &us)))
                     .collect();
                 let inserted = store.insert_messages(folder_id, &msgs)?;
                 let ids: HashMap<u32, i64> = inserted.into_iter().collect();
@@ -192,7 +193,7 @@ impl Engine {
             let by_uid: HashMap<u32, &MessageMeta> = batch.iter().map(|m| (m.uid, m)).collect();
             for (uid, raw) in imap::fetch_raw(session, &uid_set(&batch.iter().map(|m| m.uid).collect::<Vec<_>>()), headers_only).await? {
                 if let Some(meta) = by_uid.get(&uid) {
-                    server.push(to_new_message(meta, &raw, headers_only));
+                    server.push(to_new_message(meta, &raw, headers_only, &self.our_mailbox()));
                 }
             }
         }
@@ -268,7 +269,7 @@ impl Engine {
             return Err(crate::engine::EngineError::NoSuchMessage(message));
         };
         let state = self.store.ensure_folder(&m.folder)?;
-        let fresh = to_new_message(&meta, &raw, false);
+        let fresh = to_new_message(&meta, &raw, false, &self.our_mailbox());
         self.store.replace_message(state.id, &fresh)?;
         self.store
             .message_by_uid(&m.folder, m.uid)?

@@ -58,13 +58,24 @@ fn language_of(subject: &str, excerpt: &str) -> &'static str {
     }
 }
 
+/// Open: not answered, not deleted, not resolved without a reply (`$Resolved`). A
+/// resolved email keeps its owner keyword as a record but no longer counts as load.
 fn is_open(h: &QueueHead) -> bool {
-    !h.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Answered") || f.eq_ignore_ascii_case("\\Deleted"))
+    !h.flags.iter().any(|f| {
+        f.eq_ignore_ascii_case("\\Answered")
+            || f.eq_ignore_ascii_case("\\Deleted")
+            || f.eq_ignore_ascii_case(crate::workspace::RESOLVED_KEYWORD)
+    })
 }
 
 impl Engine {
     pub fn advisor_state(&self) -> AdvisorState {
         lock(&self.team.presence).state()
+    }
+
+    /// The advisor's presence with its times (since, wrap-up end), for the window.
+    pub fn advisor_presence(&self) -> AdvisorPresence {
+        lock(&self.team.presence).clone()
     }
 
     /// Apply a presence event (manual state, call start/end, activity, tick).
@@ -99,6 +110,26 @@ impl Engine {
         imap::append(&mut c.session, POLICY_FOLDER, "(\\Seen)", raw.as_bytes()).await?;
         imap::logout(c.session).await;
         Ok(())
+    }
+
+    /// A supervisor sets one advisor's cap: the newest policy is read from the server
+    /// (so a concurrent edit is not overwritten by a stale copy), changed, and published
+    /// as a new version. Refused unless this app's advisor is a supervisor in it (the
+    /// folder's IMAP ACL is what really restricts writing; this keeps the UI honest).
+    pub async fn set_advisor_cap(&self, advisor: &AdvisorId, cap: u32) -> Result<Policy> {
+        let mut policy = self.load_policy().await?;
+        if !policy.is_supervisor(&self.config.advisor.id) {
+            return Err(EngineError::Policy(format!("{} is not a supervisor in the policy", self.config.advisor.id.as_str())));
+        }
+        policy.advisors.entry(advisor.as_str().to_owned()).or_default().cap = Some(cap);
+        self.publish_policy(&policy).await?;
+        // Follow our own change at once rather than at the next poll.
+        self.load_policy().await
+    }
+
+    /// The UID of the policy message in force (0: defaults, none read yet).
+    pub fn policy_uid(&self) -> u32 {
+        lock(&self.team.policy).0
     }
 
     /// Load the newest policy message if it changed. A missing folder or an unreadable
@@ -168,6 +199,8 @@ impl Engine {
                 next_policy = tokio::time::Instant::now() + POLICY_POLL;
             }
             self.presence_event(AdvisorEvent::Tick);
+            // Team-wide duties do not depend on this advisor's state.
+            self.acknowledge_new_mail(&mut c.session).await?;
             if tokio::time::Instant::now() >= next_heartbeat {
                 let note = self.presence_note()?;
                 self.heartbeat(&mut c.session, &note).await?;

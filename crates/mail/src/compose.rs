@@ -76,6 +76,44 @@ pub fn build_reply(from: &str, original: &Original, body: &str, message_id: &str
     })
 }
 
+/// Build an automatic message (acknowledgement, "still working on it") to the sender of
+/// `original`, carrying `headers` (Auto-Submitted, X-Loop, threading; from the domain's
+/// `automatic_headers`). Plain text, our From, "Re:" subject, no quote.
+pub fn build_automatic(
+    from: &str,
+    original: &Original,
+    body: &str,
+    message_id: &str,
+    headers: &[(&'static str, String)],
+    date: std::time::SystemTime,
+) -> Result<BuiltReply, ComposeError> {
+    use lettre::message::header::{HeaderName, HeaderValue};
+    let from: Mailbox = from.parse().map_err(|_| ComposeError::BadFrom(from.to_owned()))?;
+    let to_addr = original.from_addr.parse().map_err(|_| ComposeError::BadRecipient(original.from_addr.clone()))?;
+    let to_name = clean_header_value(&original.from_name);
+    let to = Mailbox::new(if to_name.is_empty() { None } else { Some(to_name) }, to_addr);
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(reply_subject(&original.subject))
+        .message_id(Some(format!("<{message_id}>")))
+        .date(date);
+    for (name, value) in headers {
+        let name = HeaderName::new_from_ascii(name.to_string()).map_err(|e| ComposeError::Build(e.to_string()))?;
+        builder = builder.raw_header(HeaderValue::new(name, clean_header_value(value)));
+    }
+    let message = builder
+        .header(ContentType::TEXT_PLAIN)
+        .body(body.to_owned())
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+    Ok(BuiltReply {
+        message_id: message_id.to_owned(),
+        recipients: vec![original.from_addr.clone()],
+        envelope_from: from.email.to_string(),
+        raw: message.formatted(),
+    })
+}
+
 fn format_sender(o: &Original) -> String {
     if o.from_name.is_empty() {
         o.from_addr.clone()

@@ -4,7 +4,7 @@
 
 use blendesk_domain::identity::message_identity;
 use blendesk_domain::limits::{
-    clean_header_value, truncate_utf8, ATTACHMENTS_MAX, HEADER_BLOCK_MAX_BYTES, HTML_MAX_BYTES, TEXT_MAX_BYTES,
+    clean_header_value, truncate_utf8, ATTACHMENTS_MAX, HEADER_VALUE_MAX_CHARS, HEADER_BLOCK_MAX_BYTES, HTML_MAX_BYTES, TEXT_MAX_BYTES,
 };
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
@@ -38,6 +38,8 @@ pub struct ParsedMail {
     pub note: Option<String>,
     /// False when the parser gave up and `text` holds the raw message.
     pub parsed: bool,
+    /// Header fields as (name, unfolded value), bounded; for the auto-reply rules.
+    pub headers: Vec<(String, String)>,
 }
 
 fn first_id(v: &HeaderValue<'_>) -> Option<String> {
@@ -141,7 +143,16 @@ fn parse_inner(raw: &[u8]) -> Option<ParsedMail> {
             content_id: part.content_id().map(clean_header_value),
         })
         .collect();
+    let headers = msg
+        .headers_raw()
+        .take(300)
+        .map(|(name, value)| {
+            let unfolded: String = value.replace("\r\n", "").replace('\n', "").chars().take(HEADER_VALUE_MAX_CHARS).collect();
+            (name.to_owned(), unfolded.trim().to_owned())
+        })
+        .collect();
     Some(ParsedMail {
+        headers,
         identity: message_identity(message_id.as_deref(), raw),
         in_reply_to: first_id(msg.in_reply_to()).map(|s| clean_header_value(&s)),
         references: id_list(msg.references()).iter().map(|s| clean_header_value(s)).take(100).collect(),

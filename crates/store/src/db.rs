@@ -7,7 +7,10 @@ use std::time::Duration;
 
 /// Numbered migrations; each runs in one transaction together with its version bump.
 /// Never edit a shipped migration: add the next number.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_mirror_and_outbox.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_mirror_and_outbox.sql")),
+    (2, include_str!("../migrations/0002_ack_decision.sql")),
+];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -74,15 +77,34 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/b.db");
         let conn = open(&path).unwrap();
-        assert_eq!(schema_version(&conn).unwrap(), 1);
+        assert_eq!(schema_version(&conn).unwrap(), 2);
         drop(conn);
         let conn = open(&path).unwrap();
         let rows: i64 = conn.query_row("SELECT count(*) FROM schema_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(rows, 1);
+        assert_eq!(rows, 2);
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
         assert_eq!(fk, 1);
+    }
+
+    #[test]
+    fn a_version_1_database_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            schema_version(&conn).unwrap();
+            conn.execute_batch(MIGRATIONS[0].1).unwrap();
+            conn.execute("INSERT INTO schema_version (version) VALUES (1)", []).unwrap();
+            conn.execute("INSERT INTO folders (name) VALUES ('INBOX')", []).unwrap();
+            conn.execute("INSERT INTO messages (folder_id, uid, identity) VALUES (1, 7, 'mid:a@b')", []).unwrap();
+        }
+        let conn = open(&path).unwrap();
+        assert_eq!(schema_version(&conn).unwrap(), 2);
+        let (uid, ack): (u32, String) =
+            conn.query_row("SELECT uid, ack_decision FROM messages", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!((uid, ack.as_str()), (7, ""), "old rows kept, new column defaulted");
     }
 
     #[test]

@@ -67,6 +67,8 @@ pub struct NewMessage {
     pub body_html: Option<String>,
     pub parse_note: Option<String>,
     pub attachments: Vec<AttachmentMeta>,
+    /// The automatic-acknowledgement verdict: `acknowledge` or `skip:<reason>`.
+    pub ack_decision: String,
 }
 
 /// A mirrored message as read back.
@@ -405,9 +407,9 @@ fn insert_one(tx: &Transaction<'_>, folder_id: i64, m: &NewMessage) -> Result<Op
         .prepare_cached(
             "INSERT OR IGNORE INTO messages (folder_id, uid, identity, message_id, in_reply_to, refs,
                 subject, from_addr, from_name, to_addrs, cc_addrs, sent_at, internal_date, size,
-                flags, modseq, body_state, body_text, body_html, parse_note, has_attachments)
+                flags, modseq, body_state, body_text, body_html, parse_note, has_attachments, ack_decision)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20, ?21)",
+                ?18, ?19, ?20, ?21, ?22)",
         )?
         .execute(params![
             folder_id,
@@ -431,6 +433,7 @@ fn insert_one(tx: &Transaction<'_>, folder_id: i64, m: &NewMessage) -> Result<Op
             m.body_html,
             m.parse_note,
             !m.attachments.is_empty(),
+            m.ack_decision,
         ])?;
     if changed == 0 {
         return Ok(None);

@@ -19,6 +19,8 @@ pub struct QueueHead {
     pub internal_date: i64,
     pub flags: Vec<String>,
     pub excerpt: String,
+    pub ack_decision: String,
+    pub from_name: String,
 }
 
 impl Store {
@@ -30,7 +32,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT m.id, f.name, f.uidvalidity, m.uid, m.message_id, m.in_reply_to, m.refs, m.subject,
-                    m.from_addr, m.internal_date, m.flags, substr(m.body_text, 1, 300)
+                    m.from_addr, m.internal_date, m.flags, substr(m.body_text, 1, 300), m.ack_decision, m.from_name
              FROM messages m JOIN folders f ON f.id = m.folder_id
              WHERE f.name IN ({marks}) ORDER BY m.internal_date, m.id"
         ))?;
@@ -50,6 +52,8 @@ impl Store {
                 internal_date: r.get(9)?,
                 flags: serde_json::from_str(&flags).unwrap_or_default(),
                 excerpt: r.get(11)?,
+                ack_decision: r.get(12)?,
+                from_name: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

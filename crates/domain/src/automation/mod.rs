@@ -12,6 +12,7 @@
 //!
 //! Everything here is pure: times are passed in, nothing reads a clock, a file or the network.
 
+pub mod ack;
 pub mod autoreply;
 pub mod callback;
 pub mod grouping;
