@@ -3,7 +3,9 @@
 
 use crate::desk::{apply_presence, Desk, PresenceView, Startup};
 use crate::html::{is_converted_text, sanitise, SafeHtml};
+use blendesk_domain::advisor::AdvisorId;
 use blendesk_domain::blending::{park as park_rule, return_if_due, AdvisorEvent, AdvisorState, ConversationStatus};
+use blendesk_engine::presence::PresenceEntry;
 use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, Snippet, ThreadMessage};
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -44,7 +46,7 @@ pub fn bootstrap(desk: State<'_, Desk>) -> Bootstrap {
         config_path: desk.config_path.display().to_string(),
         advisor_id: engine.map(|e| e.config().advisor.id.as_str().to_owned()),
         advisor_name: engine.map(|e| e.config().advisor.name.clone()),
-        cap: desk.cap,
+        cap: engine.map_or(0, |e| e.policy().cap_for(&e.config().advisor.id)),
         presence: desk.presence_view(),
         system_locale: ["LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"]
             .iter()
@@ -66,50 +68,55 @@ pub struct WorkspacePayload {
     /// Set aside by the advisor; they come back by themselves and do not count as load.
     pub parked: Vec<ParkedConversation>,
     pub queues: Vec<QueueSummary>,
-    pub load: usize,
+    /// Open emails in my active (not parked) conversations.
+    pub load: u32,
+    /// My cap in the supervisor policy in force.
     pub cap: u32,
+    /// The policy message in force (0: defaults).
+    pub policy_uid: u32,
+    /// Whether this advisor is a supervisor in that policy (the supervisor view).
+    pub supervisor: bool,
     pub now: i64,
     /// Last known state of each folder's connection.
     pub connections: std::collections::BTreeMap<String, crate::desk::ConnectionView>,
 }
 
-/// My conversations: the ones already mine that are still open, topped up to the cap
-/// in offer order while the advisor may take email.
+/// My conversations: the open ones carrying my owner keyword (the engine's claim loop
+/// takes them within my cap), split into active and parked.
 #[tauri::command]
 pub fn workspace(app: AppHandle, desk: State<'_, Desk>) -> Result<WorkspacePayload> {
     let engine = desk.engine().map_err(err("starting"))?;
     let now = crate::desk::now_ms() / 1000;
-    let view = engine.workspace(now, desk.policy.sla_at_risk_ms() / 1000).map_err(engine_err)?;
-    let may_claim = desk.state() == AdvisorState::Available;
-    // Parked ones that are due come back (a return, not a claim: even over the cap);
-    // answered or resolved ones are forgotten.
+    let policy = engine.policy();
+    let at_risk = policy.sla_at_risk_ms() / 1000;
+    let queues = engine.workspace(now, at_risk).map_err(engine_err)?.queues;
+    let owned = engine.owned_conversations(now, at_risk).map_err(engine_err)?;
+    // Due parked ones come back (even over the cap); closed ones are forgotten.
     let now_ms = crate::desk::now_ms();
     let mut parked_map = desk.parked.lock().unwrap_or_else(|e| e.into_inner());
-    parked_map.retain(|customer, _| view.conversations.iter().any(|c| &c.customer == customer));
-    let mut returned = Vec::new();
     parked_map.retain(|customer, return_at| {
-        let status = return_if_due(ConversationStatus::Parked { return_at_ms: *return_at }, now_ms);
-        if status == ConversationStatus::Active {
-            returned.push(customer.clone());
-        }
-        status != ConversationStatus::Active
+        owned.iter().any(|c| &c.customer == customer)
+            && return_if_due(ConversationStatus::Parked { return_at_ms: *return_at }, now_ms) != ConversationStatus::Active
     });
-    let (parked, active): (Vec<_>, Vec<_>) =
-        view.conversations.iter().cloned().partition(|c| parked_map.contains_key(&c.customer));
-    let parked: Vec<ParkedConversation> = parked
-        .into_iter()
-        .map(|c| ParkedConversation { return_at_ms: parked_map[&c.customer], conversation: c })
-        .collect();
+    let (parked, mine): (Vec<_>, Vec<_>) = owned.into_iter().partition(|c| parked_map.contains_key(&c.customer));
+    let parked: Vec<ParkedConversation> =
+        parked.into_iter().map(|c| ParkedConversation { return_at_ms: parked_map[&c.customer], conversation: c }).collect();
     drop(parked_map);
-    let mut mine = desk.mine.lock().unwrap_or_else(|e| e.into_inner());
-    mine.retain(|c| !parked.iter().any(|p| &p.conversation.customer == c));
-    mine.extend(returned);
-    let claimed = blendesk_engine::workspace::top_up(&mine, &active, desk.cap, may_claim);
-    *mine = claimed.iter().map(|c| c.customer.clone()).collect();
-    drop(mine);
+    *desk.mine.lock().unwrap_or_else(|e| e.into_inner()) = mine.iter().map(|c| c.customer.clone()).collect();
     crate::desk::announce_sla_risk(&app);
     let connections = desk.connections.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    Ok(WorkspacePayload { load: claimed.len(), mine: claimed, parked, queues: view.queues, cap: desk.cap, now, connections })
+    let me = &engine.config().advisor.id;
+    Ok(WorkspacePayload {
+        load: mine.iter().map(|c| c.open_messages).sum(),
+        mine,
+        parked,
+        queues,
+        cap: policy.cap_for(me),
+        policy_uid: engine.policy_uid(),
+        supervisor: policy.is_supervisor(me),
+        now,
+        connections,
+    })
 }
 
 #[derive(Serialize)]
@@ -192,7 +199,8 @@ pub fn park(desk: State<'_, Desk>, customer: String, seconds: Option<u32>) -> Re
         None => ConversationStatus::Active,
     };
     let return_at = seconds.map(|s| now + i64::from(s) * 1000);
-    match park_rule(current, parked.len() as u32, return_at, now, &desk.policy) {
+    let policy = desk.engine().map_err(err("starting"))?.policy();
+    match park_rule(current, parked.len() as u32, return_at, now, &policy) {
         Ok(ConversationStatus::Parked { return_at_ms }) => {
             parked.insert(customer.clone(), return_at_ms);
             desk.mine.lock().unwrap_or_else(|e| e.into_inner()).retain(|c| c != &customer);
@@ -203,7 +211,9 @@ pub fn park(desk: State<'_, Desk>, customer: String, seconds: Option<u32>) -> Re
     }
 }
 
-/// Close the conversation without a reply. Refused while email is paused.
+/// Close the conversation without a reply: `$Resolved` on its open messages. They keep
+/// my owner keyword as a record of who closed them, and stop counting as my load (the
+/// claim loop counts open emails only). Refused while email is paused.
 #[tauri::command]
 pub async fn resolve(desk: State<'_, Desk>, message: i64) -> Result<u32> {
     if matches!(desk.state(), AdvisorState::OnCall | AdvisorState::WrapUp) {
@@ -214,8 +224,8 @@ pub async fn resolve(desk: State<'_, Desk>, message: i64) -> Result<u32> {
 }
 
 #[tauri::command]
-pub fn set_call(app: AppHandle, on: bool) -> PresenceView {
-    apply_presence(&app, if on { AdvisorEvent::CallStart } else { AdvisorEvent::CallEnd })
+pub fn set_call(app: AppHandle, on: bool) -> Result<PresenceView> {
+    apply_presence(&app, if on { AdvisorEvent::CallStart } else { AdvisorEvent::CallEnd }).map_err(err("starting"))
 }
 
 /// The advisor picks a state by hand: `available` or `away` (refused during a call by
@@ -228,12 +238,75 @@ pub fn set_presence(app: AppHandle, state: String) -> Result<PresenceView> {
         "away" => ManualState::Away,
         other => return Err(CommandError { code: "invalid", message: format!("unknown state {other:?}") }),
     };
-    Ok(apply_presence(&app, AdvisorEvent::Set(manual)))
+    apply_presence(&app, AdvisorEvent::Set(manual)).map_err(err("starting"))
 }
 
 #[tauri::command]
 pub fn presence(desk: State<'_, Desk>) -> PresenceView {
     desk.presence_view()
+}
+
+/// The advisor used the keyboard or mouse (the UI reports it at most every few
+/// seconds): keeps idle detection from sending them away, and ends an idle away.
+#[tauri::command]
+pub fn activity(app: AppHandle) -> Result<PresenceView> {
+    apply_presence(&app, AdvisorEvent::Activity).map_err(err("starting"))
+}
+
+#[derive(Serialize)]
+pub struct SupervisorAdvisor {
+    #[serde(flatten)]
+    pub presence: PresenceEntry,
+    /// The cap the policy in force gives them (the note's `cap` is what their app last
+    /// reported applying).
+    pub policy_cap: u32,
+}
+
+#[derive(Serialize)]
+pub struct SupervisorView {
+    pub advisors: Vec<SupervisorAdvisor>,
+    pub queues: Vec<QueueSummary>,
+    pub default_cap: u32,
+    pub policy_uid: u32,
+    pub now: i64,
+}
+
+fn require_supervisor(engine: &blendesk_engine::Engine) -> Result<()> {
+    if engine.policy().is_supervisor(&engine.config().advisor.id) {
+        Ok(())
+    } else {
+        Err(CommandError { code: "forbidden", message: "only supervisors named in the policy see this".into() })
+    }
+}
+
+/// The supervisor view: every advisor's presence (state, load, cap, since) and the queues.
+#[tauri::command]
+pub fn supervisor_view(desk: State<'_, Desk>) -> Result<SupervisorView> {
+    let engine = desk.engine().map_err(err("starting"))?;
+    require_supervisor(engine)?;
+    let policy = engine.policy();
+    let now = crate::desk::now_ms() / 1000;
+    let queues = engine.workspace(now, policy.sla_at_risk_ms() / 1000).map_err(engine_err)?.queues;
+    let advisors = engine
+        .presence_board()
+        .into_iter()
+        .map(|p| SupervisorAdvisor {
+            policy_cap: AdvisorId::parse(&p.note.advisor).map_or(policy.default_cap, |id| policy.cap_for(&id)),
+            presence: p,
+        })
+        .collect();
+    Ok(SupervisorView { advisors, queues, default_cap: policy.default_cap, policy_uid: engine.policy_uid(), now })
+}
+
+/// A supervisor sets an advisor's cap: a new policy version in the shared mailbox.
+/// Returns the policy message now in force.
+#[tauri::command]
+pub async fn set_cap(desk: State<'_, Desk>, advisor: String, cap: u32) -> Result<u32> {
+    let engine = desk.engine().map_err(err("starting"))?.clone();
+    require_supervisor(&engine)?;
+    let id = AdvisorId::parse(&advisor).map_err(|e| CommandError { code: "invalid", message: e.to_string() })?;
+    engine.set_advisor_cap(&id, cap).await.map_err(engine_err)?;
+    Ok(engine.policy_uid())
 }
 
 /// Open a link from mail in the system browser. The UI has already shown the real host

@@ -1,8 +1,9 @@
-//! The desktop's state: the engine (once started), the advisor's presence and the
-//! conversations currently theirs. Background tasks: engine sync/watch/outbox, event
-//! forwarding to the UI, the presence clock and the call socket.
+//! The desktop's state: the engine (once started) and what the window needs between
+//! commands. The advisor's state machine, the policy and the claims live in the engine;
+//! this file forwards events to the UI and runs the engine's tasks: sync/watch, outbox,
+//! claims (with presence heartbeats), the wrap-up clock and the call socket.
 
-use blendesk_domain::blending::{AdvisorEvent, AdvisorPresence, AdvisorState, ManualState, Policy};
+use blendesk_domain::blending::{AdvisorEvent, AdvisorState, ManualState};
 use blendesk_engine::config::Config;
 use blendesk_engine::events::Event as EngineEvent;
 use blendesk_engine::Engine;
@@ -48,13 +49,11 @@ pub struct Desk {
     pub config_path: PathBuf,
     pub engine: OnceLock<Arc<Engine>>,
     pub startup: Mutex<Startup>,
-    pub presence: Mutex<AdvisorPresence>,
-    pub policy: Policy,
-    /// Customers whose conversations are the advisor's (the ones pushed to them).
+    /// Customers whose conversations are the advisor's (owner keyword), as last shown.
     pub mine: Mutex<Vec<String>>,
-    pub cap: u32,
     /// My parked conversations (customer → when they come back, ms). Kept for this
-    /// session only until the store has a home for them.
+    /// session only: they keep their owner keyword (and so still count in the engine's
+    /// load), but the window lists them apart and does not count them.
     pub parked: Mutex<std::collections::BTreeMap<String, i64>>,
     /// Conversations (by their newest message) already announced as at SLA risk.
     pub risk_announced: Mutex<std::collections::HashSet<i64>>,
@@ -65,22 +64,10 @@ pub struct Desk {
 
 impl Desk {
     pub fn new(config_path: PathBuf) -> Self {
-        let mut policy = Policy::default();
-        // Development and test override; the supervisor policy will own this value.
-        if let Some(s) = std::env::var("BLENDESK_WRAP_UP_SECONDS").ok().and_then(|v| v.parse().ok()) {
-            policy.wrap_up_seconds = s;
-        }
-        let now = now_ms();
-        let mut presence = AdvisorPresence::new(now);
-        // Opening the app logs the advisor in.
-        presence.apply(AdvisorEvent::Set(ManualState::Available), now, &policy);
         Self {
             config_path,
             engine: OnceLock::new(),
             startup: Mutex::new(Startup::Starting),
-            presence: Mutex::new(presence),
-            cap: policy.default_cap,
-            policy,
             mine: Mutex::new(Vec::new()),
             connections: Mutex::new(Default::default()),
             risk_announced: Mutex::new(Default::default()),
@@ -93,28 +80,19 @@ impl Desk {
         self.engine.get().ok_or_else(|| "the engine is not running yet".to_owned())
     }
 
+    /// The engine's view of the advisor; offline until the engine runs.
     pub fn presence_view(&self) -> PresenceView {
-        let p = self.presence.lock().unwrap_or_else(|e| e.into_inner());
-        PresenceView {
-            state: p.state().as_str(),
-            since_ms: p.since_ms(),
-            wrap_up_until_ms: p.wrap_up_until_ms(),
-            now_ms: now_ms(),
+        match self.engine.get() {
+            Some(e) => {
+                let p = e.advisor_presence();
+                PresenceView { state: p.state().as_str(), since_ms: p.since_ms(), wrap_up_until_ms: p.wrap_up_until_ms(), now_ms: now_ms() }
+            }
+            None => PresenceView { state: AdvisorState::Offline.as_str(), since_ms: now_ms(), wrap_up_until_ms: None, now_ms: now_ms() },
         }
     }
 
     pub fn state(&self) -> AdvisorState {
-        self.presence.lock().unwrap_or_else(|e| e.into_inner()).state()
-    }
-
-    /// Apply a presence event; returns the view and whether the state changed.
-    pub fn apply(&self, event: AdvisorEvent) -> (PresenceView, Option<(AdvisorState, AdvisorState)>) {
-        let change = {
-            let mut p = self.presence.lock().unwrap_or_else(|e| e.into_inner());
-            let before = p.state();
-            p.apply(event, now_ms(), &self.policy).map(|after| (before, after))
-        };
-        (self.presence_view(), change)
+        self.engine.get().map_or(AdvisorState::Offline, |e| e.advisor_state())
     }
 
     pub fn shutdown(&self) {
@@ -131,32 +109,17 @@ impl Desk {
     }
 }
 
-/// Apply a presence event and tell the UI (and the advisor, when email resumes).
-pub fn apply_presence(app: &AppHandle, event: AdvisorEvent) -> PresenceView {
+/// Apply a presence event in the engine and return the view. The engine announces a
+/// change as an `advisor_state` event, which reaches the UI as `presence`.
+pub fn apply_presence(app: &AppHandle, event: AdvisorEvent) -> Result<PresenceView, String> {
     let desk = app.state::<Desk>();
-    let (view, change) = desk.apply(event);
-    if let Some((before, after)) = change {
-        tracing::info!(from = before.as_str(), to = after.as_str(), "advisor state");
-        let _ = app.emit("presence", &view);
-        if before == AdvisorState::WrapUp && after == AdvisorState::Available {
-            crate::notify::show("Blendesk", "Email resumed");
-        }
-    }
-    view
+    desk.engine()?.presence_event(event);
+    Ok(desk.presence_view())
 }
 
 /// Start everything that runs in the background.
 pub fn start(app: AppHandle) {
     let desk = app.state::<Desk>();
-    // The presence clock: ends wrap-up on time. 200 ms keeps the countdown honest.
-    let a = app.clone();
-    desk.keep(tauri::async_runtime::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
-        loop {
-            tick.tick().await;
-            apply_presence(&a, AdvisorEvent::Tick);
-        }
-    }));
     let a = app.clone();
     desk.keep(tauri::async_runtime::spawn(async move {
         if let Err(e) = run_engine(a.clone()).await {
@@ -201,6 +164,7 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
     // Engine events → UI; "a customer replied in your conversation" → notification.
     let mut events = engine.subscribe();
     let a = app.clone();
+    let mut last_state = engine.advisor_state();
     desk.keep(tauri::async_runtime::spawn(async move {
         loop {
             match events.recv().await {
@@ -213,6 +177,14 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
                                 .insert(folder.clone(), ConnectionView { state: *state, detail: detail.clone() });
+                        }
+                        EngineEvent::AdvisorState { state, .. } => {
+                            tracing::info!(from = last_state.as_str(), to = state.as_str(), "advisor state");
+                            let _ = a.emit("presence", a.state::<Desk>().presence_view());
+                            if last_state == AdvisorState::WrapUp && state == "available" {
+                                crate::notify::show("Blendesk", "Email resumed");
+                            }
+                            last_state = AdvisorState::parse(state).unwrap_or(last_state);
                         }
                         _ => {}
                     }
@@ -238,6 +210,24 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
     }));
     let e = engine.clone();
     desk.keep(tauri::async_runtime::spawn(async move { e.run_outbox().await }));
+    // Opening the app logs the advisor in; the claim loop then takes email for them
+    // within the supervisor's cap and publishes their presence.
+    engine.presence_event(AdvisorEvent::Set(ManualState::Available));
+    let e = engine.clone();
+    desk.keep(tauri::async_runtime::spawn(async move {
+        if let Err(err) = e.run_claims().await {
+            tracing::error!("no team claims: {err}");
+        }
+    }));
+    // The wrap-up clock: ends wrap-up on time (200 ms keeps the countdown honest).
+    let e = engine.clone();
+    desk.keep(tauri::async_runtime::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tick.tick().await;
+            e.presence_event(AdvisorEvent::Tick);
+        }
+    }));
 
     // The call socket: a softphone's `blendesk call start|end` lands here.
     match blendesk_control::socket_path(&advisor) {
@@ -250,7 +240,7 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
                         blendesk_control::CallEvent::Start => AdvisorEvent::CallStart,
                         blendesk_control::CallEvent::End => AdvisorEvent::CallEnd,
                     };
-                    Ok(apply_presence(&a, e).state.to_owned())
+                    apply_presence(&a, e).map(|v| v.state.to_owned())
                 });
                 desk.keep(tauri::async_runtime::spawn(socket.serve(handler)));
             }
@@ -273,10 +263,9 @@ pub fn announce_sla_risk(app: &AppHandle) {
     }
     let Ok(engine) = desk.engine() else { return };
     let now = now_ms() / 1000;
-    let Ok(view) = engine.workspace(now, desk.policy.sla_at_risk_ms() / 1000) else { return };
-    let mine = desk.mine.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let Ok(mine) = engine.owned_conversations(now, engine.policy().sla_at_risk_ms() / 1000) else { return };
     let mut announced = desk.risk_announced.lock().unwrap_or_else(|e| e.into_inner());
-    for c in view.conversations.iter().filter(|c| mine.contains(&c.customer)) {
+    for c in &mine {
         if c.sla != blendesk_engine::workspace::SlaLevel::Ok && announced.insert(c.latest_id) {
             crate::notify::show("An email of yours is at SLA risk", &format!("{}: {}", c.customer, c.subject));
         }

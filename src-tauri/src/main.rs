@@ -1,6 +1,6 @@
 //! `blendesk-desktop`: the advisor's workspace window. Thin: it loads the configuration,
-//! runs the engine in-process (sync, live updates, outbox), keeps the advisor's presence,
-//! listens on the call socket, and exposes a few commands and events to the UI.
+//! runs the engine in-process (sync, live updates, outbox, claims and presence), listens
+//! on the call socket, and exposes a few commands and events to the UI.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
@@ -72,6 +72,9 @@ fn main() {
             commands::show_images,
             commands::resolve,
             commands::set_presence,
+            commands::activity,
+            commands::supervisor_view,
+            commands::set_cap,
             commands::open_link,
             setup::test_setup,
             setup::save_setup,

@@ -2,8 +2,8 @@
 //! queues, grouped per customer), the queue summary, one conversation's thread, and a
 //! customer's history. Read-only views over the mirror.
 //!
-//! Until team blending lands, "my conversations" are all open customer conversations in
-//! the mirror; that issue swaps only `open_heads` for the advisor's owned set.
+//! "My conversations" are the open ones carrying this advisor's owner keyword
+//! (`owned_conversations`); the queue summary counts every open conversation.
 
 use crate::engine::{Engine, Result};
 use blendesk_store::MessageHead;
@@ -257,6 +257,20 @@ impl Engine {
             }
         }
         Ok(view)
+    }
+
+    /// This advisor's conversations: open customer messages in the queues carrying their
+    /// owner keyword (`$bd_owner_<id>`, set by the claim loop), grouped per customer in
+    /// SLA order. `open_messages` counts only the owned ones (their load).
+    pub fn owned_conversations(&self, now: i64, at_risk_seconds: i64) -> Result<Vec<Conversation>> {
+        let mine = blendesk_domain::claim::owner_keyword(&self.config.advisor.id);
+        let open: Vec<MessageHead> = self
+            .store
+            .open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?
+            .into_iter()
+            .filter(|h| h.flags.iter().any(|f| f.eq_ignore_ascii_case(&mine)))
+            .collect();
+        Ok(group_conversations(&open, now, DEFAULT_SLA_SECONDS, at_risk_seconds).conversations)
     }
 
     /// The conversation `message` belongs to, oldest first: linked by Message-ID,

@@ -99,6 +99,9 @@ pub struct App {
     pub dir: PathBuf,
     pub advisor_id: String,
     pub socket: PathBuf,
+    /// A policy was published before the launch: `wait_ready` also waits for the app
+    /// to have it in force.
+    policy_published: bool,
     driver: Child,
     _serial: MutexGuard<'static, ()>,
 }
@@ -115,35 +118,22 @@ pub struct Launch<'a> {
     pub env: &'a [(&'a str, &'a str)],
 }
 
-pub fn stack_env() -> (u16, u16) {
-    let imap = std::env::var("BLENDESK_STACK_IMAP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(14143);
-    let smtp = std::env::var("BLENDESK_STACK_SMTP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(12525);
-    (imap, smtp)
+/// Who the app runs as and the team policy published before it starts.
+#[derive(Default)]
+pub struct Team<'a> {
+    /// The advisor id (default: a fresh `e2e_…`).
+    pub advisor: Option<&'a str>,
+    /// The policy document; default `{"version": 1, "wrap_up_seconds": <launch's>}`.
+    pub policy: Option<serde_json::Value>,
 }
 
-impl App {
-    pub fn launch(opts: Launch<'_>) -> App {
-        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-        assert!(
-            std::env::var_os("DISPLAY").is_some(),
-            "end-to-end tests need a display and a session bus: run scripts/test-e2e.sh \
-             (a plain workspace test run should use --exclude blendesk-e2e)"
-        );
-        let (imap_port, smtp_port) = stack_env();
-        assert!(wait_port(imap_port, Duration::from_secs(2)), "the mail stack is not running: tests/mail-stack.sh start");
-        let bin = app_binary();
-        assert!(bin.exists(), "no app binary at {} (scripts/test-e2e.sh builds it)", bin.display());
-        let dir = std::env::temp_dir().join(unique("blendesk-e2e-"));
-        for sub in ["run", "config", "data", "cache"] {
-            std::fs::create_dir_all(dir.join(sub)).expect("temp dirs");
-        }
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.join("run"), std::fs::Permissions::from_mode(0o700)).expect("chmod");
-        let advisor_id = unique("e2e_");
-        let config = format!(
-            r#"[advisor]
+/// A Blendesk configuration for `advisor_id` on the test's shared mailbox.
+pub fn config_text(advisor_id: &str, name: &str, mail: &Mailboxes, queues: &[&str], store: &Path) -> String {
+    let (imap_port, smtp_port) = stack_env();
+    format!(
+        r#"[advisor]
 id = "{advisor_id}"
-name = "Erin Example"
+name = "{name}"
 
 [imap]
 host = "127.0.0.1"
@@ -163,11 +153,151 @@ from = "Shop Support <{desk_addr}>"
 [store]
 path = "{store}"
 "#,
-            desk = opts.mail.desk,
-            queues = serde_json::to_string(opts.queues).expect("queues"),
-            desk_addr = opts.mail.desk_address(),
-            store = dir.join("data/blendesk.sqlite").display(),
+        desk = mail.desk,
+        queues = serde_json::to_string(queues).expect("queues"),
+        desk_addr = mail.desk_address(),
+        store = store.display(),
+    )
+}
+
+/// The `blendesk` CLI: $BLENDESK_CLI_BIN or target/debug/blendesk.
+pub fn cli_binary() -> PathBuf {
+    let cli = std::env::var_os("BLENDESK_CLI_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug/blendesk"));
+    assert!(cli.exists(), "no blendesk CLI at {} (scripts/test-e2e.sh builds it)", cli.display());
+    cli
+}
+
+/// Publish `policy` to the mailbox's Blendesk/Policy with `blendesk policy publish`
+/// (its own config and store under `dir`, so the app's store is untouched).
+pub fn publish_policy(mail: &Mailboxes, dir: &Path, policy: &serde_json::Value) {
+    let config = dir.join("publisher.toml");
+    std::fs::write(&config, config_text("e2e_publisher", "Policy Publisher", mail, &["INBOX"], &dir.join("publisher.sqlite"))).expect("publisher config");
+    let file = dir.join("policy.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(policy).expect("policy json")).expect("policy file");
+    let out = Command::new(cli_binary())
+        .arg("--config")
+        .arg(&config)
+        .args(["policy", "publish"])
+        .arg(&file)
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .output()
+        .expect("run blendesk policy publish");
+    assert!(out.status.success(), "blendesk policy publish: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A headless advisor (`blendesk run --headless`) on the same mailbox; its JSON event
+/// lines are kept with the moment each was read. Stopped (SIGTERM) on drop.
+pub struct Headless {
+    pub advisor_id: String,
+    pub dir: PathBuf,
+    child: Child,
+    events: std::sync::Arc<Mutex<Vec<(Instant, serde_json::Value)>>>,
+}
+
+impl Headless {
+    pub fn start(mail: &Mailboxes, advisor_id: &str, name: &str, queues: &[&str]) -> Headless {
+        let dir = std::env::temp_dir().join(unique("blendesk-headless-"));
+        std::fs::create_dir_all(dir.join("run")).expect("headless dirs");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join("run"), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        let config = dir.join("config.toml");
+        std::fs::write(&config, config_text(advisor_id, name, mail, queues, &dir.join("blendesk.sqlite"))).expect("config");
+        let mut child = Command::new(cli_binary())
+            .arg("--config")
+            .arg(&config)
+            .args(["run", "--headless"])
+            .env("BLENDESK_IMAP_PASSWORD", "test")
+            .env("XDG_RUNTIME_DIR", dir.join("run"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(std::fs::File::create(dir.join("stderr.log")).expect("log")))
+            .spawn()
+            .expect("start blendesk run --headless");
+        let events = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        let stdout = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    sink.lock().unwrap_or_else(|e| e.into_inner()).push((Instant::now(), v));
+                }
+            }
+        });
+        Headless { advisor_id: advisor_id.to_owned(), dir, child, events }
+    }
+
+    /// Events of `kind` (their `type`) read after `after`, with when each was read.
+    pub fn events(&self, kind: &str, after: Instant) -> Vec<(Instant, serde_json::Value)> {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(at, v)| *at >= after && v["type"] == kind)
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for Headless {
+    fn drop(&mut self) {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- headless {} stderr ---\n{}", self.advisor_id, std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+pub fn stack_env() -> (u16, u16) {
+    let imap = std::env::var("BLENDESK_STACK_IMAP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(14143);
+    let smtp = std::env::var("BLENDESK_STACK_SMTP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(12525);
+    (imap, smtp)
+}
+
+impl App {
+    pub fn launch(opts: Launch<'_>) -> App {
+        Self::launch_as(opts, Team::default())
+    }
+
+    /// Launch as `team.advisor` after publishing `team.policy` (not in setup mode).
+    pub fn launch_as(opts: Launch<'_>, team: Team<'_>) -> App {
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "end-to-end tests need a display and a session bus: run scripts/test-e2e.sh \
+             (a plain workspace test run should use --exclude blendesk-e2e)"
         );
+        let (imap_port, _) = stack_env();
+        assert!(wait_port(imap_port, Duration::from_secs(2)), "the mail stack is not running: tests/mail-stack.sh start");
+        let bin = app_binary();
+        assert!(bin.exists(), "no app binary at {} (scripts/test-e2e.sh builds it)", bin.display());
+        let dir = std::env::temp_dir().join(unique("blendesk-e2e-"));
+        for sub in ["run", "config", "data", "cache"] {
+            std::fs::create_dir_all(dir.join(sub)).expect("temp dirs");
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join("run"), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        let advisor_id = team.advisor.map(str::to_owned).unwrap_or_else(|| unique("e2e_"));
+        let config = config_text(&advisor_id, "Erin Example", opts.mail, opts.queues, &dir.join("data/blendesk.sqlite"));
+        let policy_published = !opts.setup;
+        if policy_published {
+            let policy = team.policy.unwrap_or_else(|| serde_json::json!({"version": 1, "wrap_up_seconds": opts.wrap_up_seconds}));
+            publish_policy(opts.mail, &dir, &policy);
+        }
         let config_path = dir.join("config/config.toml");
         if opts.setup {
             // What the setup screen would write, for the test to fill in.
@@ -187,7 +317,6 @@ path = "{store}"
         let driver = Command::new(driver_bin)
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("BLENDESK_IMAP_PASSWORD", "test")
-            .env("BLENDESK_WRAP_UP_SECONDS", opts.wrap_up_seconds.to_string())
             .env("BLENDESK_LOG", "info,blendesk=debug")
             .env("XDG_RUNTIME_DIR", dir.join("run"))
             .env("XDG_CONFIG_HOME", dir.join("config"))
@@ -221,7 +350,7 @@ path = "{store}"
             }
         };
         let socket = dir.join("run").join(format!("blendesk-{advisor_id}.sock"));
-        App { session, dir, advisor_id, socket, driver, _serial: serial }
+        App { session, dir, advisor_id, socket, policy_published, driver, _serial: serial }
     }
 
     /// Wait for the workspace (startup finished) and return.
@@ -238,6 +367,13 @@ path = "{store}"
                 }
             }
         });
+        if self.policy_published {
+            // The published policy is in force (its wrap-up, caps, supervisors).
+            wait_for("the team policy in force", Duration::from_secs(15), || {
+                let uid = self.session.find("[data-testid=load]").ok()?.attr("data-policy").ok()??;
+                (uid != "0").then_some(())
+            });
+        }
     }
 
     pub fn screenshot(&self, name: &str) -> PathBuf {

@@ -85,8 +85,36 @@ export interface WorkspacePayload {
   queues: QueueSummary[];
   load: number;
   cap: number;
+  policy_uid: number;
+  supervisor: boolean;
   now: number;
   connections: Record<string, { state: "online" | "offline"; detail: string | null }>;
+}
+
+export interface PresenceNote {
+  advisor: string;
+  name: string;
+  state: AdvisorState;
+  load: number;
+  cap: number;
+  since_ms: number;
+}
+
+export interface SupervisorAdvisor {
+  note: PresenceNote;
+  heartbeat_at: number;
+  offline: boolean;
+  silent_for: number;
+  /// The cap in the policy in force (note.cap is what their app last reported).
+  policy_cap: number;
+}
+
+export interface SupervisorView {
+  advisors: SupervisorAdvisor[];
+  queues: QueueSummary[];
+  default_cap: number;
+  policy_uid: number;
+  now: number;
 }
 
 export interface MessageView {
@@ -140,6 +168,9 @@ export type EngineEvent =
   | { type: "folder_rebuilt"; folder: string }
   | { type: "connection"; folder: string; state: "online" | "offline"; detail: string | null }
   | { type: "outbox"; id: number; state: string; error: string | null }
+  | { type: "advisor_state"; state: AdvisorState; at_ms: number }
+  | { type: "claimed"; folder: string; uid: number; id: number; load: number; cap: number }
+  | { type: "policy_changed"; uid: number }
   | { type: "lagged" };
 
 export const api = {
@@ -155,6 +186,9 @@ export const api = {
   resolve: (message: number) => invoke<number>("resolve", { message }),
   setPresence: (state: "available" | "away") => invoke<Presence>("set_presence", { state }),
   openLink: (url: string) => invoke<void>("open_link", { url }),
+  activity: () => invoke<Presence>("activity"),
+  supervisorView: () => invoke<SupervisorView>("supervisor_view"),
+  setCap: (advisor: string, cap: number) => invoke<number>("set_cap", { advisor, cap }),
   testSetup: (form: SetupForm) => invoke<SetupReport>("test_setup", { form }),
   saveSetup: (form: SetupForm) => invoke<SaveReport>("save_setup", { form }),
 };

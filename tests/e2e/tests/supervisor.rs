@@ -1,0 +1,135 @@
+//! The supervisor view against a real team on one shared mailbox: the desktop app runs
+//! as supervisor "sam" (named in the policy's `supervisors`), a headless advisor "ann"
+//! (`blendesk run --headless`, a separate process) claims email. Sam lowers Ann's cap
+//! in the view; Ann's app follows within 5 s and claims within the new cap.
+
+use blendesk_e2e::mail::{customer_email, smtp_send};
+use blendesk_e2e::webdriver::KEY_ALT;
+use blendesk_e2e::{stack_env, unique, wait_for, App, Headless, Launch, Mailboxes, Team};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn launch(mail: &Mailboxes, advisor: Option<&str>, policy: serde_json::Value) -> App {
+    let app = App::launch_as(
+        Launch { mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX"], setup: false, env: &[] },
+        Team { advisor, policy: Some(policy) },
+    );
+    app.wait_ready();
+    app
+}
+
+fn team_policy() -> serde_json::Value {
+    // Sam supervises and takes no email himself (cap 0); Ann starts at 3.
+    json!({"version": 1, "wrap_up_seconds": 3, "supervisors": ["sam"], "advisors": {"sam": {"cap": 0}, "ann": {"cap": 3}}})
+}
+
+fn customer_writes(mail: &Mailboxes, n: usize) {
+    let (_, smtp) = stack_env();
+    for _ in 0..n {
+        let token = unique("q-");
+        let from = format!("{}@example.com", unique("t_cust"));
+        let msg = customer_email(&from, &mail.desk_address(), &format!("Question {token}"), "Hello, a question.", &format!("{token}@example.com"));
+        smtp_send(smtp, &from, &mail.desk_address(), &msg).expect("SMTP delivery");
+    }
+}
+
+fn row_attr(app: &App, advisor: &str, attr: &str) -> Option<String> {
+    app.session.find(&format!("[data-testid=advisor-row][data-advisor='{advisor}']")).ok()?.attr(attr).ok()?
+}
+
+#[test]
+fn supervisor_lowers_an_advisors_cap_and_the_advisor_follows_within_5_s() {
+    let mail = Mailboxes::new();
+    let app = launch(&mail, Some("sam"), team_policy());
+    let ann = Headless::start(&mail, "ann", "Ann Advisor", &["INBOX"]);
+    let started = Instant::now();
+
+    // The supervisor tab is there for Sam; Alt+V opens the view.
+    wait_for("the supervisor tab", Duration::from_secs(10), || app.session.find("[data-testid=supervisor-tab]").ok());
+    app.session.key_chord(KEY_ALT, "v").unwrap();
+    wait_for("the supervisor view", Duration::from_secs(3), || app.session.find("[data-testid=supervisor-view]").ok());
+    // Ann's presence reaches the board (her heartbeat, then Sam's read of it).
+    wait_for("Ann available with cap 3 in the advisor table", Duration::from_secs(30), || {
+        (row_attr(&app, "ann", "data-state")? == "available" && row_attr(&app, "ann", "data-reported-cap")? == "3").then_some(())
+    });
+    assert_eq!(row_attr(&app, "sam", "data-policy-cap").as_deref(), Some("0"), "Sam's own row, cap 0");
+    let queues = app.session.find("[data-testid=queue-row][data-queue=INBOX]").unwrap().text().unwrap();
+    assert!(queues.contains("INBOX"), "queue table {queues:?}");
+    app.screenshot("30-supervisor-view");
+
+    // Lower Ann's cap to 1.
+    let input = app.session.find("[data-testid=cap-input][data-advisor=ann]").unwrap();
+    input.clear().unwrap();
+    input.send_keys("1").unwrap();
+    let save = app.session.find("[data-testid=cap-save][data-advisor=ann]").unwrap();
+    wait_for("the Set button enabled", Duration::from_secs(3), || save.enabled().ok()?.then_some(()));
+    let clicked = Instant::now();
+    save.click().unwrap();
+    wait_for("the confirmation", Duration::from_secs(5), || {
+        let s = app.session.find("[data-testid=cap-status]").ok()?.text().ok()?;
+        assert!(!s.contains("not changed"), "publishing failed: {s}");
+        s.contains("set to 1").then_some(())
+    });
+    assert_eq!(row_attr(&app, "ann", "data-policy-cap").as_deref(), Some("1"), "the view shows the policy's new cap");
+
+    // Ann's app follows the new policy within 5 s of the click.
+    let (followed_at, _) = wait_for("Ann's app to load the new policy", Duration::from_secs(5), || {
+        ann.events("policy_changed", clicked).into_iter().next()
+    });
+    let lag = followed_at - clicked;
+    eprintln!("Ann's app followed the lowered cap {lag:?} after the supervisor's click");
+    assert!(lag < Duration::from_secs(5), "followed in {lag:?}");
+    // Her next presence note reports the cap she applies, and the view shows it.
+    wait_for("Ann reporting cap 1", Duration::from_secs(15), || (row_attr(&app, "ann", "data-reported-cap")? == "1").then_some(()));
+    app.screenshot("31-supervisor-cap-lowered");
+
+    // And her claims obey it: of three new emails she takes one, claimed under cap 1.
+    let before_mail = Instant::now();
+    customer_writes(&mail, 3);
+    let (_, claim) = wait_for("Ann to claim an email", Duration::from_secs(30), || ann.events("claimed", before_mail).into_iter().next());
+    assert_eq!(claim["cap"], 1, "claimed under the new cap: {claim}");
+    // The queue shows all three waiting, and Ann's load reaches 1 on the board...
+    wait_for("three waiting in INBOX", Duration::from_secs(30), || {
+        let row = app.session.find("[data-testid=queue-row][data-queue=INBOX]").ok()?;
+        (row.attr("data-waiting").ok()??.as_str() == "3").then_some(())
+    });
+    wait_for("Ann's load 1 on the board", Duration::from_secs(15), || {
+        let load = app.session.find("[data-testid=advisor-row][data-advisor='ann'] [data-testid=advisor-load]").ok()?.text().ok()?;
+        (load == "1").then_some(())
+    });
+    // ...and stays there for a further heartbeat: no claim over the cap.
+    let board_at = row_attr(&app, "ann", "data-heartbeat");
+    wait_for("another heartbeat from Ann", Duration::from_secs(15), || (row_attr(&app, "ann", "data-heartbeat") != board_at).then_some(()));
+    assert_eq!(ann.events("claimed", before_mail).len(), 1, "exactly one claim under cap 1");
+    eprintln!("scenario took {:?}", started.elapsed());
+}
+
+#[test]
+fn the_supervisor_view_is_absent_for_an_advisor_not_named_supervisor() {
+    let mail = Mailboxes::new();
+    // The policy in force names only "sam"; this app runs as a fresh e2e_… advisor.
+    let app = launch(&mail, None, team_policy());
+    assert!(app.session.find("[data-testid=supervisor-tab]").is_err(), "no supervisor tab");
+    app.session.key_chord(KEY_ALT, "v").unwrap();
+    assert!(app.session.find("[data-testid=supervisor-view]").is_err(), "Alt+V does nothing");
+    // The command itself refuses, whatever the UI shows.
+    let refused = app
+        .session
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI_INTERNALS__.invoke('set_cap', { advisor: 'ann', cap: 9 }).then((v) => done('ok: ' + v), (e) => done(e));",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(refused["code"], "forbidden", "set_cap refused: {refused}");
+    let refused = app
+        .session
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI_INTERNALS__.invoke('supervisor_view').then(() => done('ok'), (e) => done(e));",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(refused["code"], "forbidden", "supervisor_view refused: {refused}");
+    app.screenshot("32-no-supervisor-view");
+}
