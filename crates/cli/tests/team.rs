@@ -20,6 +20,14 @@ struct Advisor {
     events: Arc<Mutex<Vec<Value>>>,
 }
 
+/// A failing test must not leave headless apps running.
+impl Drop for Advisor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start(desk: &Desk, id: &'static str, runtime: &Path) -> Advisor {
     let text = std::fs::read_to_string(&desk.config_path)
         .unwrap()

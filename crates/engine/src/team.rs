@@ -188,6 +188,7 @@ impl Engine {
         let mut events = self.subscribe();
         let mut next_policy = tokio::time::Instant::now();
         let mut next_heartbeat = tokio::time::Instant::now();
+        let mut next_duties = tokio::time::Instant::now();
         let mut skip: HashMap<i64, i64> = HashMap::new();
         loop {
             if self.is_stopping() {
@@ -199,8 +200,12 @@ impl Engine {
                 next_policy = tokio::time::Instant::now() + POLICY_POLL;
             }
             self.presence_event(AdvisorEvent::Tick);
-            // Team-wide duties do not depend on this advisor's state.
-            self.acknowledge_new_mail(&mut c.session).await?;
+            // Team-wide duties do not depend on this advisor's state; once a second is
+            // plenty for acknowledgements and keeps eight apps on one machine cheap.
+            if tokio::time::Instant::now() >= next_duties {
+                self.acknowledge_new_mail(&mut c.session).await?;
+                next_duties = tokio::time::Instant::now() + Duration::from_secs(1);
+            }
             if tokio::time::Instant::now() >= next_heartbeat {
                 let note = self.presence_note()?;
                 self.heartbeat(&mut c.session, &note).await?;
@@ -212,7 +217,10 @@ impl Engine {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 _ = self.team.wake.notified() => {}
-                _ = events.recv() => {}
+                _ = events.recv() => {
+                    // A sync reports many events at once: look again once for all of them.
+                    while events.try_recv().is_ok() {}
+                }
                 _ = self.stop.notified() => {}
             }
         }
