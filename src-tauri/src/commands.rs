@@ -68,7 +68,7 @@ pub struct WorkspacePayload {
     /// Set aside by the advisor; they come back by themselves and do not count as load.
     pub parked: Vec<ParkedConversation>,
     pub queues: Vec<QueueSummary>,
-    /// Open emails in my active (not parked) conversations.
+    /// Open emails I own in my active (not parked) conversations.
     pub load: u32,
     /// My cap in the supervisor policy in force.
     pub cap: u32,
@@ -95,19 +95,21 @@ pub fn workspace(app: AppHandle, desk: State<'_, Desk>) -> Result<WorkspacePaylo
     let now_ms = crate::desk::now_ms();
     let mut parked_map = desk.parked.lock().unwrap_or_else(|e| e.into_inner());
     parked_map.retain(|customer, return_at| {
-        owned.iter().any(|c| &c.customer == customer)
+        owned.iter().any(|(c, _)| &c.customer == customer)
             && return_if_due(ConversationStatus::Parked { return_at_ms: *return_at }, now_ms) != ConversationStatus::Active
     });
-    let (parked, mine): (Vec<_>, Vec<_>) = owned.into_iter().partition(|c| parked_map.contains_key(&c.customer));
+    let (parked, mine): (Vec<_>, Vec<_>) = owned.into_iter().partition(|(c, _)| parked_map.contains_key(&c.customer));
     let parked: Vec<ParkedConversation> =
-        parked.into_iter().map(|c| ParkedConversation { return_at_ms: parked_map[&c.customer], conversation: c }).collect();
+        parked.into_iter().map(|(c, _)| ParkedConversation { return_at_ms: parked_map[&c.customer], conversation: c }).collect();
+    let load = mine.iter().map(|(_, owned)| owned).sum();
+    let mine: Vec<Conversation> = mine.into_iter().map(|(c, _)| c).collect();
     drop(parked_map);
     *desk.mine.lock().unwrap_or_else(|e| e.into_inner()) = mine.iter().map(|c| c.customer.clone()).collect();
     crate::desk::announce_sla_risk(&app);
     let connections = desk.connections.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let me = &engine.config().advisor.id;
     Ok(WorkspacePayload {
-        load: mine.iter().map(|c| c.open_messages).sum(),
+        load,
         mine,
         parked,
         queues,

@@ -265,7 +265,7 @@ pub fn announce_sla_risk(app: &AppHandle) {
     let now = now_ms() / 1000;
     let Ok(mine) = engine.owned_conversations(now, engine.policy().sla_at_risk_ms() / 1000) else { return };
     let mut announced = desk.risk_announced.lock().unwrap_or_else(|e| e.into_inner());
-    for c in &mine {
+    for (c, _) in &mine {
         if c.sla != blendesk_engine::workspace::SlaLevel::Ok && announced.insert(c.latest_id) {
             crate::notify::show("An email of yours is at SLA risk", &format!("{}: {}", c.customer, c.subject));
         }

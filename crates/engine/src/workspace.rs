@@ -259,18 +259,23 @@ impl Engine {
         Ok(view)
     }
 
-    /// This advisor's conversations: open customer messages in the queues carrying their
-    /// owner keyword (`$bd_owner_<id>`, set by the claim loop), grouped per customer in
-    /// SLA order. `open_messages` counts only the owned ones (their load).
-    pub fn owned_conversations(&self, now: i64, at_risk_seconds: i64) -> Result<Vec<Conversation>> {
+    /// This advisor's conversations: customers with an open message in the queues that
+    /// carries their owner keyword (`$bd_owner_<id>`, set by the claim loop), grouped per
+    /// customer in SLA order, each with how many of its open emails are owned (the load;
+    /// a chaser not yet claimed, e.g. one that came during a call, shows but does not count).
+    pub fn owned_conversations(&self, now: i64, at_risk_seconds: i64) -> Result<Vec<(Conversation, u32)>> {
         let mine = blendesk_domain::claim::owner_keyword(&self.config.advisor.id);
-        let open: Vec<MessageHead> = self
-            .store
-            .open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?
+        let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
+        let mut owned: BTreeMap<&str, u32> = BTreeMap::new();
+        for h in open.iter().filter(|h| h.flags.iter().any(|f| f.eq_ignore_ascii_case(&mine))) {
+            *owned.entry(h.from_addr.as_str()).or_default() += 1;
+        }
+        let view = group_conversations(&open, now, DEFAULT_SLA_SECONDS, at_risk_seconds);
+        Ok(view
+            .conversations
             .into_iter()
-            .filter(|h| h.flags.iter().any(|f| f.eq_ignore_ascii_case(&mine)))
-            .collect();
-        Ok(group_conversations(&open, now, DEFAULT_SLA_SECONDS, at_risk_seconds).conversations)
+            .filter_map(|c| owned.get(c.customer.as_str()).copied().map(|n| (c, n)))
+            .collect())
     }
 
     /// The conversation `message` belongs to, oldest first: linked by Message-ID,

@@ -4,7 +4,7 @@
 //! resumed" follows wrap-up.
 
 use blendesk_e2e::mail::{customer_email, smtp_send};
-use blendesk_e2e::{stack_env, unique, wait_for, App, Launch, Mailboxes};
+use blendesk_e2e::{stack_env, unique, wait_for, App, Launch, Mailboxes, Team};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -81,7 +81,12 @@ fn open_messages(app: &App, customer: &str) -> Option<String> {
 fn notifications_are_escaped_held_during_calls_and_announce_resumption() {
     let daemons = Daemons::start();
     let mail = Mailboxes::new();
-    let app = App::launch(Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 2, queues: &["INBOX"], setup: false, env: &[] });
+    // The claim loop caps emails, not conversations: this customer's three emails fill a
+    // cap of 3, and the late mail below must still be claimed, so the cap is 5 here.
+    let app = App::launch_as(
+        Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 2, queues: &["INBOX"], setup: false, env: &[] },
+        Team { policy: Some(serde_json::json!({"version": 1, "wrap_up_seconds": 2, "default_cap": 5})), ..Team::default() },
+    );
     app.wait_ready();
     let customer = mail.customer_address();
 
