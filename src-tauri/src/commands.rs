@@ -5,7 +5,8 @@ use crate::desk::{apply_presence, Desk, PresenceView, Startup};
 use crate::html::{is_converted_text, sanitise, SafeHtml};
 use blendesk_domain::advisor::AdvisorId;
 use blendesk_domain::blending::{park as park_rule, return_if_due, AdvisorEvent, AdvisorState, ConversationStatus};
-use blendesk_engine::presence::PresenceEntry;
+use blendesk_domain::blending::Skills;
+use blendesk_engine::presence::{PresenceEntry, PresenceNote};
 use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, Snippet, ThreadMessage};
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -262,6 +263,8 @@ pub struct SupervisorAdvisor {
     /// The cap the policy in force gives them (the note's `cap` is what their app last
     /// reported applying).
     pub policy_cap: u32,
+    /// Their skills in the policy (absent lists: every queue / language).
+    pub skills: Skills,
 }
 
 #[derive(Serialize)]
@@ -289,12 +292,21 @@ pub fn supervisor_view(desk: State<'_, Desk>) -> Result<SupervisorView> {
     let policy = engine.policy();
     let now = crate::desk::now_ms() / 1000;
     let queues = engine.workspace(now, policy.sla_at_risk_ms() / 1000).map_err(engine_err)?.queues;
-    let advisors = engine
-        .presence_board()
+    let mut board = engine.presence_board();
+    // Advisors named in the policy who have never reported presence: offline, no heartbeat.
+    for id in policy.advisors.keys().filter(|id| !board.iter().any(|p| &p.note.advisor == *id)).cloned().collect::<Vec<_>>() {
+        let note = PresenceNote { advisor: id, name: String::new(), state: "offline".into(), load: 0, cap: 0, since_ms: 0 };
+        board.push(PresenceEntry { note, heartbeat_at: 0, offline: true, silent_for: 0 });
+    }
+    let advisors = board
         .into_iter()
-        .map(|p| SupervisorAdvisor {
-            policy_cap: AdvisorId::parse(&p.note.advisor).map_or(policy.default_cap, |id| policy.cap_for(&id)),
-            presence: p,
+        .map(|p| {
+            let id = AdvisorId::parse(&p.note.advisor).ok();
+            SupervisorAdvisor {
+                policy_cap: id.as_ref().map_or(policy.default_cap, |id| policy.cap_for(id)),
+                skills: id.as_ref().map(|id| policy.skills_for(id).clone()).unwrap_or_default(),
+                presence: p,
+            }
         })
         .collect();
     Ok(SupervisorView { advisors, queues, default_cap: policy.default_cap, policy_uid: engine.policy_uid(), now })

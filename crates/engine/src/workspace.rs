@@ -215,24 +215,6 @@ pub fn excerpt(body: &str, max_chars: usize) -> String {
     }
 }
 
-/// The advisor's conversations: those already theirs that are still open, then, while
-/// they may take email, the next ones in offer order until `cap` (a lowered cap takes
-/// nothing away). `open` is in offer order.
-pub fn top_up(mine: &[String], open: &[Conversation], cap: u32, may_claim: bool) -> Vec<Conversation> {
-    let mut out: Vec<Conversation> = open.iter().filter(|c| mine.contains(&c.customer)).cloned().collect();
-    if may_claim {
-        for c in open {
-            if out.len() >= cap as usize {
-                break;
-            }
-            if !mine.contains(&c.customer) {
-                out.push(c.clone());
-            }
-        }
-    }
-    out
-}
-
 impl Engine {
     fn internal_domain(&self) -> String {
         self.config
@@ -436,23 +418,6 @@ mod tests {
             internal_date: date,
             flags: vec![],
         }
-    }
-
-    #[test]
-    fn top_up_keeps_mine_fills_to_cap_only_when_claiming() {
-        let open = [
-            head(1, "a@x", "INBOX", 10),
-            head(2, "b@x", "INBOX", 20),
-            head(3, "c@x", "INBOX", 30),
-            head(4, "d@x", "INBOX", 40),
-        ];
-        let v = group_conversations(&open, 0, 1000, 10);
-        let names = |cs: Vec<Conversation>| cs.into_iter().map(|c| c.customer).collect::<Vec<_>>();
-        assert_eq!(names(top_up(&[], &v.conversations, 3, true)), ["a@x", "b@x", "c@x"]);
-        assert_eq!(names(top_up(&["d@x".into()], &v.conversations, 2, true)), ["d@x", "a@x"]);
-        assert_eq!(names(top_up(&["d@x".into()], &v.conversations, 3, false)), ["d@x"], "no claims on a call");
-        assert_eq!(names(top_up(&["c@x".into(), "d@x".into()], &v.conversations, 1, true)), ["c@x", "d@x"], "lower cap takes nothing away");
-        assert_eq!(names(top_up(&["gone@x".into()], &v.conversations, 1, true)), ["a@x"], "answered ones drop out");
     }
 
     #[test]

@@ -102,6 +102,17 @@ fn supervisor_lowers_an_advisors_cap_and_the_advisor_follows_within_5_s() {
     wait_for("another heartbeat from Ann", Duration::from_secs(15), || (row_attr(&app, "ann", "data-heartbeat") != board_at).then_some(()));
     assert_eq!(ann.events("claimed", before_mail).len(), 1, "exactly one claim under cap 1");
     eprintln!("scenario took {:?}", started.elapsed());
+
+    // Translated like the rest of the window; Alt+V goes back to the desk.
+    app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();
+    wait_for("the view in Chinese", Duration::from_secs(3), || {
+        app.session.find("#sup-title").ok()?.text().ok()?.contains("主管视图").then_some(())
+    });
+    app.screenshot("33-supervisor-view-zh");
+    app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();
+    app.session.key_chord(KEY_ALT, "v").unwrap();
+    wait_for("back to my desk", Duration::from_secs(3), || app.session.find("[data-testid=supervisor-view]").is_err().then_some(()));
+    assert!(app.session.find("[data-testid=list-empty]").is_ok(), "Sam's own desk (cap 0: no conversations)");
 }
 
 #[test]

@@ -107,6 +107,8 @@ export interface SupervisorAdvisor {
   silent_for: number;
   /// The cap in the policy in force (note.cap is what their app last reported).
   policy_cap: number;
+  /// Absent lists mean every queue / language.
+  skills: { queues?: string[]; languages?: string[] };
 }
 
 export interface SupervisorView {
