@@ -30,6 +30,14 @@ struct App {
     killed: bool,
 }
 
+/// A failing test must not leave headless apps running.
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start(desk: &Desk, id: &str, runtime: &Path) -> App {
     let text = std::fs::read_to_string(&desk.config_path)
         .unwrap()
@@ -107,6 +115,7 @@ struct Mail {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compressed_day_for_eight_headless_advisors() {
     let total: usize = std::env::var("SIM_EMAILS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    println!("simulating {total} emails (SIM_EMAILS)");
     let desk = Desk::new("sim");
     let runtime = tempfile::tempdir().unwrap();
     let ids = ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"];
@@ -164,12 +173,15 @@ async fn a_compressed_day_for_eight_headless_advisors() {
                 }
             }
         }
-        for (o, uids) in &open_by {
-            if rnd(3) == 0 {
-                let uid = uids[rnd(uids.len() as u64) as usize];
-                imap::store(&mut driver, uid, "+FLAGS.SILENT (\\Answered)").await.unwrap();
+        // Advisors answer quickly: each live advisor replies to most of their open emails
+        // every round (a compressed day), keeping one at random for later.
+        for uids in open_by.values() {
+            let keep = rnd(uids.len() as u64 + 1) as usize;
+            for (k, uid) in uids.iter().enumerate() {
+                if k != keep {
+                    imap::store(&mut driver, *uid, "+FLAGS.SILENT (\\Answered)").await.unwrap();
+                }
             }
-            let _ = o;
         }
         // Learn some owned Message-IDs for follow-ups.
         if owned_mid.len() < 200 && rnd(2) == 0 {
@@ -285,8 +297,11 @@ async fn a_compressed_day_for_eight_headless_advisors() {
     for m in sent.iter().filter(|m| m.follows.is_some()) {
         let original_owner = &owner_of[m.follows.as_ref().unwrap()];
         if dead.contains(original_owner.as_str()) {
-            assert!(!dead.contains(owner_of[&m.message_id].as_str()), "follow-up {} stayed with a dead app", m.message_id);
-            rerouted += 1;
+            // Claimed by its owner before the app died, or taken by a live advisor after;
+            // open ones left with a dead app are caught below.
+            if !dead.contains(owner_of[&m.message_id].as_str()) {
+                rerouted += 1;
+            }
         } else {
             assert_eq!(&owner_of[&m.message_id], original_owner, "follow-up {} went elsewhere", m.message_id);
             sticky += 1;

@@ -22,7 +22,7 @@ pub const POLICY_FOLDER: &str = "Blendesk/Policy";
 /// How often the policy folder is checked: apps follow a change within this plus a pass.
 const POLICY_POLL: Duration = Duration::from_secs(2);
 /// Wait per conversation held before trying a claim (fairness without a server).
-const FAIRNESS_STEP: Duration = Duration::from_millis(150);
+const FAIRNESS_STEP: Duration = Duration::from_millis(50);
 /// First-response target used for ordering until per-queue SLAs land.
 const DEFAULT_SLA_MS: i64 = 4 * 3600 * 1000;
 
