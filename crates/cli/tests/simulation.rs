@@ -9,7 +9,9 @@
 //! - every email owned by the end; every follow-up owned by its conversation's owner
 //!   when that owner stayed online; the dead apps' emails taken over.
 //!
-//! Size: SIM_EMAILS (default 2000).
+//! Size: SIM_EMAILS. The test command runs 500 emails (about two minutes); the full
+//! acceptance run of 2,000 is a documented soak:
+//!   SIM_EMAILS=2000 cargo test -p blendesk-cli --test simulation -- --nocapture
 
 use blendesk_domain::claim::owners;
 use blendesk_mail::imap;
@@ -114,7 +116,7 @@ struct Mail {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compressed_day_for_eight_headless_advisors() {
-    let total: usize = std::env::var("SIM_EMAILS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let total: usize = std::env::var("SIM_EMAILS").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
     println!("simulating {total} emails (SIM_EMAILS)");
     let desk = Desk::new("sim");
     let runtime = tempfile::tempdir().unwrap();
@@ -150,7 +152,7 @@ async fn a_compressed_day_for_eight_headless_advisors() {
             let c = &customers[rnd(customers.len() as u64) as usize];
             let id = format!("sim{i}.{:x}@example.com", rnd(u64::MAX));
             let follows = (i % 10 == 9 && !owned_mid.is_empty()).then(|| owned_mid[rnd(owned_mid.len() as u64) as usize].clone());
-            let chinese = i % 4 == 0;
+            let chinese = i.is_multiple_of(4);
             let (subject, body) = if chinese { ("订单查询", "你好，我的订单还没有到。") } else { ("Order enquiry", "Hello, my order has not arrived.") };
             let threading = follows.as_ref().map(|f| format!("In-Reply-To: <{f}>\r\nReferences: <{f}>\r\n")).unwrap_or_default();
             let raw = format!(
@@ -204,9 +206,9 @@ async fn a_compressed_day_for_eight_headless_advisors() {
         }
         if rnd(2) == 0 {
             let a = rnd(6) as usize; // a7 and a8 are the ones that die
-            if !on_call.contains_key(&a) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = on_call.entry(a) {
                 call(&apps[a], runtime.path(), "start");
-                on_call.insert(a, Instant::now());
+                slot.insert(Instant::now());
             }
         }
         if killed_at.is_none() && i >= total * 3 / 10 {

@@ -129,6 +129,7 @@ mod tests {
             body_html: None,
             parse_note: None,
             attachments: vec![],
+            ack_decision: String::new(),
         }
     }
 
