@@ -9,6 +9,7 @@
 #   tests/mail-stack.sh env              print the stack's settings as shell assignments
 #   tests/mail-stack.sh restart-imap     stop and start Dovecot only (tests of reconnects)
 #   tests/mail-stack.sh stop-smtp | start-smtp
+#   tests/mail-stack.sh start-nocondstore   a second Dovecot without CONDSTORE (port IMAP+1)
 #
 # Users (password "secret"): support (the shared support mailbox), alice, bob, carol
 # (advisors), sam (supervisor), on domain shop.test; any address @example.com is a
@@ -185,6 +186,22 @@ start_smtp() {
     wait_port "$SMTP_PORT" || die "smtpd did not open port $SMTP_PORT (see $DIR/smtpd.log)"
 }
 
+# A second Dovecot on the same mailboxes that does not announce CONDSTORE (nor QRESYNC):
+# what a server unfit for team mode looks like. IMAP only, port IMAP_PORT+1.
+start_plain_imap() {
+    local port=$((IMAP_PORT + 1))
+    port_open "$port" && return 0
+    mkdir -p "$DIR/run-nocondstore" "$DIR/state-nocondstore"
+    sed -e "s|^protocols = .*|protocols = imap|" \
+        -e "s|^base_dir = .*|base_dir = $DIR/run-nocondstore|" \
+        -e "s|^state_dir = .*|state_dir = $DIR/state-nocondstore|" \
+        -e "s|port = $IMAP_PORT|port = $port|" \
+        "$DIR/dovecot.conf" > "$DIR/dovecot-nocondstore.conf"
+    echo "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE NAMESPACE" >> "$DIR/dovecot-nocondstore.conf"
+    dovecot -c "$DIR/dovecot-nocondstore.conf" 9>&- </dev/null >>"$DIR/dovecot.log" 2>&1 || die "the no-CONDSTORE dovecot failed to start"
+    wait_port "$port" || die "the no-CONDSTORE dovecot did not open port $port"
+}
+
 print_env() {
     cat <<EOF
 BLENDESK_STACK_DIR=$DIR
@@ -210,7 +227,9 @@ case "$cmd" in
     stop)
         stop_pidfile "$DIR/smtpd.pid"
         stop_pidfile "$DIR/run/master.pid"
+        stop_pidfile "$DIR/run-nocondstore/master.pid"
         ;;
+    start-nocondstore) start_plain_imap; echo "BLENDESK_STACK_NOCONDSTORE_PORT=$((IMAP_PORT + 1))" ;;
     restart-imap)
         stop_pidfile "$DIR/run/master.pid"
         start_imap
@@ -232,5 +251,5 @@ case "$cmd" in
         stop_pidfile "$DIR/run/master.pid"
         rm -rf "${DIR:?}"/{run,state,mail,*.conf,passwd,virt,users}
         ;;
-    *) die "usage: $0 start|stop|status|env|restart-imap|stop-imap|start-imap|stop-smtp|start-smtp|reset" ;;
+    *) die "usage: $0 start|stop|status|env|restart-imap|stop-imap|start-imap|stop-smtp|start-smtp|start-nocondstore|reset" ;;
 esac

@@ -251,6 +251,11 @@ async fn run(cli: Cli) -> Result<()> {
 /// The headless engine: the same tasks as the desktop, without a window.
 async fn run_headless(engine: Arc<Engine>, claims: bool) -> Result<()> {
     use blendesk_domain::blending::{AdvisorEvent, ManualState};
+    if claims {
+        // Team mode needs the compare-and-swap: say so at once rather than run half a team.
+        let c = engine.connect_for_team().await.map_err(|e| anyhow::anyhow!("{e}; run with --no-claims for solo mode"))?;
+        blendesk_engine::logout(c.session).await;
+    }
     let socket_path = blendesk_control::socket_path(engine.config().advisor.id.as_str())?;
     let socket = blendesk_control::CallSocket::bind(&socket_path).await?;
     let handler_engine = engine.clone();
@@ -289,11 +294,11 @@ async fn run_headless(engine: Arc<Engine>, claims: bool) -> Result<()> {
     });
     let (w, o, c) = (engine.clone(), engine.clone(), engine.clone());
     let claim_task = async move {
-        if claims {
-            c.run_claims().await
-        } else {
-            Ok(())
+        let result = if claims { c.run_claims().await } else { Ok(()) };
+        if result.is_err() {
+            c.shutdown();
         }
+        result
     };
     let ((), (), claimed) = tokio::join!(w.watch(), o.run_outbox(), claim_task);
     server.abort();

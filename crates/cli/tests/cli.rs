@@ -140,3 +140,29 @@ async fn the_password_never_reaches_the_database_wal_logs_or_config() {
         assert!(checked.iter().any(|c| c == must), "{must} was checked: {checked:?}");
     }
 }
+
+#[test]
+fn team_mode_is_refused_without_condstore_and_solo_mode_still_works() {
+    let desk = Desk::new("nocs");
+    let out = blendesk_testkit::stack_script(&["start-nocondstore"]).unwrap();
+    let port: u16 = out.lines().find_map(|l| l.strip_prefix("BLENDESK_STACK_NOCONDSTORE_PORT=")).unwrap().parse().unwrap();
+    let text = std::fs::read_to_string(&desk.config_path)
+        .unwrap()
+        .replacen(&format!("port = {}", blendesk_testkit::stack().imap_port), &format!("port = {port}"), 1);
+    std::fs::write(&desk.config_path, text).unwrap();
+    // Solo: mirroring works without CONDSTORE.
+    let out = blendesk(&desk, &["sync", "--json"], Some("test"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status: serde_json::Value = serde_json::from_slice(&blendesk(&desk, &["status", "--json"], Some("test")).stdout).unwrap();
+    let caps: Vec<&str> = status["capabilities"].as_array().unwrap().iter().filter_map(|c| c.as_str()).collect();
+    assert!(!caps.contains(&"CONDSTORE"), "{caps:?}");
+    // Team: refused at start, naming what is missing.
+    let runtime = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_blendesk"));
+    cmd.arg("--config").arg(&desk.config_path).args(["run", "--headless"]);
+    cmd.env("BLENDESK_IMAP_PASSWORD", "test").env("XDG_RUNTIME_DIR", runtime.path());
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("CONDSTORE") && err.contains("solo"), "{err}");
+}

@@ -16,6 +16,7 @@ pub mod team;
 mod watch;
 pub mod workspace;
 
+pub use blendesk_mail::imap::logout;
 pub use engine::{Engine, EngineError, Status};
 pub use outbox::OutboxReport;
 pub use sync::{FolderReport, SyncReport};
