@@ -15,72 +15,14 @@
 
 use blendesk_domain::claim::owners;
 use blendesk_mail::imap;
-use blendesk_testkit::{login, smtp_send, Customer, Desk};
-use serde_json::Value;
+use blendesk_testkit::{login, smtp_send, Customer, Desk, HeadlessApp};
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct App {
-    id: String,
-    config: std::path::PathBuf,
-    child: Child,
-    events: Arc<Mutex<Vec<Value>>>,
-    killed: bool,
-}
-
-/// A failing test must not leave headless apps running.
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(desk: &Desk, id: &str, runtime: &Path) -> App {
-    let text = std::fs::read_to_string(&desk.config_path)
-        .unwrap()
-        .replace("id = \"alice\"", &format!("id = \"{id}\""))
-        .replace("blendesk.db", &format!("{id}.db"));
-    let config = desk.dir.path().join(format!("{id}.toml"));
-    std::fs::write(&config, text).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_blendesk"))
-        .arg("--config")
-        .arg(&config)
-        .args(["run", "--headless"])
-        .env("BLENDESK_IMAP_PASSWORD", "test")
-        .env("XDG_RUNTIME_DIR", runtime)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                if v["type"] != "message_arrived" && v["type"] != "sync_progress" {
-                    sink.lock().unwrap().push(v);
-                }
-            }
-        }
-    });
-    App { id: id.to_owned(), config, child, events, killed: false }
-}
-
-fn call(app: &App, runtime: &Path, event: &str) {
-    let _ = Command::new(env!("CARGO_BIN_EXE_blendesk"))
-        .arg("--config")
-        .arg(&app.config)
-        .args(["call", event])
-        .env("XDG_RUNTIME_DIR", runtime)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+fn start(desk: &Desk, id: &str, runtime: &Path) -> HeadlessApp {
+    HeadlessApp::start(Path::new(env!("CARGO_BIN_EXE_blendesk")), desk, id, runtime)
 }
 
 fn publish(desk: &Desk, policy: &str) {
@@ -123,7 +65,7 @@ async fn a_compressed_day_for_eight_headless_advisors() {
     let ids = ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"];
     let mut caps: Vec<(&str, u32)> = ids.iter().zip([4, 3, 5, 2, 3, 4, 3, 2]).map(|(i, c)| (*i, c)).collect();
     publish(&desk, &policy(&caps));
-    let mut apps: Vec<App> = ids.iter().map(|id| start(&desk, id, runtime.path())).collect();
+    let mut apps: Vec<HeadlessApp> = ids.iter().map(|id| start(&desk, id, runtime.path())).collect();
     let customers: Vec<Customer> = (0..50).map(|_| Customer::new("simc")).collect();
 
     let started = Instant::now();
@@ -202,20 +144,18 @@ async fn a_compressed_day_for_eight_headless_advisors() {
         let ended: Vec<usize> = on_call.iter().filter(|(_, t)| t.elapsed() > Duration::from_millis(800)).map(|(a, _)| *a).collect();
         for a in ended {
             on_call.remove(&a);
-            call(&apps[a], runtime.path(), "end");
+            let _ = apps[a].call("end");
         }
         if rnd(2) == 0 {
             let a = rnd(6) as usize; // a7 and a8 are the ones that die
             if let std::collections::hash_map::Entry::Vacant(slot) = on_call.entry(a) {
-                call(&apps[a], runtime.path(), "start");
+                let _ = apps[a].call("start");
                 slot.insert(Instant::now());
             }
         }
         if killed_at.is_none() && i >= total * 3 / 10 {
             for app in apps.iter_mut().filter(|a| a.id == "a7" || a.id == "a8") {
-                app.child.kill().unwrap();
-                app.child.wait().unwrap();
-                app.killed = true;
+                app.crash();
             }
             killed_at = Some(Instant::now());
         }
@@ -234,7 +174,7 @@ async fn a_compressed_day_for_eight_headless_advisors() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     for a in on_call.keys() {
-        call(&apps[*a], runtime.path(), "end");
+        let _ = apps[*a].call("end");
     }
     println!("{total} emails handled in {:?}", started.elapsed());
 
@@ -258,8 +198,7 @@ async fn a_compressed_day_for_eight_headless_advisors() {
     assert_eq!(flags.len(), total);
 
     for app in apps.iter_mut().filter(|a| !a.killed) {
-        let _ = Command::new("kill").arg("-TERM").arg(app.child.id().to_string()).status();
-        app.child.wait().unwrap();
+        app.stop();
     }
 
     // Each app's own log.

@@ -4,68 +4,18 @@
 
 use blendesk_domain::claim::owners;
 use blendesk_mail::imap;
-use blendesk_testkit::{customer_mail, eventually, login, smtp_send, Customer, Desk};
-use serde_json::Value;
+use blendesk_testkit::{customer_mail, eventually, login, smtp_send, Customer, Desk, HeadlessApp};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::Duration;
 
-struct Advisor {
-    id: &'static str,
-    config: std::path::PathBuf,
-    child: Child,
-    events: Arc<Mutex<Vec<Value>>>,
+fn start(desk: &Desk, id: &str, runtime: &Path) -> HeadlessApp {
+    HeadlessApp::start(Path::new(env!("CARGO_BIN_EXE_blendesk")), desk, id, runtime)
 }
 
-/// A failing test must not leave headless apps running.
-impl Drop for Advisor {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(desk: &Desk, id: &'static str, runtime: &Path) -> Advisor {
-    let text = std::fs::read_to_string(&desk.config_path)
-        .unwrap()
-        .replace("id = \"alice\"", &format!("id = \"{id}\""))
-        .replace("blendesk.db", &format!("{id}.db"));
-    let config = desk.dir.path().join(format!("{id}.toml"));
-    std::fs::write(&config, text).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_blendesk"))
-        .arg("--config")
-        .arg(&config)
-        .args(["run", "--headless"])
-        .env("BLENDESK_IMAP_PASSWORD", "test")
-        .env("XDG_RUNTIME_DIR", runtime)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                sink.lock().unwrap().push(v);
-            }
-        }
-    });
-    Advisor { id, config, child, events }
-}
-
-fn call(a: &Advisor, runtime: &Path, event: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_blendesk"))
-        .arg("--config")
-        .arg(&a.config)
-        .args(["call", event])
-        .env("XDG_RUNTIME_DIR", runtime)
-        .output()
-        .unwrap();
+fn call(a: &HeadlessApp, event: &str) -> String {
+    let out = a.call(event);
     assert!(out.status.success(), "call {event}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
@@ -86,16 +36,13 @@ fn owned_by(owners: &HashMap<u32, Vec<String>>, id: &str) -> Vec<u32> {
 }
 
 /// Claims logged by an advisor (its own `claimed` events), with their times.
-fn claims(a: &Advisor) -> Vec<i64> {
-    a.events.lock().unwrap().iter().filter(|e| e["type"] == "claimed").filter_map(|e| e["at_ms"].as_i64()).collect()
+fn claims(a: &HeadlessApp) -> Vec<i64> {
+    a.events_of("claimed").iter().filter_map(|e| e["at_ms"].as_i64()).collect()
 }
 
-fn state_changes(a: &Advisor) -> Vec<(i64, String)> {
-    a.events
-        .lock()
-        .unwrap()
+fn state_changes(a: &HeadlessApp) -> Vec<(i64, String)> {
+    a.events_of("advisor_state")
         .iter()
-        .filter(|e| e["type"] == "advisor_state")
         .map(|e| (e["at_ms"].as_i64().unwrap_or(0), e["state"].as_str().unwrap_or("").to_owned()))
         .collect()
 }
@@ -115,7 +62,7 @@ async fn headless_advisors_claim_within_caps_pause_on_calls_and_follow_the_polic
         let (_, raw) = customer_mail(&customer.address, &desk.address, &format!("order {i}"), "where is it?");
         smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
     }
-    let mut advisors: Vec<Advisor> = ["alice", "bob", "carol"].into_iter().map(|id| start(&desk, id, runtime.path())).collect();
+    let mut advisors: Vec<HeadlessApp> = ["alice", "bob", "carol"].into_iter().map(|id| start(&desk, id, runtime.path())).collect();
 
     // Everyone fills up to their cap, and no further.
     let owners = eventually("advisors fill their caps", Duration::from_secs(60), || async {
@@ -129,7 +76,7 @@ async fn headless_advisors_claim_within_caps_pause_on_calls_and_follow_the_polic
 
     // Alice goes on a call (as a softphone would), then one of her emails is answered,
     // which frees capacity she must not use while on the call.
-    assert_eq!(call(&advisors[0], runtime.path(), "start"), "on_call");
+    assert_eq!(call(&advisors[0], "start"), "on_call");
     let alice_first = owned_by(&owners, "alice")[0];
     let mut s = login(&desk.user).await.unwrap();
     imap::select(&mut s, "INBOX", true).await.unwrap();
@@ -149,7 +96,7 @@ async fn headless_advisors_claim_within_caps_pause_on_calls_and_follow_the_polic
     assert_eq!(owned_by(&during_call, "alice"), owned_by(&owners, "alice"), "no claim while on a call");
 
     // After the call and the wrap-up, Alice claims again.
-    assert_eq!(call(&advisors[0], runtime.path(), "end"), "wrap_up");
+    assert_eq!(call(&advisors[0], "end"), "wrap_up");
     let after = eventually("alice resumes after wrap-up", Duration::from_secs(30), || async {
         let o = server_owners(&desk.user).await;
         Ok((owned_by(&o, "alice").len() == 3).then_some(o))
@@ -162,7 +109,7 @@ async fn headless_advisors_claim_within_caps_pause_on_calls_and_follow_the_polic
     std::fs::write(&policy_file, policy.replace("\"bob\":{\"cap\":3}", "\"bob\":{\"cap\":1}")).unwrap();
     publish_policy(&desk, &policy_file);
     eventually("bob follows the new policy", Duration::from_secs(10), || async {
-        let seen = advisors[1].events.lock().unwrap().iter().filter(|e| e["type"] == "policy_changed").count();
+        let seen = advisors[1].events_of("policy_changed").len();
         Ok((seen >= 2).then_some(()))
     })
     .await
@@ -191,11 +138,7 @@ async fn headless_advisors_claim_within_caps_pause_on_calls_and_follow_the_polic
     assert!(claims(&advisors[0]).iter().all(|t| *t < on_call_at || *t >= resumed_at), "{changes:?} {:?}", claims(&advisors[0]));
 
     for a in &mut advisors {
-        sigterm(&a.child);
-    }
-    for a in &mut advisors {
-        let status = a.child.wait().unwrap();
-        assert!(status.success(), "{} exits cleanly on SIGTERM: {status:?}", a.id);
+        assert!(a.stop(), "{} exits cleanly on SIGTERM", a.id);
     }
 }
 
@@ -212,9 +155,6 @@ fn publish_policy(desk: &Desk, file: &Path) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-fn sigterm(child: &Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_advisors_emails_are_taken_over_after_the_grace_period() {
@@ -247,8 +187,7 @@ async fn an_offline_advisors_emails_are_taken_over_after_the_grace_period() {
     .await
     .unwrap();
     // Alice's app dies without a word: her heartbeats stop.
-    alice.child.kill().unwrap();
-    alice.child.wait().unwrap();
+    alice.crash();
     let killed_at = std::time::Instant::now();
     let o = eventually("bob takes over alice's emails", Duration::from_secs(90), || async {
         let o = server_owners(&desk.user).await;
@@ -262,6 +201,5 @@ async fn an_offline_advisors_emails_are_taken_over_after_the_grace_period() {
     // (one-second resolution).
     assert!(waited >= Duration::from_secs(16), "taken over too early: {waited:?}");
     assert!(o.values().all(|v| v.len() == 1), "one owner each: {o:?}");
-    sigterm(&bob.child);
-    assert!(bob.child.wait().unwrap().success());
+    assert!(bob.stop());
 }

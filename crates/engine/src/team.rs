@@ -281,27 +281,24 @@ impl Engine {
                 Some(o) => o != me.as_str() && self.offline_past_grace(o, policy.grace_ms()),
             })
             .map(|(i, h)| {
-                if let Some(holder) = owners(&h.flags).next().and_then(|o| AdvisorId::parse(o).ok()) {
-                    return CandidateEmail {
-                        id: i,
-                        queue: h.folder.clone(),
-                        language: Some(language_of(&h.subject, &h.excerpt).to_owned()),
-                        sender: h.from_addr.clone(),
-                        subject: h.subject.clone(),
-                        body_excerpt: h.excerpt.clone(),
-                        received_at_ms: h.internal_date * 1000,
-                        sla_due_at_ms: Some(h.internal_date * 1000 + DEFAULT_SLA_MS),
-                        owner: Some(holder),
-                        owner_offline_past_grace: true,
-                    };
-                }
-                let thread_owner = h
-                    .references
-                    .iter()
-                    .map(String::as_str)
-                    .chain(h.in_reply_to.as_deref())
-                    .find_map(|r| owner_of.get(r))
-                    .and_then(|o| AdvisorId::parse(o).ok());
+                // Owned by a gone advisor (take-over), or a follow-up in someone's conversation.
+                let (owner, owner_gone) = match owners(&h.flags).next().and_then(|o| AdvisorId::parse(o).ok()) {
+                    Some(holder) => (Some(holder), true),
+                    None => {
+                        let thread_owner = h
+                            .references
+                            .iter()
+                            .map(String::as_str)
+                            .chain(h.in_reply_to.as_deref())
+                            .find_map(|r| owner_of.get(r))
+                            .and_then(|o| AdvisorId::parse(o).ok());
+                        // A follow-up waits for its conversation's owner, unless they are gone.
+                        let gone = thread_owner
+                            .as_ref()
+                            .is_some_and(|o| o != me && self.offline_past_grace(o.as_str(), policy.grace_ms()));
+                        (thread_owner, gone)
+                    }
+                };
                 CandidateEmail {
                     id: i,
                     queue: h.folder.clone(),
@@ -311,11 +308,8 @@ impl Engine {
                     body_excerpt: h.excerpt.clone(),
                     received_at_ms: h.internal_date * 1000,
                     sla_due_at_ms: Some(h.internal_date * 1000 + DEFAULT_SLA_MS),
-                    // A follow-up waits for its conversation's owner, unless they are gone.
-                    owner_offline_past_grace: thread_owner
-                        .as_ref()
-                        .is_some_and(|o| o != me && self.offline_past_grace(o.as_str(), policy.grace_ms())),
-                    owner: thread_owner,
+                    owner,
+                    owner_offline_past_grace: owner_gone,
                 }
             })
             .collect();

@@ -232,3 +232,89 @@ pub async fn wait_for_event(
     .await
     .expect("the expected engine event did not come")
 }
+
+/// A `blendesk run --headless` process for one advisor of `desk`, its events (JSON lines
+/// from standard output, without the per-message ones) collected as they come. Killed
+/// when dropped, so a failing test leaves nothing running.
+pub struct HeadlessApp {
+    pub id: String,
+    pub config: PathBuf,
+    pub child: std::process::Child,
+    pub events: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    pub killed: bool,
+    bin: PathBuf,
+    runtime: PathBuf,
+}
+
+impl HeadlessApp {
+    /// `bin` is the `blendesk` binary (`env!("CARGO_BIN_EXE_blendesk")` in the CLI's tests);
+    /// `runtime` the `XDG_RUNTIME_DIR` where its call socket goes.
+    pub fn start(bin: &Path, desk: &Desk, id: &str, runtime: &Path) -> HeadlessApp {
+        use std::io::BufRead;
+        let text = std::fs::read_to_string(&desk.config_path)
+            .expect("desk config")
+            .replace("id = \"alice\"", &format!("id = \"{id}\""))
+            .replace("blendesk.db", &format!("{id}.db"));
+        let config = desk.dir.path().join(format!("{id}.toml"));
+        std::fs::write(&config, text).expect("write config");
+        let mut child = Command::new(bin)
+            .arg("--config")
+            .arg(&config)
+            .args(["run", "--headless"])
+            .env("BLENDESK_IMAP_PASSWORD", TEST_PASSWORD)
+            .env("XDG_RUNTIME_DIR", runtime)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("blendesk runs");
+        let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = events.clone();
+        let stdout = child.stdout.take().expect("piped stdout");
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if v["type"] != "message_arrived" && v["type"] != "sync_progress" {
+                        sink.lock().unwrap_or_else(|p| p.into_inner()).push(v);
+                    }
+                }
+            }
+        });
+        HeadlessApp { id: id.to_owned(), config, child, events, killed: false, bin: bin.to_owned(), runtime: runtime.to_owned() }
+    }
+
+    /// `blendesk call start|end` for this advisor, as a softphone runs it.
+    pub fn call(&self, event: &str) -> std::process::Output {
+        Command::new(&self.bin)
+            .arg("--config")
+            .arg(&self.config)
+            .args(["call", event])
+            .env("XDG_RUNTIME_DIR", &self.runtime)
+            .output()
+            .expect("blendesk call runs")
+    }
+
+    /// Ask the app to stop (SIGTERM) and wait; true if it exited cleanly.
+    pub fn stop(&mut self) -> bool {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        self.child.wait().map(|s| s.success()).unwrap_or(false)
+    }
+
+    /// Kill the app without a word (SIGKILL), as a crash would.
+    pub fn crash(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.killed = true;
+    }
+
+    /// Events of one type.
+    pub fn events_of(&self, kind: &str) -> Vec<serde_json::Value> {
+        self.events.lock().unwrap_or_else(|p| p.into_inner()).iter().filter(|e| e["type"] == kind).cloned().collect()
+    }
+}
+
+impl Drop for HeadlessApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
