@@ -128,7 +128,7 @@ impl Engine {
             now_ms(),
         )?;
         self.emit(Event::Acknowledged { folder: h.folder.clone(), uid: h.uid, to: h.from_addr.clone(), outbox_id: id });
-        self.outbox_wake.notify_waiters();
+        self.outbox_wake.notify_one();
         Ok(())
     }
 

@@ -59,8 +59,9 @@ pub struct Engine {
     pub(crate) smtp_password: Option<String>,
     /// Wakes the outbox worker when a reply is queued.
     pub(crate) outbox_wake: Notify,
-    /// Tells long-running tasks to stop.
-    pub(crate) stop: Notify,
+    /// Tells long-running tasks to stop. A watch channel, not a Notify: a task that
+    /// starts waiting after shutdown was requested must still see it.
+    pub(crate) stop_tx: tokio::sync::watch::Sender<bool>,
     pub(crate) stopping: std::sync::atomic::AtomicBool,
     /// Presence, policy and the claim loop's wake-up.
     pub(crate) team: crate::team::TeamState,
@@ -99,7 +100,7 @@ impl Engine {
             imap_password,
             smtp_password,
             outbox_wake: Notify::new(),
-            stop: Notify::new(),
+            stop_tx: tokio::sync::watch::channel(false).0,
             stopping: std::sync::atomic::AtomicBool::new(false),
             team: crate::team::TeamState::new(),
             breaker_reported: std::sync::atomic::AtomicBool::new(false),
@@ -136,8 +137,14 @@ impl Engine {
     /// Ask every running task (watchers, outbox worker) to finish.
     pub fn shutdown(&self) {
         self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
-        self.stop.notify_waiters();
-        self.outbox_wake.notify_waiters();
+        self.stop_tx.send_replace(true);
+        self.outbox_wake.notify_one();
+    }
+
+    /// Resolves once shutdown has been requested (at once if it already was).
+    pub(crate) async fn stopped(&self) {
+        let mut rx = self.stop_tx.subscribe();
+        let _ = rx.wait_for(|stop| *stop).await;
     }
 
     pub(crate) fn is_stopping(&self) -> bool {

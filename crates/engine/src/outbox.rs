@@ -58,7 +58,7 @@ impl Engine {
             now_ms(),
         )?;
         self.emit(Event::Outbox { id, state: "queued".into(), error: None });
-        self.outbox_wake.notify_waiters();
+        self.outbox_wake.notify_one();
         Ok(id)
     }
 
@@ -192,7 +192,7 @@ impl Engine {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = self.outbox_wake.notified() => {}
-                _ = self.stop.notified() => return,
+                _ = self.stopped() => return,
             }
         }
     }

@@ -174,7 +174,7 @@ impl Engine {
                     tracing::warn!(error = %e, "claim loop failed; retrying");
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
-                        _ = self.stop.notified() => return Ok(()),
+                        _ = self.stopped() => return Ok(()),
                     }
                 }
             }
@@ -221,7 +221,7 @@ impl Engine {
                     // A sync reports many events at once: look again once for all of them.
                     while events.try_recv().is_ok() {}
                 }
-                _ = self.stop.notified() => {}
+                _ = self.stopped() => {}
             }
         }
     }

@@ -47,7 +47,7 @@ impl Engine {
             });
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
-                _ = self.stop.notified() => return,
+                _ = self.stopped() => return,
             }
         }
     }
@@ -68,7 +68,7 @@ impl Engine {
                 imap::logout(session).await;
                 return Ok(());
             }
-            let (s, end) = imap::idle(session, IDLE_PERIOD, &self.stop).await?;
+            let (s, end) = imap::idle(session, IDLE_PERIOD, self.stopped()).await?;
             session = s;
             if end == IdleEnd::Interrupted && self.is_stopping() {
                 imap::logout(session).await;

@@ -346,7 +346,7 @@ pub enum IdleEnd {
 pub async fn idle(
     session: ImapSession,
     period: Duration,
-    interrupt: &tokio::sync::Notify,
+    interrupt: impl std::future::Future<Output = ()>,
 ) -> std::result::Result<(ImapSession, IdleEnd), ImapError> {
     let mut handle = session.idle();
     timed("IDLE", COMMAND_TIMEOUT, handle.init()).await?;
@@ -360,7 +360,7 @@ pub async fn idle(
                     async_imap::extensions::idle::IdleResponse::ManualInterrupt => IdleEnd::Interrupted,
                 }
             }
-            _ = interrupt.notified() => { drop(stop); IdleEnd::Interrupted }
+            _ = interrupt => { drop(stop); IdleEnd::Interrupted }
         }
     };
     let mut session = timed("IDLE DONE", COMMAND_TIMEOUT, handle.done()).await?;
