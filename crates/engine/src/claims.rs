@@ -73,11 +73,7 @@ impl Engine {
         for needed in ["CONDSTORE", "UIDPLUS", "IDLE"] {
             if !c.has(needed) {
                 imap::logout(c.session).await;
-                return Err(EngineError::MissingCapability(match needed {
-                    "CONDSTORE" => "CONDSTORE",
-                    "UIDPLUS" => "UIDPLUS",
-                    _ => "IDLE",
-                }));
+                return Err(EngineError::MissingCapability(needed));
             }
         }
         Ok(c)

@@ -91,7 +91,7 @@ impl Engine {
     }
 
     fn queue_acknowledgement(&self, h: &QueueHead) -> Result<()> {
-        let chinese = h.subject.chars().chain(h.excerpt.chars()).any(blendesk_domain::fts::is_cjk);
+        let chinese = crate::team::language_of(&h.subject, &h.excerpt) == "zh";
         let due = promised_by(h.internal_date * 1000, FIRST_RESPONSE_MINUTES, &default_calendar())
             .map(|d| d.format("%a %-d %b %Y, %H:%M UTC").to_string())
             .unwrap_or_else(|| "soon".to_owned());

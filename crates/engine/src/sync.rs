@@ -103,7 +103,6 @@ impl Engine {
 
     /// Fetch bodies (or only headers, over the automatic limit), parse and store them,
     /// reporting progress. Parsing and storing a batch overlaps fetching the next one.
-    /// `known` lets a rebuild skip messages it already matched.
     async fn fetch_and_store(
         self: &Arc<Self>,
         session: &mut ImapSession,

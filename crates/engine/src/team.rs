@@ -50,7 +50,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// "zh" when the text has Chinese characters, else "en" — enough to route by skill.
-fn language_of(subject: &str, excerpt: &str) -> &'static str {
+pub(crate) fn language_of(subject: &str, excerpt: &str) -> &'static str {
     if subject.chars().chain(excerpt.chars()).any(blendesk_domain::fts::is_cjk) {
         "zh"
     } else {
