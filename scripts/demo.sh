@@ -46,4 +46,4 @@ from = "Shop Support <$user@shop.test>"
 [store]
 path = "$PWD/target/demo/blendesk.sqlite"
 TOML
-BLENDESK_IMAP_PASSWORD="$password" ./target/debug/blendesk-desktop --config target/demo/config.toml
+BLENDESK_IMAP_PASSWORD="$password" "${CARGO_TARGET_DIR:-target}/debug/blendesk-desktop" --config target/demo/config.toml

@@ -18,8 +18,10 @@ cargo build -p blendesk-cli
 # Compile the tests before the timed run, so the timeout covers only running them.
 cargo test -p blendesk-e2e --no-run
 
-export BLENDESK_DESKTOP_BIN="$PWD/target/debug/blendesk-desktop"
-export BLENDESK_CLI_BIN="$PWD/target/debug/blendesk"
+# Binaries follow CARGO_TARGET_DIR when CI sets one.
+bin_dir="${CARGO_TARGET_DIR:-$PWD/target}/debug"
+export BLENDESK_DESKTOP_BIN="$bin_dir/blendesk-desktop"
+export BLENDESK_CLI_BIN="$bin_dir/blendesk"
 eval "$(tests/mail-stack.sh env)"
 export BLENDESK_STACK_IMAP_PORT BLENDESK_STACK_SMTP_PORT 2>/dev/null || true
 rm -rf target/e2e-screenshots && mkdir -p target/e2e-screenshots
