@@ -19,6 +19,7 @@ pub mod grouping;
 pub mod limiter;
 pub mod sla;
 pub mod template;
+pub mod template_doc;
 
 #[cfg(test)]
 mod loop_tests;
