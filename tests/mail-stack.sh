@@ -86,6 +86,14 @@ auth_mechanisms = plain login
 auth_username_format = %Ln
 mail_location = maildir:~/Maildir
 mail_attribute_dict = file:%h/dovecot-attributes
+# IMAP ACLs (RFC 4314): a team's mailbox is shared with each advisor, who logs in as
+# themselves; the owner grants rights per folder with SETACL (see README, "Who may
+# change the policy"). Without ACL entries only the owner has rights.
+mail_plugins = \$mail_plugins acl
+plugin {
+  acl = vfile
+  acl_shared_dict = file:$DIR/state/shared-mailboxes.db
+}
 passdb {
   driver = passwd-file
   args = $DIR/passwd
@@ -112,6 +120,17 @@ namespace inbox {
     auto = subscribe
   }
 }
+# Other users' mailboxes, as shared/<owner>/<folder>. The index lives with the owner's
+# mail (no per-user INDEX), so every advisor sees the same flags and MODSEQs: the claim
+# compare-and-swap depends on that.
+namespace shared {
+  type = shared
+  separator = /
+  prefix = shared/%%u/
+  location = maildir:%%h/Maildir
+  subscriptions = no
+  list = children
+}
 service imap-login {
   chroot =
   inet_listener imap {
@@ -131,6 +150,7 @@ service lmtp {
   }
 }
 protocol imap {
+  mail_plugins = \$mail_plugins imap_acl
   imap_metadata = yes
   mail_max_userip_connections = 500
 }
@@ -218,8 +238,14 @@ flock 9
 case "$cmd" in
     start)
         install_missing
-        # Rewritten on every start so a stack from an older checkout gets new settings.
+        # Rewritten on every start so a stack from an older checkout gets new settings;
+        # a running Dovecot reloads when its configuration changed.
+        before=$(cat "$DIR/dovecot.conf" 2>/dev/null | md5sum)
         write_config
+        if [ "$before" != "$(md5sum < "$DIR/dovecot.conf")" ] && pid_alive "$DIR/run/master.pid"; then
+            log "configuration changed: reloading dovecot"
+            kill -HUP "$(cat "$DIR/run/master.pid")"
+        fi
         start_imap
         start_smtp
         print_env

@@ -1,6 +1,6 @@
 //! `blendesk`: the command line over the engine. Thin: parse arguments, call the engine,
 //! print. Errors print one line and exit non-zero (2 configuration, 3 credentials,
-//! 4 server or network, 1 anything else).
+//! 4 server or network, 5 refused by the server's access rights, 1 anything else).
 
 use anyhow::Result;
 use blendesk_engine::config::{self, Config};
@@ -130,6 +130,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         Some(EngineError::Config(_)) => 2,
         Some(EngineError::Credentials(_)) => 3,
         Some(EngineError::Imap(_)) | Some(EngineError::Smtp(_)) => 4,
+        Some(EngineError::NotPermitted { .. }) => 5,
         _ => 1,
     }
 }

@@ -70,10 +70,19 @@ impl Engine {
     /// IDLE and custom keywords; a server without them gets a clear refusal.
     pub async fn connect_for_team(&self) -> Result<imap::Connected> {
         let c = self.connect().await?;
+        let mut c = c;
         for needed in ["CONDSTORE", "UIDPLUS", "IDLE"] {
             if !c.has(needed) {
                 imap::logout(c.session).await;
                 return Err(EngineError::MissingCapability(needed));
+            }
+        }
+        // Owner keywords are new keywords: every queue must accept them from this login.
+        for queue in &self.config.imap.queues {
+            let selected = imap::select(&mut c.session, queue, true).await?;
+            if !selected.keywords_allowed {
+                imap::logout(c.session).await;
+                return Err(EngineError::NoKeywords(queue.clone()));
             }
         }
         Ok(c)

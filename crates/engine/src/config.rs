@@ -32,6 +32,12 @@ pub struct ImapSection {
     pub queues: Vec<String>,
     #[serde(default = "default_sent")]
     pub sent: String,
+    /// Where the team's own folders live (`<team_folders>/Policy`, `/Presence`, ...).
+    /// `Blendesk` when everyone logs in to the support mailbox itself; with a shared
+    /// mailbox and per-advisor logins (IMAP ACLs), its shared name, e.g.
+    /// `shared/support/Blendesk` — queues and Sent are then `shared/support/INBOX` etc.
+    #[serde(default = "default_team_folders")]
+    pub team_folders: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,6 +62,10 @@ fn default_queues() -> Vec<String> {
 
 fn default_sent() -> String {
     "Sent".to_owned()
+}
+
+fn default_team_folders() -> String {
+    "Blendesk".to_owned()
 }
 
 #[derive(Debug, Error)]
@@ -129,6 +139,9 @@ impl Config {
         if self.imap.queues.contains(&self.imap.sent) {
             return Err(format!("the Sent folder {:?} cannot also be a queue", self.imap.sent));
         }
+        if self.imap.team_folders.trim_matches('/').trim().is_empty() {
+            return Err("imap.team_folders must name a folder (default \"Blendesk\")".into());
+        }
         if self.from_address().is_none() {
             return Err(format!("smtp.from {:?} is not an address like \"Shop Support <support@shop.test>\"", self.smtp.from));
         }
@@ -146,6 +159,11 @@ impl Config {
         let (local, domain) = addr.split_once('@')?;
         let ok = !local.is_empty() && !domain.is_empty() && !addr.chars().any(|c| c.is_whitespace() || c.is_control());
         ok.then(|| addr.to_lowercase())
+    }
+
+    /// A team folder by its leaf name: `team_folder("Policy")` = `Blendesk/Policy`.
+    pub fn team_folder(&self, leaf: &str) -> String {
+        format!("{}/{leaf}", self.imap.team_folders.trim_end_matches('/'))
     }
 
     /// Folders mirrored: the queues, then Sent.
@@ -205,6 +223,9 @@ path = "/tmp/x.db"
         assert_eq!(c.advisor.id.as_str(), "alice");
         assert_eq!(c.folders(), vec!["INBOX", "Billing", "Sent"]);
         assert_eq!(c.from_address().as_deref(), Some("support@shop.test"));
+        assert_eq!(c.team_folder("Policy"), "Blendesk/Policy");
+        let shared = GOOD.replace("sent = \"Sent\"", "sent = \"Sent\"\nteam_folders = \"shared/support/Blendesk/\"");
+        assert_eq!(Config::parse(&shared).unwrap().team_folder("Presence"), "shared/support/Blendesk/Presence");
         // Round trip.
         assert_eq!(Config::parse(&c.to_toml()).unwrap().imap.queues, c.imap.queues);
     }
@@ -222,5 +243,7 @@ path = "/tmp/x.db"
         let extra = GOOD.replace("[store]", "[ui]\ntheme = \"dark\"\n[store]");
         assert!(Config::parse(&extra).is_ok(), "other keys are fine");
         assert!(Config::parse("not toml [").is_err());
+        let no_team_folders = GOOD.replace("sent = \"Sent\"", "sent = \"Sent\"\nteam_folders = \"/\"");
+        assert!(Config::parse(&no_team_folders).unwrap_err().contains("team_folders"));
     }
 }

@@ -34,6 +34,14 @@ pub enum EngineError {
     Policy(String),
     #[error("the folder {0} was recreated on the server since this message was mirrored; sync and try again")]
     Stale(String),
+    #[error(
+        "team mode needs custom keywords in {0}, and the server does not offer them there \
+         (PERMANENTFLAGS lacks \\*: the server does not store keywords, or this login may not \
+         write flags in that folder); use solo mode or grant the write right"
+    )]
+    NoKeywords(String),
+    #[error("the server does not let {user} {action} in {folder}: {hint}")]
+    NotPermitted { user: String, action: &'static str, folder: String, hint: &'static str },
     #[error("the server lacks {0}, which team mode needs (claims are a compare-and-swap on the mailbox); use solo mode with this server")]
     MissingCapability(&'static str),
 }

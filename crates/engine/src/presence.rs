@@ -1,5 +1,5 @@
 //! Presence without a server: every app appends a small note (state, load, cap) to
-//! `Blendesk/Presence` in the shared mailbox every few seconds and removes its older
+//! `Blendesk/Presence` (under `imap.team_folders`) in the shared mailbox every few seconds and removes its older
 //! notes. Heartbeat times are the server's INTERNALDATE, so advisors' clocks never have
 //! to agree. Three missed heartbeats = offline.
 
@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
 
-pub const PRESENCE_FOLDER: &str = "Blendesk/Presence";
+/// The presence folder's leaf under `imap.team_folders` (`Blendesk/Presence` by default).
+pub const PRESENCE_FOLDER: &str = "Presence";
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// Missed heartbeats after which an advisor counts as offline.
 pub const MISSED_TO_OFFLINE: u32 = 3;
@@ -77,9 +78,10 @@ impl Engine {
             id = note.advisor,
             json = serde_json::to_string(note).unwrap_or_default(),
         );
-        imap::create_folder(session, PRESENCE_FOLDER).await?;
-        imap::append(session, PRESENCE_FOLDER, "(\\Seen)", raw.as_bytes()).await?;
-        let selected = imap::select(session, PRESENCE_FOLDER, false).await?;
+        let folder = self.config.team_folder(PRESENCE_FOLDER);
+        imap::create_folder(session, &folder).await?;
+        imap::append(session, &folder, "(\\Seen)", raw.as_bytes()).await?;
+        let selected = imap::select(session, &folder, false).await?;
         if selected.exists == 0 {
             return Ok(());
         }

@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 
-pub const POLICY_FOLDER: &str = "Blendesk/Policy";
+/// The policy folder's leaf under `imap.team_folders` (`Blendesk/Policy` by default).
+pub const POLICY_FOLDER: &str = "Policy";
 /// How often the policy folder is checked: apps follow a change within this plus a pass.
 const POLICY_POLL: Duration = Duration::from_secs(2);
 /// Wait per conversation held before trying a claim (fairness without a server).
@@ -105,9 +106,27 @@ impl Engine {
             from = self.config.from_address().unwrap_or_default(),
             token = rand::random::<u128>(),
         );
+        let folder = self.config.team_folder(POLICY_FOLDER);
         let mut c = self.connect().await?;
-        imap::create_folder(&mut c.session, POLICY_FOLDER).await?;
-        imap::append(&mut c.session, POLICY_FOLDER, "(\\Seen)", raw.as_bytes()).await?;
+        imap::create_folder(&mut c.session, &folder).await?;
+        let refused = || EngineError::NotPermitted {
+            user: self.config.imap.username.clone(),
+            action: "change the team policy",
+            folder: folder.clone(),
+            hint: "only supervisors may: the mailbox owner grants them the insert right (i) on that folder",
+        };
+        // With ACLs, ask first: a refused APPEND loses the server's reason on the way.
+        if c.has("ACL") && !imap::my_rights(&mut c.session, &folder).await?.contains('i') {
+            imap::logout(c.session).await;
+            return Err(refused());
+        }
+        match imap::append(&mut c.session, &folder, "(\\Seen)", raw.as_bytes()).await {
+            Err(e) if e.is_permission_denied() => {
+                imap::logout(c.session).await;
+                return Err(refused());
+            }
+            other => other?,
+        }
         imap::logout(c.session).await;
         Ok(())
     }
@@ -135,7 +154,8 @@ impl Engine {
     /// Load the newest policy message if it changed. A missing folder or an unreadable
     /// document keeps the current policy (defaults when none was ever read).
     async fn refresh_policy(&self, session: &mut imap::ImapSession) -> Result<()> {
-        let Ok(selected) = imap::select(session, POLICY_FOLDER, false).await else { return Ok(()) };
+        let folder = self.config.team_folder(POLICY_FOLDER);
+        let Ok(selected) = imap::select(session, &folder, false).await else { return Ok(()) };
         if selected.exists == 0 {
             return Ok(());
         }

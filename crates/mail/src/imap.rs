@@ -48,6 +48,19 @@ impl ImapError {
     /// problems (wrong password, plain text refused) that need a person.
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unreachable { .. } | Self::Timeout { .. } | Self::Command { .. } | Self::Unexpected { .. })
+            && !self.is_permission_denied()
+    }
+
+    /// The server refused a command for lack of rights (RFC 4314 ACLs: `NO [NOPERM]`).
+    /// Retrying does not help; the mailbox owner has to grant the right.
+    pub fn is_permission_denied(&self) -> bool {
+        match self {
+            Self::Command { source: async_imap::error::Error::No(reason), .. } => {
+                let r = reason.to_ascii_lowercase();
+                r.contains("noperm") || r.contains("permission denied")
+            }
+            _ => false,
+        }
     }
 }
 
@@ -170,12 +183,66 @@ pub fn drain_unsolicited(session: &mut ImapSession) -> usize {
     n
 }
 
+/// An IMAP quoted string; `None` for names that cannot be quoted (CR, LF, NUL).
+fn quoted(name: &str) -> Option<String> {
+    if name.chars().any(|c| matches!(c, '\r' | '\n' | '\0')) {
+        return None;
+    }
+    Some(format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\"")))
+}
+
+/// This login's rights on `folder` as RFC 4314 letters (`MYRIGHTS`), e.g. `"lrsw"`.
+/// Only for servers that announce `ACL`. Dovecot refuses an APPEND without the insert
+/// right before the message is sent, and the client library then loses the reason:
+/// asking first lets the caller say what is missing.
+pub async fn my_rights(session: &mut ImapSession, folder: &str) -> Result<String> {
+    use async_imap::imap_proto::{rfc4314::AclRight, Response};
+    use async_imap::types::UnsolicitedResponse;
+    let what = format!("MYRIGHTS {folder}");
+    let name = quoted(folder).ok_or_else(|| ImapError::Unexpected { what: what.clone(), detail: "folder name has a line break".into() })?;
+    drain_unsolicited(session);
+    timed(&what, COMMAND_TIMEOUT, session.run_command_and_check_ok(format!("MYRIGHTS {name}"))).await?;
+    let mut rights = None;
+    while let Ok(r) = session.unsolicited_responses.try_recv() {
+        if let UnsolicitedResponse::Other(data) = r {
+            if let Response::MyRights(m) = data.parsed() {
+                let letters: String = m
+                    .rights
+                    .iter()
+                    .filter_map(|r| match r {
+                        AclRight::Lookup => Some('l'),
+                        AclRight::Read => Some('r'),
+                        AclRight::Seen => Some('s'),
+                        AclRight::Write => Some('w'),
+                        AclRight::Insert => Some('i'),
+                        AclRight::Post => Some('p'),
+                        AclRight::CreateMailbox => Some('k'),
+                        AclRight::DeleteMailbox => Some('x'),
+                        AclRight::DeleteMessage => Some('t'),
+                        AclRight::Expunge => Some('e'),
+                        AclRight::Administer => Some('a'),
+                        AclRight::Annotation => Some('n'),
+                        AclRight::OldCreate => Some('c'),
+                        AclRight::OldDelete => Some('d'),
+                        AclRight::Custom(c) => Some(*c),
+                    })
+                    .collect();
+                rights = Some(letters);
+            }
+        }
+    }
+    rights.ok_or_else(|| ImapError::Unexpected { what, detail: "no MYRIGHTS answer".into() })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Selected {
     pub uidvalidity: u32,
     pub uidnext: u32,
     pub highestmodseq: Option<u64>,
     pub exists: u32,
+    /// PERMANENTFLAGS has `\*`: this login may store new keywords here (the server
+    /// supports them and, with ACLs, grants the write right).
+    pub keywords_allowed: bool,
 }
 
 /// SELECT a folder (with CONDSTORE when the server has it, so MODSEQs are reported).
@@ -190,15 +257,25 @@ pub async fn select(session: &mut ImapSession, folder: &str, condstore: bool) ->
     let uidvalidity = mb
         .uid_validity
         .ok_or_else(|| ImapError::Unexpected { what: what.clone(), detail: "no UIDVALIDITY".into() })?;
-    Ok(Selected { uidvalidity, uidnext: mb.uid_next.unwrap_or(0), highestmodseq: mb.highest_modseq, exists: mb.exists })
+    let keywords_allowed = mb.permanent_flags.iter().any(|f| matches!(f, Flag::MayCreate));
+    Ok(Selected { uidvalidity, uidnext: mb.uid_next.unwrap_or(0), highestmodseq: mb.highest_modseq, exists: mb.exists, keywords_allowed })
 }
 
-/// Create a folder; an existing folder is not an error.
+/// Create a folder; an existing folder is not an error. Neither is a refusal for lack of
+/// rights: in a mailbox shared through ACLs the owner creates the folders and advisors
+/// may not, so the next command on the folder is the one that reports a real problem.
 pub async fn create_folder(session: &mut ImapSession, folder: &str) -> Result<()> {
     match tokio::time::timeout(COMMAND_TIMEOUT, session.create(folder)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(async_imap::error::Error::No(reason))) if reason.to_ascii_lowercase().contains("exist") => Ok(()),
-        Ok(Err(source)) => Err(ImapError::Command { what: format!("CREATE {folder}"), source }),
+        Ok(Err(source)) => {
+            let e = ImapError::Command { what: format!("CREATE {folder}"), source };
+            if e.is_permission_denied() {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
         Err(_) => Err(ImapError::Timeout { what: format!("CREATE {folder}"), secs: COMMAND_TIMEOUT.as_secs() }),
     }
 }
