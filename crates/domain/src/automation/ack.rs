@@ -84,6 +84,52 @@ pub fn promised_by(received_ms: i64, target_minutes: i64, calendar: &BusinessCal
     due_at(received, target_minutes, calendar)
 }
 
+/// Who is on shift to answer, from the team's presence: what the promise depends on
+/// beyond the calendar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShiftCapacity {
+    /// Advisors present and taking email now or soon (available, on a call, in wrap-up).
+    pub advisors_on_shift: u32,
+    /// Conversations they can still take on before reaching their caps.
+    pub free_slots: u32,
+    /// The sum of their caps: how many conversations they work on at once.
+    pub team_cap: u32,
+    /// Unowned open conversations already waiting in the queue ahead of this one.
+    pub waiting_ahead: u32,
+}
+
+/// The reply time the acknowledgement promises. The queue's first-response target is
+/// counted in business time from the message, as the SLA clock does; then:
+/// - nobody on shift: from the next business opening after `now_ms` instead (nobody is
+///   there to answer before it);
+/// - more conversations waiting than free slots: each further round of `team_cap`
+///   conversations adds `handle_minutes` of business time.
+/// Never earlier than the SLA's own due time.
+pub fn expected_reply_by(
+    received_ms: i64,
+    now_ms: i64,
+    first_response_minutes: i64,
+    handle_minutes: i64,
+    calendar: &BusinessCalendar,
+    capacity: &ShiftCapacity,
+) -> Option<DateTime<Utc>> {
+    let received = DateTime::<Utc>::from_timestamp_millis(received_ms)?;
+    let now = DateTime::<Utc>::from_timestamp_millis(now_ms)?.max(received);
+    let start = if capacity.advisors_on_shift == 0 {
+        calendar.next_opening(now).unwrap_or(received)
+    } else {
+        received
+    };
+    let extra_minutes = if capacity.advisors_on_shift > 0 && capacity.waiting_ahead >= capacity.free_slots {
+        let beyond = i64::from(capacity.waiting_ahead - capacity.free_slots);
+        let rounds = beyond / i64::from(capacity.team_cap.max(1)) + 1;
+        rounds.saturating_mul(handle_minutes.max(0))
+    } else {
+        0
+    };
+    due_at(start, first_response_minutes.saturating_add(extra_minutes), calendar)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +168,49 @@ mod tests {
         let friday = DateTime::parse_from_rfc3339("2026-11-27T17:00:00Z").unwrap().timestamp_millis();
         let due = promised_by(friday, 240, &default_calendar()).unwrap();
         assert_eq!(due.to_rfc3339(), "2026-11-30T12:00:00+00:00");
+    }
+
+    fn at(s: &str) -> i64 {
+        DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+    }
+
+    fn shift(on: u32, free: u32, cap: u32, waiting: u32) -> ShiftCapacity {
+        ShiftCapacity { advisors_on_shift: on, free_slots: free, team_cap: cap, waiting_ahead: waiting }
+    }
+
+    #[test]
+    fn the_promise_is_the_target_when_advisors_have_room() {
+        // Monday 2026-11-30 10:00 UTC, two advisors with four free slots, one waiting.
+        let t = at("2026-11-30T10:00:00Z");
+        let due = expected_reply_by(t, t, 240, 15, &default_calendar(), &shift(2, 4, 6, 1)).unwrap();
+        assert_eq!(due.to_rfc3339(), "2026-11-30T14:00:00+00:00");
+    }
+
+    #[test]
+    fn nobody_on_shift_means_the_next_opening_plus_the_target() {
+        // Monday 10:00, open, but nobody there: Tuesday 09:00 + 4 h.
+        let t = at("2026-11-30T10:00:00Z");
+        let due = expected_reply_by(t, t, 240, 15, &default_calendar(), &shift(0, 0, 0, 0)).unwrap();
+        assert_eq!(due.to_rfc3339(), "2026-12-01T13:00:00+00:00");
+        // Saturday: Monday 09:00 + 4 h, the same as the SLA itself.
+        let sat = at("2026-11-28T11:00:00Z");
+        let due = expected_reply_by(sat, sat, 240, 15, &default_calendar(), &shift(0, 0, 0, 0)).unwrap();
+        assert_eq!(due.to_rfc3339(), "2026-11-30T13:00:00+00:00");
+    }
+
+    #[test]
+    fn a_backlog_beyond_free_capacity_pushes_the_promise_out() {
+        let t = at("2026-11-30T10:00:00Z");
+        let cal = default_calendar();
+        // 2 free slots, 2 waiting: this one is in the next round → +15 min.
+        let due = expected_reply_by(t, t, 240, 15, &cal, &shift(2, 2, 6, 2)).unwrap();
+        assert_eq!(due.to_rfc3339(), "2026-11-30T14:15:00+00:00");
+        // 2 free, 14 waiting, team works on 6 at a time: 12 beyond → 3 rounds → +45 min.
+        let due = expected_reply_by(t, t, 240, 15, &cal, &shift(2, 2, 6, 14)).unwrap();
+        assert_eq!(due.to_rfc3339(), "2026-11-30T14:45:00+00:00");
+        // Late in the day the extra time runs into the next morning.
+        let late = at("2026-11-30T17:00:00Z");
+        let due = expected_reply_by(late, late, 240, 60, &cal, &shift(1, 0, 3, 0)).unwrap();
+        assert_eq!(due.to_rfc3339(), "2026-12-01T13:00:00+00:00");
     }
 }

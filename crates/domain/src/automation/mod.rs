@@ -8,6 +8,9 @@
 //! - [`grouping`]: which conversation a new inbound email joins (threads, then chasers);
 //! - [`callback`]: "pick up the phone" suggestions and the customer's number;
 //! - [`sla`]: business-hours calendars with time zones, due times, pausing clocks, levels;
+//! - [`conversation_sla`]: which clock a conversation runs on (first or next response,
+//!   stopped while waiting on the customer);
+//! - [`late`]: the "still working on it" note when a clock breaches;
 //! - [`template`]: placeholders, rendering that blocks on missing values, default skeletons.
 //!
 //! Everything here is pure: times are passed in, nothing reads a clock, a file or the network.
@@ -15,7 +18,9 @@
 pub mod ack;
 pub mod autoreply;
 pub mod callback;
+pub mod conversation_sla;
 pub mod grouping;
+pub mod late;
 pub mod limiter;
 pub mod sla;
 pub mod template;
@@ -35,7 +40,7 @@ pub use callback::{
 pub use grouping::{group, ConversationSummary, Grouping, GroupingRules, NewEmail};
 pub use limiter::{AutoReplyLimiter, AutoReplyLimits, Throttle};
 pub use sla::{
-    business_minutes_between, due_at, BusinessCalendar, CalendarError, OpenHours, SlaClock,
+    business_minutes_between, due_at, level_by_due, BusinessCalendar, CalendarError, OpenHours, SlaClock,
     SlaLevel, SlaTargets, Waiting,
 };
 pub use template::{bullets, lint, render, MissingValues, TemplateProblem};

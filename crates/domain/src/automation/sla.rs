@@ -147,6 +147,36 @@ impl BusinessCalendar {
             .map(move |(start, end)| (start.max(from), end))
     }
 
+    /// The start of the next opening strictly after `after`: the first open period that
+    /// begins later and does not merely continue the one before it (a 24/7 calendar's
+    /// midnight is not an opening). `None` if there is none within the search horizon.
+    pub fn next_opening(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let first = after
+            .with_timezone(&self.tz)
+            .date_naive()
+            .pred_opt()
+            .unwrap_or(NaiveDate::MIN);
+        let mut previous_end: Option<DateTime<Utc>> = None;
+        for (start, end) in first
+            .iter_days()
+            .take(SEARCH_DAYS as usize)
+            .flat_map(|d| self.periods_on(d))
+        {
+            if start > after && previous_end != Some(start) {
+                return Some(start);
+            }
+            previous_end = Some(end);
+        }
+        None
+    }
+
+    /// Whether `at` falls within open hours.
+    pub fn is_open_at(&self, at: DateTime<Utc>) -> bool {
+        self.periods_from(at)
+            .next()
+            .is_some_and(|(start, _)| start == at)
+    }
+
     fn business_seconds_between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
         if b <= a {
             return 0;
@@ -206,6 +236,24 @@ pub fn business_minutes_between(
     calendar: &BusinessCalendar,
 ) -> i64 {
     calendar.business_seconds_between(a, b) / 60
+}
+
+/// How a reply due at `due` stands at `now`: breached from the due time on, at risk
+/// when at most `at_risk_minutes` business minutes are left. Counts only the business
+/// time between `now` and `due`, so it stays cheap for old conversations.
+pub fn level_by_due(
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+    at_risk_minutes: i64,
+    calendar: &BusinessCalendar,
+) -> SlaLevel {
+    if now >= due {
+        SlaLevel::Breached
+    } else if calendar.business_seconds_between(now, due) <= at_risk_minutes.saturating_mul(60) {
+        SlaLevel::AtRisk
+    } else {
+        SlaLevel::Ok
+    }
 }
 
 /// How an SLA stands.
@@ -555,6 +603,52 @@ mod tests {
         let closed =
             BusinessCalendar::weekdays(London, &[OpenHours::hm(9, 0, 17, 0)], all).expect("valid");
         assert_eq!(due_at(utc(2026, 1, 1, 0, 0), 60, &closed), None);
+    }
+
+    #[test]
+    fn next_opening_skips_closed_time_and_continuations() {
+        let cal = london();
+        // Monday 10:00 (open): the next opening is Tuesday 09:00.
+        assert_eq!(
+            cal.next_opening(local(London, 2026, 11, 16, 10, 0)),
+            Some(local(London, 2026, 11, 17, 9, 0))
+        );
+        // Friday evening: Monday 09:00. Christmas Eve evening: Tuesday 29th.
+        assert_eq!(
+            cal.next_opening(local(London, 2026, 11, 20, 18, 0)),
+            Some(local(London, 2026, 11, 23, 9, 0))
+        );
+        assert_eq!(
+            cal.next_opening(local(London, 2026, 12, 24, 18, 0)),
+            Some(local(London, 2026, 12, 29, 9, 0))
+        );
+        // Shanghai's lunch break ends at 13:00: that is an opening.
+        assert_eq!(
+            shanghai().next_opening(local(Shanghai, 2026, 11, 16, 12, 15)),
+            Some(local(Shanghai, 2026, 11, 16, 13, 0))
+        );
+        assert!(cal.is_open_at(local(London, 2026, 11, 16, 9, 0)));
+        assert!(!cal.is_open_at(local(London, 2026, 11, 16, 17, 0)));
+        assert!(!cal.is_open_at(local(London, 2026, 11, 21, 12, 0)));
+        // Always open: midnight continues the day before; there is no next opening.
+        let always = BusinessCalendar::new(Tz::UTC, std::array::from_fn(|_| vec![OpenHours::hm(0, 0, 24, 0)]), [])
+            .expect("valid");
+        assert_eq!(always.next_opening(utc(2026, 11, 16, 10, 0)), None);
+        assert!(always.is_open_at(utc(2026, 11, 21, 0, 0)));
+    }
+
+    #[test]
+    fn level_by_due_agrees_with_the_clock() {
+        let cal = london();
+        let clock = SlaClock::new(local(London, 2026, 11, 20, 15, 0), 240);
+        let due = clock.due_at(&cal).expect("due");
+        assert_eq!(due, local(London, 2026, 11, 23, 11, 0));
+        for (d, h, m) in [(20, 15, 0), (20, 16, 59), (23, 9, 0), (23, 10, 0), (23, 10, 59), (23, 11, 0), (24, 9, 0)] {
+            let now = local(London, 2026, 11, d, h, m);
+            assert_eq!(level_by_due(due, now, 60, &cal), clock.level(now, 60, &cal), "at {now}");
+        }
+        // The weekend is not "at risk" time: Friday 16:59 still has two business hours.
+        assert_eq!(level_by_due(due, local(London, 2026, 11, 21, 12, 0), 60, &cal), SlaLevel::Ok);
     }
 
     proptest! {

@@ -4,7 +4,8 @@
 //!   and [`may_claim`];
 //! - [`capacity`]: load, caps ([`can_claim`]) and parking;
 //! - [`offer`]: the order in which waiting emails are offered to an advisor;
-//! - [`policy`]: the supervisor's versioned JSON policy and its defaults.
+//! - [`policy`]: the supervisor's versioned JSON policy and its defaults;
+//! - [`sla_policy`]: its per-queue SLA targets and business-hours calendars.
 //!
 //! Everything here is pure: times are unix milliseconds passed in, ids are passed in.
 //! The engine owns the clock, the mailbox and the claim itself.
@@ -12,6 +13,7 @@
 pub mod capacity;
 pub mod offer;
 pub mod policy;
+pub mod sla_policy;
 pub mod state;
 
 pub use capacity::{
@@ -23,6 +25,7 @@ pub use policy::{
     AdvisorPolicy, Policy, PolicyError, PriorityRules, Skills, ALL_SKILLS, DEFAULT_CAP,
     POLICY_MAX_BYTES, POLICY_VERSION,
 };
+pub use sla_policy::{CalendarSpec, QueueSla, QueueSlaSettings, SlaPolicy, SlaPolicyError};
 pub use state::{may_claim, AdvisorEvent, AdvisorPresence, AdvisorState, ManualState};
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::advisor::AdvisorId;
+use crate::blending::sla_policy::{QueueSlaSettings, SlaPolicy};
 
 /// The policy format this code reads and writes.
 pub const POLICY_VERSION: u32 = 1;
@@ -40,6 +41,8 @@ pub enum PolicyError {
     InvalidAdvisorKey { key: String },
     #[error("blending policy could not be written as JSON: {0}")]
     Serialize(String),
+    #[error("blending policy's SLA settings for {}: {problem}", queue.as_deref().map_or("every queue (\"default\")".to_owned(), |q| format!("queue {q:?}")))]
+    InvalidSla { queue: Option<String>, problem: String },
 }
 
 /// Queues and languages an advisor may claim from. `None` means "all": an advisor the
@@ -186,8 +189,11 @@ pub struct Policy {
     pub grace_seconds: u32,
     /// Advisors allowed to edit the policy and see the supervisor view.
     pub supervisors: Vec<AdvisorId>,
-    /// An email whose SLA falls due within this many minutes (or has passed) is at risk.
+    /// An email whose SLA falls due within this many minutes (or has passed) is at risk;
+    /// the team-wide default for queues whose `sla` settings do not set their own.
     pub sla_at_risk_minutes: u32,
+    /// Per-queue reply-time targets and business-hours calendars (see [`SlaPolicy`]).
+    pub sla: SlaPolicy,
 }
 
 impl Default for Policy {
@@ -204,6 +210,7 @@ impl Default for Policy {
             grace_seconds: 600,
             supervisors: Vec::new(),
             sla_at_risk_minutes: 30,
+            sla: SlaPolicy::default(),
         }
     }
 }
@@ -242,6 +249,9 @@ impl Policy {
             .find(|k| AdvisorId::parse(k).is_err())
         {
             return Err(PolicyError::InvalidAdvisorKey { key: key.clone() });
+        }
+        if let Err((queue, problem)) = policy.sla.validate() {
+            return Err(PolicyError::InvalidSla { queue, problem: problem.to_string() });
         }
         Ok(policy)
     }
@@ -289,6 +299,16 @@ impl Policy {
 
     pub fn sla_at_risk_ms(&self) -> i64 {
         i64::from(self.sla_at_risk_minutes) * 60_000
+    }
+
+    /// The SLA settings `queue` runs on. A parsed policy's settings are valid; should a
+    /// hand-built one not be, the built-in defaults apply rather than no clock at all.
+    pub fn sla_for(&self, queue: &str) -> QueueSlaSettings {
+        self.sla.for_queue(queue, self.sla_at_risk_minutes).unwrap_or_else(|_| {
+            SlaPolicy::default()
+                .for_queue(queue, self.sla_at_risk_minutes)
+                .unwrap_or_else(|_| unreachable!("the built-in SLA defaults are valid"))
+        })
     }
 
     /// Whether an owner offline since `offline_since_ms` has been gone longer than the
@@ -517,6 +537,47 @@ mod tests {
     }
 
     #[test]
+    fn sla_settings_per_queue_and_old_documents_still_parse() {
+        // A version-1 document from before SLA settings existed: the defaults apply.
+        let old = Policy::parse(EXAMPLE.as_bytes()).expect("parses");
+        let inbox = old.sla_for("INBOX");
+        assert_eq!(inbox.targets.first_response_minutes, 240);
+        assert_eq!(inbox.targets.at_risk_minutes, 30, "the team-wide sla_at_risk_minutes");
+        let p = Policy::parse(
+            br#"{"version":1, "sla_at_risk_minutes": 20,
+                 "sla": {"queues": {"Billing": {"first_response_minutes": 60, "at_risk_minutes": 10,
+                         "calendar": {"time_zone": "America/New_York", "hours": {"mon": ["08:00-20:00"]}}}}}}"#,
+        )
+        .expect("parses");
+        let billing = p.sla_for("Billing");
+        assert_eq!((billing.targets.first_response_minutes, billing.targets.at_risk_minutes), (60, 10));
+        assert_eq!(billing.calendar.time_zone(), chrono_tz::America::New_York);
+        assert_eq!(p.sla_for("INBOX").targets.at_risk_minutes, 20);
+        // Written and read back unchanged.
+        assert_eq!(Policy::parse(p.to_json().unwrap().as_bytes()), Ok(p));
+    }
+
+    #[test]
+    fn invalid_sla_settings_are_named_errors() {
+        let err = Policy::parse(br#"{"version":1,"sla":{"queues":{"Billing":{"calendar":{"time_zone":"Nowhere/Land"}}}}}"#)
+            .unwrap_err();
+        assert!(matches!(&err, PolicyError::InvalidSla { queue: Some(q), .. } if q == "Billing"), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("queue \"Billing\"") && msg.contains("Nowhere/Land"), "{msg}");
+        let err = Policy::parse(br#"{"version":1,"sla":{"default":{"next_response_minutes":99999999}}}"#).unwrap_err();
+        assert!(err.to_string().contains("every queue"), "{err}");
+        for bad in [
+            &br#"{"version":1,"sla":{"default":{"first_response_minutes":-1}}}"#[..],
+            br#"{"version":1,"sla":{"default":{"first_response_minutes":1.5}}}"#,
+            br#"{"version":1,"sla":{"default":{"calendar":{"hours":{"mon":"09:00-17:00"}}}}}"#,
+            br#"{"version":1,"sla":{"queues":[]}}"#,
+            br#"{"version":1,"sla":"fast"}"#,
+        ] {
+            assert!(matches!(Policy::parse(bad), Err(PolicyError::Malformed(_))), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
     fn grace_period() {
         let p = Policy::default();
         assert!(!p.is_past_grace(1_000, 1_000 + 599_999));
@@ -534,6 +595,15 @@ mod tests {
         fn arbitrary_json_like_text_never_panics(s in r#"[\{\}\[\]":,0-9a-z\-\. ]{0,200}"#) {
             let _ = Policy::parse(format!(r#"{{"version":1,{s}"#).as_bytes());
             let _ = Policy::parse(s.as_bytes());
+        }
+
+        #[test]
+        fn arbitrary_sla_settings_never_panic(s in r#"[\{\}\[\]":,0-9a-z_/\- ]{0,120}"#, tz in "[A-Za-z_/+0-9-]{0,20}") {
+            let _ = Policy::parse(format!(r#"{{"version":1,"sla":{{"default":{s}"#).as_bytes());
+            let doc = format!(r#"{{"version":1,"sla":{{"default":{{"calendar":{{"time_zone":"{tz}","hours":{{"sun":["{s}"]}}}}}}}}}}"#);
+            if let Ok(p) = Policy::parse(doc.as_bytes()) {
+                let _ = p.sla_for("INBOX");
+            }
         }
 
         #[test]

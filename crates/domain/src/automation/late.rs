@@ -1,0 +1,115 @@
+//! "Still working on it": when a conversation's SLA is breached, the customer gets one
+//! note and the conversation is marked for supervisors. Which conversations qualify is
+//! decided here from what the mirror knows; the engine takes the duty and sends.
+
+use crate::automation::sla::SlaLevel;
+
+/// The team-wide duty keyword, as `$bd_ack_` is for the acknowledgement: each app takes
+/// `$bd_late_<advisor id>` with the compare-and-swap; whoever holds it sends the note.
+pub const LATE_PREFIX: &str = "$bd_late_";
+
+/// Set on the server on the message whose clock breached, so every app (and the
+/// supervisor's) sees the breach, whatever its own clock says.
+pub const BREACHED_KEYWORD: &str = "$bd_breached";
+
+/// A breach older than this when an app first notices it gets the keyword but no note:
+/// an app starting on an old mailbox must not send notes about promises broken last week.
+pub const LATE_MAX_AGE_MS: i64 = 24 * 3600 * 1000;
+
+pub fn late_keyword(advisor: &crate::advisor::AdvisorId) -> String {
+    format!("{LATE_PREFIX}{advisor}")
+}
+
+pub fn is_late_flag(flag: &str) -> bool {
+    flag.len() >= LATE_PREFIX.len() && flag[..LATE_PREFIX.len()].eq_ignore_ascii_case(LATE_PREFIX)
+}
+
+pub fn is_breached_flag(flag: &str) -> bool {
+    flag.eq_ignore_ascii_case(BREACHED_KEYWORD)
+}
+
+/// What the rule needs to know about one conversation with a running clock.
+#[derive(Debug, Clone)]
+pub struct LateCandidate<'a> {
+    pub level: SlaLevel,
+    pub due_ms: Option<i64>,
+    /// The RFC 3834 verdict of the message the note would answer ("acknowledge" or
+    /// "skip:…"): a note answers a person, never an automatic message.
+    pub verdict: &'a str,
+    /// Some message of this conversation already carries a `$bd_late_` keyword: one note
+    /// per conversation, ever.
+    pub already_noted: bool,
+}
+
+/// Why no note goes (the conversation may still be marked breached).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LateSkip {
+    NotBreached,
+    AlreadyNoted,
+    Headers(String),
+    BreachTooOld,
+}
+
+/// Should the "still working on it" note go now?
+pub fn should_send_still_working(c: &LateCandidate<'_>, now_ms: i64) -> Result<(), LateSkip> {
+    if c.level != SlaLevel::Breached {
+        return Err(LateSkip::NotBreached);
+    }
+    if c.already_noted {
+        return Err(LateSkip::AlreadyNoted);
+    }
+    if c.verdict != "acknowledge" {
+        return Err(LateSkip::Headers(c.verdict.trim_start_matches("skip:").to_owned()));
+    }
+    match c.due_ms {
+        Some(due) if now_ms.saturating_sub(due) <= LATE_MAX_AGE_MS => Ok(()),
+        _ => Err(LateSkip::BreachTooOld),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(level: SlaLevel) -> LateCandidate<'static> {
+        LateCandidate { level, due_ms: Some(1_000_000), verdict: "acknowledge", already_noted: false }
+    }
+
+    #[test]
+    fn a_fresh_breach_gets_one_note() {
+        assert_eq!(should_send_still_working(&c(SlaLevel::Breached), 1_000_000), Ok(()));
+        assert_eq!(should_send_still_working(&c(SlaLevel::Breached), 1_000_000 + LATE_MAX_AGE_MS), Ok(()));
+    }
+
+    #[test]
+    fn everything_else_is_skipped_with_a_reason() {
+        assert_eq!(should_send_still_working(&c(SlaLevel::Ok), 0), Err(LateSkip::NotBreached));
+        assert_eq!(should_send_still_working(&c(SlaLevel::AtRisk), 2_000_000), Err(LateSkip::NotBreached));
+        let mut noted = c(SlaLevel::Breached);
+        noted.already_noted = true;
+        assert_eq!(should_send_still_working(&noted, 1_000_000), Err(LateSkip::AlreadyNoted));
+        let mut auto = c(SlaLevel::Breached);
+        auto.verdict = "skip:Auto-Submitted: auto-replied";
+        assert_eq!(
+            should_send_still_working(&auto, 1_000_000),
+            Err(LateSkip::Headers("Auto-Submitted: auto-replied".into()))
+        );
+        assert_eq!(
+            should_send_still_working(&c(SlaLevel::Breached), 1_000_001 + LATE_MAX_AGE_MS),
+            Err(LateSkip::BreachTooOld)
+        );
+        let mut never = c(SlaLevel::Breached);
+        never.due_ms = None;
+        assert_eq!(should_send_still_working(&never, 0), Err(LateSkip::BreachTooOld));
+    }
+
+    #[test]
+    fn keywords_are_recognised_case_insensitively() {
+        let id = crate::advisor::AdvisorId::parse("bob").expect("id");
+        assert_eq!(late_keyword(&id), "$bd_late_bob");
+        assert!(is_late_flag("$BD_LATE_bob"));
+        assert!(!is_late_flag("$bd_lat"));
+        assert!(!is_late_flag("$bd_ack_bob"));
+        assert!(is_breached_flag("$BD_Breached"));
+    }
+}
