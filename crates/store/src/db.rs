@@ -10,6 +10,7 @@ use std::time::Duration;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_mirror_and_outbox.sql")),
     (2, include_str!("../migrations/0002_ack_decision.sql")),
+    (3, include_str!("../migrations/0003_knowledge_templates.sql")),
 ];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {
@@ -77,11 +78,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/b.db");
         let conn = open(&path).unwrap();
-        assert_eq!(schema_version(&conn).unwrap(), 2);
+        let latest = MIGRATIONS.last().unwrap().0;
+        assert_eq!(schema_version(&conn).unwrap(), latest);
         drop(conn);
         let conn = open(&path).unwrap();
         let rows: i64 = conn.query_row("SELECT count(*) FROM schema_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(rows, 2);
+        assert_eq!(rows, MIGRATIONS.len() as i64);
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
@@ -101,7 +103,7 @@ mod tests {
             conn.execute("INSERT INTO messages (folder_id, uid, identity) VALUES (1, 7, 'mid:a@b')", []).unwrap();
         }
         let conn = open(&path).unwrap();
-        assert_eq!(schema_version(&conn).unwrap(), 2);
+        assert_eq!(schema_version(&conn).unwrap(), MIGRATIONS.last().unwrap().0);
         let (uid, ack): (u32, String) =
             conn.query_row("SELECT uid, ack_decision FROM messages", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
         assert_eq!((uid, ack.as_str()), (7, ""), "old rows kept, new column defaulted");

@@ -5,7 +5,9 @@
 //! mutex here turns contention into queueing instead of `SQLITE_BUSY`).
 
 mod db;
+mod docs;
 mod error;
+mod history;
 mod meta;
 mod mirror;
 mod outbox;
@@ -13,7 +15,9 @@ mod search;
 mod team;
 mod views;
 
+pub use docs::{DocFolderState, DocVersion, KbArticle, KbHit, KIND_ARTICLE, KIND_INVALID, KIND_TEMPLATE, KIND_TOMBSTONE, KIND_USAGE};
 pub use error::StoreError;
+pub use history::HistoryRow;
 pub use mirror::{AttachmentMeta, BodyState, FolderState, FolderSummary, NewMessage, StoredMessage};
 pub use outbox::{NewOutboxItem, OutboxItem};
 pub use search::SearchHit;

@@ -69,6 +69,9 @@ pub struct NewMessage {
     pub attachments: Vec<AttachmentMeta>,
     /// The automatic-acknowledgement verdict: `acknowledge` or `skip:<reason>`.
     pub ack_decision: String,
+    /// The Reply-To address (lowercased) when it differs from From, else empty: the
+    /// customer history learns aliases from it.
+    pub reply_to: String,
 }
 
 /// A mirrored message as read back.
@@ -407,9 +410,9 @@ fn insert_one(tx: &Transaction<'_>, folder_id: i64, m: &NewMessage) -> Result<Op
         .prepare_cached(
             "INSERT OR IGNORE INTO messages (folder_id, uid, identity, message_id, in_reply_to, refs,
                 subject, from_addr, from_name, to_addrs, cc_addrs, sent_at, internal_date, size,
-                flags, modseq, body_state, body_text, body_html, parse_note, has_attachments, ack_decision)
+                flags, modseq, body_state, body_text, body_html, parse_note, has_attachments, ack_decision, reply_to)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20, ?21, ?22)",
+                ?18, ?19, ?20, ?21, ?22, ?23)",
         )?
         .execute(params![
             folder_id,
@@ -434,6 +437,7 @@ fn insert_one(tx: &Transaction<'_>, folder_id: i64, m: &NewMessage) -> Result<Op
             m.parse_note,
             !m.attachments.is_empty(),
             m.ack_decision,
+            m.reply_to,
         ])?;
     if changed == 0 {
         return Ok(None);
@@ -442,6 +446,7 @@ fn insert_one(tx: &Transaction<'_>, folder_id: i64, m: &NewMessage) -> Result<Op
     let sender = format!("{} {}", m.from_name, m.from_addr);
     tx.prepare_cached("INSERT INTO messages_fts (rowid, subject, sender, body) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![id, index_text(&m.subject), index_text(&sender), index_text(&m.body_text)])?;
+    crate::history::index_addresses(tx, id, m)?;
     let mut att = tx.prepare_cached(
         "INSERT INTO attachments (message_ref, part, filename, content_type, size, content_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

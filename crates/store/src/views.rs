@@ -130,6 +130,7 @@ mod tests {
             parse_note: None,
             attachments: vec![],
             ack_decision: String::new(),
+            reply_to: String::new(),
         }
     }
 
