@@ -89,9 +89,8 @@ pub fn workspace(app: AppHandle, desk: State<'_, Desk>) -> Result<WorkspacePaylo
     let engine = desk.engine().map_err(err("starting"))?;
     let now = crate::desk::now_ms() / 1000;
     let policy = engine.policy();
-    let at_risk = policy.sla_at_risk_ms() / 1000;
-    let queues = engine.workspace(now, at_risk).map_err(engine_err)?.queues;
-    let owned = engine.owned_conversations(now, at_risk).map_err(engine_err)?;
+    let queues = engine.workspace(now).map_err(engine_err)?.queues;
+    let owned = engine.owned_conversations(now).map_err(engine_err)?;
     // Due parked ones come back (even over the cap); closed ones are forgotten.
     let now_ms = crate::desk::now_ms();
     let mut parked_map = desk.parked.lock().unwrap_or_else(|e| e.into_inner());
@@ -291,7 +290,7 @@ pub fn supervisor_view(desk: State<'_, Desk>) -> Result<SupervisorView> {
     require_supervisor(engine)?;
     let policy = engine.policy();
     let now = crate::desk::now_ms() / 1000;
-    let queues = engine.workspace(now, policy.sla_at_risk_ms() / 1000).map_err(engine_err)?.queues;
+    let queues = engine.workspace(now).map_err(engine_err)?.queues;
     let mut board = engine.presence_board();
     // Advisors named in the policy who have never reported presence: offline, no heartbeat.
     for id in policy.advisors.keys().filter(|id| !board.iter().any(|p| &p.note.advisor == *id)).cloned().collect::<Vec<_>>() {

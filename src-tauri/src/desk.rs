@@ -263,7 +263,7 @@ pub fn announce_sla_risk(app: &AppHandle) {
     }
     let Ok(engine) = desk.engine() else { return };
     let now = now_ms() / 1000;
-    let Ok(mine) = engine.owned_conversations(now, engine.policy().sla_at_risk_ms() / 1000) else { return };
+    let Ok(mine) = engine.owned_conversations(now) else { return };
     let mut announced = desk.risk_announced.lock().unwrap_or_else(|e| e.into_inner());
     for (c, _) in &mine {
         if c.sla != blendesk_engine::workspace::SlaLevel::Ok && announced.insert(c.latest_id) {

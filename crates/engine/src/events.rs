@@ -27,6 +27,11 @@ pub enum Event {
     /// Too many automatic messages in a short time: automatic mail stopped. Supervisors
     /// must look (a loop or a flood).
     BreakerTripped { acknowledgements: u64, window_minutes: u64 },
+    /// A conversation's SLA breached: this app marked it `$bd_breached` on the server
+    /// (every app's supervisor view shows it). `due_ms` is when the reply was due.
+    SlaBreached { folder: String, uid: u32, customer: String, due_ms: i64 },
+    /// This app sent (queued) the team's one "still working on it" note for a breach.
+    StillWorkingSent { folder: String, uid: u32, to: String, outbox_id: i64 },
     /// A new supervisor policy (the message's UID in Blendesk/Policy) is in force.
     PolicyChanged { uid: u32 },
 }

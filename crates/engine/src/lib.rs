@@ -11,6 +11,7 @@ pub mod events;
 mod mirror;
 mod outbox;
 pub mod presence;
+pub mod sla;
 mod sync;
 pub mod team;
 mod watch;

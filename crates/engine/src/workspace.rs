@@ -8,33 +8,24 @@
 use crate::engine::{Engine, Result};
 use blendesk_store::MessageHead;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The IMAP keyword that closes a conversation without a reply (spam, "thanks!", a
 /// duplicate). A later message from the customer is open again: it lacks the keyword.
 pub const RESOLVED_KEYWORD: &str = "$Resolved";
 
-/// The reply-time promise per queue until queue policies land: 4 hours.
-pub const DEFAULT_SLA_SECONDS: i64 = 4 * 3600;
 /// Open customer messages considered at once.
 const OPEN_LIMIT: u32 = 2000;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum SlaLevel {
-    Ok,
-    AtRisk,
-    Breached,
-}
+/// On time, at risk or breached: the business-hours SLA clock's level (`crate::sla`).
+pub use blendesk_domain::automation::SlaLevel;
 
-pub fn sla_level(due_at: i64, now: i64, at_risk_seconds: i64) -> SlaLevel {
-    if now >= due_at {
-        SlaLevel::Breached
-    } else if due_at - now <= at_risk_seconds {
-        SlaLevel::AtRisk
-    } else {
-        SlaLevel::Ok
-    }
+/// A conversation's running SLA clock as the workspace shows it: due time (unix
+/// seconds) and level. Conversations without one are waiting on the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlaDue {
+    pub due_at: i64,
+    pub level: SlaLevel,
 }
 
 /// One customer's open conversation. Times are unix seconds.
@@ -48,8 +39,13 @@ pub struct Conversation {
     pub queue: String,
     pub open_messages: u32,
     pub waiting_since: i64,
+    /// When the reply is due (unix seconds; business hours of the queue's calendar).
+    /// Meaningful only while `sla_running`.
     pub sla_due_at: i64,
     pub sla: SlaLevel,
+    /// False while the clock is stopped (our reply is the newest: waiting on the
+    /// customer) or the calendar never opens.
+    pub sla_running: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,7 +53,10 @@ pub struct QueueSummary {
     pub queue: String,
     pub waiting: u32,
     pub oldest_waiting_since: Option<i64>,
+    /// At risk or breached.
     pub at_risk: u32,
+    /// Breached (past due, or marked `$bd_breached` by the team).
+    pub breached: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,8 +93,9 @@ fn is_answered(flags: &[String]) -> bool {
     flags.iter().any(|f| f.eq_ignore_ascii_case("\\Answered"))
 }
 
-/// Group open messages (newest first) into one conversation per customer.
-pub fn group_conversations(open: &[MessageHead], now: i64, sla_seconds: i64, at_risk_seconds: i64) -> WorkspaceView {
+/// Group open messages (newest first) into one conversation per customer; `clocks`
+/// holds the running SLA clocks by customer (lower-cased address).
+pub fn group_conversations(open: &[MessageHead], clocks: &HashMap<String, SlaDue>) -> WorkspaceView {
     let mut by_customer: BTreeMap<&str, Conversation> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
     for m in open {
@@ -118,6 +118,7 @@ pub fn group_conversations(open: &[MessageHead], now: i64, sla_seconds: i64, at_
                         waiting_since: m.internal_date,
                         sla_due_at: 0,
                         sla: SlaLevel::Ok,
+                        sla_running: false,
                     },
                 );
             }
@@ -127,13 +128,17 @@ pub fn group_conversations(open: &[MessageHead], now: i64, sla_seconds: i64, at_
         .into_iter()
         .filter_map(|k| by_customer.remove(k))
         .map(|mut c| {
-            c.sla_due_at = c.waiting_since.saturating_add(sla_seconds);
-            c.sla = sla_level(c.sla_due_at, now, at_risk_seconds);
+            if let Some(clock) = clocks.get(&c.customer.to_lowercase()) {
+                c.sla_due_at = clock.due_at;
+                c.sla = clock.level;
+                c.sla_running = true;
+            }
             c
         })
         .collect();
-    // SLA risk first (earliest due), then age: the same order the offer uses.
-    conversations.sort_by_key(|c| (c.sla_due_at, c.latest_id));
+    // SLA risk first (earliest due), then age: the same order the offer uses. Stopped
+    // clocks come last.
+    conversations.sort_by_key(|c| (!c.sla_running, c.sla_due_at, c.latest_id));
 
     let mut queues: BTreeMap<String, QueueSummary> = BTreeMap::new();
     for c in &conversations {
@@ -142,11 +147,15 @@ pub fn group_conversations(open: &[MessageHead], now: i64, sla_seconds: i64, at_
             waiting: 0,
             oldest_waiting_since: None,
             at_risk: 0,
+            breached: 0,
         });
         q.waiting += 1;
         q.oldest_waiting_since = Some(q.oldest_waiting_since.map_or(c.waiting_since, |o| o.min(c.waiting_since)));
         if c.sla != SlaLevel::Ok {
             q.at_risk += 1;
+        }
+        if c.sla == SlaLevel::Breached {
+            q.breached += 1;
         }
     }
     WorkspaceView { conversations, queues: queues.into_values().collect() }
@@ -228,14 +237,28 @@ impl Engine {
         folder == self.config.imap.sent || (!domain.is_empty() && from_addr.to_lowercase().ends_with(&format!("@{domain}")))
     }
 
-    /// My conversations and the queue summary at `now` (unix seconds).
-    pub fn workspace(&self, now: i64, at_risk_seconds: i64) -> Result<WorkspaceView> {
+    /// The running SLA clocks by customer at `now` (unix seconds), for the views. A
+    /// conversation another app marked `$bd_breached` shows as breached here too.
+    fn sla_dues(&self, now: i64) -> Result<HashMap<String, SlaDue>> {
+        Ok(self
+            .sla_clocks(now.saturating_mul(1000))?
+            .into_iter()
+            .filter_map(|c| {
+                let level = if c.marked_breached { SlaLevel::Breached } else { c.level };
+                Some((c.customer, SlaDue { due_at: c.due_ms? / 1000, level }))
+            })
+            .collect())
+    }
+
+    /// My conversations and the queue summary at `now` (unix seconds), with each
+    /// queue's business-hours SLA from the policy.
+    pub fn workspace(&self, now: i64) -> Result<WorkspaceView> {
         let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
-        let mut view = group_conversations(&open, now, DEFAULT_SLA_SECONDS, at_risk_seconds);
+        let mut view = group_conversations(&open, &self.sla_dues(now)?);
         // Every configured queue appears, even when empty.
         for q in &self.config.imap.queues {
             if !view.queues.iter().any(|s| &s.queue == q) {
-                view.queues.push(QueueSummary { queue: q.clone(), waiting: 0, oldest_waiting_since: None, at_risk: 0 });
+                view.queues.push(QueueSummary { queue: q.clone(), waiting: 0, oldest_waiting_since: None, at_risk: 0, breached: 0 });
             }
         }
         Ok(view)
@@ -245,14 +268,14 @@ impl Engine {
     /// carries their owner keyword (`$bd_owner_<id>`, set by the claim loop), grouped per
     /// customer in SLA order, each with how many of its open emails are owned (the load;
     /// a chaser not yet claimed, e.g. one that came during a call, shows but does not count).
-    pub fn owned_conversations(&self, now: i64, at_risk_seconds: i64) -> Result<Vec<(Conversation, u32)>> {
+    pub fn owned_conversations(&self, now: i64) -> Result<Vec<(Conversation, u32)>> {
         let mine = blendesk_domain::claim::owner_keyword(&self.config.advisor.id);
         let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
         let mut owned: BTreeMap<&str, u32> = BTreeMap::new();
         for h in open.iter().filter(|h| h.flags.iter().any(|f| f.eq_ignore_ascii_case(&mine))) {
             *owned.entry(h.from_addr.as_str()).or_default() += 1;
         }
-        let view = group_conversations(&open, now, DEFAULT_SLA_SECONDS, at_risk_seconds);
+        let view = group_conversations(&open, &self.sla_dues(now)?);
         Ok(view
             .conversations
             .into_iter()
@@ -436,13 +459,6 @@ mod tests {
     }
 
     #[test]
-    fn sla_levels_turn_amber_then_red() {
-        assert_eq!(sla_level(1000, 0, 100), SlaLevel::Ok);
-        assert_eq!(sla_level(1000, 900, 100), SlaLevel::AtRisk);
-        assert_eq!(sla_level(1000, 1000, 100), SlaLevel::Breached);
-    }
-
-    #[test]
     fn one_conversation_per_customer_ordered_by_sla_due() {
         // Newest first, as the store returns them.
         let open = [
@@ -451,16 +467,27 @@ mod tests {
             head(3, "b@x", "Billing", 100),
             head(2, "c@x", "INBOX", 300),
         ];
-        let v = group_conversations(&open, 1000, 1000, 200);
+        let due = |due_at, level| SlaDue { due_at, level };
+        let clocks: HashMap<String, SlaDue> = [
+            ("b@x".to_owned(), due(1100, SlaLevel::AtRisk)),
+            ("c@x".to_owned(), due(1300, SlaLevel::Ok)),
+            ("d@x".to_owned(), due(900, SlaLevel::Breached)),
+        ]
+        .into();
+        let v = group_conversations(&open, &clocks);
+        // a@x has no running clock (waiting on the customer): last.
         let order: Vec<_> = v.conversations.iter().map(|c| c.customer.as_str()).collect();
         assert_eq!(order, ["b@x", "c@x", "a@x"]);
         let b = &v.conversations[0];
         assert_eq!((b.latest_id, b.open_messages, b.waiting_since, b.sla_due_at), (5, 2, 100, 1100));
-        assert_eq!(b.sla, SlaLevel::AtRisk);
-        assert_eq!(v.conversations[2].sla, SlaLevel::Ok);
+        assert_eq!((b.sla, b.sla_running), (SlaLevel::AtRisk, true));
+        assert_eq!((v.conversations[2].sla, v.conversations[2].sla_running), (SlaLevel::Ok, false));
         let inbox = v.queues.iter().find(|q| q.queue == "INBOX").unwrap();
-        assert_eq!((inbox.waiting, inbox.oldest_waiting_since, inbox.at_risk), (2, Some(300), 0));
+        assert_eq!((inbox.waiting, inbox.oldest_waiting_since, inbox.at_risk, inbox.breached), (2, Some(300), 0, 0));
         let billing = v.queues.iter().find(|q| q.queue == "Billing").unwrap();
-        assert_eq!((billing.waiting, billing.at_risk), (1, 1));
+        assert_eq!((billing.waiting, billing.at_risk, billing.breached), (1, 1, 0));
+        let open = [head(7, "d@x", "Returns", 50)];
+        let returns = group_conversations(&open, &clocks).queues;
+        assert_eq!((returns[0].at_risk, returns[0].breached), (1, 1));
     }
 }

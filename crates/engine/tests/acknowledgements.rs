@@ -118,6 +118,11 @@ async fn a_flood_trips_the_breaker() {
     let sent = round(&engine).await;
     assert_eq!(sent, 50, "automatic mail stops at the breaker's limit");
     blendesk_testkit::wait_for_event(&mut events, Duration::from_secs(5), |e| matches!(e, Event::BreakerTripped { .. })).await;
+    // Supervisors see it in the engine's alerts, from the mirror.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let alerts = engine.automation_alerts(now).unwrap();
+    let breaker = alerts.breaker.expect("the breaker shows as an alert");
+    assert_eq!((breaker.recent, breaker.limit), (50, 50));
     // Still tripped on the next pass: nothing more goes out.
     assert_eq!(round(&engine).await, 0);
 }

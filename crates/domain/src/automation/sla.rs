@@ -257,7 +257,8 @@ pub fn level_by_due(
 }
 
 /// How an SLA stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SlaLevel {
     Ok,
     /// Within the at-risk threshold of the due time: offered first, shown amber.
