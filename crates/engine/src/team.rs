@@ -221,9 +221,10 @@ impl Engine {
             }
             self.presence_event(AdvisorEvent::Tick);
             // Team-wide duties do not depend on this advisor's state; once a second is
-            // plenty for acknowledgements and keeps eight apps on one machine cheap.
+            // plenty for acknowledgements and breach notes and keeps eight apps on one
+            // machine cheap.
             if tokio::time::Instant::now() >= next_duties {
-                self.acknowledge_new_mail(&mut c.session).await?;
+                self.run_duties(&mut c.session).await?;
                 next_duties = tokio::time::Instant::now() + Duration::from_secs(1);
             }
             if tokio::time::Instant::now() >= next_heartbeat {
