@@ -135,6 +135,19 @@ impl Engine {
         Ok(self.store.queue_heads(&folders)?)
     }
 
+    /// When the reply to `customer` is due (unix milliseconds), for `{{sla.due}}` in a
+    /// reply: their running clock's due time, or, when none runs (waiting on them), a
+    /// first response to a message received at `received_ms` in `queue`.
+    pub fn reply_due_ms(&self, customer: &str, queue: &str, received_ms: i64) -> Result<Option<i64>> {
+        let customer = customer.to_lowercase();
+        if let Some(clock) = self.sla_clocks(crate::engine::now_ms())?.into_iter().find(|c| c.customer == customer) {
+            return Ok(clock.due_ms);
+        }
+        let settings = self.policy().sla_for(queue);
+        Ok(blendesk_domain::automation::ack::promised_by(received_ms, settings.targets.first_response_minutes, &settings.calendar)
+            .map(|d| d.timestamp_millis()))
+    }
+
     /// Every conversation with a reply owed, with its clock, at `now_ms`.
     pub fn sla_clocks(&self, now_ms: i64) -> Result<Vec<ConversationClock>> {
         let heads = self.heads_with_sent()?;
