@@ -260,7 +260,16 @@ fn demo_mailbox_fills_the_three_panes() {
         .output()
         .expect("run demo-seed.py");
     assert!(seed.status.success(), "demo-seed: {}", String::from_utf8_lossy(&seed.stderr));
-    let app = App::launch(Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX", "Billing", "Returns"], setup: false, env: &[] });
+    // SLA clocks count business hours; an always-open calendar keeps the red chips
+    // below independent of when the test runs (the seed spreads mail over 6 hours).
+    let always: serde_json::Map<String, serde_json::Value> =
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().map(|d| (d.to_string(), serde_json::json!(["00:00-24:00"]))).collect();
+    let policy = serde_json::json!({"version": 1, "wrap_up_seconds": 3,
+        "sla": {"default": {"calendar": {"time_zone": "UTC", "hours": always}}}});
+    let app = App::launch_as(
+        Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX", "Billing", "Returns"], setup: false, env: &[] },
+        blendesk_e2e::Team { advisor: None, policy: Some(policy) },
+    );
     app.wait_ready();
     // The advisor gets exactly their cap, pushed in SLA order; the rest is a count.
     wait_for("three conversations pushed", SYNC, || {
