@@ -270,6 +270,8 @@ pub struct SupervisorAdvisor {
 pub struct SupervisorView {
     pub advisors: Vec<SupervisorAdvisor>,
     pub queues: Vec<QueueSummary>,
+    /// The breaker holding automatic mail back, and conversations past their SLA.
+    pub alerts: blendesk_engine::AutomationAlerts,
     pub default_cap: u32,
     pub policy_uid: u32,
     pub now: i64,
@@ -308,7 +310,8 @@ pub fn supervisor_view(desk: State<'_, Desk>) -> Result<SupervisorView> {
             }
         })
         .collect();
-    Ok(SupervisorView { advisors, queues, default_cap: policy.default_cap, policy_uid: engine.policy_uid(), now })
+    let alerts = engine.automation_alerts(now * 1000).map_err(engine_err)?;
+    Ok(SupervisorView { advisors, queues, alerts, default_cap: policy.default_cap, policy_uid: engine.policy_uid(), now })
 }
 
 /// A supervisor sets an advisor's cap: a new policy version in the shared mailbox.

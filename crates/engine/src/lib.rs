@@ -18,6 +18,7 @@ mod watch;
 pub mod workspace;
 
 pub use blendesk_mail::imap::logout;
+pub use duties::{AutomationAlerts, BreakerAlert};
 pub use engine::{Engine, EngineError, Status};
 pub use outbox::OutboxReport;
 pub use sync::{FolderReport, SyncReport};

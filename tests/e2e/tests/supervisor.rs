@@ -144,3 +144,40 @@ fn the_supervisor_view_is_absent_for_an_advisor_not_named_supervisor() {
     assert_eq!(refused["code"], "forbidden", "supervisor_view refused: {refused}");
     app.screenshot("32-no-supervisor-view");
 }
+
+#[test]
+fn a_breached_conversation_shows_in_the_supervisor_view_with_its_note() {
+    let mail = Mailboxes::new();
+    // INBOX breaches on arrival: 0 business minutes on a calendar open every day.
+    let always: serde_json::Map<String, serde_json::Value> =
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().map(|d| (d.to_string(), json!(["00:00-24:00"]))).collect();
+    let mut policy = team_policy();
+    policy["sla"] = json!({"default": {"first_response_minutes": 0, "calendar": {"time_zone": "UTC", "hours": always}}});
+    let app = launch(&mail, Some("sam"), policy);
+    wait_for("the supervisor tab", Duration::from_secs(10), || app.session.find("[data-testid=supervisor-tab]").ok());
+    app.session.key_chord(KEY_ALT, "v").unwrap();
+    wait_for("the supervisor view", Duration::from_secs(3), || app.session.find("[data-testid=supervisor-view]").ok());
+    wait_for("no breaches yet", Duration::from_secs(10), || app.session.find("[data-testid=no-breaches]").ok());
+
+    let (_, smtp) = stack_env();
+    let from = format!("{}@example.com", unique("t_late"));
+    let token = unique("late-");
+    let msg = customer_email(&from, &mail.desk_address(), "Still no refund", "Where is my refund?", &format!("{token}@example.com"));
+    smtp_send(smtp, &from, &mail.desk_address(), &msg).expect("SMTP delivery");
+
+    // Sam's own app (cap 0, so nobody owns it) marks the breach and sends the one note;
+    // the view lists the conversation and counts it for the queue.
+    let row = format!("[data-testid=breached-row][data-customer='{from}']");
+    wait_for("the breached conversation with its note sent", Duration::from_secs(30), || {
+        let r = app.session.find(&row).ok()?;
+        (r.attr("data-noted").ok()?? == "true").then_some(())
+    });
+    let text = app.session.find(&row).unwrap().text().unwrap();
+    assert!(text.contains("INBOX") && text.contains("sent") && text.contains("nobody yet"), "row {text:?}");
+    wait_for("INBOX counts one breach", Duration::from_secs(5), || {
+        let q = app.session.find("[data-testid=queue-row][data-queue=INBOX]").ok()?;
+        (q.attr("data-breached").ok()?? == "1").then_some(())
+    });
+    assert!(app.session.find("[data-testid=breaker-alert]").is_err(), "no breaker alert for one note");
+    app.screenshot("32-supervisor-breach");
+}

@@ -66,13 +66,17 @@ export interface Conversation {
   waiting_since: number;
   sla_due_at: number;
   sla: SlaLevel;
+  /// False while the clock is stopped (our reply is the newest: waiting on the customer).
+  sla_running: boolean;
 }
 
 export interface QueueSummary {
   queue: string;
   waiting: number;
   oldest_waiting_since: number | null;
+  /// At risk or breached.
   at_risk: number;
+  breached: number;
 }
 
 export interface ParkedConversation extends Conversation {
@@ -111,9 +115,31 @@ export interface SupervisorAdvisor {
   skills: { queues?: string[]; languages?: string[] };
 }
 
+/// A conversation past its reply-time promise (engine `sla::ConversationClock`).
+export interface BreachedConversation {
+  customer: string;
+  queue: string;
+  message: number;
+  first_response: boolean;
+  since_ms: number;
+  due_ms: number | null;
+  level: SlaLevel;
+  marked_breached: boolean;
+  /// The "still working on it" note went out (or is taken care of by some app).
+  noted: boolean;
+  unowned: boolean;
+}
+
+export interface AutomationAlerts {
+  /// Set while the breaker holds automatic mail back.
+  breaker: { recent: number; limit: number; window_minutes: number } | null;
+  breached: BreachedConversation[];
+}
+
 export interface SupervisorView {
   advisors: SupervisorAdvisor[];
   queues: QueueSummary[];
+  alerts: AutomationAlerts;
   default_cap: number;
   policy_uid: number;
   now: number;
