@@ -81,7 +81,7 @@ fn has(flags: &[String], f: &str) -> bool {
     flags.iter().any(|x| x.eq_ignore_ascii_case(f))
 }
 
-fn find(parent: &mut Vec<usize>, mut i: usize) -> usize {
+fn find(parent: &mut [usize], mut i: usize) -> usize {
     while parent[i] != i {
         parent[i] = parent[parent[i]];
         i = parent[i];
@@ -112,9 +112,9 @@ pub fn conversations(messages: &[HistoryMessage]) -> Vec<ConversationHistory> {
         }
     }
     let mut groups: HashMap<usize, Vec<&HistoryMessage>> = HashMap::new();
-    for i in 0..msgs.len() {
+    for (i, m) in msgs.iter().enumerate() {
         let root = find(&mut parent, i);
-        groups.entry(root).or_default().push(msgs[i]);
+        groups.entry(root).or_default().push(m);
     }
     let mut out: Vec<ConversationHistory> = groups
         .into_values()

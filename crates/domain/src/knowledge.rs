@@ -243,6 +243,23 @@ pub fn any_terms_query(terms: &[String]) -> Option<String> {
     }
 }
 
+/// Which of an email's terms to search for, given how many of the `n_docs` articles
+/// contain each (`(term, docs)`): the rarest first, at most `max`, dropping terms no
+/// article has and terms in more than a tenth of a large base (at least 50 articles),
+/// which carry almost no BM25 weight but make the query touch every article — "more
+/// like this" term selection. If only common terms are left, the three rarest are kept.
+pub fn pick_terms(terms: &[(String, u64)], n_docs: u64, max: usize) -> Vec<String> {
+    let mut present: Vec<&(String, u64)> = terms.iter().filter(|(_, df)| *df > 0).collect();
+    present.sort_by_key(|(_, df)| *df);
+    let common = (n_docs / 10).max(50);
+    let rare: Vec<String> = present.iter().filter(|(_, df)| *df <= common).take(max).map(|(t, _)| t.clone()).collect();
+    if rare.is_empty() {
+        present.iter().take(3.min(max)).map(|(t, _)| t.clone()).collect()
+    } else {
+        rare
+    }
+}
+
 /// The knowledge query for an open email: its subject and own words.
 pub fn email_query(subject: &str, body: &str) -> Option<String> {
     any_terms_query(&search_terms(subject, body, 24))
@@ -279,6 +296,18 @@ pub fn snippet_excerpt(body: &str, terms: &[String], max_chars: usize) -> String
         t.push('…');
         t
     }
+}
+
+/// The article's public link, for "insert link": its first `https://` URL (e.g. the FAQ
+/// page it summarises), without Markdown's closing `)` or `>`; `None` if it has none.
+pub fn article_link(body: &str) -> Option<String> {
+    let start = body.find("https://")?;
+    let url: String = body[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ')' | '>' | ']' | '"' | '\'' | '<') && !crate::fts::is_cjk(*c))
+        .collect();
+    let url = url.trim_end_matches(['.', ',', ';', ':']).to_owned();
+    (url.len() > "https://".len()).then_some(url)
 }
 
 #[cfg(test)]
@@ -360,10 +389,31 @@ mod tests {
     }
 
     #[test]
+    fn rare_terms_are_picked_and_common_ones_dropped() {
+        let t = |pairs: &[(&str, u64)]| pairs.iter().map(|(a, b)| (a.to_string(), *b)).collect::<Vec<_>>();
+        let terms = t(&[("order", 4000), ("refund", 300), ("zzz", 0), ("voucher", 12), ("退款", 40)]);
+        assert_eq!(pick_terms(&terms, 5000, 10), ["voucher", "退款", "refund"]);
+        assert_eq!(pick_terms(&terms, 5000, 2), ["voucher", "退款"]);
+        // A small base keeps everything it has.
+        assert_eq!(pick_terms(&t(&[("a1", 3), ("b1", 1)]), 3, 10), ["b1", "a1"]);
+        // Only common words: the rarest few still search.
+        assert_eq!(pick_terms(&t(&[("order", 4000), ("the", 4900)]), 5000, 10), ["order", "the"]);
+        assert!(pick_terms(&t(&[("zzz", 0)]), 5000, 10).is_empty());
+    }
+
+    #[test]
     fn usage_lifts_near_ties_but_not_clear_winners() {
         assert!(snippet_score(-5.0, 10) > snippet_score(-5.0, 0));
         assert!(snippet_score(-10.0, 0) > snippet_score(-5.0, 1000));
         assert_eq!(snippet_score(f64::NAN, 3), 0.0);
+    }
+
+    #[test]
+    fn the_link_is_the_first_https_url() {
+        assert_eq!(article_link("See [FAQ](https://help.shop.test/refunds). Or http://x").as_deref(), Some("https://help.shop.test/refunds"));
+        assert_eq!(article_link("详见 https://help.shop.test/退款").as_deref(), Some("https://help.shop.test/"));
+        assert_eq!(article_link("no link, http://plain.test only"), None);
+        assert_eq!(article_link("https:// broken"), None);
     }
 
     #[test]

@@ -42,6 +42,12 @@ pub enum EngineError {
     NoKeywords(String),
     #[error("the server does not let {user} {action} in {folder}: {hint}")]
     NotPermitted { user: String, action: &'static str, folder: String, hint: &'static str },
+    /// A knowledge article or template was refused (its reason), or is not there.
+    #[error("{0}")]
+    Document(String),
+    /// A reply still has a required `{{placeholder}}` (the message names each).
+    #[error("{0}")]
+    Template(String),
     #[error("the server lacks {0}, which team mode needs (claims are a compare-and-swap on the mailbox); use solo mode with this server")]
     MissingCapability(&'static str),
 }

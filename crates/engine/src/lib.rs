@@ -6,14 +6,18 @@ pub mod claims;
 pub mod config;
 mod duties;
 pub mod credentials;
+pub mod docs;
 mod engine;
 pub mod events;
+pub mod history;
+pub mod knowledge;
 mod mirror;
 mod outbox;
 pub mod presence;
 pub mod sla;
 mod sync;
 pub mod team;
+pub mod templates;
 mod watch;
 pub mod workspace;
 

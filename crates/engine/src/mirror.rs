@@ -33,7 +33,10 @@ pub(crate) fn to_new_message(meta: &MessageMeta, raw: &[u8], headers_only: bool,
 }
 
 fn from_parsed(meta: &MessageMeta, p: ParsedMail, state: BodyState, note: Option<String>) -> NewMessage {
+    // A Reply-To other than From names another address of the same customer (history).
+    let reply_to = p.reply_to.clone().filter(|r| *r != p.from_addr).unwrap_or_default();
     NewMessage {
+        reply_to,
         uid: meta.uid,
         identity: p.identity,
         message_id: p.message_id,

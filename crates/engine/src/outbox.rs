@@ -31,6 +31,8 @@ impl Engine {
     /// Build a reply to mirrored message `message` and store it in the outbox.
     /// Returns the outbox id. Nothing is sent here; the worker picks it up.
     pub fn queue_reply(&self, message: i64, body: &str) -> Result<i64> {
+        // A template's placeholder left unfilled blocks sending, with every name listed.
+        let body = &crate::templates::final_reply_body(body)?;
         let m = self.store.message(message)?.ok_or(EngineError::NoSuchMessage(message))?;
         let original = Original {
             message_id: m.message_id.clone(),

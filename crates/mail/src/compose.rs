@@ -17,6 +17,35 @@ pub enum ComposeError {
     Build(String),
 }
 
+/// One of Blendesk's own documents for the shared mailbox (a knowledge article, a
+/// template, a usage event): plain UTF-8 text, our extra headers RFC 2047-encoded by the
+/// builder (so values cannot start header lines), a final Message-ID (no brackets).
+pub fn build_document(
+    from: &str,
+    subject: &str,
+    headers: &[(&'static str, String)],
+    body: &str,
+    message_id: &str,
+    date: std::time::SystemTime,
+) -> Result<Vec<u8>, ComposeError> {
+    use lettre::message::header::{HeaderName, HeaderValue};
+    let from: Mailbox = from.parse().map_err(|_| ComposeError::BadFrom(from.to_owned()))?;
+    let mut message = Message::builder()
+        .from(from.clone())
+        .to(from)
+        .subject(clean_header_value(subject))
+        .message_id(Some(format!("<{message_id}>")))
+        .date(date)
+        .header(ContentType::TEXT_PLAIN)
+        .body(body.replace("\r\n", "\n"))
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+    for (name, value) in headers {
+        let name = HeaderName::new_from_ascii((*name).to_owned()).map_err(|e| ComposeError::Build(e.to_string()))?;
+        message.headers_mut().insert_raw(HeaderValue::new(name, clean_header_value(value)));
+    }
+    Ok(message.formatted())
+}
+
 /// What a reply answers.
 #[derive(Debug, Clone, Default)]
 pub struct Original {
@@ -125,6 +154,26 @@ fn format_sender(o: &Original) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_round_trip_with_chinese_headers_and_no_injection() {
+        let raw = build_document(
+            "Shop <support@shop.test>",
+            "退款流程\r\nBcc: evil@x",
+            &[("X-Blendesk-Tags", "退款, refund".into()), ("X-Blendesk-Article", "tk-1\r\nBcc: evil@x".into())],
+            "# 退款\n\n五天内退回。",
+            "kb-1@blendesk.invalid",
+            std::time::SystemTime::UNIX_EPOCH,
+        )
+        .unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        assert!(!text.lines().any(|l| l.starts_with("Bcc:")), "{text}");
+        let d = crate::mime::parse_document(&raw, &["X-Blendesk-Tags", "X-Blendesk-Article"]).unwrap();
+        assert_eq!(d.subject, "退款流程 Bcc: evil@x");
+        assert_eq!(blendesk_domain::knowledge::parse_tags(&d.headers[0].1), ["退款", "refund"]);
+        assert_eq!(d.headers[1].1, "tk-1 Bcc: evil@x");
+        assert_eq!(d.text.replace("\r\n", "\n").trim_end(), "# 退款\n\n五天内退回。");
+    }
     use crate::mime::parse;
 
     #[test]

@@ -40,6 +40,8 @@ pub struct ParsedMail {
     pub parsed: bool,
     /// Header fields as (name, unfolded value), bounded; for the auto-reply rules.
     pub headers: Vec<(String, String)>,
+    /// The first Reply-To address, lowercased.
+    pub reply_to: Option<String>,
 }
 
 fn first_id(v: &HeaderValue<'_>) -> Option<String> {
@@ -161,6 +163,7 @@ fn parse_inner(raw: &[u8]) -> Option<ParsedMail> {
         from_name: from.and_then(|a| a.name()).map(clean_header_value).unwrap_or_default(),
         to: addresses(msg.to()),
         cc: addresses(msg.cc()),
+        reply_to: addresses(msg.reply_to()).into_iter().next(),
         sent_at: msg.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp()),
         message_id,
         text,
@@ -169,6 +172,37 @@ fn parse_inner(raw: &[u8]) -> Option<ParsedMail> {
         note,
         parsed: true,
     })
+}
+
+/// One of Blendesk's own documents (knowledge article, template) from the shared
+/// mailbox: its subject, the `wanted` headers decoded (RFC 2047, so Chinese tags and
+/// names survive), and the text body. `None` when the bytes are not a message at all.
+pub struct Document {
+    pub subject: String,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+}
+
+pub fn parse_document(raw: &[u8], wanted: &[&'static str]) -> Option<Document> {
+    if header_block_len(raw) > HEADER_BLOCK_MAX_BYTES {
+        return None;
+    }
+    let parsed = std::panic::catch_unwind(|| {
+        // A parser with custom headers parses only the headers it is told about.
+        let mut parser = MessageParser::new().with_minimal_headers();
+        for name in wanted {
+            parser = parser.header_text(*name);
+        }
+        let msg = parser.parse(raw)?;
+        let headers = wanted
+            .iter()
+            .filter_map(|name| msg.header(*name).and_then(|v| v.as_text()).map(|v| ((*name).to_owned(), clean_header_value(v))))
+            .collect();
+        let mut text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+        truncate_utf8(&mut text, TEXT_MAX_BYTES);
+        Some(Document { subject: msg.subject().map(clean_header_value).unwrap_or_default(), headers, text })
+    });
+    parsed.ok().flatten()
 }
 
 /// Text of an HTML body for the search index and quoting: tags dropped, entities for
@@ -288,6 +322,21 @@ mod tests {
         assert!(!p.parsed);
         assert!(p.note.unwrap().contains("over the limit"));
         assert!(p.text.len() <= TEXT_MAX_BYTES);
+    }
+
+    #[test]
+    fn documents_decode_their_own_headers() {
+        let raw = concat!(
+            "From: a@x\r\nSubject: =?UTF-8?B?6YCA5qy+5rWB56iL?=\r\n",
+            "X-Blendesk-Tags: =?UTF-8?B?6YCA5qy+?=, refund\r\nX-Blendesk-Article: tk-1\r\n",
+            "Reply-To: Other <Other@Example.org>\r\n",
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n# 退款\r\n"
+        );
+        let d = parse_document(raw.as_bytes(), &["X-Blendesk-Tags", "X-Blendesk-Article", "X-Blendesk-Usage"]).unwrap();
+        assert_eq!(d.subject, "退款流程");
+        assert_eq!(d.headers, vec![("X-Blendesk-Tags".to_owned(), "退款 , refund".to_owned()), ("X-Blendesk-Article".to_owned(), "tk-1".to_owned())]);
+        assert!(d.text.starts_with("# 退款"));
+        assert_eq!(parse(raw.as_bytes()).reply_to.as_deref(), Some("other@example.org"));
     }
 
     #[test]

@@ -222,30 +222,60 @@ impl Store {
     }
 
     /// Articles matching the FTS5 expression `expr`, best BM25 first (title weighs 5,
-    /// tags 3, body 1). `folder` is the knowledge folder (where usage events live).
-    pub fn kb_search(&self, folder: &str, expr: &str, limit: u32) -> Result<Vec<KbHit>> {
+    /// tags 3, body 1). `usage_folder` is where usage events are mirrored.
+    pub fn kb_search(&self, usage_folder: &str, expr: &str, limit: u32) -> Result<Vec<KbHit>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SELECT_ARTICLE}, bm25(kb_fts, 5.0, 3.0, 1.0) AS rank
              FROM kb_fts JOIN kb_articles a ON a.id = kb_fts.rowid
              WHERE kb_fts MATCH ?2 ORDER BY rank LIMIT ?3"
         ))?;
-        let rows = stmt.query_map(params![folder, expr, limit], |r| Ok(KbHit { article: row_to_article(r)?, bm25: r.get(7)? }))?;
+        let rows = stmt.query_map(params![usage_folder, expr, limit], |r| Ok(KbHit { article: row_to_article(r)?, bm25: r.get(7)? }))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
-    /// The articles in force, by title.
-    pub fn kb_articles(&self, folder: &str) -> Result<Vec<KbArticle>> {
+    /// How many articles are in force, and how many of them contain each of `terms`
+    /// (a Chinese piece counts as its rarest character: the index has one token per
+    /// character). Read from the FTS5 index's own vocabulary.
+    pub fn kb_term_docs(&self, terms: &[String]) -> Result<(u64, Vec<u64>)> {
+        let conn = self.conn();
+        conn.execute_batch("CREATE VIRTUAL TABLE IF NOT EXISTS temp.kb_vocab USING fts5vocab(main, kb_fts, 'row')")?;
+        let total: i64 = conn.query_row("SELECT count(*) FROM kb_articles", [], |r| r.get(0))?;
+        let mut stmt = conn.prepare_cached("SELECT doc FROM temp.kb_vocab WHERE term = ?1")?;
+        let mut df = |token: &str| -> Result<u64> {
+            Ok(stmt.query_row([token], |r| r.get::<_, i64>(0)).optional()?.unwrap_or(0) as u64)
+        };
+        let mut out = Vec::with_capacity(terms.len());
+        for t in terms {
+            let cjk: Vec<char> = t.chars().filter(|c| blendesk_domain::fts::is_cjk(*c)).collect();
+            let n = if !cjk.is_empty() {
+                let mut min = u64::MAX;
+                for c in cjk {
+                    min = min.min(df(&c.to_string())?);
+                }
+                min
+            } else {
+                let n = df(&t.to_lowercase())?;
+                // The tokenizer folds diacritics ("café" → "cafe"): unknown, so keep it.
+                if n == 0 && !t.is_ascii() { 1 } else { n }
+            };
+            out.push(n);
+        }
+        Ok((total as u64, out))
+    }
+
+    /// The articles in force, by title (usage counted from `usage_folder`).
+    pub fn kb_articles(&self, usage_folder: &str) -> Result<Vec<KbArticle>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!("SELECT {SELECT_ARTICLE} FROM kb_articles a ORDER BY a.title, a.article_id"))?;
-        let rows = stmt.query_map([folder], row_to_article)?;
+        let rows = stmt.query_map([usage_folder], row_to_article)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
-    pub fn kb_article(&self, folder: &str, article_id: &str) -> Result<Option<KbArticle>> {
+    pub fn kb_article(&self, usage_folder: &str, article_id: &str) -> Result<Option<KbArticle>> {
         let conn = self.conn();
         Ok(conn
-            .query_row(&format!("SELECT {SELECT_ARTICLE} FROM kb_articles a WHERE a.article_id = ?2"), params![folder, article_id], row_to_article)
+            .query_row(&format!("SELECT {SELECT_ARTICLE} FROM kb_articles a WHERE a.article_id = ?2"), params![usage_folder, article_id], row_to_article)
             .optional()?)
     }
 }

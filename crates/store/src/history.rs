@@ -81,12 +81,13 @@ impl Store {
 
     /// Addresses that appeared as Reply-To of `address`'s mail, and senders whose mail
     /// named `address` as Reply-To: the same person writing from another address.
+    /// (`reply_to != ''` lets SQLite use the partial index on Reply-To.)
     pub fn reply_to_links(&self, address: &str) -> Result<Vec<String>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT reply_to FROM messages WHERE from_addr = ?1 AND reply_to != '' AND reply_to != ?1
              UNION
-             SELECT from_addr FROM messages WHERE reply_to = ?1 AND from_addr != ?1 AND from_addr != ''
+             SELECT from_addr FROM messages WHERE reply_to = ?1 AND reply_to != '' AND from_addr != ?1 AND from_addr != ''
              LIMIT 50",
         )?;
         let rows = stmt.query_map([address], |r| r.get::<_, String>(0))?;

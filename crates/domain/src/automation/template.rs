@@ -152,6 +152,44 @@ pub fn render(template: &str, values: &HashMap<String, String>) -> Result<String
     }
 }
 
+/// The placeholder names `template` uses (lower-case, first appearance order).
+pub fn placeholders(template: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in template.split('\n') {
+        for piece in pieces(line) {
+            if let Piece::Placeholder { name, .. } = piece {
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `template` with the placeholders that have a value filled, and the others left as
+/// written (`{{reply.answer}}` stays for the advisor to replace; sending is blocked
+/// while any remains — see [`render`]).
+pub fn prefill(template: &str, values: &HashMap<String, String>) -> String {
+    let mut lines = Vec::new();
+    for line in template.split('\n') {
+        let mut out = String::with_capacity(line.len());
+        for piece in pieces(line) {
+            match piece {
+                Piece::Text(t) | Piece::Malformed(t) => out.push_str(t),
+                Piece::Unclosed => {}
+                Piece::Placeholder { name, optional } => match values.get(&name).filter(|v| !v.trim().is_empty()) {
+                    Some(v) => out.push_str(v),
+                    None if optional => out.push_str(&format!("{{{{{name}?}}}}")),
+                    None => out.push_str(&format!("{{{{{name}}}}}")),
+                },
+            }
+        }
+        lines.push(out);
+    }
+    lines.join("\n")
+}
+
 /// Problems in a template, for the supervisor who approves it.
 pub fn lint(template: &str) -> Vec<TemplateProblem> {
     let mut problems = Vec::new();
@@ -387,6 +425,18 @@ mod tests {
                 TemplateProblem::Unclosed { line: 2 },
             ]
         );
+    }
+
+    #[test]
+    fn prefill_fills_what_it_can_and_leaves_the_rest_to_block_sending() {
+        let t = "Hi {{customer.first_name}},\n{{reply.apology?}}\n{{reply.answer}}\n{{advisor.name}}";
+        assert_eq!(placeholders(t), ["customer.first_name", "reply.apology", "reply.answer", "advisor.name"]);
+        let out = prefill(t, &values(&[("customer.first_name", "Anna"), ("advisor.name", "Sam")]));
+        assert_eq!(out, "Hi Anna,\n{{reply.apology?}}\n{{reply.answer}}\nSam");
+        let err = render(&out, &HashMap::new()).expect_err("still blocked");
+        assert_eq!(err.missing, ["reply.answer"]);
+        let done = out.replace("{{reply.answer}}", "It left today.");
+        assert_eq!(render(&done, &HashMap::new()).as_deref(), Ok("Hi Anna,\nIt left today.\nSam"));
     }
 
     #[test]
