@@ -11,6 +11,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod docs;
+
 #[derive(Parser)]
 #[command(name = "blendesk", version, about = "Blended phone and email desk for contact-centre advisors")]
 struct Cli {
@@ -67,6 +69,27 @@ enum Command {
     Policy {
         #[command(subcommand)]
         action: PolicyAction,
+    },
+    /// The team's knowledge base (Blendesk/Knowledge in the shared mailbox).
+    Knowledge {
+        #[command(subcommand)]
+        action: docs::KnowledgeAction,
+    },
+    /// Reply templates (Blendesk/Templates): publish, approve, list.
+    Template {
+        #[command(subcommand)]
+        action: docs::TemplateAction,
+    },
+    /// A customer's conversations under all their known addresses (after a sync).
+    History {
+        address: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Link or unlink two addresses of one customer.
+    Customer {
+        #[command(subcommand)]
+        action: docs::CustomerAction,
     },
 }
 
@@ -154,6 +177,13 @@ async fn run(cli: Cli) -> Result<()> {
             }
             run_headless(engine, !no_claims).await?;
         }
+        Command::Knowledge { action } => docs::knowledge(engine, action).await?,
+        Command::Template { action } => docs::template(engine, action).await?,
+        Command::History { address, json } => {
+            engine.sync_once().await?;
+            docs::history(&engine, &address, json)?;
+        }
+        Command::Customer { action } => docs::customer(&engine, action)?,
         Command::Policy { action: PolicyAction::Show } => {
             let policy = engine.load_policy().await?;
             println!("{}", policy.to_json().map_err(|e| anyhow::anyhow!("{e}"))?);
