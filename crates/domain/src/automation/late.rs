@@ -13,8 +13,10 @@ pub const LATE_PREFIX: &str = "$bd_late_";
 pub const BREACHED_KEYWORD: &str = "$bd_breached";
 
 /// A breach older than this when an app first notices it gets the keyword but no note:
-/// an app starting on an old mailbox must not send notes about promises broken last week.
-pub const LATE_MAX_AGE_MS: i64 = 24 * 3600 * 1000;
+/// a team installing Blendesk on a busy mailbox must not send a burst of notes about
+/// promises broken this morning. Running apps notice a breach within seconds (clocks
+/// only breach in open hours, when the team's apps run), so an hour loses no real note.
+pub const LATE_MAX_AGE_MS: i64 = 3600 * 1000;
 
 pub fn late_keyword(advisor: &crate::advisor::AdvisorId) -> String {
     format!("{LATE_PREFIX}{advisor}")
