@@ -210,6 +210,9 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
     }));
     let e = engine.clone();
     desk.keep(tauri::async_runtime::spawn(async move { e.run_outbox().await }));
+    // Knowledge articles, usage counts and templates from the shared mailbox.
+    let e = engine.clone();
+    desk.keep(tauri::async_runtime::spawn(async move { e.run_shared_docs().await }));
     // Opening the app logs the advisor in; the claim loop then takes email for them
     // within the supervisor's cap and publishes their presence.
     engine.presence_event(AdvisorEvent::Set(ManualState::Available));

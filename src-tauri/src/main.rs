@@ -8,6 +8,7 @@ mod commands;
 mod desk;
 mod html;
 mod images;
+mod knowledge;
 mod notify;
 mod setup;
 
@@ -76,6 +77,14 @@ fn main() {
             commands::supervisor_view,
             commands::set_cap,
             commands::open_link,
+            knowledge::kb_for_message,
+            knowledge::kb_search,
+            knowledge::kb_mark_used,
+            knowledge::kb_article,
+            knowledge::kb_publish,
+            knowledge::approved_templates,
+            knowledge::fill_template,
+            knowledge::customer_history,
             setup::test_setup,
             setup::save_setup,
         ])

@@ -182,6 +182,58 @@ export interface Snippet {
   excerpt: string;
 }
 
+export interface KnowledgeSnippet {
+  article_id: string;
+  title: string;
+  tags: string[];
+  excerpt: string;
+  link: string | null;
+  uses: number;
+  score: number;
+}
+
+export interface KnowledgeArticle {
+  article_id: string;
+  title: string;
+  tags: string[];
+  body: string;
+  author: string;
+  updated_at: number;
+  uses: number;
+}
+
+export interface TeamTemplate {
+  name: string;
+  queue: string;
+  language: string;
+  body: string;
+  approved: boolean;
+  approved_by: string[];
+}
+
+export interface HistoryLine {
+  id: number;
+  date: number;
+  from_addr: string;
+  excerpt: string;
+}
+
+export interface HistoryConversation {
+  subject: string;
+  started: number;
+  last_activity: number;
+  status: "open" | "answered" | "resolved";
+  messages: number;
+  last_customer: HistoryLine | null;
+  last_reply: HistoryLine | null;
+  ids: number[];
+}
+
+export interface CustomerHistory {
+  addresses: string[];
+  conversations: HistoryConversation[];
+}
+
 export interface CommandError {
   code: string;
   message: string;
@@ -214,6 +266,15 @@ export const api = {
   resolve: (message: number) => invoke<number>("resolve", { message }),
   setPresence: (state: "available" | "away") => invoke<Presence>("set_presence", { state }),
   openLink: (url: string) => invoke<void>("open_link", { url }),
+  kbForMessage: (message: number) => invoke<KnowledgeSnippet[]>("kb_for_message", { message }),
+  kbSearch: (query: string) => invoke<KnowledgeSnippet[]>("kb_search", { query }),
+  kbMarkUsed: (article: string) => invoke<number>("kb_mark_used", { article }),
+  kbArticle: (article: string) => invoke<KnowledgeArticle | null>("kb_article", { article }),
+  kbPublish: (article: string | null, title: string, tags: string, body: string) =>
+    invoke<string>("kb_publish", { article, title, tags, body }),
+  approvedTemplates: () => invoke<TeamTemplate[]>("approved_templates"),
+  fillTemplate: (name: string, message: number) => invoke<string>("fill_template", { name, message }),
+  customerHistory: (customer: string) => invoke<CustomerHistory>("customer_history", { customer }),
   activity: () => invoke<Presence>("activity"),
   supervisorView: () => invoke<SupervisorView>("supervisor_view"),
   setCap: (advisor: string, cap: number) => invoke<number>("set_cap", { advisor, cap }),
