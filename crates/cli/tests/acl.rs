@@ -109,8 +109,8 @@ async fn only_supervisors_change_the_policy_and_advisors_claim_through_the_share
 
     // Team mode through the shared namespace: alice claims within her cap of 1 with the
     // compare-and-swap on the owner's mailbox (one index, so one MODSEQ sequence).
-    let customer = Customer::new("aclcust");
     for i in 0..3 {
+        let customer = Customer::new("aclcust");
         let (_, raw) = customer_mail(&customer.address, &owner.address, &format!("order {i}"), "where is it?");
         smtp_send(&customer.address, &[&owner.address], &raw).await.unwrap();
     }

@@ -51,14 +51,15 @@ fn state_changes(a: &HeadlessApp) -> Vec<(i64, String)> {
 async fn headless_advisors_claim_within_caps_pause_on_calls_and_follow_the_policy() {
     let desk = Desk::new("team");
     let runtime = tempfile::tempdir().unwrap();
-    let customer = Customer::new("tcust");
     let policy = r#"{"version":1,"default_cap":3,"wrap_up_seconds":2,
         "advisors":{"alice":{"cap":2},"bob":{"cap":3},"carol":{"cap":1}}}"#;
     let policy_file = desk.dir.path().join("policy.json");
     std::fs::write(&policy_file, policy).unwrap();
     publish_policy(&desk, &policy_file);
 
+    // Twelve customers: twelve conversations (one customer's emails are one).
     for i in 0..12 {
+        let customer = Customer::new("tcust");
         let (_, raw) = customer_mail(&customer.address, &desk.address, &format!("order {i}"), "where is it?");
         smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
     }
@@ -160,11 +161,11 @@ fn publish_policy(desk: &Desk, file: &Path) {
 async fn an_offline_advisors_emails_are_taken_over_after_the_grace_period() {
     let desk = Desk::new("takeover");
     let runtime = tempfile::tempdir().unwrap();
-    let customer = Customer::new("tocust");
     let policy_file = desk.dir.path().join("policy.json");
     std::fs::write(&policy_file, r#"{"version":1,"grace_seconds":3,"advisors":{"alice":{"cap":2},"bob":{"cap":5}}}"#).unwrap();
     publish_policy(&desk, &policy_file);
     for i in 0..4 {
+        let customer = Customer::new("tocust");
         let (_, raw) = customer_mail(&customer.address, &desk.address, &format!("parcel {i}"), "late");
         smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
     }
@@ -202,4 +203,63 @@ async fn an_offline_advisors_emails_are_taken_over_after_the_grace_period() {
     assert!(waited >= Duration::from_secs(16), "taken over too early: {waited:?}");
     assert!(o.values().all(|v| v.len() == 1), "one owner each: {o:?}");
     assert!(bob.stop());
+}
+
+/// Send one email from `customer` and wait until the server holds `expect` messages.
+async fn deliver(desk: &Desk, customer: &Customer, subject: &str, expect: u32) {
+    let (_, raw) = customer_mail(&customer.address, &desk.address, subject, "hello?");
+    smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
+    eventually("delivery", Duration::from_secs(15), || async {
+        Ok((blendesk_testkit::count_messages(&desk.user, "INBOX").await? == expect).then_some(()))
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chasers_join_their_owners_conversation_and_caps_count_conversations() {
+    let desk = Desk::new("chaser");
+    let runtime = tempfile::tempdir().unwrap();
+    let policy_file = desk.dir.path().join("policy.json");
+    std::fs::write(&policy_file, r#"{"version":1,"advisors":{"alice":{"cap":2},"bob":{"cap":2}}}"#).unwrap();
+    publish_policy(&desk, &policy_file);
+    let (x, y, z) = (Customer::new("chx"), Customer::new("chy"), Customer::new("chz"));
+    let alice = start(&desk, "alice", runtime.path());
+    let owned = |n: usize| {
+        let desk = &desk;
+        async move {
+            eventually("alice's emails", Duration::from_secs(30), || async {
+                let o = owned_by(&server_owners(&desk.user).await, "alice");
+                Ok((o.len() == n).then_some(o))
+            })
+            .await
+            .unwrap()
+        }
+    };
+    deliver(&desk, &x, "parcel missing", 1).await;
+    owned(1).await;
+    // Two chasers with new subjects, not replies: they join X's conversation.
+    deliver(&desk, &x, "hello??", 2).await;
+    deliver(&desk, &x, "I want a refund", 3).await;
+    owned(3).await;
+    deliver(&desk, &y, "invoice", 4).await;
+    owned(4).await; // Y is her second conversation: her cap of 2 is reached.
+    deliver(&desk, &z, "login broken", 5).await;
+    // Another chaser from X arrives after Z; taking it proves she looked at Z and left it.
+    deliver(&desk, &x, "still waiting", 6).await;
+    let o = owned(5).await;
+    let all = server_owners(&desk.user).await;
+    let unowned: Vec<u32> = all.iter().filter(|(_, v)| v.is_empty()).map(|(u, _)| *u).collect();
+    assert_eq!(unowned, vec![5], "Z waits: alice holds 2 conversations (5 emails {o:?})");
+    let joins: Vec<bool> = alice.events_of("claimed").iter().map(|e| e["joins"].as_bool().unwrap()).collect();
+    assert_eq!(joins, [false, true, true, false, true], "chasers join; new customers start conversations");
+    let loads: Vec<u64> = alice.events_of("claimed").iter().map(|e| e["load"].as_u64().unwrap()).collect();
+    assert_eq!(loads, [0, 1, 1, 1, 2], "load counts conversations, not emails");
+    // Bob, with room, takes Z.
+    let _bob = start(&desk, "bob", runtime.path());
+    eventually("bob takes Z", Duration::from_secs(30), || async {
+        Ok((owned_by(&server_owners(&desk.user).await, "bob") == [5]).then_some(()))
+    })
+    .await
+    .unwrap();
 }

@@ -21,7 +21,9 @@ pub enum Event {
     AdvisorState { state: String, at_ms: i64 },
     /// This advisor won the claim on an email.
     /// `load` and `cap` are the advisor's at the moment of the claim (before it).
-    Claimed { folder: String, uid: u32, id: i64, message_id: Option<String>, at_ms: i64, load: u32, cap: u32, state: String },
+    /// `load` is the advisor's open conversations before the claim; `joins` is true when
+    /// the email joined one of them (a chaser), which the cap does not limit.
+    Claimed { folder: String, uid: u32, id: i64, message_id: Option<String>, at_ms: i64, load: u32, cap: u32, joins: bool, state: String },
     /// This app sent (queued) the team's one acknowledgement for a new conversation.
     Acknowledged { folder: String, uid: u32, to: String, outbox_id: i64 },
     /// Too many automatic messages in a short time: automatic mail stopped. Supervisors

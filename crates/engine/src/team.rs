@@ -9,7 +9,7 @@ use crate::claims::take_keyword_guarded;
 use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use blendesk_domain::advisor::AdvisorId;
-use blendesk_domain::blending::{can_claim, may_claim, offer_order, AdvisorEvent, AdvisorPresence, AdvisorState, CandidateEmail, Policy};
+use blendesk_domain::blending::{can_claim, can_take, may_claim, offer_order, AdvisorEvent, AdvisorPresence, AdvisorState, CandidateEmail, Policy};
 use blendesk_domain::claim::{fairness_wait, owner_keyword, owners, ClaimOutcome, OWNER_PREFIX};
 use blendesk_mail::{imap, mime};
 use blendesk_store::QueueHead;
@@ -67,6 +67,28 @@ fn is_open(h: &QueueHead) -> bool {
             || f.eq_ignore_ascii_case("\\Deleted")
             || f.eq_ignore_ascii_case(crate::workspace::RESOLVED_KEYWORD)
     })
+}
+
+/// Who holds each customer's open conversation: customer address (lowercase) → owner id.
+/// One open conversation per customer (the grouping rule: a chaser joins it whatever its
+/// subject), held by the owner of its emails.
+fn conversation_owners(heads: &[QueueHead]) -> HashMap<String, &str> {
+    let mut out = HashMap::new();
+    for h in heads.iter().filter(|h| is_open(h)) {
+        if let Some(owner) = owners(&h.flags).next() {
+            out.entry(h.from_addr.to_lowercase()).or_insert(owner);
+        }
+    }
+    out
+}
+
+/// The customers whose open conversation `owner_keyword` holds: the advisor's load.
+fn open_customers_of(heads: &[QueueHead], owner_keyword: &str) -> std::collections::HashSet<String> {
+    heads
+        .iter()
+        .filter(|h| is_open(h) && h.flags.iter().any(|f| f.eq_ignore_ascii_case(owner_keyword)))
+        .map(|h| h.from_addr.to_lowercase())
+        .collect()
 }
 
 impl Engine {
@@ -247,11 +269,11 @@ impl Engine {
         }
     }
 
-    /// This advisor's current load: open emails carrying their owner keyword.
+    /// This advisor's current load: their open conversations.
     pub fn load(&self) -> Result<u32> {
         let mine = owner_keyword(&self.config.advisor.id);
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        Ok(heads.iter().filter(|h| is_open(h) && h.flags.iter().any(|f| f.eq_ignore_ascii_case(&mine))).count() as u32)
+        Ok(open_customers_of(&heads, &mine).len() as u32)
     }
 
     fn presence_note(&self) -> Result<crate::presence::PresenceNote> {
@@ -279,9 +301,14 @@ impl Engine {
         skip.retain(|_, until| *until > now);
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
         let mine = owner_keyword(me);
-        let load = heads.iter().filter(|h| is_open(h) && h.flags.iter().any(|f| f.eq_ignore_ascii_case(&mine))).count() as u32;
+        // Load counts conversations: a customer's open emails are one conversation.
+        let customer_owner = conversation_owners(&heads);
+        let my_customers = open_customers_of(&heads, &mine);
+        let load = my_customers.len() as u32;
         let cap = policy.cap_for(me);
-        if !can_claim(cap, load, self.advisor_state()) {
+        // At the cap only chasers into my own open conversations may still be taken.
+        let at_cap = !can_claim(cap, load, self.advisor_state());
+        if at_cap && load == 0 {
             return Ok(false);
         }
         // Conversation owners by Message-ID, for sticky follow-ups.
@@ -306,12 +333,16 @@ impl Engine {
                 let (owner, owner_gone) = match owners(&h.flags).next().and_then(|o| AdvisorId::parse(o).ok()) {
                     Some(holder) => (Some(holder), true),
                     None => {
+                        // The thread it replies to first, then the customer's open
+                        // conversation (a chaser joins it whatever its subject): the
+                        // domain's grouping order (`automation::group`).
                         let thread_owner = h
                             .references
                             .iter()
                             .map(String::as_str)
                             .chain(h.in_reply_to.as_deref())
                             .find_map(|r| owner_of.get(r))
+                            .or_else(|| customer_owner.get(h.from_addr.to_lowercase().as_str()))
                             .and_then(|o| AdvisorId::parse(o).ok());
                         // A follow-up waits for its conversation's owner, unless they are gone.
                         let gone = thread_owner
@@ -335,8 +366,10 @@ impl Engine {
             })
             .collect();
         let order = offer_order(&candidates, me, policy.skills_for(me), &policy, now);
-        let Some(first) = order.first() else { return Ok(false) };
+        let joins_mine = |i: usize| my_customers.contains(&heads[i].from_addr.to_lowercase());
+        let Some(first) = order.into_iter().find(|c| !at_cap || joins_mine(c.id)) else { return Ok(false) };
         let head = &heads[first.id];
+        let joins = joins_mine(first.id);
         // Less-loaded advisors try first; sticky follow-ups go to their owner at once.
         if first.owner.as_ref() != Some(me) {
             let wait = fairness_wait(load, FAIRNESS_STEP, rand::random::<f64>());
@@ -350,7 +383,7 @@ impl Engine {
         // A call may have started during the wait: decide again right before the swap.
         let cap = self.policy().cap_for(me);
         let state = self.advisor_state();
-        if !can_claim(cap, load, state) {
+        if !can_take(cap, load, state, joins) {
             return Ok(false);
         }
         // The claim's time is when it was decided, with the advisor available; the guard
@@ -378,6 +411,7 @@ impl Engine {
                     at_ms: decided_at,
                     load,
                     cap,
+                    joins,
                     state: state.as_str().to_owned(),
                 });
             }

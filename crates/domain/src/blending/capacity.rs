@@ -61,6 +61,18 @@ pub fn can_claim(cap: u32, load: u32, state: AdvisorState) -> bool {
     may_claim(state) && load < cap
 }
 
+/// Whether this email may be claimed. An email that joins one of the advisor's open
+/// conversations (a chaser from the same customer, or a reply into it) adds no
+/// conversation, so only the state matters, even at or over the cap; anything else starts
+/// a conversation and needs [`can_claim`].
+pub fn can_take(cap: u32, load: u32, state: AdvisorState, joins_open_conversation: bool) -> bool {
+    if joins_open_conversation {
+        may_claim(state)
+    } else {
+        can_claim(cap, load, state)
+    }
+}
+
 /// How many more conversations may be claimed before reaching the cap (0 when at or
 /// above it, e.g. after the cap was lowered).
 pub fn free_slots(cap: u32, load: u32) -> u32 {
@@ -175,6 +187,17 @@ mod tests {
             AdvisorState::Offline,
         ] {
             assert!(!can_claim(3, 0, state), "{state:?}");
+        }
+    }
+
+    #[test]
+    fn a_chaser_joins_an_open_conversation_even_at_the_cap_but_never_during_a_call() {
+        assert!(can_take(3, 3, AdvisorState::Available, true));
+        assert!(can_take(1, 4, AdvisorState::Available, true), "a lowered cap keeps chasers with their owner");
+        assert!(!can_take(3, 3, AdvisorState::Available, false), "a new conversation needs room");
+        assert!(can_take(3, 2, AdvisorState::Available, false));
+        for state in [AdvisorState::OnCall, AdvisorState::WrapUp, AdvisorState::Away, AdvisorState::Offline] {
+            assert!(!can_take(3, 0, state, true), "{state:?}");
         }
     }
 

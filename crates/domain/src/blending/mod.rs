@@ -17,7 +17,7 @@ pub mod sla_policy;
 pub mod state;
 
 pub use capacity::{
-    can_claim, free_slots, load, park, parked_count, return_due_parked, return_if_due,
+    can_claim, can_take, free_slots, load, park, parked_count, return_due_parked, return_if_due,
     ConversationStatus, ParkRefused,
 };
 pub use offer::{offer_order, sla_at_risk, CandidateEmail};
