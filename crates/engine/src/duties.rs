@@ -282,7 +282,7 @@ impl Engine {
                 .filter(|c| c.level == SlaLevel::Breached || c.marked_breached)
                 .collect();
         breached.sort_by_key(|c| (c.due_ms, c.message));
-        let breaker = (recent >= BREAKER_MAX).then(|| BreakerAlert {
+        let breaker = (recent >= BREAKER_MAX).then_some(BreakerAlert {
             recent: recent as u64,
             limit: BREAKER_MAX as u64,
             window_minutes: (BREAKER_WINDOW_MS / 60_000) as u64,

@@ -104,6 +104,7 @@ pub struct ShiftCapacity {
 ///   there to answer before it);
 /// - more conversations waiting than free slots: each further round of `team_cap`
 ///   conversations adds `handle_minutes` of business time.
+///
 /// Never earlier than the SLA's own due time.
 pub fn expected_reply_by(
     received_ms: i64,
