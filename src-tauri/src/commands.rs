@@ -4,7 +4,7 @@
 use crate::desk::{apply_presence, Desk, PresenceView, Startup};
 use crate::html::{is_converted_text, sanitise, SafeHtml};
 use blendesk_domain::advisor::AdvisorId;
-use blendesk_domain::blending::{park as park_rule, return_if_due, AdvisorEvent, AdvisorState, ConversationStatus};
+use blendesk_domain::blending::{AdvisorEvent, AdvisorState};
 use blendesk_domain::blending::Skills;
 use blendesk_engine::presence::{PresenceEntry, PresenceNote};
 use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, Snippet, ThreadMessage};
@@ -92,18 +92,13 @@ pub fn workspace(app: AppHandle, desk: State<'_, Desk>) -> Result<WorkspacePaylo
     let queues = engine.workspace(now).map_err(engine_err)?.queues;
     let owned = engine.owned_conversations(now).map_err(engine_err)?;
     // Due parked ones come back (even over the cap); closed ones are forgotten.
-    let now_ms = crate::desk::now_ms();
-    let mut parked_map = desk.parked.lock().unwrap_or_else(|e| e.into_inner());
-    parked_map.retain(|customer, return_at| {
-        owned.iter().any(|(c, _)| &c.customer == customer)
-            && return_if_due(ConversationStatus::Parked { return_at_ms: *return_at }, now_ms) != ConversationStatus::Active
-    });
-    let (parked, mine): (Vec<_>, Vec<_>) = owned.into_iter().partition(|(c, _)| parked_map.contains_key(&c.customer));
+    let parked_map = engine.parked().map_err(engine_err)?;
+    let (parked, mine): (Vec<_>, Vec<_>) = owned.into_iter().partition(|(c, _)| parked_map.contains_key(&c.customer.to_lowercase()));
     let parked: Vec<ParkedConversation> =
-        parked.into_iter().map(|(c, _)| ParkedConversation { return_at_ms: parked_map[&c.customer], conversation: c }).collect();
-    let load = mine.iter().map(|(_, owned)| owned).sum();
+        parked.into_iter().map(|(c, _)| ParkedConversation { return_at_ms: parked_map[&c.customer.to_lowercase()], conversation: c }).collect();
+    // The engine's load: open conversations, parked ones excepted (what the cap limits).
+    let load = engine.load().map_err(engine_err)?;
     let mine: Vec<Conversation> = mine.into_iter().map(|(c, _)| c).collect();
-    drop(parked_map);
     *desk.mine.lock().unwrap_or_else(|e| e.into_inner()) = mine.iter().map(|c| c.customer.clone()).collect();
     crate::desk::announce_sla_risk(&app);
     let connections = desk.connections.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -194,23 +189,10 @@ pub fn send_reply(desk: State<'_, Desk>, message: i64, body: String) -> Result<i
 /// policy's return time). Refused past the park limit; re-parking moves the time.
 #[tauri::command]
 pub fn park(desk: State<'_, Desk>, customer: String, seconds: Option<u32>) -> Result<i64> {
-    let now = crate::desk::now_ms();
-    let mut parked = desk.parked.lock().unwrap_or_else(|e| e.into_inner());
-    let current = match parked.get(&customer) {
-        Some(&return_at_ms) => ConversationStatus::Parked { return_at_ms },
-        None => ConversationStatus::Active,
-    };
-    let return_at = seconds.map(|s| now + i64::from(s) * 1000);
-    let policy = desk.engine().map_err(err("starting"))?.policy();
-    match park_rule(current, parked.len() as u32, return_at, now, &policy) {
-        Ok(ConversationStatus::Parked { return_at_ms }) => {
-            parked.insert(customer.clone(), return_at_ms);
-            desk.mine.lock().unwrap_or_else(|e| e.into_inner()).retain(|c| c != &customer);
-            Ok(return_at_ms)
-        }
-        Ok(_) => Err(CommandError { code: "park", message: "not parked".into() }),
-        Err(e) => Err(CommandError { code: "park_refused", message: e.to_string() }),
-    }
+    let engine = desk.engine().map_err(err("starting"))?;
+    let return_at_ms = engine.park(&customer, seconds).map_err(|e| CommandError { code: "park_refused", message: e.to_string() })?;
+    desk.mine.lock().unwrap_or_else(|e| e.into_inner()).retain(|c| c != &customer);
+    Ok(return_at_ms)
 }
 
 /// Close the conversation without a reply: `$Resolved` on its open messages. They keep

@@ -51,10 +51,6 @@ pub struct Desk {
     pub startup: Mutex<Startup>,
     /// Customers whose conversations are the advisor's (owner keyword), as last shown.
     pub mine: Mutex<Vec<String>>,
-    /// My parked conversations (customer → when they come back, ms). Kept for this
-    /// session only: they keep their owner keyword (and so still count in the engine's
-    /// load), but the window lists them apart and does not count them.
-    pub parked: Mutex<std::collections::BTreeMap<String, i64>>,
     /// Conversations (by their newest message) already announced as at SLA risk.
     pub risk_announced: Mutex<std::collections::HashSet<i64>>,
     /// Each folder's last reported connection state (events may fire before the UI listens).
@@ -71,7 +67,6 @@ impl Desk {
             mine: Mutex::new(Vec::new()),
             connections: Mutex::new(Default::default()),
             risk_announced: Mutex::new(Default::default()),
-            parked: Mutex::new(Default::default()),
             tasks: Mutex::new(Vec::new()),
         }
     }

@@ -91,6 +91,19 @@ enum Command {
         #[command(subcommand)]
         action: docs::CustomerAction,
     },
+    /// "Come back later": park my open conversation with CUSTOMER (it leaves my load and
+    /// returns by itself); with no CUSTOMER, list what is parked.
+    Park {
+        customer: Option<String>,
+        /// Minutes until it returns (default: the policy's park return time).
+        #[arg(long, conflicts_with = "seconds")]
+        minutes: Option<u32>,
+        #[arg(long)]
+        seconds: Option<u32>,
+        /// Bring it back now instead.
+        #[arg(long)]
+        back: bool,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -184,6 +197,18 @@ async fn run(cli: Cli) -> Result<()> {
             docs::history(&engine, &address, json)?;
         }
         Command::Customer { action } => docs::customer(&engine, action)?,
+        Command::Park { customer: None, .. } => {
+            for (customer, at) in engine.parked()? {
+                println!("{customer}\t{at}");
+            }
+        }
+        Command::Park { customer: Some(c), back: true, .. } => engine.unpark(&c)?,
+        Command::Park { customer: Some(c), minutes, seconds, .. } => {
+            // The park limit and return time are the team policy's.
+            engine.load_policy().await?;
+            let at = engine.park(&c, seconds.or(minutes.map(|m| m.saturating_mul(60))))?;
+            println!("parked until {at}");
+        }
         Command::Policy { action: PolicyAction::Show } => {
             let policy = engine.load_policy().await?;
             println!("{}", policy.to_json().map_err(|e| anyhow::anyhow!("{e}"))?);

@@ -263,3 +263,73 @@ async fn chasers_join_their_owners_conversation_and_caps_count_conversations() {
     .await
     .unwrap();
 }
+
+fn park(app: &HeadlessApp, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_blendesk"))
+        .arg("--config")
+        .arg(&app.config)
+        .arg("park")
+        .args(args)
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .output()
+        .unwrap()
+}
+
+/// The load an advisor last published in Blendesk/Presence.
+async fn published_load(desk: &Desk, id: &str) -> Option<u64> {
+    let notes = blendesk_testkit::fetch_all(&desk.user, "Blendesk/Presence").await.ok()?;
+    notes
+        .iter()
+        .filter_map(|(uid, raw)| Some((*uid, serde_json::from_str::<serde_json::Value>(blendesk_mail::mime::parse(raw).text.trim()).ok()?)))
+        .filter(|(_, v)| v["advisor"] == id)
+        .max_by_key(|(uid, _)| *uid)
+        .and_then(|(_, v)| v["load"].as_u64())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_conversation_leaves_the_load_and_comes_back_by_itself() {
+    let desk = Desk::new("park");
+    let runtime = tempfile::tempdir().unwrap();
+    let policy_file = desk.dir.path().join("policy.json");
+    std::fs::write(&policy_file, r#"{"version":1,"park_limit":1,"advisors":{"alice":{"cap":1}}}"#).unwrap();
+    publish_policy(&desk, &policy_file);
+    let (x, y, z) = (Customer::new("pkx"), Customer::new("pky"), Customer::new("pkz"));
+    let alice = start(&desk, "alice", runtime.path());
+    let owned = |uids: Vec<u32>| {
+        let desk = &desk;
+        async move {
+            eventually("alice's emails", Duration::from_secs(30), || async {
+                Ok((owned_by(&server_owners(&desk.user).await, "alice") == uids).then_some(()))
+            })
+            .await
+            .unwrap()
+        }
+    };
+    deliver(&desk, &x, "parcel", 1).await;
+    owned(vec![1]).await;
+    deliver(&desk, &y, "invoice", 2).await;
+
+    // Parking X frees her only slot: she takes Y.
+    let out = park(&alice, &[&x.address, "--seconds", "4"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    owned(vec![1, 2]).await;
+    // The park limit is 1: Y cannot be parked as well.
+    let out = park(&alice, &[&y.address]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("limit is 1"), "{}", String::from_utf8_lossy(&out.stderr));
+    // Nor can a conversation she does not hold.
+    let out = park(&alice, &[&z.address]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no open conversation of yours"));
+
+    // X comes back by itself after 4 s, over the cap: her load is 2 with a cap of 1.
+    eventually("X returns", Duration::from_secs(30), || async { Ok((published_load(&desk, "alice").await == Some(2)).then_some(())) })
+        .await
+        .unwrap();
+    let listed = park(&alice, &[]);
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "", "nothing parked any more");
+    // Z waits; a chaser from X (her conversation) is still hers, which shows she looked.
+    deliver(&desk, &z, "login", 3).await;
+    deliver(&desk, &x, "any news?", 4).await;
+    owned(vec![1, 2, 4]).await;
+    assert!(server_owners(&desk.user).await[&3].is_empty(), "Z waits: alice is over her cap");
+}

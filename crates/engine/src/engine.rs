@@ -32,6 +32,8 @@ pub enum EngineError {
     Internal(String),
     #[error("policy: {0}")]
     Policy(String),
+    #[error("{0}")]
+    Park(String),
     #[error("the folder {0} was recreated on the server since this message was mirrored; sync and try again")]
     Stale(String),
     #[error(

@@ -13,6 +13,7 @@ pub mod history;
 pub mod knowledge;
 mod mirror;
 mod outbox;
+pub mod parking;
 pub mod presence;
 pub mod sla;
 mod sync;

@@ -24,15 +24,13 @@ pub const POLICY_FOLDER: &str = "Policy";
 const POLICY_POLL: Duration = Duration::from_secs(2);
 /// Wait per conversation held before trying a claim (fairness without a server).
 const FAIRNESS_STEP: Duration = Duration::from_millis(50);
-/// First-response target used for ordering until per-queue SLAs land.
-const DEFAULT_SLA_MS: i64 = 4 * 3600 * 1000;
 
 pub(crate) struct TeamState {
     presence: Mutex<AdvisorPresence>,
     pub(crate) board: Mutex<crate::presence::PresenceBoard>,
     policy: Mutex<(u32, Policy)>,
     /// Wakes the claim loop: state changed, policy changed, new mail.
-    wake: Notify,
+    pub(crate) wake: Notify,
 }
 
 impl TeamState {
@@ -82,8 +80,8 @@ fn conversation_owners(heads: &[QueueHead]) -> HashMap<String, &str> {
     out
 }
 
-/// The customers whose open conversation `owner_keyword` holds: the advisor's load.
-fn open_customers_of(heads: &[QueueHead], owner_keyword: &str) -> std::collections::HashSet<String> {
+/// The customers whose open conversation `owner_keyword` holds (parked ones included).
+pub(crate) fn open_customers_of(heads: &[QueueHead], owner_keyword: &str) -> std::collections::HashSet<String> {
     heads
         .iter()
         .filter(|h| is_open(h) && h.flags.iter().any(|f| f.eq_ignore_ascii_case(owner_keyword)))
@@ -269,11 +267,13 @@ impl Engine {
         }
     }
 
-    /// This advisor's current load: their open conversations.
+    /// This advisor's current load: their open conversations, parked ones excepted.
     pub fn load(&self) -> Result<u32> {
         let mine = owner_keyword(&self.config.advisor.id);
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        Ok(open_customers_of(&heads, &mine).len() as u32)
+        let open = open_customers_of(&heads, &mine);
+        let away = crate::parking::still_away(&self.store.parked()?, &open, now_ms());
+        Ok((open.len() - away.len()) as u32)
     }
 
     fn presence_note(&self) -> Result<crate::presence::PresenceNote> {
@@ -300,11 +300,19 @@ impl Engine {
         let now = now_ms();
         skip.retain(|_, until| *until > now);
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        // Each conversation's business-hours SLA due time (its queue's calendar), by customer.
+        let sla_due: HashMap<String, i64> =
+            crate::sla::conversation_clocks(&heads, &self.config.imap.queues, &self.team_domain(), &policy, now)
+                .into_iter()
+                .filter_map(|c| Some((c.customer, c.due_ms?)))
+                .collect();
         let mine = owner_keyword(me);
         // Load counts conversations: a customer's open emails are one conversation.
         let customer_owner = conversation_owners(&heads);
         let my_customers = open_customers_of(&heads, &mine);
-        let load = my_customers.len() as u32;
+        // Parked conversations do not count until they come back.
+        let away = crate::parking::still_away(&self.store.parked()?, &my_customers, now);
+        let load = (my_customers.len() - away.len()) as u32;
         let cap = policy.cap_for(me);
         // At the cap only chasers into my own open conversations may still be taken.
         let at_cap = !can_claim(cap, load, self.advisor_state());
@@ -359,7 +367,7 @@ impl Engine {
                     subject: h.subject.clone(),
                     body_excerpt: h.excerpt.clone(),
                     received_at_ms: h.internal_date * 1000,
-                    sla_due_at_ms: Some(h.internal_date * 1000 + DEFAULT_SLA_MS),
+                    sla_due_at_ms: sla_due.get(&h.from_addr.to_lowercase()).copied(),
                     owner,
                     owner_offline_past_grace: owner_gone,
                 }

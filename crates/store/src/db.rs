@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_mirror_and_outbox.sql")),
     (2, include_str!("../migrations/0002_ack_decision.sql")),
     (3, include_str!("../migrations/0003_knowledge_templates.sql")),
+    (4, include_str!("../migrations/0004_parked.sql")),
 ];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {

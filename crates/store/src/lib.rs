@@ -11,6 +11,7 @@ mod history;
 mod meta;
 mod mirror;
 mod outbox;
+mod parked;
 mod search;
 mod team;
 mod views;
