@@ -177,3 +177,32 @@ async fn four_apps_send_exactly_one_acknowledgement_per_new_conversation() {
         assert_eq!(acks, 1, "UID {uid}: {flags:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_acknowledgement_promises_the_queues_sla_on_its_calendar() {
+    // Shanghai, open on one weekday only, two days from today there; 90 business minutes.
+    // Nobody is on shift (no advisor runs the claim loop), so the promise is the next
+    // opening plus the target: that weekday at 10:30 China Standard Time.
+    let now_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let days_since_epoch = (now_s + 8 * 3600).div_euclid(86_400);
+    let weekday = ((days_since_epoch + 3 + 2) % 7) as usize; // 1970-01-01 was a Thursday (index 3, Monday = 0)
+    let keys = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let policy = format!(
+        r#"{{"version": 1, "sla": {{"default": {{"first_response_minutes": 90,
+            "calendar": {{"time_zone": "Asia/Shanghai", "hours": {{"{day}": ["09:00-17:00"]}}}}}}}}}}"#,
+        day = keys[weekday]
+    );
+    let desk = Desk::new("ackcal");
+    let engine = desk.engine();
+    engine.publish_policy(&blendesk_domain::blending::Policy::parse(policy.as_bytes()).unwrap()).await.unwrap();
+    engine.load_policy().await.unwrap();
+    let customer = Customer::new("cal");
+    let (_, raw) = customer_mail(&customer.address, &desk.address, "Delivery date", "When will it arrive?");
+    smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
+    wait_count(&desk.user, 1).await;
+    assert_eq!(round(&engine).await, 1);
+    let got = wait_count(&customer.user, 1).await;
+    let promise = format!("will reply by {}", names[weekday]);
+    assert!(got[0].text.contains(&promise) && got[0].text.contains("10:30 CST"), "{}", got[0].text);
+}
