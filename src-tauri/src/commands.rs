@@ -77,6 +77,9 @@ pub struct WorkspacePayload {
     pub policy_uid: u32,
     /// Whether this advisor is a supervisor in that policy (the supervisor view).
     pub supervisor: bool,
+    /// For supervisors: conversations past their promise, plus one while the breaker
+    /// holds automatic mail back (a badge on the supervisor tab); 0 for others.
+    pub supervisor_alerts: u32,
     pub now: i64,
     /// Last known state of each folder's connection.
     pub connections: std::collections::BTreeMap<String, crate::desk::ConnectionView>,
@@ -103,7 +106,14 @@ pub fn workspace(app: AppHandle, desk: State<'_, Desk>) -> Result<WorkspacePaylo
     crate::desk::announce_sla_risk(&app);
     let connections = desk.connections.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let me = &engine.config().advisor.id;
+    let supervisor_alerts = if policy.is_supervisor(me) {
+        let alerts = engine.automation_alerts(now * 1000).map_err(engine_err)?;
+        alerts.breached.len() as u32 + u32::from(alerts.breaker.is_some())
+    } else {
+        0
+    };
     Ok(WorkspacePayload {
+        supervisor_alerts,
         load,
         mine,
         parked,

@@ -155,15 +155,20 @@ fn a_breached_conversation_shows_in_the_supervisor_view_with_its_note() {
     policy["sla"] = json!({"default": {"first_response_minutes": 0, "calendar": {"time_zone": "UTC", "hours": always}}});
     let app = launch(&mail, Some("sam"), policy);
     wait_for("the supervisor tab", Duration::from_secs(10), || app.session.find("[data-testid=supervisor-tab]").ok());
-    app.session.key_chord(KEY_ALT, "v").unwrap();
-    wait_for("the supervisor view", Duration::from_secs(3), || app.session.find("[data-testid=supervisor-view]").ok());
-    wait_for("no breaches yet", Duration::from_secs(10), || app.session.find("[data-testid=no-breaches]").ok());
+    assert!(app.session.find("[data-testid=supervisor-alerts]").is_err(), "no alert badge before any breach");
 
     let (_, smtp) = stack_env();
     let from = format!("{}@example.com", unique("t_late"));
     let token = unique("late-");
     let msg = customer_email(&from, &mail.desk_address(), "Still no refund", "Where is my refund?", &format!("{token}@example.com"));
     smtp_send(smtp, &from, &mail.desk_address(), &msg).expect("SMTP delivery");
+
+    // On the desk, the supervisor tab shows the alert; Alt+V opens the details.
+    wait_for("the alert badge on the supervisor tab", Duration::from_secs(30), || {
+        (app.session.find("[data-testid=supervisor-alerts]").ok()?.text().ok()?.contains('1')).then_some(())
+    });
+    app.session.key_chord(KEY_ALT, "v").unwrap();
+    wait_for("the supervisor view", Duration::from_secs(3), || app.session.find("[data-testid=supervisor-view]").ok());
 
     // Sam's own app (cap 0, so nobody owns it) marks the breach and sends the one note;
     // the view lists the conversation and counts it for the queue.

@@ -91,6 +91,8 @@ export interface WorkspacePayload {
   cap: number;
   policy_uid: number;
   supervisor: boolean;
+  /// For supervisors: breached conversations, plus one while the breaker holds.
+  supervisor_alerts: number;
   now: number;
   connections: Record<string, { state: "online" | "offline"; detail: string | null }>;
 }
