@@ -98,7 +98,14 @@ pub fn conversation_clocks(
         }
         // The message that started the clock decides the queue, hence the settings.
         let PendingClock::Running { since_ms: start, .. } = pending_clock(&steps) else { continue };
-        let Some(first) = messages.iter().find(|m| m.internal_date * 1000 == start) else { continue };
+        // Of the customer's messages in that second, an unanswered one started it.
+        let Some(first) = messages
+            .iter()
+            .filter(|m| m.internal_date * 1000 == start)
+            .min_by_key(|m| has(&m.flags, "\\Answered"))
+        else {
+            continue;
+        };
         let queue_settings = settings.entry(first.folder.as_str()).or_insert_with(|| policy.sla_for(&first.folder));
         let Some(sla) = conversation_sla(&steps, now_ms, &queue_settings.targets, &queue_settings.calendar) else { continue };
         let current: Vec<&&QueueHead> = messages.iter().filter(|m| m.internal_date * 1000 > closed_at).collect();
