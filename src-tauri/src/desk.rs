@@ -217,6 +217,11 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
             tracing::error!("no team claims: {err}");
         }
     }));
+    // Input anywhere on the desktop (the softphone, the CRM) keeps the advisor active.
+    let a = app.clone();
+    crate::os_idle::watch(move || {
+        let _ = apply_presence(&a, AdvisorEvent::Activity);
+    });
     // The wrap-up clock: ends wrap-up on time (200 ms keeps the countdown honest).
     let e = engine.clone();
     desk.keep(tauri::async_runtime::spawn(async move {

@@ -10,6 +10,7 @@ mod html;
 mod images;
 mod knowledge;
 mod notify;
+mod os_idle;
 mod setup;
 
 use std::path::PathBuf;
