@@ -91,6 +91,14 @@ enum Command {
         #[command(subcommand)]
         action: docs::CustomerAction,
     },
+    /// A supervisor moves CUSTOMER's open conversation to another advisor.
+    Transfer {
+        customer: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// Give my open conversation with CUSTOMER back to the queue (another advisor takes it).
+    Release { customer: String },
     /// "Come back later": park my open conversation with CUSTOMER (it leaves my load and
     /// returns by itself); with no CUSTOMER, list what is parked.
     Park {
@@ -197,6 +205,17 @@ async fn run(cli: Cli) -> Result<()> {
             docs::history(&engine, &address, json)?;
         }
         Command::Customer { action } => docs::customer(&engine, action)?,
+        Command::Transfer { customer, to } => {
+            let to = blendesk_domain::advisor::AdvisorId::parse(&to).map_err(|e| anyhow::anyhow!("--to {to}: {e}"))?;
+            engine.sync_once().await?;
+            let done = engine.transfer(&customer, &to).await?;
+            println!("{} moved to {to}, {} moved by someone else first", done.moved, done.lost);
+        }
+        Command::Release { customer } => {
+            engine.sync_once().await?;
+            let done = engine.release(&customer).await?;
+            println!("{} released, {} moved by someone else first", done.moved, done.lost);
+        }
         Command::Park { customer: None, .. } => {
             for (customer, at) in engine.parked()? {
                 println!("{customer}\t{at}");

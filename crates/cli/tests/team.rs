@@ -333,3 +333,66 @@ async fn a_parked_conversation_leaves_the_load_and_comes_back_by_itself() {
     owned(vec![1, 2, 4]).await;
     assert!(server_owners(&desk.user).await[&3].is_empty(), "Z waits: alice is over her cap");
 }
+
+/// A CLI config for `id` on the desk's mailbox (as a supervisor's or advisor's app).
+fn config_for(desk: &Desk, id: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(&desk.config_path)
+        .unwrap()
+        .replace("id = \"alice\"", &format!("id = \"{id}\""))
+        .replace("blendesk.db", &format!("{id}-cli.db"));
+    let path = desk.dir.path().join(format!("{id}-cli.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn cli(config: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_blendesk")).arg("--config").arg(config).args(args).env("BLENDESK_IMAP_PASSWORD", "test").output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_transfers_and_an_owner_releases_with_the_compare_and_swap() {
+    let desk = Desk::new("handover");
+    let runtime = tempfile::tempdir().unwrap();
+    let policy_file = desk.dir.path().join("policy.json");
+    std::fs::write(&policy_file, r#"{"version":1,"supervisors":["sam"],"advisors":{"alice":{"cap":2},"bob":{"cap":2},"sam":{"cap":0}}}"#).unwrap();
+    publish_policy(&desk, &policy_file);
+    let (x, y) = (Customer::new("hox"), Customer::new("hoy"));
+    let alice = start(&desk, "alice", runtime.path());
+    deliver(&desk, &x, "parcel", 1).await;
+    deliver(&desk, &x, "any news?", 2).await;
+    deliver(&desk, &y, "invoice", 3).await;
+    let owner_is = |id: &'static str, uids: Vec<u32>| {
+        let desk = &desk;
+        async move {
+            eventually(id, Duration::from_secs(30), || async { Ok((owned_by(&server_owners(&desk.user).await, id) == uids).then_some(())) })
+                .await
+                .unwrap()
+        }
+    };
+    owner_is("alice", vec![1, 2, 3]).await;
+    let _bob = start(&desk, "bob", runtime.path());
+
+    // Only supervisors transfer.
+    let out = cli(&alice.config, &["transfer", &x.address, "--to", "bob"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only supervisors transfer"), "{}", String::from_utf8_lossy(&out.stderr));
+    // Sam moves X's whole conversation (both emails) to Bob.
+    let sam = config_for(&desk, "sam");
+    let out = cli(&sam, &["transfer", &x.address, "--to", "bob"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("2 moved to bob"), "{}", String::from_utf8_lossy(&out.stdout));
+    owner_is("bob", vec![1, 2]).await;
+
+    // Alice gives Y back: she has room now but does not take it again; Bob does.
+    let out = cli(&alice.config, &["release", &y.address]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    owner_is("bob", vec![1, 2, 3]).await;
+    let mut s = login(&desk.user).await.unwrap();
+    imap::select(&mut s, "INBOX", true).await.unwrap();
+    let flags = imap::fetch_flags(&mut s, None).await.unwrap();
+    imap::logout(s).await;
+    let y_flags = &flags.iter().find(|(u, _, _)| *u == 3).unwrap().1;
+    assert!(y_flags.iter().any(|f| f == "$bd_declined_alice"), "{y_flags:?}");
+    assert!(flags.iter().all(|(_, f, _)| owners(f).count() == 1), "one owner each: {flags:?}");
+    assert!(alice.events_of("claimed").len() == 3, "alice never took Y back");
+}

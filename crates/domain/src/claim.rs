@@ -13,6 +13,14 @@ pub fn owner_keyword(advisor: &AdvisorId) -> String {
     format!("{OWNER_PREFIX}{advisor}")
 }
 
+/// Marks an email an advisor gave back to the queue (released): their app does not take
+/// it again; everyone else may.
+pub const DECLINED_PREFIX: &str = "$bd_declined_";
+
+pub fn declined_keyword(advisor: &AdvisorId) -> String {
+    format!("{DECLINED_PREFIX}{advisor}")
+}
+
 /// Advisors named by owner keywords among `flags` (normally zero or one).
 pub fn owners<'a>(flags: &'a [String]) -> impl Iterator<Item = &'a str> + 'a {
     flags.iter().filter_map(|f| {

@@ -34,6 +34,9 @@ pub enum EngineError {
     Policy(String),
     #[error("{0}")]
     Park(String),
+    /// No such conversation to act on (nothing open, not yours).
+    #[error("{0}")]
+    Conversation(String),
     #[error("the folder {0} was recreated on the server since this message was mirrored; sync and try again")]
     Stale(String),
     #[error(

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod docs;
 mod engine;
 pub mod events;
+pub mod handover;
 pub mod history;
 pub mod knowledge;
 mod mirror;

@@ -30,7 +30,7 @@ impl Engine {
         let away = self.parked_now(now)?;
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
         if !open_customers_of(&heads, &owner_keyword(&self.config.advisor.id)).contains(&customer) {
-            return Err(EngineError::Park(format!("{customer} has no open conversation of yours to park")));
+            return Err(EngineError::Conversation(format!("{customer} has no open conversation of yours to park")));
         }
         let current = away.get(&customer).map_or(ConversationStatus::Active, |at| ConversationStatus::Parked { return_at_ms: *at });
         let return_at = seconds.map(|s| now + i64::from(s) * 1000);

@@ -59,7 +59,7 @@ pub(crate) fn language_of(subject: &str, excerpt: &str) -> &'static str {
 
 /// Open: not answered, not deleted, not resolved without a reply (`$Resolved`). A
 /// resolved email keeps its owner keyword as a record but no longer counts as load.
-fn is_open(h: &QueueHead) -> bool {
+pub(crate) fn is_open(h: &QueueHead) -> bool {
     !h.flags.iter().any(|f| {
         f.eq_ignore_ascii_case("\\Answered")
             || f.eq_ignore_ascii_case("\\Deleted")
@@ -327,10 +327,13 @@ impl Engine {
             }
         }
         let ours = self.config.from_address().unwrap_or_default();
+        // What this advisor released goes to the others.
+        let declined = blendesk_domain::claim::declined_keyword(me);
         let candidates: Vec<CandidateEmail<usize>> = heads
             .iter()
             .enumerate()
             .filter(|(_, h)| is_open(h) && h.from_addr != ours && !skip.contains_key(&h.id))
+            .filter(|(_, h)| !h.flags.iter().any(|f| f.eq_ignore_ascii_case(&declined)))
             .filter(|(_, h)| match owners(&h.flags).next() {
                 None => true,
                 // Another advisor's email is a candidate only once they are gone past grace.

@@ -1,0 +1,96 @@
+//! Handing a conversation over without a server: a supervisor transfers it to another
+//! advisor, or its owner releases it to the queue. Both are the claim's compare-and-swap
+//! (`claims::swap_owner`) on every open email of the customer's conversation, so there is
+//! never a moment with two owners.
+
+use crate::claims::swap_owner;
+use crate::engine::{Engine, EngineError, Result};
+use blendesk_domain::advisor::AdvisorId;
+use blendesk_domain::claim::{declined_keyword, owner_keyword, owners, ClaimOutcome, OWNER_PREFIX};
+use blendesk_mail::imap;
+use blendesk_store::QueueHead;
+
+/// What a hand-over did: emails moved, and emails someone else moved first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Handover {
+    pub moved: u32,
+    pub lost: u32,
+}
+
+impl Engine {
+    /// The open emails of `customer`'s conversation, with their owner.
+    fn conversation_emails(&self, customer: &str) -> Result<Vec<(QueueHead, String)>> {
+        let customer = customer.trim().to_lowercase();
+        Ok(self
+            .store
+            .queue_heads(&self.config.imap.queues)?
+            .into_iter()
+            .filter(|h| crate::team::is_open(h) && h.from_addr.to_lowercase() == customer)
+            .filter_map(|h| {
+                let owner = owners(&h.flags).next()?.to_owned();
+                Some((h, owner))
+            })
+            .collect())
+    }
+
+    /// A supervisor moves `customer`'s open conversation to `to`. Refused unless this
+    /// app's advisor is a supervisor in the policy in force on the server.
+    pub async fn transfer(&self, customer: &str, to: &AdvisorId) -> Result<Handover> {
+        let policy = self.load_policy().await?;
+        if !policy.is_supervisor(&self.config.advisor.id) {
+            return Err(EngineError::Policy(format!("{} is not a supervisor in the policy: only supervisors transfer", self.config.advisor.id.as_str())));
+        }
+        let emails = self.conversation_emails(customer)?;
+        if emails.is_empty() {
+            return Err(EngineError::Conversation(format!("{customer} has no open conversation with an owner")));
+        }
+        let target = owner_keyword(to);
+        let mut c = self.connect_for_team().await?;
+        let mut done = Handover::default();
+        for (h, owner) in emails.iter().filter(|(_, o)| o != to.as_str()) {
+            let from = format!("{OWNER_PREFIX}{owner}");
+            match swap_owner(&mut c.session, &h.folder, h.uidvalidity, h.uid, &from, Some(&target)).await? {
+                ClaimOutcome::Won => {
+                    self.store.replace_flag(h.id, Some(&from), &target)?;
+                    done.moved += 1;
+                }
+                _ => done.lost += 1,
+            }
+        }
+        imap::logout(c.session).await;
+        Ok(done)
+    }
+
+    /// Give my open conversation with `customer` back to the queue: my owner keyword goes
+    /// (compare-and-swap) and a `$bd_declined_<me>` mark stays, so my app does not take
+    /// it again while others may.
+    pub async fn release(&self, customer: &str) -> Result<Handover> {
+        let me = &self.config.advisor.id;
+        let mine = owner_keyword(me);
+        let emails: Vec<_> = self.conversation_emails(customer)?.into_iter().filter(|(_, o)| o == me.as_str()).collect();
+        if emails.is_empty() {
+            return Err(EngineError::Conversation(format!("{customer} has no open conversation of yours to release")));
+        }
+        let declined = declined_keyword(me);
+        let mut c = self.connect_for_team().await?;
+        let mut done = Handover::default();
+        for (h, _) in &emails {
+            let selected = imap::select(&mut c.session, &h.folder, true).await?;
+            if selected.uidvalidity != h.uidvalidity {
+                done.lost += 1;
+                continue;
+            }
+            // The mark first: a crash in between leaves it mine, never taken back by me.
+            imap::store(&mut c.session, h.uid, &format!("+FLAGS.SILENT ({declined})")).await?;
+            match swap_owner(&mut c.session, &h.folder, h.uidvalidity, h.uid, &mine, None).await? {
+                ClaimOutcome::Won => {
+                    self.store.replace_flag(h.id, Some(&mine), &declined)?;
+                    done.moved += 1;
+                }
+                _ => done.lost += 1,
+            }
+        }
+        imap::logout(c.session).await;
+        Ok(done)
+    }
+}
