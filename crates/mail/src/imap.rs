@@ -209,22 +209,22 @@ pub async fn my_rights(session: &mut ImapSession, folder: &str) -> Result<String
                 let letters: String = m
                     .rights
                     .iter()
-                    .filter_map(|r| match r {
-                        AclRight::Lookup => Some('l'),
-                        AclRight::Read => Some('r'),
-                        AclRight::Seen => Some('s'),
-                        AclRight::Write => Some('w'),
-                        AclRight::Insert => Some('i'),
-                        AclRight::Post => Some('p'),
-                        AclRight::CreateMailbox => Some('k'),
-                        AclRight::DeleteMailbox => Some('x'),
-                        AclRight::DeleteMessage => Some('t'),
-                        AclRight::Expunge => Some('e'),
-                        AclRight::Administer => Some('a'),
-                        AclRight::Annotation => Some('n'),
-                        AclRight::OldCreate => Some('c'),
-                        AclRight::OldDelete => Some('d'),
-                        AclRight::Custom(c) => Some(*c),
+                    .map(|r| match r {
+                        AclRight::Lookup => 'l',
+                        AclRight::Read => 'r',
+                        AclRight::Seen => 's',
+                        AclRight::Write => 'w',
+                        AclRight::Insert => 'i',
+                        AclRight::Post => 'p',
+                        AclRight::CreateMailbox => 'k',
+                        AclRight::DeleteMailbox => 'x',
+                        AclRight::DeleteMessage => 't',
+                        AclRight::Expunge => 'e',
+                        AclRight::Administer => 'a',
+                        AclRight::Annotation => 'n',
+                        AclRight::OldCreate => 'c',
+                        AclRight::OldDelete => 'd',
+                        AclRight::Custom(c) => *c,
                     })
                     .collect();
                 rights = Some(letters);
