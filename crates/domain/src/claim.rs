@@ -70,6 +70,15 @@ pub fn fairness_wait(load: u32, step: Duration, jitter: f64) -> Duration {
     base + step.mul_f64(jitter.clamp(0.0, 1.0) * 0.5)
 }
 
+/// The part of the fairness wait that comes from the advisor's idle time (no input on
+/// their desktop): half a step per idle minute, at most two steps, so someone at the
+/// keyboard wins a race against a colleague who stepped away at the same load, while
+/// load still weighs more.
+pub fn idle_wait(idle: Duration, step: Duration) -> Duration {
+    let minutes = (idle.as_secs() / 60).min(4) as u32;
+    (step / 2).saturating_mul(minutes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +119,15 @@ mod tests {
         assert!(fairness_wait(0, step, 0.99) < fairness_wait(1, step, 0.0));
         assert!(fairness_wait(2, step, 0.99) < fairness_wait(3, step, 0.0));
         assert_eq!(fairness_wait(0, step, 0.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn idle_advisors_wait_a_little_longer_but_load_weighs_more() {
+        let step = Duration::from_millis(50);
+        assert_eq!(idle_wait(Duration::from_secs(59), step), Duration::ZERO);
+        assert!(idle_wait(Duration::from_secs(120), step) > idle_wait(Duration::from_secs(60), step));
+        assert_eq!(idle_wait(Duration::from_secs(3600), step), step * 2, "capped at two steps");
+        // One conversation more always outweighs any idle time (with jitter).
+        assert!(fairness_wait(0, step, 0.99) + idle_wait(Duration::from_secs(3600), step) < fairness_wait(3, step, 0.0));
     }
 }

@@ -10,7 +10,7 @@ use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use blendesk_domain::advisor::AdvisorId;
 use blendesk_domain::blending::{can_claim, can_take, may_claim, offer_order, AdvisorEvent, AdvisorPresence, AdvisorState, CandidateEmail, Policy};
-use blendesk_domain::claim::{fairness_wait, owner_keyword, owners, ClaimOutcome, OWNER_PREFIX};
+use blendesk_domain::claim::{fairness_wait, idle_wait, owner_keyword, owners, ClaimOutcome, OWNER_PREFIX};
 use blendesk_mail::{imap, mime};
 use blendesk_store::QueueHead;
 use std::collections::HashMap;
@@ -381,9 +381,12 @@ impl Engine {
         let Some(first) = order.into_iter().find(|c| !at_cap || joins_mine(c.id)) else { return Ok(false) };
         let head = &heads[first.id];
         let joins = joins_mine(first.id);
-        // Less-loaded advisors try first; sticky follow-ups go to their owner at once.
+        // Less-loaded advisors try first, and those at the keyboard before those who stepped
+        // away; sticky follow-ups go to their owner at once.
         if first.owner.as_ref() != Some(me) {
-            let wait = fairness_wait(load, FAIRNESS_STEP, rand::random::<f64>());
+            let idle_ms = now_ms().saturating_sub(lock(&self.team.presence).last_activity_ms()).max(0);
+            let wait = fairness_wait(load, FAIRNESS_STEP, rand::random::<f64>())
+                + idle_wait(Duration::from_millis(idle_ms as u64), FAIRNESS_STEP);
             if !wait.is_zero() {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
