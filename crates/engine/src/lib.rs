@@ -2,6 +2,7 @@
 //! into long-running tasks (sync, live updates, the outbox) that report through events.
 //! One API for every caller: the desktop shell, the `blendesk` command and the tests.
 
+pub mod callback;
 pub mod claims;
 pub mod config;
 mod duties;

@@ -64,7 +64,8 @@ pub fn conversation_clocks(
             && !has(&h.flags, "\\Deleted")
             && (internal_domain.is_empty() || !h.from_addr.to_lowercase().ends_with(&internal))
     };
-    // When each customer message was answered: the earliest human reply in Sent.
+    // When each customer message was answered: the earliest human reply in Sent. A
+    // logged call note (`crate::callback`) counts: a call is a response to the customer.
     let mut replied_at: HashMap<&str, i64> = HashMap::new();
     for h in heads.iter().filter(|h| !queues.contains(&h.folder)) {
         let automatic = h.message_id.as_deref().is_some_and(is_automatic_message_id);

@@ -76,6 +76,8 @@ pub struct ThreadMessage {
     /// Sent by the team (our Sent folder or our domain).
     pub outgoing: bool,
     pub answered: bool,
+    /// A call note logged by an advisor (`crate::callback`), never sent to the customer.
+    pub note: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -325,6 +327,7 @@ impl Engine {
             .map(|h| ThreadMessage {
                 outgoing: self.is_outgoing(&h.folder, &h.from_addr),
                 answered: is_answered(&h.flags),
+                note: crate::callback::is_call_note(h.message_id.as_deref(), &h.flags),
                 id: h.id,
                 folder: h.folder,
                 from_addr: h.from_addr,

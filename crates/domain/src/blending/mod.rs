@@ -5,17 +5,20 @@
 //! - [`capacity`]: load, caps ([`can_claim`]) and parking;
 //! - [`offer`]: the order in which waiting emails are offered to an advisor;
 //! - [`policy`]: the supervisor's versioned JSON policy and its defaults;
-//! - [`sla_policy`]: its per-queue SLA targets and business-hours calendars.
+//! - [`sla_policy`]: its per-queue SLA targets and business-hours calendars;
+//! - [`callback_policy`]: when to suggest a phone call.
 //!
 //! Everything here is pure: times are unix milliseconds passed in, ids are passed in.
 //! The engine owns the clock, the mailbox and the claim itself.
 
+pub mod callback_policy;
 pub mod capacity;
 pub mod offer;
 pub mod policy;
 pub mod sla_policy;
 pub mod state;
 
+pub use callback_policy::{CallbackPolicyError, CallbackSettings, FrustrationWords, RegionSetting};
 pub use capacity::{
     can_claim, can_take, free_slots, load, park, parked_count, return_due_parked, return_if_due,
     ConversationStatus, ParkRefused,

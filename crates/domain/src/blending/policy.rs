@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::advisor::AdvisorId;
+use crate::blending::callback_policy::CallbackSettings;
 use crate::blending::sla_policy::{QueueSlaSettings, SlaPolicy};
 
 /// The policy format this code reads and writes.
@@ -43,6 +44,8 @@ pub enum PolicyError {
     Serialize(String),
     #[error("blending policy's SLA settings for {}: {problem}", queue.as_deref().map_or("every queue (\"default\")".to_owned(), |q| format!("queue {q:?}")))]
     InvalidSla { queue: Option<String>, problem: String },
+    #[error("blending policy's callback settings: {0}")]
+    InvalidCallback(String),
 }
 
 /// Queues and languages an advisor may claim from. `None` means "all": an advisor the
@@ -194,6 +197,8 @@ pub struct Policy {
     pub sla_at_risk_minutes: u32,
     /// Per-queue reply-time targets and business-hours calendars (see [`SlaPolicy`]).
     pub sla: SlaPolicy,
+    /// When to suggest a phone call (see [`CallbackSettings`]).
+    pub callback: CallbackSettings,
 }
 
 impl Default for Policy {
@@ -211,6 +216,7 @@ impl Default for Policy {
             supervisors: Vec::new(),
             sla_at_risk_minutes: 30,
             sla: SlaPolicy::default(),
+            callback: CallbackSettings::default(),
         }
     }
 }
@@ -252,6 +258,9 @@ impl Policy {
         }
         if let Err((queue, problem)) = policy.sla.validate() {
             return Err(PolicyError::InvalidSla { queue, problem: problem.to_string() });
+        }
+        if let Err(problem) = policy.callback.validate() {
+            return Err(PolicyError::InvalidCallback(problem.to_string()));
         }
         Ok(policy)
     }
@@ -578,6 +587,29 @@ mod tests {
     }
 
     #[test]
+    fn callback_settings_parse_and_old_documents_still_parse() {
+        let old = Policy::parse(EXAMPLE.as_bytes()).expect("parses");
+        assert_eq!(old.callback.rules(), crate::automation::callback::CallbackPolicy::default());
+        let p = Policy::parse(
+            r#"{"version":1,"callback":{"exchanges":2,"region":"cn",
+                "frustration_words":{"zh":["气死了"]},"our_numbers":["+86 400 820 8820", "010 6552 9988"]}}"#
+                .as_bytes(),
+        )
+        .expect("parses");
+        let rules = p.callback.rules();
+        assert_eq!(rules.exchanges, 2);
+        assert!(rules.frustration_words.contains(&"气死了".to_owned()));
+        assert_eq!(Policy::parse(p.to_json().unwrap().as_bytes()), Ok(p));
+        let err = Policy::parse(br#"{"version":1,"callback":{"our_numbers":["ring us"]}}"#).unwrap_err();
+        assert!(matches!(err, PolicyError::InvalidCallback(_)), "{err:?}");
+        assert!(err.to_string().contains("callback") && err.to_string().contains("ring us"), "{err}");
+        assert!(matches!(
+            Policy::parse(br#"{"version":1,"callback":{"region":"mars"}}"#),
+            Err(PolicyError::Malformed(_))
+        ));
+    }
+
+    #[test]
     fn grace_period() {
         let p = Policy::default();
         assert!(!p.is_past_grace(1_000, 1_000 + 599_999));
@@ -604,6 +636,12 @@ mod tests {
             if let Ok(p) = Policy::parse(doc.as_bytes()) {
                 let _ = p.sla_for("INBOX");
             }
+        }
+
+        #[test]
+        fn arbitrary_callback_settings_never_panic(s in r#"[\{\}\[\]":,0-9a-z_+ 投诉]{0,120}"#) {
+            let _ = Policy::parse(format!(r#"{{"version":1,"callback":{s}"#).as_bytes());
+            let _ = Policy::parse(format!(r#"{{"version":1,"callback":{{"our_numbers":["{s}"]}}}}"#).as_bytes());
         }
 
         #[test]
