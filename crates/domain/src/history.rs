@@ -137,7 +137,12 @@ pub fn conversations(messages: &[HistoryMessage]) -> Vec<ConversationHistory> {
                 status,
                 messages: ms.len() as u32,
                 last_customer: inbound.last().map(|m| line(m)),
-                last_reply: ms.iter().rev().find(|m| m.outgoing).map(|m| line(m)),
+                // A person's reply: our acknowledgements and still-working notes are not.
+                last_reply: ms
+                    .iter()
+                    .rev()
+                    .find(|m| m.outgoing && !m.message_id.as_deref().is_some_and(crate::automation::is_automatic_message_id))
+                    .map(|m| line(m)),
                 ids: ms.iter().map(|m| m.id).collect(),
             }
         })
@@ -196,5 +201,14 @@ mod tests {
         assert_eq!((c[1].ids.as_slice(), &c[1].status), (&[4][..], &ConversationStatus::Resolved));
         let answered = conversations(&msgs[..2]);
         assert_eq!(answered[0].status, ConversationStatus::Answered);
+    }
+
+    #[test]
+    fn an_automatic_acknowledgement_is_not_the_last_reply() {
+        let ack = m(6, "blendesk-auto.7@shop.test", Some("a1"), true, &[], 250);
+        let msgs = [m(1, "a1", None, false, &["\\Answered"], 100), m(2, "r1", Some("a1"), true, &[], 200), ack];
+        let c = conversations(&msgs);
+        assert_eq!(c[0].last_reply.as_ref().map(|l| l.id), Some(2), "the person's reply, not the note after it");
+        assert_eq!(conversations(&[msgs[0].clone(), msgs[2].clone()])[0].last_reply, None);
     }
 }
