@@ -37,6 +37,9 @@ fn main() {
         "approved_templates",
         "fill_template",
         "customer_history",
+        "call_suggestion",
+        "dial",
+        "log_call_note",
         "test_setup",
         "save_setup",
     ])))

@@ -4,6 +4,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod calls;
 mod commands;
 mod desk;
 mod html;
@@ -86,6 +87,9 @@ fn main() {
             knowledge::approved_templates,
             knowledge::fill_template,
             knowledge::customer_history,
+            calls::call_suggestion,
+            calls::dial,
+            calls::log_call_note,
             setup::test_setup,
             setup::save_setup,
         ])

@@ -156,9 +156,19 @@ export interface MessageView {
   date: number;
   outgoing: boolean;
   answered: boolean;
+  /// A call note logged by an advisor: never sent to the customer.
+  note: boolean;
   text: string;
   html: { document: string; blocked_remote: number } | null;
   to: string[];
+}
+
+export type CallReason = { kind: "exchanges"; count: number } | { kind: "frustration"; word: string };
+
+export interface CallSuggestion {
+  customer: string;
+  reasons: CallReason[];
+  phone: { written: string; e164: string; tel: string } | null;
 }
 
 export interface HistoryItem {
@@ -277,6 +287,9 @@ export const api = {
   approvedTemplates: () => invoke<TeamTemplate[]>("approved_templates"),
   fillTemplate: (name: string, message: number) => invoke<string>("fill_template", { name, message }),
   customerHistory: (customer: string) => invoke<CustomerHistory>("customer_history", { customer }),
+  callSuggestion: (message: number) => invoke<CallSuggestion | null>("call_suggestion", { message }),
+  dial: (tel: string) => invoke<void>("dial", { tel }),
+  logCallNote: (message: number, text: string) => invoke<string>("log_call_note", { message, text }),
   activity: () => invoke<Presence>("activity"),
   supervisorView: () => invoke<SupervisorView>("supervisor_view"),
   setCap: (advisor: string, cap: number) => invoke<number>("set_cap", { advisor, cap }),
