@@ -81,11 +81,15 @@ fn open_messages(app: &App, customer: &str) -> Option<String> {
 fn notifications_are_escaped_held_during_calls_and_announce_resumption() {
     let daemons = Daemons::start();
     let mail = Mailboxes::new();
-    // The claim loop caps emails, not conversations: this customer's three emails fill a
-    // cap of 3, and the late mail below must still be claimed, so the cap is 5 here.
+    // SLA clocks count business hours: an always-open calendar keeps the SLA-risk
+    // notification below independent of when the test runs.
+    let always: serde_json::Map<String, serde_json::Value> =
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().map(|d| (d.to_string(), serde_json::json!(["00:00-24:00"]))).collect();
+    let policy = serde_json::json!({"version": 1, "wrap_up_seconds": 2, "default_cap": 5,
+        "sla": {"default": {"calendar": {"time_zone": "UTC", "hours": always}}}});
     let app = App::launch_as(
         Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 2, queues: &["INBOX"], setup: false, env: &[] },
-        Team { policy: Some(serde_json::json!({"version": 1, "wrap_up_seconds": 2, "default_cap": 5})), ..Team::default() },
+        Team { policy: Some(policy), ..Team::default() },
     );
     app.wait_ready();
     let customer = mail.customer_address();
