@@ -356,8 +356,16 @@ impl Engine {
             .collect();
         ranked.sort_by_key(|(n, team, h)| std::cmp::Reverse((*n, *team, h.internal_date)));
         let mut out = Vec::new();
-        for (_, from_team, h) in ranked.into_iter().take(limit) {
-            let body = self.store.message(h.id)?.map(|m| m.body_text).unwrap_or_default();
+        for (_, from_team, h) in ranked.into_iter() {
+            if out.len() >= limit {
+                break;
+            }
+            let Some(m) = self.store.message(h.id)? else { continue };
+            // A call note is about one customer; it is never text to insert for another.
+            if crate::callback::is_call_note(m.message_id.as_deref(), &m.flags) {
+                continue;
+            }
+            let body = m.body_text;
             out.push(Snippet { id: h.id, subject: h.subject, from_addr: h.from_addr, date: h.internal_date, from_team, excerpt: excerpt(&body, 400) });
         }
         Ok(out)

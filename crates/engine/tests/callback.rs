@@ -163,6 +163,10 @@ async fn a_call_note_reaches_every_app_and_never_the_customer() {
     assert_eq!(thread.iter().filter(|m| m.note).count(), 1);
     assert_eq!(bob.call_suggestion(bob_id).unwrap(), None);
 
+    // A note is never offered as a snippet to insert into another customer's reply.
+    let snippets = alice.knowledge_snippets("Called Jane parcel happy", "someone-else@example.com", 10).unwrap();
+    assert!(!snippets.iter().any(|s| s.excerpt.contains("parcel re-sent")), "{snippets:?}");
+
     // Nothing was submitted: the outbox is empty, and a real reply afterwards is the
     // only mail the customer ever gets.
     let r = alice.flush_outbox(Duration::from_secs(5)).await.unwrap();
