@@ -80,6 +80,15 @@ fn conversation_owners(heads: &[QueueHead]) -> HashMap<String, &str> {
     out
 }
 
+/// Aborts a background task when dropped (the presence task ends with the claim loop).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// The customers whose open conversation `owner_keyword` holds (parked ones included).
 pub(crate) fn open_customers_of(heads: &[QueueHead], owner_keyword: &str) -> std::collections::HashSet<String> {
     heads
@@ -203,6 +212,48 @@ impl Engine {
     /// Claim email for this advisor until shutdown. Refuses (returns an error) when the
     /// server lacks what team mode needs; reconnects with backoff otherwise.
     pub async fn run_claims(self: &Arc<Self>) -> Result<()> {
+        // Heartbeats on their own connection and task: a slow claim pass or a burst of
+        // duties must never make this advisor look offline to the team.
+        let presence = AbortOnDrop(tokio::spawn(self.clone().run_presence()));
+        let result = self.run_claim_sessions().await;
+        drop(presence);
+        result
+    }
+
+    /// Publish this advisor's presence every heartbeat and read the team's, until
+    /// shutdown; reconnects with backoff.
+    async fn run_presence(self: Arc<Self>) {
+        let mut failures = 0u32;
+        while !self.is_stopping() {
+            let result: Result<()> = async {
+                let mut c = self.connect().await?;
+                failures = 0;
+                loop {
+                    let note = self.presence_note()?;
+                    self.heartbeat(&mut c.session, &note).await?;
+                    tokio::select! {
+                        _ = tokio::time::sleep(crate::presence::HEARTBEAT) => {}
+                        _ = self.stopped() => {
+                            imap::logout(c.session).await;
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            .await;
+            if let Err(e) = result {
+                failures += 1;
+                tracing::warn!(error = %e, "presence heartbeat failed; retrying");
+                let delay = blendesk_domain::backoff::reconnect_delay(failures, rand::random::<f64>());
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = self.stopped() => return,
+                }
+            }
+        }
+    }
+
+    async fn run_claim_sessions(self: &Arc<Self>) -> Result<()> {
         let mut failures = 0u32;
         while !self.is_stopping() {
             match self.claim_session(&mut failures).await {
@@ -227,7 +278,6 @@ impl Engine {
         *failures = 0;
         let mut events = self.subscribe();
         let mut next_policy = tokio::time::Instant::now();
-        let mut next_heartbeat = tokio::time::Instant::now();
         let mut next_duties = tokio::time::Instant::now();
         let mut skip: HashMap<i64, i64> = HashMap::new();
         loop {
@@ -246,11 +296,6 @@ impl Engine {
             if tokio::time::Instant::now() >= next_duties {
                 self.run_duties(&mut c.session).await?;
                 next_duties = tokio::time::Instant::now() + Duration::from_secs(1);
-            }
-            if tokio::time::Instant::now() >= next_heartbeat {
-                let note = self.presence_note()?;
-                self.heartbeat(&mut c.session, &note).await?;
-                next_heartbeat = tokio::time::Instant::now() + crate::presence::HEARTBEAT;
             }
             if self.try_one_claim(&mut c.session, &mut skip).await? {
                 continue;
