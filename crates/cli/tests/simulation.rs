@@ -69,6 +69,8 @@ struct Seen {
     chinese: bool,
     /// Indexes of the observations at which it was unowned and eligible.
     eligible_at: Vec<usize>,
+    /// Who could take it, the first time someone could (for the report of slow ones).
+    first_eligible: String,
 }
 
 /// The team as the driver knows it (it sends the call events, kills the apps and
@@ -102,7 +104,7 @@ fn unix_ms() -> i64 {
 /// The unowned emails some advisor may take right now by the blending rules: the
 /// conversation's owner (thread first, then the customer's open conversation) when it has
 /// one and is alive, else any available advisor with room who reads its language.
-fn eligible_unowned(flags: &[(u32, Vec<String>, u64)], seen: &HashMap<u32, Seen>, team: &TeamView, now: Instant, ids: &[&str]) -> Vec<u32> {
+fn eligible_unowned(flags: &[(u32, Vec<String>, u64)], seen: &HashMap<u32, Seen>, team: &TeamView, now: Instant, ids: &[&str]) -> Vec<(u32, String)> {
     let mut load: HashMap<&str, HashSet<&str>> = HashMap::new();
     let mut customer_owner: HashMap<&str, &str> = HashMap::new();
     let mut mid_owner: HashMap<&str, &str> = HashMap::new();
@@ -122,19 +124,27 @@ fn eligible_unowned(flags: &[(u32, Vec<String>, u64)], seen: &HashMap<u32, Seen>
             continue;
         }
         let owner = e.in_reply_to.as_deref().and_then(|r| mid_owner.get(r)).or_else(|| customer_owner.get(e.customer.as_str()));
-        let eligible = match owner {
-            Some(o) if team.dead.contains(*o) => false, // taken over after the grace: checked apart
+        let who: Vec<String> = match owner {
+            Some(o) if team.dead.contains(*o) => vec![], // taken over after the grace: checked apart
             Some(o) => {
                 let joins = load.get(o).is_some_and(|c| c.contains(e.customer.as_str()));
-                team.available(o, now) && (joins || team.has_room(o, load_of(o)))
+                if team.available(o, now) && (joins || team.has_room(o, load_of(o))) {
+                    vec![format!("{o} (owner, load {})", load_of(o))]
+                } else {
+                    vec![]
+                }
             }
-            None => ids.iter().any(|a| {
-                let speaks = !e.chinese || *a == "a1" || *a == "a2";
-                speaks && team.available(a, now) && team.has_room(a, load_of(a))
-            }),
+            None => ids
+                .iter()
+                .filter(|a| {
+                    let speaks = !e.chinese || **a == "a1" || **a == "a2";
+                    speaks && team.available(a, now) && team.has_room(a, load_of(a))
+                })
+                .map(|a| format!("{a} (load {})", load_of(a)))
+                .collect(),
         };
-        if eligible {
-            out.push(*uid);
+        if !who.is_empty() {
+            out.push((*uid, who.join(", ")));
         }
     }
     out
@@ -166,6 +176,7 @@ async fn observe(
                         in_reply_to: p.in_reply_to,
                         chinese: p.subject.chars().any(blendesk_domain::fts::is_cjk),
                         eligible_at: Vec::new(),
+                        first_eligible: String::new(),
                     },
                 );
             }
@@ -175,8 +186,12 @@ async fn observe(
             eligible_unowned(&flags, &seen, &team, Instant::now(), &ids)
         };
         observations.push(unix_ms());
-        for uid in eligible {
-            seen.get_mut(&uid).unwrap().eligible_at.push(observations.len() - 1);
+        for (uid, who) in eligible {
+            let e = seen.get_mut(&uid).unwrap();
+            if e.eligible_at.is_empty() {
+                e.first_eligible = who;
+            }
+            e.eligible_at.push(observations.len() - 1);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -428,6 +443,7 @@ async fn a_compressed_day_for_eight_headless_advisors() {
         }
     }
     let mut eligible_waits: Vec<Duration> = Vec::new();
+    let mut slow_shown = 0;
     for e in seen.values() {
         let claim = *claimed_at.get(&e.message_id).unwrap_or_else(|| panic!("no claim event for {}", e.message_id));
         let ms: i64 = e
@@ -438,6 +454,19 @@ async fn a_compressed_day_for_eight_headless_advisors() {
                 (end - observations[*k]).max(0)
             })
             .sum();
+        if ms > 5_000 && slow_shown < 5 {
+            slow_shown += 1;
+            let first = observations[e.eligible_at[0]];
+            println!(
+                "slow: {} waited {ms} ms while eligible (first eligible {} ms before its claim, {} observations; chinese {}, reply {}; could take it then: {})",
+                e.message_id,
+                claim - first,
+                e.eligible_at.len(),
+                e.chinese,
+                e.in_reply_to.is_some(),
+                e.first_eligible
+            );
+        }
         eligible_waits.push(Duration::from_millis(ms as u64));
     }
     let mut gaps: Vec<i64> = observations.windows(2).map(|w| w[1] - w[0]).collect();

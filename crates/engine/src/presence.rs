@@ -55,6 +55,13 @@ impl Engine {
         v
     }
 
+    /// Advisors who may be racing for the same email now: available with room on the
+    /// board (this one included).
+    pub(crate) fn rivals_with_room(&self) -> usize {
+        let board = self.team.board.lock().unwrap_or_else(|p| p.into_inner());
+        board.entries.values().filter(|e| !e.offline && e.note.state == "available" && e.note.load < e.note.cap).count()
+    }
+
     /// True when `advisor` has been silent for longer than the offline threshold plus
     /// `grace_ms`. An advisor with no note at all counts as silent since this app first
     /// read the board, so nobody is taken over just because this app started first.

@@ -423,7 +423,18 @@ impl Engine {
             .collect();
         let order = offer_order(&candidates, me, policy.skills_for(me), &policy, now);
         let joins_mine = |i: usize| my_customers.contains(&heads[i].from_addr.to_lowercase());
-        let Some(first) = order.into_iter().find(|c| !at_cap || joins_mine(c.id)) else { return Ok(false) };
+        let offered: Vec<_> = order.into_iter().filter(|c| !at_cap || joins_mine(c.id)).collect();
+        let Some(top) = offered.first() else { return Ok(false) };
+        // Every app computes the same order; if all went for the top email at once, each
+        // race would cost everyone a round trip and one email would be claimed at a time.
+        // So each app takes one of the first k at random, k = the advisors who could be
+        // racing now: the team still works from the top of the order.
+        let first = if top.owner.as_ref() == Some(me) {
+            *top
+        } else {
+            let k = self.rivals_with_room().clamp(1, 8).min(offered.len());
+            offered[rand::random::<u64>() as usize % k]
+        };
         let head = &heads[first.id];
         let joins = joins_mine(first.id);
         // Less-loaded advisors try first, and those at the keyboard before those who stepped
@@ -479,7 +490,12 @@ impl Engine {
                 skip.insert(head.id, now + 2_000);
             }
             ClaimOutcome::Withdrawn => return Ok(false),
-            ClaimOutcome::Changed | ClaimOutcome::Gone | ClaimOutcome::Stale => {
+            ClaimOutcome::Changed => {
+                // Another flag moved under us (often the team's acknowledgement keyword,
+                // set on new mail at the same moment): nobody owns it, try again soon.
+                skip.insert(head.id, now + 150);
+            }
+            ClaimOutcome::Gone | ClaimOutcome::Stale => {
                 skip.insert(head.id, now + 2_000);
             }
         }
