@@ -57,9 +57,14 @@ impl Engine {
 
     /// Advisors who may be racing for the same email now: available with room on the
     /// board (this one included).
-    pub(crate) fn rivals_with_room(&self) -> usize {
+    pub(crate) fn rivals_with_room(&self) -> Vec<String> {
         let board = self.team.board.lock().unwrap_or_else(|p| p.into_inner());
-        board.entries.values().filter(|e| !e.offline && e.note.state == "available" && e.note.load < e.note.cap).count()
+        board
+            .entries
+            .values()
+            .filter(|e| !e.offline && e.note.state == "available" && e.note.load < e.note.cap)
+            .map(|e| e.note.advisor.clone())
+            .collect()
     }
 
     /// True when `advisor` has been silent for longer than the offline threshold plus

@@ -427,13 +427,29 @@ impl Engine {
         let Some(top) = offered.first() else { return Ok(false) };
         // Every app computes the same order; if all went for the top email at once, each
         // race would cost everyone a round trip and one email would be claimed at a time.
-        // So each app takes one of the first k at random, k = the advisors who could be
-        // racing now: the team still works from the top of the order.
+        // So the advisors who could take the top email now (available with room on the
+        // presence board, skills covering it) spread over the first few by their rank:
+        // the team still works from the top, and an email only one advisor can take
+        // (a language skill) is theirs first.
         let first = if top.owner.as_ref() == Some(me) {
             *top
         } else {
-            let k = self.rivals_with_room().clamp(1, 8).min(offered.len());
-            offered[rand::random::<u64>() as usize % k]
+            let mut racing: Vec<String> = self
+                .rivals_with_room()
+                .into_iter()
+                .filter(|id| {
+                    AdvisorId::parse(id).is_ok_and(|a| {
+                        let skills = policy.skills_for(&a);
+                        skills.covers_queue(&top.queue) && skills.covers_language(top.language.as_deref())
+                    })
+                })
+                .collect();
+            if !racing.iter().any(|r| r == me.as_str()) {
+                racing.push(me.to_string());
+            }
+            racing.sort();
+            let rank = racing.iter().position(|r| r == me.as_str()).unwrap_or(0);
+            offered[rank.min(offered.len() - 1)]
         };
         let head = &heads[first.id];
         let joins = joins_mine(first.id);
