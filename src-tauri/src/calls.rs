@@ -2,20 +2,11 @@
 //! the customer's number through the OS's `tel:` handler (the softphone), and logging a
 //! call note for the team. Each is a few lines over the engine (`blendesk_engine::callback`).
 
-use crate::commands::CommandError;
+use crate::commands::{engine_err, starting, CommandError, Result};
 use crate::desk::Desk;
 use blendesk_engine::callback::CallSuggestionView;
 use tauri::State;
 
-type Result<T> = std::result::Result<T, CommandError>;
-
-fn engine_err(e: blendesk_engine::EngineError) -> CommandError {
-    CommandError { code: "engine", message: e.to_string() }
-}
-
-fn starting(message: String) -> CommandError {
-    CommandError { code: "starting", message }
-}
 
 /// Whether to suggest a call for the conversation of `message`, why, and the number.
 #[tauri::command]

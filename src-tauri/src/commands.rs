@@ -17,14 +17,20 @@ pub struct CommandError {
     pub message: String,
 }
 
-type Result<T> = std::result::Result<T, CommandError>;
+/// What every command returns; shared by the command modules (`knowledge`, `calls`).
+pub(crate) type Result<T> = std::result::Result<T, CommandError>;
 
 fn err(code: &'static str) -> impl Fn(String) -> CommandError {
     move |message| CommandError { code, message }
 }
 
-fn engine_err(e: blendesk_engine::EngineError) -> CommandError {
+pub(crate) fn engine_err(e: blendesk_engine::EngineError) -> CommandError {
     CommandError { code: "engine", message: e.to_string() }
+}
+
+/// The engine is not up yet (or failed to start): `Desk::engine`'s error.
+pub(crate) fn starting(message: String) -> CommandError {
+    CommandError { code: "starting", message }
 }
 
 #[derive(Serialize)]

@@ -2,22 +2,13 @@
 //! email (insert, mark used), the supervisors' article editor, approved templates, and
 //! the customer's history under all their addresses. Each is a few lines over the engine.
 
-use crate::commands::CommandError;
+use crate::commands::{engine_err, starting, Result};
 use crate::desk::Desk;
 use blendesk_domain::automation::template_doc::TemplateView;
 use blendesk_engine::history::CustomerHistory;
 use blendesk_engine::knowledge::{KnowledgeArticle, KnowledgeSnippet};
 use tauri::State;
 
-type Result<T> = std::result::Result<T, CommandError>;
-
-fn engine_err(e: blendesk_engine::EngineError) -> CommandError {
-    CommandError { code: "engine", message: e.to_string() }
-}
-
-fn starting(message: String) -> CommandError {
-    CommandError { code: "starting", message }
-}
 
 /// Articles ranked for the open email `message` (its subject and the customer's words).
 #[tauri::command]

@@ -25,23 +25,8 @@ pub struct KnowledgeSnippet {
     pub score: f64,
 }
 
-/// An article for the list and the editor.
-#[derive(Debug, Clone, Serialize)]
-pub struct KnowledgeArticle {
-    pub article_id: String,
-    pub title: String,
-    pub tags: Vec<String>,
-    pub body: String,
-    pub author: String,
-    pub updated_at: i64,
-    pub uses: u64,
-}
-
-impl From<KbArticle> for KnowledgeArticle {
-    fn from(a: KbArticle) -> Self {
-        KnowledgeArticle { article_id: a.article_id, title: a.title, tags: a.tags, body: a.body, author: a.author, updated_at: a.updated_at, uses: a.uses }
-    }
-}
+/// An article for the list and the editor: the store's row as it is.
+pub type KnowledgeArticle = KbArticle;
 
 /// A message in the knowledge folder that is not a valid document, and why.
 #[derive(Debug, Clone, Serialize)]
@@ -130,11 +115,11 @@ impl Engine {
 
     /// The articles in force, by title.
     pub fn knowledge_articles(&self) -> Result<Vec<KnowledgeArticle>> {
-        Ok(self.store.kb_articles(USAGE_FOLDER)?.into_iter().map(Into::into).collect())
+        Ok(self.store.kb_articles(USAGE_FOLDER)?)
     }
 
     pub fn knowledge_article(&self, id: &str) -> Result<Option<KnowledgeArticle>> {
-        Ok(self.store.kb_article(USAGE_FOLDER, &id.trim().to_ascii_lowercase())?.map(Into::into))
+        Ok(self.store.kb_article(USAGE_FOLDER, &id.trim().to_ascii_lowercase())?)
     }
 
     /// Messages of a document folder that were not taken, and why.

@@ -27,11 +27,12 @@ impl Engine {
     pub fn park(&self, customer: &str, seconds: Option<u32>) -> Result<i64> {
         let customer = customer.trim().to_lowercase();
         let now = now_ms();
-        let away = self.parked_now(now)?;
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        if !open_customers_of(&heads, &owner_keyword(&self.config.advisor.id)).contains(&customer) {
+        let open = open_customers_of(&heads, &owner_keyword(&self.config.advisor.id));
+        if !open.contains(&customer) {
             return Err(EngineError::Conversation(format!("{customer} has no open conversation of yours to park")));
         }
+        let away = still_away(&self.store.parked()?, &open, now);
         let current = away.get(&customer).map_or(ConversationStatus::Active, |at| ConversationStatus::Parked { return_at_ms: *at });
         let return_at = seconds.map(|s| now + i64::from(s) * 1000);
         match park_rule(current, away.len() as u32, return_at, now, &self.policy()) {

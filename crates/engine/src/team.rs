@@ -314,11 +314,17 @@ impl Engine {
 
     /// This advisor's current load: their open conversations, parked ones excepted.
     pub fn load(&self) -> Result<u32> {
-        let mine = owner_keyword(&self.config.advisor.id);
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let open = open_customers_of(&heads, &mine);
-        let away = crate::parking::still_away(&self.store.parked()?, &open, now_ms());
-        Ok((open.len() - away.len()) as u32)
+        Ok(self.load_in(&heads, now_ms())?.1)
+    }
+
+    /// My open conversations' customers (parked included, for chasers) and my load
+    /// (parked ones excepted: they do not count until they come back).
+    fn load_in(&self, heads: &[QueueHead], now: i64) -> Result<(std::collections::HashSet<String>, u32)> {
+        let open = open_customers_of(heads, &owner_keyword(&self.config.advisor.id));
+        let away = crate::parking::still_away(&self.store.parked()?, &open, now);
+        let load = (open.len() - away.len()) as u32;
+        Ok((open, load))
     }
 
     fn presence_note(&self) -> Result<crate::presence::PresenceNote> {
@@ -354,10 +360,7 @@ impl Engine {
         let mine = owner_keyword(me);
         // Load counts conversations: a customer's open emails are one conversation.
         let customer_owner = conversation_owners(&heads);
-        let my_customers = open_customers_of(&heads, &mine);
-        // Parked conversations do not count until they come back.
-        let away = crate::parking::still_away(&self.store.parked()?, &my_customers, now);
-        let load = (my_customers.len() - away.len()) as u32;
+        let (my_customers, load) = self.load_in(&heads, now)?;
         let cap = policy.cap_for(me);
         // At the cap only chasers into my own open conversations may still be taken.
         let at_cap = !can_claim(cap, load, self.advisor_state());
