@@ -6,6 +6,7 @@ pub mod automation;
 pub mod backoff;
 pub mod blending;
 pub mod claim;
+pub mod conversation;
 pub mod fts;
 pub mod history;
 pub mod identity;
