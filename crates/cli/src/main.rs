@@ -91,6 +91,18 @@ enum Command {
         #[command(subcommand)]
         action: docs::CustomerAction,
     },
+    /// Merge conversation KEY (a customer's address or a conversation key) into another:
+    /// one conversation, one owner (the owner of both, or a supervisor, may).
+    Merge {
+        key: String,
+        #[arg(long)]
+        into: String,
+    },
+    /// Split emails (Message-ID or UID) off their conversation into one of their own.
+    Split {
+        #[arg(required = true)]
+        emails: Vec<String>,
+    },
     /// A supervisor moves CUSTOMER's open conversation to another advisor.
     Transfer {
         customer: String,
@@ -210,6 +222,18 @@ async fn run(cli: Cli) -> Result<()> {
             engine.sync_once().await?;
             let done = engine.transfer(&customer, &to).await?;
             println!("{} moved to {to}, {} moved by someone else first", done.moved, done.lost);
+        }
+        Command::Merge { key, into } => {
+            engine.sync_once().await?;
+            let done = engine.merge_conversations(&key, &into).await?;
+            println!("{} emails now in conversation {}, {} moved by someone else first", done.changed, done.keys.join(" "), done.lost);
+        }
+        Command::Split { emails } => {
+            engine.sync_once().await?;
+            let ids = emails.iter().map(|e| engine.find_queue_email(e)).collect::<std::result::Result<Vec<_>, _>>()?;
+            let done = engine.split_conversation(&ids).await?;
+            let [rest, off] = [0, 1].map(|i| done.keys.get(i).cloned().unwrap_or_default());
+            println!("split off into conversation {off}; the rest is {rest} ({} emails marked, {} moved by someone else first)", done.changed, done.lost);
         }
         Command::Release { customer } => {
             engine.sync_once().await?;

@@ -1,7 +1,7 @@
 //! Handing a conversation over without a server: a supervisor transfers it to another
 //! advisor, or its owner releases it to the queue. Both are the claim's compare-and-swap
-//! (`claims::swap_owner`) on every open email of the customer's conversation, so there is
-//! never a moment with two owners.
+//! (`claims::swap_owner`) on every open email of the conversation (its key, or the
+//! customer's address: `crate::conversation`), so there is never a moment with two owners.
 
 use crate::claims::swap_owner;
 use crate::engine::{Engine, EngineError, Result};
@@ -18,17 +18,20 @@ pub struct Handover {
 }
 
 impl Engine {
-    /// The open emails of `customer`'s conversation, with their owner.
+    /// The open emails of conversation `customer` (a key or a customer's address), with
+    /// their owner.
     fn conversation_emails(&self, customer: &str) -> Result<Vec<(QueueHead, String)>> {
-        let customer = customer.trim().to_lowercase();
-        Ok(self
-            .store
-            .queue_heads(&self.config.imap.queues)?
-            .into_iter()
-            .filter(|h| crate::team::is_open(h) && h.from_addr.to_lowercase() == customer)
+        let Ok(key) = self.conversation_key(customer) else { return Ok(Vec::new()) };
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let keys = crate::conversation::keys_of(&heads, &self.config.imap.queues);
+        Ok(heads
+            .iter()
+            .zip(&keys)
+            .filter(|(h, k)| crate::team::is_open(h) && **k == key)
+            .map(|(h, _)| h)
             .filter_map(|h| {
                 let owner = owners(&h.flags).next()?.to_owned();
-                Some((h, owner))
+                Some((h.clone(), owner))
             })
             .collect())
     }

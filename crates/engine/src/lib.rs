@@ -5,6 +5,7 @@
 pub mod callback;
 pub mod claims;
 pub mod config;
+pub mod conversation;
 mod duties;
 pub mod credentials;
 pub mod docs;

@@ -4,13 +4,13 @@
 //! advisor's own, kept in the local store across restarts.
 
 use crate::engine::{now_ms, Engine, EngineError, Result};
-use crate::team::open_customers_of;
+use crate::team::open_conversations_of;
 use blendesk_domain::blending::{park as park_rule, return_if_due, ConversationStatus};
 use blendesk_domain::claim::owner_keyword;
 use std::collections::{BTreeMap, HashSet};
 
 /// The parked conversations still away at `now_ms` among `open` (my open conversations'
-/// customers): due ones are back, and closed ones are no longer anyone's to park.
+/// keys): due ones are back, and closed ones are no longer anyone's to park.
 pub(crate) fn still_away(parked: &BTreeMap<String, i64>, open: &HashSet<String>, now_ms: i64) -> BTreeMap<String, i64> {
     parked
         .iter()
@@ -21,14 +21,15 @@ pub(crate) fn still_away(parked: &BTreeMap<String, i64>, open: &HashSet<String>,
 }
 
 impl Engine {
-    /// Park my open conversation with `customer` for `seconds` (default: the policy's
-    /// return time). Refused past the policy's park limit; re-parking moves the time.
-    /// Returns when it comes back (unix ms).
+    /// Park my open conversation `customer` (its key, or a customer's address) for
+    /// `seconds` (default: the policy's return time). Refused past the policy's park
+    /// limit; re-parking moves the time. Returns when it comes back (unix ms).
     pub fn park(&self, customer: &str, seconds: Option<u32>) -> Result<i64> {
-        let customer = customer.trim().to_lowercase();
         let now = now_ms();
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let open = open_customers_of(&heads, &owner_keyword(&self.config.advisor.id));
+        let keys = crate::conversation::keys_of(&heads, &self.config.imap.queues);
+        let customer = self.conversation_key(customer).unwrap_or_else(|_| customer.trim().to_lowercase());
+        let open = open_conversations_of(&heads, &keys, &owner_keyword(&self.config.advisor.id));
         if !open.contains(&customer) {
             return Err(EngineError::Conversation(format!("{customer} has no open conversation of yours to park")));
         }
@@ -47,22 +48,26 @@ impl Engine {
         }
     }
 
-    /// My parked conversations now (customer → return time, ms).
+    /// My parked conversations now (key → return time, ms).
     pub fn parked(&self) -> Result<BTreeMap<String, i64>> {
         self.parked_now(now_ms())
     }
 
-    /// Bring a parked conversation back now.
+    /// Bring a parked conversation (its key, or a customer's address) back now.
     pub fn unpark(&self, customer: &str) -> Result<()> {
         self.store.unpark(customer)?;
+        if let Ok(key) = self.conversation_key(customer) {
+            self.store.unpark(&key)?;
+        }
         Ok(())
     }
 
-    /// My parked conversations still away at `now_ms` (customer → return time, ms). The
+    /// My parked conversations still away at `now_ms` (key → return time, ms). The
     /// ones that came back or closed are forgotten.
     pub fn parked_now(&self, now_ms: i64) -> Result<BTreeMap<String, i64>> {
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let open = open_customers_of(&heads, &owner_keyword(&self.config.advisor.id));
+        let keys = crate::conversation::keys_of(&heads, &self.config.imap.queues);
+        let open = open_conversations_of(&heads, &keys, &owner_keyword(&self.config.advisor.id));
         let all = self.store.parked()?;
         let away = still_away(&all, &open, now_ms);
         for gone in all.keys().filter(|c| !away.contains_key(*c)) {

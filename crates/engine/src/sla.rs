@@ -4,7 +4,8 @@
 //! (`automation::conversation_sla`, `blending::sla_policy`); this module turns queue
 //! messages and our Sent replies into each conversation's timeline.
 //!
-//! A conversation is one customer's messages in the queues (as in the workspace).
+//! A conversation is the queue messages of one key (`crate::conversation::keys_of`: by
+//! default one customer's, merged or split by hand with a `$bd_conv_` token).
 //! Our reply is a non-automatic message in Sent answering one of them (In-Reply-To),
 //! at its Sent time; a customer message flagged `\Answered` whose reply is not (yet) in
 //! the mirror counts as answered at its own time. `$Resolved` closes the conversation.
@@ -22,7 +23,9 @@ use std::collections::{BTreeMap, HashMap};
 /// One conversation whose clock runs (a reply is owed).
 #[derive(Debug, Clone, Serialize)]
 pub struct ConversationClock {
-    /// The customer's address, lower-cased: the conversation's key.
+    /// The conversation's key (`crate::conversation`).
+    pub key: String,
+    /// The address (lower-cased) of the customer whose message started the clock.
     pub customer: String,
     /// The queue of the message that started the clock (whose SLA settings apply).
     pub queue: String,
@@ -74,13 +77,14 @@ pub fn conversation_clocks(
             replied_at.entry(parent).and_modify(|t| *t = (*t).min(at)).or_insert(at);
         }
     }
-    let mut by_customer: BTreeMap<String, Vec<&QueueHead>> = BTreeMap::new();
-    for h in heads.iter().filter(|h| is_customer(h)) {
-        by_customer.entry(h.from_addr.to_lowercase()).or_default().push(h);
+    let keys = crate::conversation::keys_of(heads, queues);
+    let mut by_key: BTreeMap<&str, Vec<&QueueHead>> = BTreeMap::new();
+    for (h, key) in heads.iter().zip(&keys).filter(|(h, _)| is_customer(h)) {
+        by_key.entry(key).or_default().push(h);
     }
     let mut settings: HashMap<&str, QueueSlaSettings> = HashMap::new();
     let mut clocks = Vec::new();
-    for (customer, messages) in by_customer {
+    for (key, messages) in by_key {
         let mut steps = Vec::with_capacity(messages.len() * 2);
         let mut closed_at = i64::MIN;
         for m in &messages {
@@ -111,7 +115,8 @@ pub fn conversation_clocks(
         let Some(sla) = conversation_sla(&steps, now_ms, &queue_settings.targets, &queue_settings.calendar) else { continue };
         let current: Vec<&&QueueHead> = messages.iter().filter(|m| m.internal_date * 1000 > closed_at).collect();
         clocks.push(ConversationClock {
-            customer,
+            key: key.to_owned(),
+            customer: first.from_addr.to_lowercase(),
             queue: first.folder.clone(),
             message: first.id,
             first_response: sla.kind == ClockKind::FirstResponse,
@@ -143,12 +148,12 @@ impl Engine {
         Ok(self.store.queue_heads(&folders)?)
     }
 
-    /// When the reply to `customer` is due (unix milliseconds), for `{{sla.due}}` in a
-    /// reply: their running clock's due time, or, when none runs (waiting on them), a
-    /// first response to a message received at `received_ms` in `queue`.
-    pub fn reply_due_ms(&self, customer: &str, queue: &str, received_ms: i64) -> Result<Option<i64>> {
-        let customer = customer.to_lowercase();
-        if let Some(clock) = self.sla_clocks(crate::engine::now_ms())?.into_iter().find(|c| c.customer == customer) {
+    /// When the reply in conversation `key` is due (unix milliseconds), for `{{sla.due}}`
+    /// in a reply: its running clock's due time, or, when none runs (waiting on the
+    /// customer), a first response to a message received at `received_ms` in `queue`.
+    pub fn reply_due_ms(&self, key: &str, queue: &str, received_ms: i64) -> Result<Option<i64>> {
+        let key = key.to_lowercase();
+        if let Some(clock) = self.sla_clocks(crate::engine::now_ms())?.into_iter().find(|c| c.key == key) {
             return Ok(clock.due_ms);
         }
         let settings = self.policy().sla_for(queue);

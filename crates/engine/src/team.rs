@@ -67,14 +67,13 @@ pub(crate) fn is_open(h: &QueueHead) -> bool {
     })
 }
 
-/// Who holds each customer's open conversation: customer address (lowercase) → owner id.
-/// One open conversation per customer (the grouping rule: a chaser joins it whatever its
-/// subject), held by the owner of its emails.
-fn conversation_owners(heads: &[QueueHead]) -> HashMap<String, &str> {
+/// Who holds each open conversation: conversation key (`crate::conversation::keys_of`,
+/// one per head in `keys`) → owner id, the owner of its emails.
+fn conversation_owners<'a>(heads: &'a [QueueHead], keys: &[String]) -> HashMap<String, &'a str> {
     let mut out = HashMap::new();
-    for h in heads.iter().filter(|h| is_open(h)) {
+    for (h, key) in heads.iter().zip(keys).filter(|(h, _)| is_open(h)) {
         if let Some(owner) = owners(&h.flags).next() {
-            out.entry(h.from_addr.to_lowercase()).or_insert(owner);
+            out.entry(key.clone()).or_insert(owner);
         }
     }
     out
@@ -89,12 +88,13 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// The customers whose open conversation `owner_keyword` holds (parked ones included).
-pub(crate) fn open_customers_of(heads: &[QueueHead], owner_keyword: &str) -> std::collections::HashSet<String> {
+/// The keys of the open conversations `owner_keyword` holds (parked ones included).
+pub(crate) fn open_conversations_of(heads: &[QueueHead], keys: &[String], owner_keyword: &str) -> std::collections::HashSet<String> {
     heads
         .iter()
-        .filter(|h| is_open(h) && h.flags.iter().any(|f| f.eq_ignore_ascii_case(owner_keyword)))
-        .map(|h| h.from_addr.to_lowercase())
+        .zip(keys)
+        .filter(|(h, _)| is_open(h) && h.flags.iter().any(|f| f.eq_ignore_ascii_case(owner_keyword)))
+        .map(|(_, key)| key.clone())
         .collect()
 }
 
@@ -315,13 +315,14 @@ impl Engine {
     /// This advisor's current load: their open conversations, parked ones excepted.
     pub fn load(&self) -> Result<u32> {
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        Ok(self.load_in(&heads, now_ms())?.1)
+        let keys = crate::conversation::keys_of(&heads, &self.config.imap.queues);
+        Ok(self.load_in(&heads, &keys, now_ms())?.1)
     }
 
-    /// My open conversations' customers (parked included, for chasers) and my load
+    /// My open conversations' keys (parked included, for chasers) and my load
     /// (parked ones excepted: they do not count until they come back).
-    fn load_in(&self, heads: &[QueueHead], now: i64) -> Result<(std::collections::HashSet<String>, u32)> {
-        let open = open_customers_of(heads, &owner_keyword(&self.config.advisor.id));
+    fn load_in(&self, heads: &[QueueHead], keys: &[String], now: i64) -> Result<(std::collections::HashSet<String>, u32)> {
+        let open = open_conversations_of(heads, keys, &owner_keyword(&self.config.advisor.id));
         let away = crate::parking::still_away(&self.store.parked()?, &open, now);
         let load = (open.len() - away.len()) as u32;
         Ok((open, load))
@@ -351,16 +352,17 @@ impl Engine {
         let now = now_ms();
         skip.retain(|_, until| *until > now);
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        // Each conversation's business-hours SLA due time (its queue's calendar), by customer.
+        let keys = crate::conversation::keys_of(&heads, &self.config.imap.queues);
+        // Each conversation's business-hours SLA due time (its queue's calendar), by key.
         let sla_due: HashMap<String, i64> =
             crate::sla::conversation_clocks(&heads, &self.config.imap.queues, &self.team_domain(), &policy, now)
                 .into_iter()
-                .filter_map(|c| Some((c.customer, c.due_ms?)))
+                .filter_map(|c| Some((c.key, c.due_ms?)))
                 .collect();
         let mine = owner_keyword(me);
-        // Load counts conversations: a customer's open emails are one conversation.
-        let customer_owner = conversation_owners(&heads);
-        let (my_customers, load) = self.load_in(&heads, now)?;
+        // Load counts conversations: the open emails of one key are one conversation.
+        let customer_owner = conversation_owners(&heads, &keys);
+        let (my_customers, load) = self.load_in(&heads, &keys, now)?;
         let cap = policy.cap_for(me);
         // At the cap only chasers into my own open conversations may still be taken.
         let at_cap = !can_claim(cap, load, self.advisor_state());
@@ -401,7 +403,7 @@ impl Engine {
                             .map(String::as_str)
                             .chain(h.in_reply_to.as_deref())
                             .find_map(|r| owner_of.get(r))
-                            .or_else(|| customer_owner.get(h.from_addr.to_lowercase().as_str()))
+                            .or_else(|| customer_owner.get(keys[i].as_str()))
                             .and_then(|o| AdvisorId::parse(o).ok());
                         // A follow-up waits for its conversation's owner, unless they are gone.
                         let gone = thread_owner
@@ -418,14 +420,14 @@ impl Engine {
                     subject: h.subject.clone(),
                     body_excerpt: h.excerpt.clone(),
                     received_at_ms: h.internal_date * 1000,
-                    sla_due_at_ms: sla_due.get(&h.from_addr.to_lowercase()).copied(),
+                    sla_due_at_ms: sla_due.get(&keys[i]).copied(),
                     owner,
                     owner_offline_past_grace: owner_gone,
                 }
             })
             .collect();
         let order = offer_order(&candidates, me, policy.skills_for(me), &policy, now);
-        let joins_mine = |i: usize| my_customers.contains(&heads[i].from_addr.to_lowercase());
+        let joins_mine = |i: usize| my_customers.contains(&keys[i]);
         let offered: Vec<_> = order.into_iter().filter(|c| !at_cap || joins_mine(c.id)).collect();
         let Some(top) = offered.first() else { return Ok(false) };
         // Every app computes the same order; if all went for the top email at once, each

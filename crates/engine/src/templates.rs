@@ -132,7 +132,8 @@ impl Engine {
             .find(|t| !t.outgoing)
             .and_then(|t| self.store.message(t.id).ok().flatten())
             .unwrap_or_else(|| m.clone());
-        let due = self.reply_due_ms(&first.from_addr, &first.folder, first.internal_date * 1000)?.map_or(first.internal_date, |ms| ms / 1000);
+        let key = self.conversation_keys()?.remove(&first.id).unwrap_or_else(|| first.from_addr.to_lowercase());
+        let due = self.reply_due_ms(&key, &first.folder, first.internal_date * 1000)?.map_or(first.internal_date, |ms| ms / 1000);
         let due_label = time::OffsetDateTime::from_unix_timestamp(due)
             .ok()
             .and_then(|t| t.format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC")).ok())

@@ -1,6 +1,6 @@
 //! What the advisor's workspace shows: my conversations (open customer mail in the
-//! queues, grouped per customer), the queue summary, one conversation's thread, and a
-//! customer's history. Read-only views over the mirror.
+//! queues, grouped by conversation key: `crate::conversation`), the queue summary, one
+//! conversation's thread, and a customer's history. Read-only views over the mirror.
 //!
 //! "My conversations" are the open ones carrying this advisor's owner keyword
 //! (`owned_conversations`); the queue summary counts every open conversation.
@@ -28,10 +28,15 @@ pub struct SlaDue {
     pub level: SlaLevel,
 }
 
-/// One customer's open conversation. Times are unix seconds.
+/// One open conversation. Times are unix seconds.
 #[derive(Debug, Clone, Serialize)]
 pub struct Conversation {
+    /// Its key: the customer's address, or a `$bd_conv_` token once merged or split.
+    pub key: String,
+    /// The customer of its newest open message.
     pub customer: String,
+    /// Every customer with an open message in it (two or more after a merge).
+    pub customers: Vec<String>,
     pub customer_name: String,
     pub subject: String,
     /// The newest open message: the one a reply answers.
@@ -95,23 +100,30 @@ fn is_answered(flags: &[String]) -> bool {
     flags.iter().any(|f| f.eq_ignore_ascii_case("\\Answered"))
 }
 
-/// Group open messages (newest first) into one conversation per customer; `clocks`
-/// holds the running SLA clocks by customer (lower-cased address).
-pub fn group_conversations(open: &[MessageHead], clocks: &HashMap<String, SlaDue>) -> WorkspaceView {
-    let mut by_customer: BTreeMap<&str, Conversation> = BTreeMap::new();
+/// Group open messages (newest first) into conversations by key (`keys`: mirror id →
+/// key; a message without one is its customer's); `clocks` holds the running SLA clocks
+/// by key.
+pub fn group_conversations(open: &[MessageHead], keys: &HashMap<i64, String>, clocks: &HashMap<String, SlaDue>) -> WorkspaceView {
+    let mut by_key: BTreeMap<&str, Conversation> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
     for m in open {
-        match by_customer.get_mut(m.from_addr.as_str()) {
+        let key = keys.get(&m.id).map_or(m.from_addr.as_str(), String::as_str);
+        match by_key.get_mut(key) {
             Some(c) => {
                 c.open_messages += 1;
                 c.waiting_since = c.waiting_since.min(m.internal_date);
+                if !c.customers.contains(&m.from_addr) {
+                    c.customers.push(m.from_addr.clone());
+                }
             }
             None => {
-                order.push(&m.from_addr);
-                by_customer.insert(
-                    &m.from_addr,
+                order.push(key);
+                by_key.insert(
+                    key,
                     Conversation {
+                        key: key.to_owned(),
                         customer: m.from_addr.clone(),
+                        customers: vec![m.from_addr.clone()],
                         customer_name: m.from_name.clone(),
                         subject: m.subject.clone(),
                         latest_id: m.id,
@@ -128,9 +140,9 @@ pub fn group_conversations(open: &[MessageHead], clocks: &HashMap<String, SlaDue
     }
     let mut conversations: Vec<Conversation> = order
         .into_iter()
-        .filter_map(|k| by_customer.remove(k))
+        .filter_map(|k| by_key.remove(k))
         .map(|mut c| {
-            if let Some(clock) = clocks.get(&c.customer.to_lowercase()) {
+            if let Some(clock) = clocks.get(&c.key) {
                 c.sla_due_at = clock.due_at;
                 c.sla = clock.level;
                 c.sla_running = true;
@@ -239,7 +251,7 @@ impl Engine {
         folder == self.config.imap.sent || (!domain.is_empty() && from_addr.to_lowercase().ends_with(&format!("@{domain}")))
     }
 
-    /// The running SLA clocks by customer at `now` (unix seconds), for the views. A
+    /// The running SLA clocks by conversation key at `now` (unix seconds), for the views. A
     /// conversation another app marked `$bd_breached` shows as breached here too.
     fn sla_dues(&self, now: i64) -> Result<HashMap<String, SlaDue>> {
         Ok(self
@@ -247,7 +259,7 @@ impl Engine {
             .into_iter()
             .filter_map(|c| {
                 let level = if c.marked_breached { SlaLevel::Breached } else { c.level };
-                Some((c.customer, SlaDue { due_at: c.due_ms? / 1000, level }))
+                Some((c.key, SlaDue { due_at: c.due_ms? / 1000, level }))
             })
             .collect())
     }
@@ -256,7 +268,7 @@ impl Engine {
     /// queue's business-hours SLA from the policy.
     pub fn workspace(&self, now: i64) -> Result<WorkspaceView> {
         let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
-        let mut view = group_conversations(&open, &self.sla_dues(now)?);
+        let mut view = group_conversations(&open, &self.conversation_keys()?, &self.sla_dues(now)?);
         // Every configured queue appears, even when empty.
         for q in &self.config.imap.queues {
             if !view.queues.iter().any(|s| &s.queue == q) {
@@ -266,28 +278,31 @@ impl Engine {
         Ok(view)
     }
 
-    /// This advisor's conversations: customers with an open message in the queues that
-    /// carries their owner keyword (`$bd_owner_<id>`, set by the claim loop), grouped per
-    /// customer in SLA order, each with how many of its open emails are owned (the load;
+    /// This advisor's conversations: those with an open message in the queues that
+    /// carries their owner keyword (`$bd_owner_<id>`, set by the claim loop), grouped by
+    /// key in SLA order, each with how many of its open emails are owned (the load;
     /// a chaser not yet claimed, e.g. one that came during a call, shows but does not count).
     pub fn owned_conversations(&self, now: i64) -> Result<Vec<(Conversation, u32)>> {
         let mine = blendesk_domain::claim::owner_keyword(&self.config.advisor.id);
         let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
-        let mut owned: BTreeMap<&str, u32> = BTreeMap::new();
+        let keys = self.conversation_keys()?;
+        let key_of = |h: &MessageHead| keys.get(&h.id).cloned().unwrap_or_else(|| h.from_addr.clone());
+        let mut owned: BTreeMap<String, u32> = BTreeMap::new();
         for h in open.iter().filter(|h| h.flags.iter().any(|f| f.eq_ignore_ascii_case(&mine))) {
-            *owned.entry(h.from_addr.as_str()).or_default() += 1;
+            *owned.entry(key_of(h)).or_default() += 1;
         }
-        let view = group_conversations(&open, &self.sla_dues(now)?);
+        let view = group_conversations(&open, &keys, &self.sla_dues(now)?);
         Ok(view
             .conversations
             .into_iter()
-            .filter_map(|c| owned.get(c.customer.as_str()).copied().map(|n| (c, n)))
+            .filter_map(|c| owned.get(c.key.as_str()).copied().map(|n| (c, n)))
             .collect())
     }
 
     /// The conversation `message` belongs to, oldest first: linked by Message-ID,
-    /// In-Reply-To and References (two hops, enough for reply chains), plus the same
-    /// customer's other open messages.
+    /// In-Reply-To and References (two hops, enough for reply chains), plus the other
+    /// open messages with its key; queue messages with another key (split off, or
+    /// another conversation) are left out.
     pub fn thread(&self, message: i64) -> Result<Vec<ThreadMessage>> {
         let m = self.store.message(message)?.ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
         let mut ids: Vec<String> = m.references.clone();
@@ -301,8 +316,10 @@ impl Engine {
             heads = self.store.thread_messages(&ids, 200)?;
         }
         let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
-        let customer = m.from_addr.to_lowercase();
-        for h in open.into_iter().filter(|h| h.from_addr == customer) {
+        let keys = self.conversation_keys()?;
+        let key = keys.get(&m.id).cloned().unwrap_or_else(|| m.from_addr.to_lowercase());
+        heads.retain(|h| keys.get(&h.id).is_none_or(|k| *k == key));
+        for h in open.into_iter().filter(|h| keys.get(&h.id) == Some(&key)) {
             if !heads.iter().any(|x| x.id == h.id) {
                 heads.push(h);
             }
@@ -371,15 +388,16 @@ impl Engine {
         Ok(out)
     }
 
-    /// Close `message`'s conversation without replying: every open message from that
-    /// customer in the queues gets the `$Resolved` keyword on the server (UIDVALIDITY
+    /// Close `message`'s conversation without replying: every open message with its key
+    /// in the queues gets the `$Resolved` keyword on the server (UIDVALIDITY
     /// re-checked first), so every app sees it closed. Returns how many were flagged.
     pub async fn resolve_conversation(&self, message: i64) -> Result<u32> {
         let m = self.store.message(message)?.ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
-        let customer = m.from_addr.to_lowercase();
+        let keys = self.conversation_keys()?;
+        let key = keys.get(&m.id).cloned().unwrap_or_else(|| m.from_addr.to_lowercase());
         let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
         let mut by_folder: BTreeMap<String, Vec<(u32, u32)>> = BTreeMap::new();
-        for h in open.into_iter().filter(|h| h.from_addr == customer) {
+        for h in open.into_iter().filter(|h| keys.get(&h.id) == Some(&key)) {
             if let Some(full) = self.store.message(h.id)? {
                 by_folder.entry(full.folder).or_default().push((full.uidvalidity, full.uid));
             }
@@ -485,7 +503,7 @@ mod tests {
             ("d@x".to_owned(), due(900, SlaLevel::Breached)),
         ]
         .into();
-        let v = group_conversations(&open, &clocks);
+        let v = group_conversations(&open, &HashMap::new(), &clocks);
         // a@x has no running clock (waiting on the customer): last.
         let order: Vec<_> = v.conversations.iter().map(|c| c.customer.as_str()).collect();
         assert_eq!(order, ["b@x", "c@x", "a@x"]);
@@ -498,7 +516,7 @@ mod tests {
         let billing = v.queues.iter().find(|q| q.queue == "Billing").unwrap();
         assert_eq!((billing.waiting, billing.at_risk, billing.breached), (1, 1, 0));
         let open = [head(7, "d@x", "Returns", 50)];
-        let returns = group_conversations(&open, &clocks).queues;
+        let returns = group_conversations(&open, &HashMap::new(), &clocks).queues;
         assert_eq!((returns[0].at_risk, returns[0].breached), (1, 1));
     }
 }

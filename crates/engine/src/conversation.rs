@@ -1,0 +1,279 @@
+//! Conversations as every app sees them: each queue email's key (the domain's rule,
+//! `blendesk_domain::conversation`), and the advisor's manual merge and split, which
+//! write `$bd_conv_<token>` keywords on the server so every app agrees.
+//!
+//! A merge or split replaces each email's whole flag list in one conditional STORE
+//! (`UNCHANGEDSINCE` the MODSEQ its flags were read at), like a transfer: the token and,
+//! for a merge, the owner change together or not at all, and an email whose owner moved
+//! since we looked is left alone (counted as lost).
+
+use crate::engine::{Engine, EngineError, Result};
+use blendesk_domain::blending::Policy;
+use blendesk_domain::claim::{owners, OWNER_PREFIX};
+use blendesk_domain::conversation::{conversation_keys, is_conv_flag, is_token, may_rearrange, new_token, token_of, with_token, KeyedEmail, Refusal};
+use blendesk_mail::imap::{self, ImapSession};
+use blendesk_store::QueueHead;
+use std::collections::HashMap;
+
+/// Resolved or deleted: kept as a record, no longer a conversation anyone works on.
+pub(crate) fn is_closed(h: &QueueHead) -> bool {
+    h.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted") || f.eq_ignore_ascii_case(crate::workspace::RESOLVED_KEYWORD))
+}
+
+/// The conversation key of every head, in order (heads oldest first, as the store gives
+/// them). Only queue emails take part; others (Sent) get an empty key. Every caller uses
+/// this, so load, clocks, parking and the window group alike.
+pub fn keys_of(heads: &[QueueHead], queues: &[String]) -> Vec<String> {
+    let in_queue: Vec<usize> = (0..heads.len()).filter(|&i| queues.contains(&heads[i].folder)).collect();
+    let emails: Vec<KeyedEmail<'_>> = in_queue
+        .iter()
+        .map(|&i| {
+            let h = &heads[i];
+            KeyedEmail {
+                message_id: h.message_id.as_deref(),
+                in_reply_to: h.in_reply_to.as_deref(),
+                references: &h.references,
+                from: &h.from_addr,
+                flags: &h.flags,
+                closed: is_closed(h),
+            }
+        })
+        .collect();
+    let mut out = vec![String::new(); heads.len()];
+    for (i, key) in in_queue.into_iter().zip(conversation_keys(&emails)) {
+        out[i] = key;
+    }
+    out
+}
+
+/// The key a user typed: a key itself, or a customer's address (their most recent open
+/// conversation's key). `None` when no open (unresolved) conversation answers to it.
+fn find_key(heads: &[QueueHead], keys: &[String], wanted: &str) -> Option<String> {
+    let wanted = wanted.trim().to_lowercase();
+    let current = || heads.iter().zip(keys).filter(|(h, _)| !is_closed(h));
+    if current().any(|(_, k)| *k == wanted) {
+        return Some(wanted);
+    }
+    current().filter(|(h, _)| h.from_addr.to_lowercase() == wanted).last().map(|(_, k)| k.clone())
+}
+
+/// What a merge or split did: the resulting key(s), emails rewritten, and emails whose
+/// owner moved meanwhile (left alone).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Rearranged {
+    pub keys: Vec<String>,
+    pub changed: u32,
+    pub lost: u32,
+}
+
+/// How one conditional flag rewrite ended.
+enum Rewrite {
+    Done,
+    /// The email's owner is no longer the one we planned with, or it is gone or renumbered.
+    Lost,
+}
+
+/// Replace `uid`'s flags by `change(current flags)` with `UNCHANGEDSINCE`; `None` from
+/// `change` means "leave it". A concurrent flag change makes the server skip the STORE:
+/// read again and retry (a few times).
+async fn rewrite_flags(
+    session: &mut ImapSession,
+    h: &QueueHead,
+    change: &dyn Fn(&[String]) -> Option<Vec<String>>,
+) -> Result<Rewrite> {
+    let selected = imap::select(session, &h.folder, true).await?;
+    if selected.uidvalidity != h.uidvalidity {
+        return Ok(Rewrite::Lost);
+    }
+    let same = |a: &[String], b: &[String]| a.len() == b.len() && a.iter().all(|f| b.iter().any(|g| g.eq_ignore_ascii_case(f)));
+    for _ in 0..5 {
+        let Some((flags, modseq)) = imap::flags_of(session, h.uid).await? else { return Ok(Rewrite::Lost) };
+        let Some(new) = change(&flags) else { return Ok(Rewrite::Lost) };
+        if same(&flags, &new) {
+            return Ok(Rewrite::Done);
+        }
+        imap::store_unchanged_since(session, h.uid, modseq, &format!("FLAGS.SILENT ({})", new.join(" "))).await?;
+        let Some((after, _)) = imap::flags_of(session, h.uid).await? else { return Ok(Rewrite::Lost) };
+        if same(&after, &new) {
+            return Ok(Rewrite::Done);
+        }
+    }
+    Err(EngineError::Conversation(format!("{} UID {}: its flags kept changing; try again", h.folder, h.uid)))
+}
+
+impl Engine {
+    /// Every queue email's conversation key by mirror id (resolved ones included).
+    pub fn conversation_keys(&self) -> Result<HashMap<i64, String>> {
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let keys = keys_of(&heads, &self.config.imap.queues);
+        Ok(heads.iter().map(|h| h.id).zip(keys).collect())
+    }
+
+    /// The key of the open conversation `wanted` names (a key or a customer address).
+    pub fn conversation_key(&self, wanted: &str) -> Result<String> {
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let keys = keys_of(&heads, &self.config.imap.queues);
+        find_key(&heads, &keys, wanted).ok_or_else(|| EngineError::Conversation(format!("no open conversation {wanted}")))
+    }
+
+    /// The mirror id of a queue email named by its Message-ID (brackets optional) or its
+    /// UID (refused when several queues hold that UID).
+    pub fn find_queue_email(&self, wanted: &str) -> Result<i64> {
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let bare = wanted.trim().trim_start_matches('<').trim_end_matches('>');
+        let found: Vec<&QueueHead> = match bare.parse::<u32>() {
+            Ok(uid) => heads.iter().filter(|h| h.uid == uid).collect(),
+            Err(_) => heads.iter().filter(|h| h.message_id.as_deref().map(|m| m.trim_start_matches('<').trim_end_matches('>')) == Some(bare)).collect(),
+        };
+        match found.as_slice() {
+            [one] => Ok(one.id),
+            [] => Err(EngineError::Conversation(format!("no queue email {wanted}"))),
+            _ => Err(EngineError::Conversation(format!("{wanted} names {} queue emails; use the Message-ID", found.len()))),
+        }
+    }
+
+    /// May this advisor rearrange the conversation of `members`? Supervisors may; its
+    /// owner may; anyone whose skills cover its queues may while nobody owns it.
+    fn check_may_rearrange(&self, policy: &Policy, key: &str, members: &[&QueueHead]) -> Result<()> {
+        let me = &self.config.advisor.id;
+        let mut held: Vec<&str> = members.iter().filter_map(|h| owners(&h.flags).next()).collect();
+        held.sort();
+        held.dedup();
+        let may_take = members.iter().all(|h| policy.skills_for(me).covers_queue(&h.folder));
+        may_rearrange(me.as_str(), policy.is_supervisor(me), &held, may_take).map_err(|r| {
+            EngineError::Policy(match r {
+                Refusal::OwnedByOther(o) => format!("conversation {key} is {o}'s: only its owner or a supervisor may merge or split it"),
+                Refusal::OutsideSkills => format!("conversation {key} is in a queue outside {}'s skills", me.as_str()),
+            })
+        })
+    }
+
+    /// The open (unresolved) emails of each conversation, by key, oldest first.
+    fn current_conversations(&self) -> Result<(std::sync::Arc<Vec<QueueHead>>, Vec<String>)> {
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let keys = keys_of(&heads, &self.config.imap.queues);
+        Ok((heads, keys))
+    }
+
+    /// Merge conversation `from` into `into` (keys or customer addresses): one token on
+    /// every unresolved email of both (`into`'s own if it has one), and one owner —
+    /// `into`'s, else `from`'s — swapped in on owned emails as a transfer does. Unowned
+    /// emails stay unowned: the claim loop gives them to the owner as chasers.
+    pub async fn merge_conversations(&self, from: &str, into: &str) -> Result<Rearranged> {
+        let (heads, keys) = self.current_conversations()?;
+        let missing = |w: &str| EngineError::Conversation(format!("no open conversation {w}"));
+        let into_key = find_key(&heads, &keys, into).ok_or_else(|| missing(into))?;
+        let from_key = find_key(&heads, &keys, from).ok_or_else(|| missing(from))?;
+        if into_key == from_key {
+            return Err(EngineError::Conversation(format!("{from} and {into} are already one conversation")));
+        }
+        let members = |key: &str| -> Vec<&QueueHead> { heads.iter().zip(&keys).filter(|(h, k)| !is_closed(h) && *k == key).map(|(h, _)| h).collect() };
+        let (a, b) = (members(&into_key), members(&from_key));
+        let policy = self.load_policy().await?;
+        self.check_may_rearrange(&policy, &into_key, &a)?;
+        self.check_may_rearrange(&policy, &from_key, &b)?;
+        let owner_of = |m: &[&QueueHead]| m.iter().find_map(|h| owners(&h.flags).next().map(str::to_owned));
+        let target = owner_of(&a).or_else(|| owner_of(&b));
+        let token = if is_token(&into_key) { into_key.clone() } else { new_token(rand::random()) };
+        // `into` first: a crash half-way leaves `into` whole and `from` partly joined,
+        // never `from` holding a token `into` lacks.
+        let done = self.retoken(a.iter().chain(&b).copied(), &token, target.as_deref()).await?;
+        self.carry_parking(&into_key, &token)?;
+        self.store.unpark(&from_key)?;
+        Ok(Rearranged { keys: vec![token], ..done })
+    }
+
+    /// Split `emails` (mirror ids, one conversation) off into a conversation of their
+    /// own with a new token. Every other email of the conversation carries its token too
+    /// (a new one if it had none), so a later chaser joins the most recent of the two in
+    /// every app. Owners stay as they are: the split-off part is one more conversation in
+    /// its owner's load (a manual action, like a transfer, is not held to the cap).
+    pub async fn split_conversation(&self, emails: &[i64]) -> Result<Rearranged> {
+        let (heads, keys) = self.current_conversations()?;
+        let mut key = None;
+        for id in emails {
+            let i = heads.iter().position(|h| h.id == *id).ok_or(EngineError::NoSuchMessage(*id))?;
+            if is_closed(&heads[i]) {
+                return Err(EngineError::Conversation(format!("email {id} is resolved; only open conversations split")));
+            }
+            match &key {
+                None => key = Some(keys[i].clone()),
+                Some(k) if *k != keys[i] => return Err(EngineError::Conversation("the emails to split off are in different conversations".into())),
+                Some(_) => {}
+            }
+        }
+        let key = key.ok_or_else(|| EngineError::Conversation("no email to split off".into()))?;
+        let all: Vec<&QueueHead> = heads.iter().zip(&keys).filter(|(h, k)| !is_closed(h) && **k == key).map(|(h, _)| h).collect();
+        let (off, rest): (Vec<&QueueHead>, Vec<&QueueHead>) = all.iter().partition(|h| emails.contains(&h.id));
+        if rest.is_empty() {
+            return Err(EngineError::Conversation(format!("that is all of conversation {key}: nothing to split it from")));
+        }
+        let policy = self.load_policy().await?;
+        self.check_may_rearrange(&policy, &key, &all)?;
+        let rest_token = if is_token(&key) { key.clone() } else { new_token(rand::random()) };
+        let off_token = new_token(rand::random());
+        // The rest first (chasers that joined it without a token of their own included):
+        // a crash in between leaves one conversation, never a lost email.
+        let done = self.retoken(rest.iter().copied(), &rest_token, None).await?;
+        let more = self.retoken(off.iter().copied(), &off_token, None).await?;
+        self.carry_parking(&key, &rest_token)?;
+        Ok(Rearranged { keys: vec![rest_token, off_token], changed: done.changed + more.changed, lost: done.lost + more.lost })
+    }
+
+    /// Set `token` on each email (and `owner`, in place of a different owner) on the
+    /// server, then in the mirror so this app's window follows at once.
+    async fn retoken<'h>(&self, emails: impl Iterator<Item = &'h QueueHead>, token: &str, owner: Option<&str>) -> Result<Rearranged> {
+        let emails: Vec<&QueueHead> = emails.collect();
+        let mut c = self.connect_for_team().await?;
+        let mut done = Rearranged::default();
+        let conv = blendesk_domain::conversation::conv_keyword(token);
+        for h in emails {
+            let planned = owners(&h.flags).next().map(str::to_owned);
+            let new_owner = owner.filter(|o| planned.as_deref().is_some_and(|p| p != *o)).map(|o| format!("{OWNER_PREFIX}{o}"));
+            let change = |flags: &[String]| -> Option<Vec<String>> {
+                // The owner we planned with must still hold it: otherwise someone moved it.
+                if owners(flags).next() != planned.as_deref() {
+                    return None;
+                }
+                let mut new = with_token(flags, token);
+                if let Some(to) = &new_owner {
+                    new.retain(|f| !f.get(..OWNER_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(OWNER_PREFIX)));
+                    new.push(to.clone());
+                }
+                Some(new)
+            };
+            match rewrite_flags(&mut c.session, h, &change).await {
+                Ok(Rewrite::Done) => {
+                    for old in h.flags.iter().filter(|f| is_conv_flag(f) && token_of(std::slice::from_ref(f)).as_deref() != Some(token)) {
+                        self.store.replace_flag(h.id, Some(old), &conv)?;
+                    }
+                    self.store.replace_flag(h.id, None, &conv)?;
+                    if let (Some(to), Some(from)) = (&new_owner, &planned) {
+                        self.store.replace_flag(h.id, Some(&format!("{OWNER_PREFIX}{from}")), to)?;
+                    }
+                    done.changed += 1;
+                }
+                Ok(Rewrite::Lost) => done.lost += 1,
+                Err(e) => {
+                    imap::logout(c.session).await;
+                    return Err(e);
+                }
+            }
+        }
+        imap::logout(c.session).await;
+        self.team.wake.notify_waiters();
+        Ok(done)
+    }
+
+    /// A parked conversation stays parked under its new key (parking is this app's own).
+    fn carry_parking(&self, old: &str, new: &str) -> Result<()> {
+        if old == new {
+            return Ok(());
+        }
+        if let Some(at) = self.store.parked()?.get(old) {
+            self.store.park(new, *at)?;
+            self.store.unpark(old)?;
+        }
+        Ok(())
+    }
+}
