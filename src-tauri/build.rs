@@ -29,6 +29,8 @@ fn main() {
         "supervisor_view",
         "set_cap",
         "open_link",
+        "merge_conversations",
+        "split_conversation",
         "kb_for_message",
         "kb_search",
         "kb_mark_used",

@@ -102,13 +102,13 @@ pub fn workspace(app: AppHandle, desk: State<'_, Desk>) -> Result<WorkspacePaylo
     let owned = engine.owned_conversations(now).map_err(engine_err)?;
     // Due parked ones come back (even over the cap); closed ones are forgotten.
     let parked_map = engine.parked().map_err(engine_err)?;
-    let (parked, mine): (Vec<_>, Vec<_>) = owned.into_iter().partition(|(c, _)| parked_map.contains_key(&c.customer.to_lowercase()));
+    let (parked, mine): (Vec<_>, Vec<_>) = owned.into_iter().partition(|(c, _)| parked_map.contains_key(&c.key));
     let parked: Vec<ParkedConversation> =
-        parked.into_iter().map(|(c, _)| ParkedConversation { return_at_ms: parked_map[&c.customer.to_lowercase()], conversation: c }).collect();
+        parked.into_iter().map(|(c, _)| ParkedConversation { return_at_ms: parked_map[&c.key], conversation: c }).collect();
     // The engine's load: open conversations, parked ones excepted (what the cap limits).
     let load = engine.load().map_err(engine_err)?;
     let mine: Vec<Conversation> = mine.into_iter().map(|(c, _)| c).collect();
-    *desk.mine.lock().unwrap_or_else(|e| e.into_inner()) = mine.iter().map(|c| c.customer.clone()).collect();
+    *desk.mine.lock().unwrap_or_else(|e| e.into_inner()) = mine.iter().flat_map(|c| c.customers.iter().cloned()).collect();
     crate::desk::announce_sla_risk(&app);
     let connections = desk.connections.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let me = &engine.config().advisor.id;
@@ -201,8 +201,8 @@ pub fn send_reply(desk: State<'_, Desk>, message: i64, body: String) -> Result<i
     engine.queue_reply(message, &body).map_err(engine_err)
 }
 
-/// "Come back later": park my conversation with `customer` for `seconds` (default: the
-/// policy's return time). Refused past the park limit; re-parking moves the time.
+/// "Come back later": park my conversation `customer` (its key) for `seconds` (default:
+/// the policy's return time). Refused past the park limit; re-parking moves the time.
 #[tauri::command]
 pub fn park(desk: State<'_, Desk>, customer: String, seconds: Option<u32>) -> Result<i64> {
     let engine = desk.engine().map_err(err("starting"))?;

@@ -6,6 +6,7 @@
 
 mod calls;
 mod commands;
+mod conversations;
 mod desk;
 mod html;
 mod images;
@@ -79,6 +80,8 @@ fn main() {
             commands::supervisor_view,
             commands::set_cap,
             commands::open_link,
+            conversations::merge_conversations,
+            conversations::split_conversation,
             knowledge::kb_for_message,
             knowledge::kb_search,
             knowledge::kb_mark_used,

@@ -91,11 +91,14 @@ fn has(flags: &[String], name: &str) -> bool {
     flags.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
 
-/// The conversation of `customer` containing the message at `at` (unix seconds, mirror
-/// id): their queue messages after the last `$Resolved` one before it, oldest first,
-/// with the team's Sent messages that answer them. Returns (customer's, ours).
-fn conversation<'a>(heads: &'a [QueueHead], queues: &[String], customer: &str, at: (i64, i64)) -> (Vec<&'a QueueHead>, Vec<&'a QueueHead>) {
-    let mine = |h: &&QueueHead| queues.contains(&h.folder) && h.from_addr.eq_ignore_ascii_case(customer) && !has(&h.flags, "\\Deleted");
+/// The conversation `key` (`crate::conversation`; the customer's address unless merged
+/// or split) containing the message at `at` (unix seconds, mirror id): its queue
+/// messages after the last `$Resolved` one before it, oldest first, with the team's Sent
+/// messages that answer them. Returns (customer's, ours).
+fn conversation<'a>(heads: &'a [QueueHead], queues: &[String], key: &str, at: (i64, i64)) -> (Vec<&'a QueueHead>, Vec<&'a QueueHead>) {
+    let keys = crate::conversation::keys_of(heads, queues);
+    let members: HashSet<i64> = heads.iter().zip(&keys).filter(|(_, k)| k.as_str() == key).map(|(h, _)| h.id).collect();
+    let mine = |h: &&QueueHead| members.contains(&h.id) && !has(&h.flags, "\\Deleted");
     let boundary = heads
         .iter()
         .filter(mine)
@@ -129,6 +132,12 @@ impl Engine {
         }
     }
 
+    /// The conversation key of message `id` (a queue message), else `customer`'s.
+    fn key_of_message(&self, heads: &[QueueHead], id: i64, customer: &str) -> String {
+        let keys = crate::conversation::keys_of(heads, &self.config.imap.queues);
+        heads.iter().zip(keys).find(|(h, k)| h.id == id && !k.is_empty()).map_or_else(|| customer.to_owned(), |(_, k)| k)
+    }
+
     fn text_of(&self, id: i64) -> Result<String> {
         Ok(self.store.message(id)?.map(|m| bounded(&m.body_text).to_owned()).unwrap_or_default())
     }
@@ -142,7 +151,8 @@ impl Engine {
         }
         let heads = self.heads_with_sent()?;
         let queues = &self.config.imap.queues;
-        let (customer_msgs, ours) = conversation(&heads, queues, &customer, (m.internal_date, m.id));
+        let key = self.key_of_message(&heads, m.id, &customer);
+        let (customer_msgs, ours) = conversation(&heads, queues, &key, (m.internal_date, m.id));
         let Some(latest) = customer_msgs.last() else { return Ok(None) };
         // Called since the customer last wrote: nothing to suggest.
         if ours.iter().any(|h| is_call_note(h.message_id.as_deref(), &h.flags) && h.internal_date >= latest.internal_date) {
@@ -213,7 +223,8 @@ impl Engine {
         let customer = self.customer_of(&m);
         // Threaded on the conversation's latest message, so every app's thread shows it.
         let heads = self.heads_with_sent()?;
-        let (customer_msgs, ours) = conversation(&heads, &self.config.imap.queues, &customer, (m.internal_date, m.id));
+        let key = self.key_of_message(&heads, m.id, &customer);
+        let (customer_msgs, ours) = conversation(&heads, &self.config.imap.queues, &key, (m.internal_date, m.id));
         let latest = customer_msgs.iter().chain(ours.iter()).max_by_key(|h| (h.internal_date, h.id));
         let (parent_id, parent_irt, parent_refs, subject) = match latest {
             Some(h) => (h.message_id.clone(), h.in_reply_to.clone(), h.references.clone(), h.subject.clone()),

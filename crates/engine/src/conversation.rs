@@ -79,7 +79,7 @@ enum Rewrite {
 async fn rewrite_flags(
     session: &mut ImapSession,
     h: &QueueHead,
-    change: &dyn Fn(&[String]) -> Option<Vec<String>>,
+    change: &(dyn Fn(&[String]) -> Option<Vec<String>> + Sync),
 ) -> Result<Rewrite> {
     let selected = imap::select(session, &h.folder, true).await?;
     if selected.uidvalidity != h.uidvalidity {

@@ -519,4 +519,21 @@ mod tests {
         let returns = group_conversations(&open, &HashMap::new(), &clocks).queues;
         assert_eq!((returns[0].at_risk, returns[0].breached), (1, 1));
     }
+
+    #[test]
+    fn a_merged_key_is_one_conversation_of_several_customers_and_a_split_one_is_two() {
+        let open = [head(3, "b@x", "INBOX", 300), head(2, "a@x", "INBOX", 200), head(1, "a@x", "INBOX", 100)];
+        let merged: HashMap<i64, String> = [(1, "tok1".to_owned()), (2, "tok1".to_owned()), (3, "tok1".to_owned())].into();
+        let clocks: HashMap<String, SlaDue> = [("tok1".to_owned(), SlaDue { due_at: 900, level: SlaLevel::Ok })].into();
+        let v = group_conversations(&open, &merged, &clocks);
+        assert_eq!(v.conversations.len(), 1);
+        let c = &v.conversations[0];
+        assert_eq!((c.key.as_str(), c.customer.as_str(), c.customers.clone(), c.open_messages), ("tok1", "b@x", vec!["b@x".to_owned(), "a@x".to_owned()], 3));
+        assert!(c.sla_running && c.sla_due_at == 900, "the clock is the key's");
+        assert_eq!(v.queues[0].waiting, 1, "the queue counts one conversation");
+        // Split: a@x's newest email has its own key; the customer now has two conversations.
+        let split: HashMap<i64, String> = [(1, "tok1".to_owned()), (2, "tok2".to_owned()), (3, "tok1".to_owned())].into();
+        let keys: Vec<String> = group_conversations(&open, &split, &clocks).conversations.into_iter().map(|c| c.key).collect();
+        assert_eq!(keys, ["tok1", "tok2"]);
+    }
 }

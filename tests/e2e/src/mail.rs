@@ -82,6 +82,43 @@ pub fn imap_fetch_all(port: u16, user: &str, password: &str) -> Result<String, S
     Ok(all)
 }
 
+/// The flags of every message in `user`'s INBOX, by UID (for keywords such as owners
+/// and conversation tokens).
+pub fn imap_flags(port: u16, user: &str, password: &str) -> Result<Vec<(u32, Vec<String>)>, String> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let mut w = stream.try_clone().map_err(|e| e.to_string())?;
+    let mut r = BufReader::new(stream);
+    let mut line = String::new();
+    r.read_line(&mut line).map_err(|e| e.to_string())?;
+    let mut run = |tag: &str, cmd: &str| -> Result<String, String> {
+        write!(w, "{tag} {cmd}\r\n").map_err(|e| e.to_string())?;
+        let mut out = String::new();
+        loop {
+            let mut l = String::new();
+            if r.read_line(&mut l).map_err(|e| e.to_string())? == 0 {
+                return Err("IMAP connection closed".into());
+            }
+            if l.starts_with(&format!("{tag} ")) {
+                return if l.starts_with(&format!("{tag} OK")) { Ok(out) } else { Err(l) };
+            }
+            out.push_str(&l);
+        }
+    };
+    run("a1", &format!("LOGIN {user} {password}"))?;
+    run("a2", "SELECT INBOX")?;
+    let all = run("a3", "UID FETCH 1:* (FLAGS)")?;
+    let _ = run("a4", "LOGOUT");
+    Ok(all
+        .lines()
+        .filter_map(|l| {
+            let uid = l.split("UID ").nth(1)?.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
+            let flags = l.split("FLAGS (").nth(1)?.split(')').next()?;
+            Some((uid, flags.split_whitespace().map(str::to_owned).collect()))
+        })
+        .collect())
+}
+
 /// APPEND `message` to `user`'s `folder` with an IMAP INTERNALDATE such as
 /// `25-Nov-2026 10:00:00 +0000` (to make mail that has waited for hours).
 pub fn imap_append(port: u16, user: &str, password: &str, folder: &str, message: &str, internal_date: &str) -> Result<(), String> {

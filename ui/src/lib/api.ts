@@ -57,7 +57,11 @@ export interface Bootstrap {
 export type SlaLevel = "ok" | "at_risk" | "breached";
 
 export interface Conversation {
+  /// The conversation's key: the customer's address, or a token once merged or split.
+  key: string;
+  /// The customer of its newest open message; `customers`: all of them (after a merge).
   customer: string;
+  customers: string[];
   customer_name: string;
   subject: string;
   latest_id: number;
@@ -246,6 +250,14 @@ export interface CustomerHistory {
   conversations: HistoryConversation[];
 }
 
+/// What a merge or split did (engine `conversation::Rearranged`): the resulting keys
+/// (merge: the merged one; split: the rest, then the split-off part).
+export interface Rearranged {
+  keys: string[];
+  changed: number;
+  lost: number;
+}
+
 export interface CommandError {
   code: string;
   message: string;
@@ -274,6 +286,8 @@ export const api = {
   setCall: (on: boolean) => invoke<Presence>("set_call", { on }),
   presence: () => invoke<Presence>("presence"),
   park: (customer: string, seconds: number | null) => invoke<number>("park", { customer, seconds }),
+  mergeConversations: (from: string, into: string) => invoke<Rearranged>("merge_conversations", { from, into }),
+  splitConversation: (messages: number[]) => invoke<Rearranged>("split_conversation", { messages }),
   showImages: (message: number) => invoke<{ document: string; blocked_remote: number }>("show_images", { message }),
   resolve: (message: number) => invoke<number>("resolve", { message }),
   setPresence: (state: "available" | "away") => invoke<Presence>("set_presence", { state }),
