@@ -148,7 +148,7 @@ impl Engine {
         })
     }
 
-    /// The open (unresolved) emails of each conversation, by key, oldest first.
+    /// The queue heads, oldest first, with their keys (resolved ones too: callers filter).
     fn current_conversations(&self) -> Result<(std::sync::Arc<Vec<QueueHead>>, Vec<String>)> {
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
         let keys = keys_of(&heads, &self.config.imap.queues);
@@ -175,8 +175,8 @@ impl Engine {
         let owner_of = |m: &[&QueueHead]| m.iter().find_map(|h| owners(&h.flags).next().map(str::to_owned));
         let target = owner_of(&a).or_else(|| owner_of(&b));
         let token = if is_token(&into_key) { into_key.clone() } else { new_token(rand::random()) };
-        // `into` first: a crash half-way leaves `into` whole and `from` partly joined,
-        // never `from` holding a token `into` lacks.
+        // `into` first, so a crash half-way never leaves `from`'s emails under a token
+        // none of `into`'s carries (each email's rewrite is atomic; the set is not).
         let done = self.retoken(a.iter().chain(&b).copied(), &token, target.as_deref()).await?;
         self.carry_parking(&into_key, &token)?;
         self.store.unpark(&from_key)?;

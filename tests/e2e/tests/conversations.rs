@@ -63,9 +63,9 @@ fn an_advisor_merges_two_conversations_and_splits_an_email_off_in_the_window() {
     assert_eq!(server_tokens(&mail), [None, None], "cancelled: nothing written");
     app.screenshot("60-merge-cancelled");
 
-    // Merge X's conversation into Y's.
+    // Merge X's conversation into Y's, with the keyboard: Enter on the focused entry.
     app.session.find("[data-testid=merge-open]").unwrap().click().unwrap();
-    wait_for("the merge picker", Duration::from_secs(5), || app.session.find("[data-testid=merge-target]").ok()).click().unwrap();
+    wait_for("the merge picker", Duration::from_secs(5), || app.session.find("[data-testid=merge-target]").ok()).send_keys("\u{E007}").unwrap();
     wait_for("one conversation in the list", SYNC, || {
         let c = conversations(&app);
         (c.len() == 1 && !c[0].0.contains('@')).then_some(())
