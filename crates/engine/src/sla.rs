@@ -214,7 +214,7 @@ mod tests {
 
     fn clocks(heads: &[QueueHead], now: i64) -> BTreeMap<String, ConversationClock> {
         let queues = vec!["INBOX".to_owned()];
-        conversation_clocks(heads, &queues, "shop.test", &policy(), now * 1000).into_iter().map(|c| (c.customer.clone(), c)).collect()
+        conversation_clocks(heads, &queues, "shop.test", &policy(), now * 1000).into_iter().map(|c| (c.key.clone(), c)).collect()
     }
 
     #[test]
@@ -256,5 +256,26 @@ mod tests {
         assert_eq!((e.message, e.first_response, e.noted, e.marked_breached, e.unowned), (10, true, false, false, false));
         assert_eq!(e.level, SlaLevel::Ok, "2 of 4 hours used");
         assert_eq!(clocks(&heads, t0 + 5 * H + 30 * 60)["e@x"].level, SlaLevel::AtRisk);
+    }
+
+    #[test]
+    fn a_merged_conversation_has_one_clock_and_a_split_one_two() {
+        let t0 = 1_790_000_000;
+        // a@x and b@x merged (one token); a chaser from b@x without a token joins it.
+        let merged = vec![
+            head(1, "INBOX", "a@x", t0, &["$bd_conv_tok00001"]),
+            head(2, "INBOX", "b@x", t0 + H, &["$bd_conv_tok00001"]),
+            head(3, "INBOX", "b@x", t0 + 2 * H, &[]),
+        ];
+        let c = clocks(&merged, t0 + 3 * H);
+        assert_eq!(c.keys().collect::<Vec<_>>(), ["tok00001"]);
+        let one = &c["tok00001"];
+        assert_eq!((one.message, one.customer.as_str(), one.due_ms), (1, "a@x", Some((t0 + 4 * H) * 1000)), "from the first message of either customer");
+        // Split: b@x's emails have their own token, so their own clock.
+        let mut split = merged.clone();
+        split[1].flags = vec!["$bd_conv_tok00002".into()];
+        let c = clocks(&split, t0 + 3 * H);
+        assert_eq!(c.keys().collect::<Vec<_>>(), ["tok00001", "tok00002"]);
+        assert_eq!((c["tok00002"].message, c["tok00002"].customer.as_str()), (2, "b@x"));
     }
 }
