@@ -133,11 +133,13 @@ async fn merged_conversations_share_one_token_and_owner_and_split_ones_get_their
     assert!(text(&out.stdout).contains(&merged), "{}", text(&out.stdout));
     // Alice's app counts one conversation; Bob's is free again.
     loads_are(&desk, &[("alice", 1), ("bob", 0)]).await;
-    // Another app's mirror groups both customers' emails as one conversation.
+    // Another app (its own process and mirror, configured as Alice: the desk's config)
+    // groups both customers' emails as one conversation, one in Alice's load.
     let observer = desk.engine();
     observer.sync_once().await.unwrap();
     let keys = observer.conversation_keys().unwrap();
     assert_eq!(keys.values().collect::<std::collections::HashSet<_>>().len(), 1, "{keys:?}");
+    assert_eq!(observer.load().unwrap(), 1, "one conversation in Alice's load");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     assert_eq!(observer.workspace(now).unwrap().queues[0].waiting, 1);
 
@@ -175,6 +177,7 @@ async fn merged_conversations_share_one_token_and_owner_and_split_ones_get_their
     let key_of_uid = |uid: u32| keys[&observer.find_queue_email(&uid.to_string()).unwrap()].clone();
     assert_eq!((key_of_uid(4), key_of_uid(5)), (off.clone(), merged.clone()));
     assert_eq!(observer.workspace(now).unwrap().queues[0].waiting, 2);
+    assert_eq!(observer.load().unwrap(), 2, "the split-off part is one more conversation of Alice's");
     loads_are(&desk, &[("alice", 2), ("bob", 0)]).await;
 
     // Merging a conversation into itself is refused.
