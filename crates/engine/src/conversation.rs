@@ -54,7 +54,7 @@ fn find_key(heads: &[QueueHead], keys: &[String], wanted: &str) -> Option<String
     if current().any(|(_, k)| *k == wanted) {
         return Some(wanted);
     }
-    current().filter(|(h, _)| h.from_addr.to_lowercase() == wanted).last().map(|(_, k)| k.clone())
+    current().rfind(|(h, _)| h.from_addr.to_lowercase() == wanted).map(|(_, k)| k.clone())
 }
 
 /// What a merge or split did: the resulting key(s), emails rewritten, and emails whose
