@@ -148,19 +148,13 @@ impl Engine {
         })
     }
 
-    /// The queue heads, oldest first, with their keys (resolved ones too: callers filter).
-    fn current_conversations(&self) -> Result<(std::sync::Arc<Vec<QueueHead>>, Vec<String>)> {
-        let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let keys = keys_of(&heads, &self.config.imap.queues);
-        Ok((heads, keys))
-    }
-
     /// Merge conversation `from` into `into` (keys or customer addresses): one token on
     /// every unresolved email of both (`into`'s own if it has one), and one owner —
     /// `into`'s, else `from`'s — swapped in on owned emails as a transfer does. Unowned
     /// emails stay unowned: the claim loop gives them to the owner as chasers.
     pub async fn merge_conversations(&self, from: &str, into: &str) -> Result<Rearranged> {
-        let (heads, keys) = self.current_conversations()?;
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let keys = keys_of(&heads, &self.config.imap.queues);
         let missing = |w: &str| EngineError::Conversation(format!("no open conversation {w}"));
         let into_key = find_key(&heads, &keys, into).ok_or_else(|| missing(into))?;
         let from_key = find_key(&heads, &keys, from).ok_or_else(|| missing(from))?;
@@ -189,7 +183,8 @@ impl Engine {
     /// every app. Owners stay as they are: the split-off part is one more conversation in
     /// its owner's load (a manual action, like a transfer, is not held to the cap).
     pub async fn split_conversation(&self, emails: &[i64]) -> Result<Rearranged> {
-        let (heads, keys) = self.current_conversations()?;
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let keys = keys_of(&heads, &self.config.imap.queues);
         let mut key = None;
         for id in emails {
             let i = heads.iter().position(|h| h.id == *id).ok_or(EngineError::NoSuchMessage(*id))?;
