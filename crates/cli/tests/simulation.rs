@@ -466,6 +466,24 @@ async fn a_compressed_day_for_eight_headless_advisors() {
                 e.in_reply_to.is_some(),
                 e.first_eligible
             );
+            // What each live app did meanwhile: when the email reached its mirror, how
+            // many claims it made, its state changes (times from first eligible).
+            for app in apps.iter().filter(|a| !a.killed) {
+                let events = app.events.lock().unwrap();
+                let within = |v: &serde_json::Value| v["read_ms"].as_i64().is_some_and(|t| t >= first - 2_000 && t <= claim + 500);
+                let arrived = events
+                    .iter()
+                    .find(|v| v["type"] == "message_arrived" && v["message_id"].as_str().is_some_and(|m| m.contains(e.message_id.trim_matches(['<', '>']))))
+                    .and_then(|v| v["read_ms"].as_i64())
+                    .map(|t| t - first);
+                let claims = events.iter().filter(|v| v["type"] == "claimed" && within(v)).count();
+                let states: Vec<String> = events
+                    .iter()
+                    .filter(|v| v["type"] == "advisor_state" && within(v))
+                    .map(|v| format!("{}@{}", v["state"].as_str().unwrap_or("?"), v["read_ms"].as_i64().unwrap_or(0) - first))
+                    .collect();
+                println!("    {}: arrived {arrived:?} ms, {claims} claims, states {states:?}", app.id);
+            }
         }
         eligible_waits.push(Duration::from_millis(ms as u64));
     }

@@ -31,6 +31,8 @@ use std::collections::{HashMap, HashSet};
 
 /// At most one acknowledgement per sender within this window.
 const PER_SENDER_WINDOW_MS: i64 = 24 * 3600 * 1000;
+/// How long the other apps leave an acknowledgement to the app whose turn it is.
+const DUTY_TURN_MS: i64 = 3_000;
 
 /// What supervisors are shown about automatic mail and broken promises.
 #[derive(Debug, Clone, Serialize)]
@@ -111,6 +113,9 @@ impl Engine {
             if recent >= BREAKER_MAX {
                 self.report_breaker(recent);
                 return Ok(queued);
+            }
+            if !self.my_turn_for_duty(h, now) {
+                continue;
             }
             match take_keyword(session, &h.folder, h.uidvalidity, h.uid, &mine, ACK_PREFIX).await? {
                 ClaimOutcome::Won => {
@@ -264,11 +269,65 @@ impl Engine {
         Ok(true)
     }
 
-    /// The team's duties for one pass of the claim loop.
+    /// The team's duties for one pass.
     pub async fn run_duties(&self, session: &mut ImapSession) -> Result<()> {
         self.acknowledge_new_mail(session).await?;
         self.note_breaches(session).await?;
         Ok(())
+    }
+
+    /// Whether this app tries `h`'s acknowledgement now. Every app trying every new email
+    /// at once would cost the server a losing compare-and-swap per app per email; so the
+    /// online advisors take turns by UID (every app computes the same turn from the
+    /// presence board), and the others step in only when the turn's app has not done it
+    /// within `DUTY_TURN_MS` of this app first seeing the email (it may have just died).
+    fn my_turn_for_duty(&self, h: &QueueHead, now: i64) -> bool {
+        let mut online = self.online_on_board();
+        let me = self.config.advisor.id.as_str();
+        if !online.iter().any(|a| a == me) {
+            return true; // no board yet (or not on it): nobody to share with
+        }
+        online.sort();
+        if online[h.uid as usize % online.len()] == me {
+            return true;
+        }
+        let mut seen = self.team.duty_seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 10_000 {
+            seen.retain(|_, at| now - *at < 10 * DUTY_TURN_MS);
+        }
+        now - *seen.entry(h.id).or_insert(now) >= DUTY_TURN_MS
+    }
+
+    /// Team-wide duties on their own connection, once a second, until shutdown: an
+    /// acknowledgement race never delays this advisor's claims. Reconnects with backoff.
+    pub(crate) async fn run_duty_sessions(self: std::sync::Arc<Self>) {
+        let mut failures = 0u32;
+        while !self.is_stopping() {
+            let result: Result<()> = async {
+                let mut c = self.connect().await?;
+                failures = 0;
+                loop {
+                    self.run_duties(&mut c.session).await?;
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                        _ = self.stopped() => {
+                            imap::logout(c.session).await;
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            .await;
+            if let Err(e) = result {
+                failures += 1;
+                tracing::warn!(error = %e, "team duties failed; retrying");
+                let delay = blendesk_domain::backoff::reconnect_delay(failures, rand::random::<f64>());
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = self.stopped() => return,
+                }
+            }
+        }
     }
 
     /// What supervisors must see: the breaker holding automatic mail back, and every

@@ -55,16 +55,23 @@ impl Engine {
         v
     }
 
-    /// Advisors who may be racing for the same email now: available with room on the
-    /// board (this one included).
-    pub(crate) fn rivals_with_room(&self) -> Vec<String> {
+    /// Advisors who may be claiming now, by the board: available and online (this one
+    /// included once it has published). Their room the caller reads from the mirror,
+    /// which is fresher than the notes.
+    pub(crate) fn available_on_board(&self) -> Vec<String> {
         let board = self.team.board.lock().unwrap_or_else(|p| p.into_inner());
         board
             .entries
             .values()
-            .filter(|e| !e.offline && e.note.state == "available" && e.note.load < e.note.cap)
+            .filter(|e| !e.offline && e.note.state == "available")
             .map(|e| e.note.advisor.clone())
             .collect()
+    }
+
+    /// Advisors whose apps are running, by the board (whatever their state).
+    pub(crate) fn online_on_board(&self) -> Vec<String> {
+        let board = self.team.board.lock().unwrap_or_else(|p| p.into_inner());
+        board.entries.values().filter(|e| !e.offline).map(|e| e.note.advisor.clone()).collect()
     }
 
     /// True when `advisor` has been silent for longer than the offline threshold plus

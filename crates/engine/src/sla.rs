@@ -142,7 +142,7 @@ impl Engine {
     }
 
     /// The queue and Sent heads the clocks are computed from.
-    pub(crate) fn heads_with_sent(&self) -> Result<Vec<QueueHead>> {
+    pub(crate) fn heads_with_sent(&self) -> Result<std::sync::Arc<Vec<QueueHead>>> {
         let mut folders = self.config.imap.queues.clone();
         folders.push(self.config.imap.sent.clone());
         Ok(self.store.queue_heads(&folders)?)

@@ -9,7 +9,10 @@ use crate::claims::take_keyword_guarded;
 use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use blendesk_domain::advisor::AdvisorId;
-use blendesk_domain::blending::{can_claim, can_take, may_claim, offer_order, AdvisorEvent, AdvisorPresence, AdvisorState, CandidateEmail, Policy};
+use blendesk_domain::blending::{
+    can_claim, can_take, may_claim, my_share, offer_order, AdvisorEvent, AdvisorPresence, AdvisorState, CandidateEmail,
+    Policy, Racer, ALL_SKILLS,
+};
 use blendesk_domain::claim::{fairness_wait, idle_wait, owner_keyword, owners, ClaimOutcome, OWNER_PREFIX};
 use blendesk_mail::{imap, mime};
 use blendesk_store::QueueHead;
@@ -24,6 +27,18 @@ pub const POLICY_FOLDER: &str = "Policy";
 const POLICY_POLL: Duration = Duration::from_secs(2);
 /// Wait per conversation held before trying a claim (fairness without a server).
 const FAIRNESS_STEP: Duration = Duration::from_millis(50);
+/// An email the team's matching gives to another advisor is left to them this long; then
+/// anyone may take it (the presence board lags: they may have begun a call).
+const LEFT_TO_OTHERS_MS: i64 = 1_000;
+
+/// What the claim loop remembers between passes, by mirror row id.
+#[derive(Default)]
+struct ClaimMemory {
+    /// Emails not to try again before the time: lost races, moved flags, stale UIDs.
+    skip: HashMap<i64, i64>,
+    /// Emails left to another advisor by the matching, since when.
+    left_to_others: HashMap<i64, i64>,
+}
 
 pub(crate) struct TeamState {
     presence: Mutex<AdvisorPresence>,
@@ -31,6 +46,8 @@ pub(crate) struct TeamState {
     policy: Mutex<(u32, Policy)>,
     /// Wakes the claim loop: state changed, policy changed, new mail.
     pub(crate) wake: Notify,
+    /// When this app first saw each email whose acknowledgement is another app's turn.
+    pub(crate) duty_seen: Mutex<HashMap<i64, i64>>,
 }
 
 impl TeamState {
@@ -40,6 +57,7 @@ impl TeamState {
             board: Mutex::new(Default::default()),
             policy: Mutex::new((0, Policy::default())),
             wake: Notify::new(),
+            duty_seen: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -215,8 +233,10 @@ impl Engine {
         // Heartbeats on their own connection and task: a slow claim pass or a burst of
         // duties must never make this advisor look offline to the team.
         let presence = AbortOnDrop(tokio::spawn(self.clone().run_presence()));
+        // Duties too: an acknowledgement race must not delay a claim.
+        let duties = AbortOnDrop(tokio::spawn(self.clone().run_duty_sessions()));
         let result = self.run_claim_sessions().await;
-        drop(presence);
+        drop((presence, duties));
         result
     }
 
@@ -278,8 +298,7 @@ impl Engine {
         *failures = 0;
         let mut events = self.subscribe();
         let mut next_policy = tokio::time::Instant::now();
-        let mut next_duties = tokio::time::Instant::now();
-        let mut skip: HashMap<i64, i64> = HashMap::new();
+        let mut memory = ClaimMemory::default();
         loop {
             if self.is_stopping() {
                 imap::logout(c.session).await;
@@ -290,14 +309,7 @@ impl Engine {
                 next_policy = tokio::time::Instant::now() + POLICY_POLL;
             }
             self.presence_event(AdvisorEvent::Tick);
-            // Team-wide duties do not depend on this advisor's state; once a second is
-            // plenty for acknowledgements and breach notes and keeps eight apps on one
-            // machine cheap.
-            if tokio::time::Instant::now() >= next_duties {
-                self.run_duties(&mut c.session).await?;
-                next_duties = tokio::time::Instant::now() + Duration::from_secs(1);
-            }
-            if self.try_one_claim(&mut c.session, &mut skip).await? {
+            if self.try_one_claim(&mut c.session, &mut memory).await? {
                 continue;
             }
             tokio::select! {
@@ -342,15 +354,41 @@ impl Engine {
         })
     }
 
+    /// My email in the team's matching of the waiting emails (`team_order`) to the
+    /// advisors who could claim now: available on the presence board, with room by the
+    /// mirror's owner keywords (fresher than the board's notes) and the policy's caps.
+    fn my_share<'c>(
+        &self,
+        team_order: &[&'c CandidateEmail<usize>],
+        customer_owner: &HashMap<String, &str>,
+        policy: &Policy,
+    ) -> Option<&'c CandidateEmail<usize>> {
+        let me = &self.config.advisor.id;
+        let mut loads: HashMap<&str, u32> = HashMap::new();
+        for owner in customer_owner.values() {
+            *loads.entry(owner).or_default() += 1;
+        }
+        let ids: Vec<AdvisorId> = self
+            .available_on_board()
+            .iter()
+            .filter_map(|id| AdvisorId::parse(id).ok())
+            .filter(|a| a != me && loads.get(a.as_str()).copied().unwrap_or(0) < policy.cap_for(a))
+            .collect();
+        let racers: Vec<Racer<'_>> = ids.iter().map(|a| Racer { id: a.as_str(), skills: policy.skills_for(a) }).collect();
+        let mine = Racer { id: me.as_str(), skills: policy.skills_for(me) };
+        my_share(team_order, &racers, mine).map(|i| team_order[i])
+    }
+
     /// One decision: returns true when it acted (so the loop looks again at once).
-    async fn try_one_claim(&self, session: &mut imap::ImapSession, skip: &mut HashMap<i64, i64>) -> Result<bool> {
+    async fn try_one_claim(&self, session: &mut imap::ImapSession, memory: &mut ClaimMemory) -> Result<bool> {
         let me: &AdvisorId = &self.config.advisor.id;
         if !may_claim(self.advisor_state()) {
             return Ok(false);
         }
         let policy = self.policy();
         let now = now_ms();
-        skip.retain(|_, until| *until > now);
+        memory.skip.retain(|_, until| *until > now);
+        let skip = &mut memory.skip;
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
         let keys = crate::conversation::keys_of(&heads, &self.config.imap.queues);
         // Each conversation's business-hours SLA due time (its queue's calendar), by key.
@@ -371,7 +409,7 @@ impl Engine {
         }
         // Conversation owners by Message-ID, for sticky follow-ups.
         let mut owner_of: HashMap<&str, &str> = HashMap::new();
-        for h in &heads {
+        for h in heads.iter() {
             if let (Some(mid), Some(owner)) = (h.message_id.as_deref(), owners(&h.flags).next()) {
                 owner_of.insert(mid, owner);
             }
@@ -430,31 +468,29 @@ impl Engine {
         let joins_mine = |i: usize| my_customers.contains(&keys[i]);
         let offered: Vec<_> = order.into_iter().filter(|c| !at_cap || joins_mine(c.id)).collect();
         let Some(top) = offered.first() else { return Ok(false) };
-        // Every app computes the same order; if all went for the top email at once, each
-        // race would cost everyone a round trip and one email would be claimed at a time.
-        // So the advisors who could take the top email now (available with room on the
-        // presence board, skills covering it) spread over the first few by their rank:
-        // the team still works from the top, and an email only one advisor can take
-        // (a language skill) is theirs first.
-        let first = if top.owner.as_ref() == Some(me) {
+        let first = if top.owner.as_ref() == Some(me) || at_cap {
+            // My own follow-ups go to me at once; at the cap only they are offered.
             *top
         } else {
-            let mut racing: Vec<String> = self
-                .rivals_with_room()
+            let team_order: Vec<_> = offer_order(&candidates, me, &ALL_SKILLS, &policy, now)
                 .into_iter()
-                .filter(|id| {
-                    AdvisorId::parse(id).is_ok_and(|a| {
-                        let skills = policy.skills_for(&a);
-                        skills.covers_queue(&top.queue) && skills.covers_language(top.language.as_deref())
-                    })
-                })
+                .filter(|c| c.owner.is_none() || c.owner_offline_past_grace)
                 .collect();
-            if !racing.iter().any(|r| r == me.as_str()) {
-                racing.push(me.to_string());
+            let mine = self.my_share(&team_order, &customer_owner, &policy);
+            // Emails matched to others: left to them a moment, then fair game.
+            let left = &mut memory.left_to_others;
+            left.retain(|id, _| offered.iter().any(|c| heads[c.id].id == *id));
+            for c in &offered {
+                left.entry(heads[c.id].id).or_insert(now);
             }
-            racing.sort();
-            let rank = racing.iter().position(|r| r == me.as_str()).unwrap_or(0);
-            offered[rank.min(offered.len() - 1)]
+            let overdue = || offered.iter().copied().find(|c| now - left[&heads[c.id].id] >= LEFT_TO_OTHERS_MS);
+            match mine.or_else(overdue) {
+                Some(c) => {
+                    left.remove(&heads[c.id].id);
+                    c
+                }
+                None => return Ok(false),
+            }
         };
         let head = &heads[first.id];
         let joins = joins_mine(first.id);

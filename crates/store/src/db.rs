@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_ack_decision.sql")),
     (3, include_str!("../migrations/0003_knowledge_templates.sql")),
     (4, include_str!("../migrations/0004_parked.sql")),
+    (5, include_str!("../migrations/0005_messages_generation.sql")),
 ];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {

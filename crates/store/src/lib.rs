@@ -33,19 +33,22 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// The last queue heads read per folder list, with the messages generation they
+    /// were read at (see `team.rs`).
+    heads_cache: team::HeadsCache,
 }
 
 impl Store {
     /// Open (creating if needed) the database at `path` and bring its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = db::open(path)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self { conn: Mutex::new(conn), heads_cache: Default::default() })
     }
 
     /// An in-memory database, for tests of code that needs a store.
     pub fn open_in_memory() -> Result<Self> {
         let conn = db::open_in_memory()?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self { conn: Mutex::new(conn), heads_cache: Default::default() })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {

@@ -272,10 +272,21 @@ impl HeadlessApp {
         let stdout = child.stdout.take().expect("piped stdout");
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                    if v["type"] != "message_arrived" && v["type"] != "sync_progress" {
-                        sink.lock().unwrap_or_else(|p| p.into_inner()).push(v);
+                if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if v["type"] == "sync_progress" {
+                        continue;
                     }
+                    if v["type"] == "message_arrived" {
+                        // Only when it reached the app's mirror (for reports of slow claims).
+                        v = serde_json::json!({ "type": "message_arrived", "message_id": v["message_id"] });
+                    }
+                    // When the driver read it: unix ms, on the driver's clock.
+                    let read_ms = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_millis() as i64)
+                        .unwrap_or(0);
+                    v["read_ms"] = read_ms.into();
+                    sink.lock().unwrap_or_else(|p| p.into_inner()).push(v);
                 }
             }
         });

@@ -6,7 +6,9 @@
 //! - [`offer`]: the order in which waiting emails are offered to an advisor;
 //! - [`policy`]: the supervisor's versioned JSON policy and its defaults;
 //! - [`sla_policy`]: its per-queue SLA targets and business-hours calendars;
-//! - [`callback_policy`]: when to suggest a phone call.
+//! - [`callback_policy`]: when to suggest a phone call;
+//! - [`spread`]: which of the next emails each advisor with room tries, so the team
+//!   claims in parallel instead of racing for the top one.
 //!
 //! Everything here is pure: times are unix milliseconds passed in, ids are passed in.
 //! The engine owns the clock, the mailbox and the claim itself.
@@ -16,6 +18,7 @@ pub mod capacity;
 pub mod offer;
 pub mod policy;
 pub mod sla_policy;
+pub mod spread;
 pub mod state;
 
 pub use callback_policy::{CallbackPolicyError, CallbackSettings, FrustrationWords, RegionSetting};
@@ -29,6 +32,7 @@ pub use policy::{
     POLICY_MAX_BYTES, POLICY_VERSION,
 };
 pub use sla_policy::{CalendarSpec, QueueSla, QueueSlaSettings, SlaPolicy, SlaPolicyError};
+pub use spread::{my_share, Racer};
 pub use state::{may_claim, AdvisorEvent, AdvisorPresence, AdvisorState, ManualState};
 
 #[cfg(test)]
