@@ -69,6 +69,12 @@ impl Engine {
         } else {
             let local = self.store.uids(state.id)?;
             let max_local = local.last().copied().unwrap_or(0);
+            // Flags first, then new mail: a new email must never sit in the mirror beside
+            // flags older than its arrival (a follow-up would look unowned while its
+            // conversation's owner keyword is still on its way, and be claimed by anyone).
+            if !local.is_empty() {
+                report.flags_changed = self.resync_flags(session, state.id, state.highestmodseq, condstore).await?;
+            }
             if selected.exists > 0 && (selected.uidnext == 0 || selected.uidnext > max_local + 1) {
                 // "n:*" always includes the last message, even if its UID is below n.
                 let metas: Vec<MessageMeta> = imap::fetch_meta(session, &format!("{}:*", max_local + 1), condstore)
@@ -79,7 +85,6 @@ impl Engine {
                 report.new = self.fetch_and_store(session, folder, state.id, metas).await?;
             }
             if !local.is_empty() {
-                report.flags_changed = self.resync_flags(session, state.id, state.highestmodseq, condstore).await?;
                 let server: HashSet<u32> = imap::all_uids(session).await?.into_iter().collect();
                 let gone: Vec<u32> = local.iter().copied().filter(|u| !server.contains(u)).collect();
                 if !gone.is_empty() {

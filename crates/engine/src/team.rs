@@ -374,8 +374,10 @@ impl Engine {
             .filter_map(|id| AdvisorId::parse(id).ok())
             .filter(|a| a != me && loads.get(a.as_str()).copied().unwrap_or(0) < policy.cap_for(a))
             .collect();
-        let racers: Vec<Racer<'_>> = ids.iter().map(|a| Racer { id: a.as_str(), skills: policy.skills_for(a) }).collect();
-        let mine = Racer { id: me.as_str(), skills: policy.skills_for(me) };
+        let load_of = |a: &AdvisorId| loads.get(a.as_str()).copied().unwrap_or(0);
+        let racers: Vec<Racer<'_>> =
+            ids.iter().map(|a| Racer { id: a.as_str(), skills: policy.skills_for(a), load: load_of(a) }).collect();
+        let mine = Racer { id: me.as_str(), skills: policy.skills_for(me), load: load_of(me) };
         my_share(team_order, &racers, mine).map(|i| team_order[i])
     }
 
@@ -468,9 +470,10 @@ impl Engine {
         let joins_mine = |i: usize| my_customers.contains(&keys[i]);
         let offered: Vec<_> = order.into_iter().filter(|c| !at_cap || joins_mine(c.id)).collect();
         let Some(top) = offered.first() else { return Ok(false) };
+        // The email to try, and whether other apps may be trying it too.
         let first = if top.owner.as_ref() == Some(me) || at_cap {
             // My own follow-ups go to me at once; at the cap only they are offered.
-            *top
+            (*top, false)
         } else {
             let team_order: Vec<_> = offer_order(&candidates, me, &ALL_SKILLS, &policy, now)
                 .into_iter()
@@ -479,24 +482,31 @@ impl Engine {
             let mine = self.my_share(&team_order, &customer_owner, &policy);
             // Emails matched to others: left to them a moment, then fair game.
             let left = &mut memory.left_to_others;
-            left.retain(|id, _| offered.iter().any(|c| heads[c.id].id == *id));
+            let waiting: std::collections::HashSet<i64> = offered.iter().map(|c| heads[c.id].id).collect();
+            left.retain(|id, _| waiting.contains(id));
             for c in &offered {
                 left.entry(heads[c.id].id).or_insert(now);
             }
             let overdue = || offered.iter().copied().find(|c| now - left[&heads[c.id].id] >= LEFT_TO_OTHERS_MS);
-            match mine.or_else(overdue) {
+            match mine {
                 Some(c) => {
                     left.remove(&heads[c.id].id);
-                    c
+                    (c, false)
                 }
-                None => return Ok(false),
+                None => match overdue() {
+                    Some(c) => (c, true),
+                    None => return Ok(false),
+                },
             }
         };
+        let (first, racing) = first;
         let head = &heads[first.id];
         let joins = joins_mine(first.id);
-        // Less-loaded advisors try first, and those at the keyboard before those who stepped
-        // away; sticky follow-ups go to their owner at once.
-        if first.owner.as_ref() != Some(me) {
+        // In a race (an email another advisor's turn left waiting), less-loaded advisors
+        // try first, and those at the keyboard before those who stepped away. My share of
+        // the matching is mine alone (it already went to the least loaded who could take
+        // it), and sticky follow-ups go to their owner at once: no wait.
+        if racing && first.owner.as_ref() != Some(me) {
             let idle_ms = now_ms().saturating_sub(lock(&self.team.presence).last_activity_ms()).max(0);
             let wait = fairness_wait(load, FAIRNESS_STEP, rand::random::<f64>())
                 + idle_wait(Duration::from_millis(idle_ms as u64), FAIRNESS_STEP);

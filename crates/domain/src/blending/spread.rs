@@ -4,8 +4,10 @@
 //! race would cost everyone a round trip and the team would claim one email at a time.
 //! So every app works out the same matching of the next emails to the advisors with
 //! room, and tries only its own: emails in offer order, each to the advisor who can take
-//! it and can take the fewest of the others (ties by id). An advisor with a rare skill (a
-//! language) is thereby kept for the emails only they can take, and nobody races.
+//! it and can take the fewest of the others, then the least loaded (then by id). An
+//! advisor with a rare skill (a language) is thereby kept for the emails only they can
+//! take, the less loaded get the next email first (fairness without a race), and nobody
+//! races.
 //!
 //! The apps see the team through the presence board, which lags; an advisor matched to
 //! an email may not take it after all (a call began). The engine therefore lets any
@@ -19,6 +21,8 @@ use super::policy::Skills;
 pub struct Racer<'a> {
     pub id: &'a str,
     pub skills: &'a Skills,
+    /// Conversations held now.
+    pub load: u32,
 }
 
 fn can_take<Id>(racer: &Racer<'_>, email: &CandidateEmail<Id>) -> bool {
@@ -37,7 +41,7 @@ pub fn my_share<Id>(order: &[&CandidateEmail<Id>], racers: &[Racer<'_>], me: Rac
     for (position, email) in order.iter().enumerate() {
         let pick = (0..team.len())
             .filter(|&i| free[i] && can_take(&team[i], email))
-            .min_by(|&a, &b| reach[a].cmp(&reach[b]).then_with(|| team[a].id.cmp(team[b].id)));
+            .min_by_key(|&i| (reach[i], team[i].load, team[i].id));
         let Some(i) = pick else { continue };
         if team[i].id == me.id {
             return Some(position);
@@ -79,7 +83,7 @@ mod tests {
         let all = Skills::default();
         let emails: Vec<_> = (0..5).map(|i| email(i, "en")).collect();
         let order: Vec<_> = emails.iter().collect();
-        let team = ["a1", "a2", "a3"].map(|id| Racer { id, skills: &all });
+        let team = ["a1", "a2", "a3"].map(|id| Racer { id, skills: &all, load: 0 });
         let picks: Vec<_> = team.iter().map(|me| my_share(&order, &team, *me)).collect();
         assert_eq!(picks, vec![Some(0), Some(1), Some(2)]);
     }
@@ -89,7 +93,7 @@ mod tests {
         let (both, en) = (speaks(&["en", "zh"]), speaks(&["en"]));
         let emails = [email(0, "en"), email(1, "zh"), email(2, "en")];
         let order: Vec<_> = emails.iter().collect();
-        let team = [Racer { id: "a1", skills: &both }, Racer { id: "a3", skills: &en }, Racer { id: "a4", skills: &en }];
+        let team = [Racer { id: "a1", skills: &both, load: 0 }, Racer { id: "a3", skills: &en, load: 0 }, Racer { id: "a4", skills: &en, load: 0 }];
         // The bilingual advisor is matched to the Chinese email although an English one is older.
         assert_eq!(my_share(&order, &team, team[0]), Some(1));
         assert_eq!(my_share(&order, &team, team[1]), Some(0));
@@ -97,11 +101,26 @@ mod tests {
     }
 
     #[test]
+    fn the_least_loaded_advisor_gets_the_next_email() {
+        let all = Skills::default();
+        let emails = [email(0, "en"), email(1, "en")];
+        let order: Vec<_> = emails.iter().collect();
+        let team = [
+            Racer { id: "a1", skills: &all, load: 2 },
+            Racer { id: "a2", skills: &all, load: 0 },
+            Racer { id: "a3", skills: &all, load: 1 },
+        ];
+        assert_eq!(my_share(&order, &team, team[1]), Some(0));
+        assert_eq!(my_share(&order, &team, team[2]), Some(1));
+        assert_eq!(my_share(&order, &team, team[0]), None);
+    }
+
+    #[test]
     fn with_more_advisors_than_emails_the_rest_wait_and_no_email_is_matched_twice() {
         let all = Skills::default();
         let emails = [email(0, "en")];
         let order: Vec<_> = emails.iter().collect();
-        let team = ["a1", "a2"].map(|id| Racer { id, skills: &all });
+        let team = ["a1", "a2"].map(|id| Racer { id, skills: &all, load: 0 });
         assert_eq!(my_share(&order, &team, team[0]), Some(0));
         assert_eq!(my_share(&order, &team, team[1]), None);
     }
@@ -111,9 +130,9 @@ mod tests {
         let all = Skills::default();
         let emails = [email(0, "en"), email(1, "en")];
         let order: Vec<_> = emails.iter().collect();
-        let board = [Racer { id: "a1", skills: &all }];
-        assert_eq!(my_share(&order, &board, Racer { id: "a2", skills: &all }), Some(1));
-        assert_eq!(my_share::<u32>(&[], &board, Racer { id: "a2", skills: &all }), None);
+        let board = [Racer { id: "a1", skills: &all, load: 0 }];
+        assert_eq!(my_share(&order, &board, Racer { id: "a2", skills: &all, load: 0 }), Some(1));
+        assert_eq!(my_share::<u32>(&[], &board, Racer { id: "a2", skills: &all, load: 0 }), None);
     }
 
     #[test]
@@ -121,7 +140,7 @@ mod tests {
         let (zh, en) = (speaks(&["zh"]), speaks(&["en"]));
         let emails = [email(0, "en"), email(1, "zh")];
         let order: Vec<_> = emails.iter().collect();
-        let team = [Racer { id: "a5", skills: &zh }, Racer { id: "a3", skills: &en }];
+        let team = [Racer { id: "a5", skills: &zh, load: 0 }, Racer { id: "a3", skills: &en, load: 0 }];
         assert_eq!(my_share(&order, &team, team[0]), Some(1));
         assert_eq!(my_share(&order, &team, team[1]), Some(0));
     }
