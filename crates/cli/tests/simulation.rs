@@ -14,7 +14,7 @@
 //!
 //! Size: SIM_EMAILS. The test command runs 500 emails (about two minutes); the full
 //! acceptance run of 2,000 is a documented soak:
-//!   SIM_EMAILS=2000 cargo test -p blendesk-cli --test simulation -- --nocapture
+//!   SIM_EMAILS=2000 cargo test --release -p blendesk-cli --test simulation -- --nocapture
 
 use blendesk_domain::claim::owners;
 use blendesk_mail::imap;
