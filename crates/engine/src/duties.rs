@@ -299,35 +299,12 @@ impl Engine {
     }
 
     /// Team-wide duties on their own connection, once a second, until shutdown: an
-    /// acknowledgement race never delays this advisor's claims. Reconnects with backoff.
+    /// acknowledgement race never delays this advisor's claims.
     pub(crate) async fn run_duty_sessions(self: std::sync::Arc<Self>) {
-        let mut failures = 0u32;
-        while !self.is_stopping() {
-            let result: Result<()> = async {
-                let mut c = self.connect().await?;
-                failures = 0;
-                loop {
-                    self.run_duties(&mut c.session).await?;
-                    tokio::select! {
-                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-                        _ = self.stopped() => {
-                            imap::logout(c.session).await;
-                            return Ok(());
-                        }
-                    }
-                }
-            }
-            .await;
-            if let Err(e) = result {
-                failures += 1;
-                tracing::warn!(error = %e, "team duties failed; retrying");
-                let delay = blendesk_domain::backoff::reconnect_delay(failures, rand::random::<f64>());
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = self.stopped() => return,
-                }
-            }
-        }
+        self.every_on_own_connection("team duties", std::time::Duration::from_secs(1), |engine, session| {
+            Box::pin(engine.run_duties(session))
+        })
+        .await
     }
 
     /// What supervisors must see: the breaker holding automatic mail back, and every

@@ -97,6 +97,9 @@ fn conversation_owners<'a>(heads: &'a [QueueHead], keys: &[String]) -> HashMap<S
     out
 }
 
+/// One round of a background duty on its own connection (`every_on_own_connection`).
+pub(crate) type BoxedTick<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>;
+
 /// Aborts a background task when dropped (the presence task ends with the claim loop).
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -243,16 +246,32 @@ impl Engine {
     /// Publish this advisor's presence every heartbeat and read the team's, until
     /// shutdown; reconnects with backoff.
     async fn run_presence(self: Arc<Self>) {
+        self.every_on_own_connection("presence heartbeat", crate::presence::HEARTBEAT, |engine, session| {
+            Box::pin(async move {
+                let note = engine.presence_note()?;
+                engine.heartbeat(session, &note).await
+            })
+        })
+        .await
+    }
+
+    /// Run `tick` every `period` on a connection of its own until shutdown, reconnecting
+    /// with backoff after a failure (logged as `what`).
+    pub(crate) async fn every_on_own_connection(
+        &self,
+        what: &str,
+        period: Duration,
+        tick: for<'a> fn(&'a Self, &'a mut imap::ImapSession) -> BoxedTick<'a>,
+    ) {
         let mut failures = 0u32;
         while !self.is_stopping() {
             let result: Result<()> = async {
                 let mut c = self.connect().await?;
                 failures = 0;
                 loop {
-                    let note = self.presence_note()?;
-                    self.heartbeat(&mut c.session, &note).await?;
+                    tick(self, &mut c.session).await?;
                     tokio::select! {
-                        _ = tokio::time::sleep(crate::presence::HEARTBEAT) => {}
+                        _ = tokio::time::sleep(period) => {}
                         _ = self.stopped() => {
                             imap::logout(c.session).await;
                             return Ok(());
@@ -263,7 +282,7 @@ impl Engine {
             .await;
             if let Err(e) = result {
                 failures += 1;
-                tracing::warn!(error = %e, "presence heartbeat failed; retrying");
+                tracing::warn!(error = %e, "{what} failed; retrying");
                 let delay = blendesk_domain::backoff::reconnect_delay(failures, rand::random::<f64>());
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
