@@ -91,6 +91,19 @@ impl Engine {
                 *e = (*e).max(at);
             }
         }
+        // Which emails join a conversation already open before them (a chaser, or an
+        // email merged into one): oldest first, so "before" is the mirror's order.
+        let keys = crate::conversation::keys_of(&all, &self.config.imap.queues);
+        let mut open_keys: HashSet<&str> = HashSet::new();
+        let mut joins_open: HashSet<i64> = HashSet::new();
+        for (h, key) in all.iter().zip(&keys).filter(|(_, k)| !k.is_empty()) {
+            if open_keys.contains(key.as_str()) {
+                joins_open.insert(h.id);
+            }
+            if !crate::conversation::is_closed(h) {
+                open_keys.insert(key);
+            }
+        }
         let mut recent = recent_automatic(&all, &self.config.imap.sent, now);
         let mut queued = 0;
         for h in queue_heads.iter().copied() {
@@ -105,6 +118,7 @@ impl Engine {
                 received_ms: h.internal_date * 1000,
                 verdict: &h.ack_decision,
                 threads_to_known,
+                joins_open_conversation: joins_open.contains(&h.id),
                 already_acknowledged: h.flags.iter().any(|f| is_ack_flag(f)),
             };
             if should_acknowledge(&candidate, now, last_ack.get(&h.from_addr).copied(), PER_SENDER_WINDOW_MS).is_err() {

@@ -206,3 +206,45 @@ async fn the_acknowledgement_promises_the_queues_sla_on_its_calendar() {
     let promise = format!("will reply by {}", names[weekday]);
     assert!(got[0].text.contains(&promise) && got[0].text.contains("10:30 CST"), "{}", got[0].text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chaser_joining_an_open_conversation_gets_no_second_acknowledgement() {
+    // Two customers wrote two days ago (outside the per-sender window) and were
+    // acknowledged; one conversation is still open, the other was resolved. Both write
+    // again with a new subject: the chaser joins the open conversation (no second
+    // promise); the other starts a new conversation (acknowledged).
+    let desk = Desk::new("ackchase");
+    let engine = desk.engine();
+    let still_open = Customer::new("chaseopen");
+    let was_resolved = Customer::new("chasedone");
+    let then = time::OffsetDateTime::now_utc() - time::Duration::days(2);
+    let month = &then.month().to_string()[..3];
+    let date = format!("\"{:02}-{month}-{} {:02}:{:02}:{:02} +0000\"", then.day(), then.year(), then.hour(), then.minute(), then.second());
+    let mut s = blendesk_testkit::login(&desk.user).await.unwrap();
+    for (c, flags) in [(&still_open, "($bd_ack_bob)"), (&was_resolved, "($bd_ack_bob $Resolved)")] {
+        let (_, raw) = customer_mail(&c.address, &desk.address, "Broken kettle", "It does not heat.");
+        s.append("INBOX", Some(flags), Some(&date), &raw).await.unwrap();
+    }
+    blendesk_mail::imap::logout(s).await;
+    for c in [&still_open, &was_resolved] {
+        let (_, raw) = customer_mail(&c.address, &desk.address, "Any news?", "Hello, I am still waiting.");
+        smtp_send(&c.address, &[&desk.address], &raw).await.unwrap();
+    }
+    wait_count(&desk.user, 4).await;
+    assert_eq!(round(&engine).await, 1, "only the new conversation is acknowledged");
+    let got = wait_count(&was_resolved.user, 1).await;
+    assert_eq!(got.len(), 1);
+    // The server agrees: the chaser carries no acknowledgement keyword.
+    let mut s = blendesk_testkit::login(&desk.user).await.unwrap();
+    blendesk_mail::imap::select(&mut s, "INBOX", true).await.unwrap();
+    let chasers: Vec<Vec<String>> = blendesk_mail::imap::fetch_flags(&mut s, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, flags, _)| !flags.iter().any(|f| f == "$Resolved") && !flags.iter().any(|f| f == "$bd_ack_bob"))
+        .map(|(_, flags, _)| flags)
+        .collect();
+    assert_eq!(chasers.len(), 2, "the two new emails: {chasers:?}");
+    assert_eq!(chasers.iter().filter(|f| f.iter().any(|f| f.starts_with("$bd_ack_"))).count(), 1, "{chasers:?}");
+    assert!(inbox(&still_open.user).await.is_empty(), "no second promise to a customer whose conversation is open");
+}

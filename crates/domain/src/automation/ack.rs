@@ -35,6 +35,9 @@ pub struct AckCandidate<'a> {
     pub verdict: &'a str,
     /// It threads to a message we already have (a reply in a known conversation).
     pub threads_to_known: bool,
+    /// It joins a conversation that is still open (a chaser from the same customer, or
+    /// an email merged into one): the customer already has our promise.
+    pub joins_open_conversation: bool,
     pub already_acknowledged: bool,
 }
 
@@ -61,7 +64,7 @@ pub fn should_acknowledge(c: &AckCandidate<'_>, now_ms: i64, sender_last_ack_ms:
     if now_ms - c.received_ms > ACK_MAX_AGE_MS {
         return Err(AckSkip::TooOld);
     }
-    if c.threads_to_known {
+    if c.threads_to_known || c.joins_open_conversation {
         return Err(AckSkip::KnownConversation);
     }
     if sender_last_ack_ms.is_some_and(|t| now_ms - t < window_ms) {
@@ -136,7 +139,7 @@ mod tests {
     use super::*;
 
     fn c(verdict: &str) -> AckCandidate<'_> {
-        AckCandidate { sender: "a@example.com", received_ms: 1_000_000, verdict, threads_to_known: false, already_acknowledged: false }
+        AckCandidate { sender: "a@example.com", received_ms: 1_000_000, verdict, threads_to_known: false, joins_open_conversation: false, already_acknowledged: false }
     }
 
     #[test]
@@ -154,6 +157,11 @@ mod tests {
         let mut known = c("acknowledge");
         known.threads_to_known = true;
         assert_eq!(should_acknowledge(&known, 1_000_500, None, 86_400_000), Err(AckSkip::KnownConversation));
+        // A chaser with a new subject, days after the sender's window: still no second
+        // acknowledgement while the conversation is open.
+        let mut chaser = c("acknowledge");
+        chaser.joins_open_conversation = true;
+        assert_eq!(should_acknowledge(&chaser, 1_000_500, Some(1_000_000 - 3 * 86_400_000), 86_400_000), Err(AckSkip::KnownConversation));
         assert_eq!(
             should_acknowledge(&c("acknowledge"), 1_000_500, Some(1_000_000 - 3_600_000), 86_400_000),
             Err(AckSkip::SenderAcknowledgedRecently)
