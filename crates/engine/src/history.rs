@@ -2,12 +2,14 @@
 //! under any of their known addresses, with its status and last replies.
 //!
 //! Known addresses: those linked by hand (`link_customers`, kept in this app's
-//! database), and those learned from Reply-To (mail from A asking for replies to B).
+//! database), those learned from Reply-To (mail from A asking for replies to B), and
+//! the senders of emails an advisor merged into one conversation with the customer's.
 //! Learned links are taken one hop from the customer only, and never through our own
 //! domain, so a hostile Reply-To cannot chain unrelated customers together; hand links
 //! are followed transitively (bounded).
 
 use crate::engine::{now_ms, Engine, EngineError, Result};
+use blendesk_domain::conversation::{conv_keyword, token_of, CONV_PREFIX};
 use blendesk_domain::history::{alias_closure, conversations, ConversationHistory, HistoryMessage};
 use serde::Serialize;
 
@@ -34,13 +36,25 @@ impl Engine {
     pub fn customer_addresses(&self, customer: &str) -> Result<Vec<String>> {
         let start = customer.trim().to_lowercase();
         let mut addresses = alias_closure(&start, |a| self.store.customer_links(a).unwrap_or_default(), MAX_ADDRESSES);
-        let learned = self.store.reply_to_links(&start)?;
+        let mut learned = self.store.reply_to_links(&start)?;
+        learned.extend(self.merged_senders(&start)?);
         for a in learned {
             if addresses.len() < MAX_ADDRESSES && !self.team_address(&a) && !addresses.contains(&a) {
                 addresses.push(a);
             }
         }
         Ok(addresses)
+    }
+
+    /// Senders of emails an advisor merged into one conversation with `customer`'s (the
+    /// `$bd_conv_` token they share, the same in every app): one hop, like Reply-To.
+    fn merged_senders(&self, customer: &str) -> Result<Vec<String>> {
+        let mut tokens: Vec<String> =
+            self.store.sender_flags_with(customer, CONV_PREFIX)?.iter().filter_map(|f| token_of(f)).collect();
+        tokens.sort();
+        tokens.dedup();
+        let keywords: Vec<String> = tokens.iter().take(10).map(|t| conv_keyword(t)).collect();
+        Ok(self.store.senders_with_keywords(&keywords)?.into_iter().filter(|a| a != customer).collect())
     }
 
     /// All conversations with `customer` (and aliases), newest activity first.

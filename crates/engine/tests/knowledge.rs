@@ -272,5 +272,16 @@ async fn customer_history_spans_reply_to_aliases_and_linked_addresses() {
     assert!(engine.unlink_customers(&third.address, &home.address).unwrap());
     assert_eq!(engine.customer_conversations(&home.address).unwrap().conversations.len(), 2);
 
+    // An advisor merging the third address's conversation into Ann's makes it part of
+    // her history in every app (the server's conversation keyword), from both sides.
+    engine.merge_conversations(&third.address, &home.address).await.unwrap();
+    engine.sync_once().await.unwrap();
+    assert!(engine.customer_addresses(&home.address).unwrap().contains(&third.address));
+    assert!(engine.customer_addresses(&third.address).unwrap().contains(&home.address));
+    let h = engine.customer_conversations(&home.address).unwrap();
+    assert!(h.conversations.iter().any(|c| c.subject == "Third address"), "{:?}", h.conversations);
+    // Eve, not merged, stays out.
+    assert!(!h.addresses.contains(&eve.address));
+
     assert_eq!(engine.customer_addresses(&eve.address).unwrap(), [eve.address.clone()]);
 }

@@ -94,6 +94,31 @@ impl Store {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    /// Flag lists of `address`'s messages that carry a flag containing `fragment` (at
+    /// most 50), e.g. the conversation keyword prefix.
+    pub fn sender_flags_with(&self, address: &str, fragment: &str) -> Result<Vec<Vec<String>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT flags FROM messages WHERE from_addr = ?1 AND instr(flags, ?2) > 0 LIMIT 50")?;
+        let rows = stmt.query_map(params![address, fragment], |r| r.get::<_, String>(0))?;
+        let flags: Vec<String> = rows.collect::<std::result::Result<_, _>>()?;
+        Ok(flags.iter().map(|f| serde_json::from_str(f).unwrap_or_default()).collect())
+    }
+
+    /// Senders (at most 50) of messages carrying any of `keywords` exactly. A scan of
+    /// the flags: the history asks only for a customer whose conversations were merged.
+    pub fn senders_with_keywords(&self, keywords: &[String]) -> Result<Vec<String>> {
+        if keywords.is_empty() {
+            return Ok(Vec::new());
+        }
+        let quoted: Vec<String> = keywords.iter().map(|k| serde_json::to_string(k).unwrap_or_default()).collect();
+        let any = vec!["instr(flags, ?) > 0"; quoted.len()].join(" OR ");
+        let sql = format!("SELECT DISTINCT from_addr FROM messages WHERE from_addr != '' AND ({any}) LIMIT 50");
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(quoted.iter()), |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// Say that `a` and `b` are the same customer (both directions).
     pub fn link_customers(&self, a: &str, b: &str, now: i64) -> Result<()> {
         let (a, b) = (a.trim().to_lowercase(), b.trim().to_lowercase());
