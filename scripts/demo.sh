@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Open Blendesk on the local demo stack: starts the mail stack, seeds a realistic support
-# mailbox (once), keeps new customer mail trickling in, builds the UI and the app when
-# needed, and opens the window. Everything stays on this machine.
+# mailbox (once) and the team's shared documents (policy with alice as supervisor,
+# English and Chinese knowledge articles, approved templates: demo/), keeps new customer
+# mail trickling in, builds the UI and the app when needed, and opens the window.
+# Everything stays on this machine.
 #
 #   scripts/demo.sh            (needs a display; on a headless machine: xvfb-run -a scripts/demo.sh)
 #   DEMO_USER=t_mydemo DEMO_PASSWORD=test scripts/demo.sh    (another mailbox of the stack)
@@ -22,6 +24,7 @@ trap 'kill $trickle 2>/dev/null || true' EXIT
 if [ ! -d ui/node_modules ]; then (cd ui && npm ci --no-audit --no-fund); fi
 (cd ui && npm run build)
 cargo build -p blendesk-desktop --features tauri/custom-protocol
+cargo build -p blendesk-cli
 
 cat > target/demo/config.toml <<TOML
 [advisor]
@@ -46,4 +49,6 @@ from = "Shop Support <$user@shop.test>"
 [store]
 path = "$PWD/target/demo/blendesk.sqlite"
 TOML
-BLENDESK_IMAP_PASSWORD="$password" "${CARGO_TARGET_DIR:-target}/debug/blendesk-desktop" --config target/demo/config.toml
+export BLENDESK_IMAP_PASSWORD="$password"
+scripts/demo-content.sh target/demo/config.toml
+"${CARGO_TARGET_DIR:-target}/debug/blendesk-desktop" --config target/demo/config.toml

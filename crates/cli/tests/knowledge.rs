@@ -117,3 +117,47 @@ async fn history_lists_conversations_under_linked_addresses() {
     assert_eq!(h["conversations"][0]["status"], "open");
     assert!(failed(&blendesk(&desk.config_path, &["customer", "link", &a.address, "not-an-address"])).contains("not an email address"));
 }
+
+/// The demo team's documents (what `scripts/demo.sh` publishes) are valid: the policy
+/// parses, every article and template is published and approved, English and Chinese
+/// questions find the right article, and a second run leaves the mailbox alone.
+#[test]
+fn the_demo_content_publishes_and_answers_english_and_chinese_questions() {
+    let desk = Desk::new("demo");
+    let root = blendesk_testkit::repo_root();
+    let run = || {
+        Command::new(root.join("scripts/demo-content.sh"))
+            .arg(&desk.config_path)
+            .env("BLENDESK_BIN", env!("CARGO_BIN_EXE_blendesk"))
+            .env("BLENDESK_IMAP_PASSWORD", "test")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .output()
+            .expect("demo-content.sh runs")
+    };
+    let first = ok(&run());
+    let articles = std::fs::read_dir(root.join("demo/knowledge")).unwrap().count();
+    assert!(first.contains(&format!("{articles} articles")), "{first}");
+    assert!(ok(&run()).contains("already there"));
+
+    let list: serde_json::Value = serde_json::from_str(&ok(&blendesk(&desk.config_path, &["knowledge", "list", "--json"]))).unwrap();
+    assert_eq!(list["articles"].as_array().unwrap().len(), articles, "{list}");
+    assert!(list["problems"].as_array().unwrap().is_empty(), "{list}");
+    let best = |q: &str| -> String {
+        let hits: serde_json::Value = serde_json::from_str(&ok(&blendesk(&desk.config_path, &["knowledge", "search", q, "--json"]))).unwrap();
+        hits[0]["title"].as_str().unwrap_or_default().to_owned()
+    };
+    assert_eq!(best("Could you send order SO-1 to my new address instead? I have moved."), "Change the delivery address of an order");
+    assert_eq!(best("My card was charged twice, please refund the duplicate payment"), "Charged twice for one order");
+    assert_eq!(best("我搬家了，请把订单改寄到新的收货地址"), "修改订单收货地址");
+    assert_eq!(best("请为订单开具增值税发票"), "开具增值税发票");
+
+    // Templates: approved (advisors see them), in both languages, footers apart.
+    let templates: serde_json::Value = serde_json::from_str(&ok(&blendesk(&desk.config_path, &["template", "list", "--json"]))).unwrap();
+    let names: Vec<&str> = templates.as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
+    for want in ["Delivery address changed", "地址已修改", "Return label attached", "footer/INBOX"] {
+        assert!(names.contains(&want), "{want} in {names:?}");
+    }
+    // Alice supervises in the demo.
+    let policy = ok(&blendesk(&desk.config_path, &["policy", "show"]));
+    assert!(policy.contains("alice"), "{policy}");
+}

@@ -8,7 +8,8 @@
 use crate::engine::{Engine, Result};
 use blendesk_store::MessageHead;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use blendesk_domain::automation::is_automatic_message_id;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The IMAP keyword that closes a conversation without a reply (spam, "thanks!", a
 /// duplicate). A later message from the customer is open again: it lacks the keyword.
@@ -359,8 +360,10 @@ impl Engine {
     }
 
     /// Knowledge snippets for `query`: messages matching any of its keywords, ranked by
-    /// how many they match, the team's replies first; `exclude_customer`'s own mail is
-    /// left out (it is already on screen).
+    /// how many they match, the team's replies first. The open customer's own mail and
+    /// our replies to them are left out (under every address known to be theirs: it is
+    /// on screen already), and so is automatic mail (acknowledgements, "still working"
+    /// notes: never an answer worth inserting).
     pub fn knowledge_snippets(&self, query: &str, exclude_customer: &str, limit: usize) -> Result<Vec<Snippet>> {
         let mut score: BTreeMap<i64, (u32, blendesk_store::SearchHit)> = BTreeMap::new();
         for word in keywords(query) {
@@ -368,10 +371,11 @@ impl Engine {
                 score.entry(hit.id).or_insert((0, hit)).0 += 1;
             }
         }
-        let exclude = exclude_customer.trim().to_lowercase();
+        let exclude: HashSet<String> =
+            if exclude_customer.trim().is_empty() { HashSet::new() } else { self.customer_addresses(exclude_customer)?.into_iter().collect() };
         let mut ranked: Vec<(u32, bool, blendesk_store::SearchHit)> = score
             .into_values()
-            .filter(|(_, h)| exclude.is_empty() || h.from_addr.to_lowercase() != exclude)
+            .filter(|(_, h)| !exclude.contains(&h.from_addr.to_lowercase()))
             .map(|(n, h)| (n, self.is_outgoing(&h.folder, &h.from_addr), h))
             .collect();
         ranked.sort_by_key(|(n, team, h)| std::cmp::Reverse((*n, *team, h.internal_date)));
@@ -382,7 +386,10 @@ impl Engine {
             }
             let Some(m) = self.store.message(h.id)? else { continue };
             // A call note is about one customer; it is never text to insert for another.
-            if crate::callback::is_call_note(m.message_id.as_deref(), &m.flags) {
+            if crate::callback::is_call_note(m.message_id.as_deref(), &m.flags)
+                || m.message_id.as_deref().is_some_and(is_automatic_message_id)
+                || (from_team && m.to.iter().any(|t| exclude.contains(&t.to_lowercase())))
+            {
                 continue;
             }
             let body = m.body_text;

@@ -285,3 +285,43 @@ async fn customer_history_spans_reply_to_aliases_and_linked_addresses() {
 
     assert_eq!(engine.customer_addresses(&eve.address).unwrap(), [eve.address.clone()]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snippets_offer_other_customers_answers_never_our_acknowledgements_or_the_open_customers_mail() {
+    let desk = Desk::new("snip");
+    let engine = desk.engine();
+    let first = Customer::new("kettleone");
+    let second = Customer::new("kettletwo");
+    let (_, raw) = customer_mail(&first.address, &desk.address, "Kettle warranty", "How long is the kettle warranty?");
+    let asked = deliver(&engine, &desk, &raw, &first.address, "Kettle warranty").await;
+    // The team's acknowledgement goes out, then an advisor's real answer.
+    let mut c = engine.connect_for_team().await.unwrap();
+    assert_eq!(engine.acknowledge_new_mail(&mut c.session).await.unwrap(), 1);
+    imap::logout(c.session).await;
+    engine.queue_reply(asked, "The kettle warranty lasts two years from delivery.").unwrap();
+    engine.flush_outbox(Duration::from_secs(30)).await.unwrap();
+    let (_, raw) = customer_mail(&second.address, &desk.address, "Warranty for my kettle", "Is my kettle still under warranty?");
+    deliver(&engine, &desk, &raw, &second.address, "Warranty for my kettle").await;
+    eventually("both our messages are mirrored from Sent", Duration::from_secs(20), || async {
+        engine.sync_once().await?;
+        Ok((engine.store().list_messages("Sent", 10)?.len() == 2).then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // For the second customer: our answer to the first comes first, then the first
+    // customer's question; never the acknowledgement, never the second customer's own.
+    let s = engine.knowledge_snippets("kettle warranty", &second.address, 10).unwrap();
+    let excerpts: Vec<&str> = s.iter().map(|x| x.excerpt.as_str()).collect();
+    assert!(s[0].from_team && s[0].excerpt.contains("two years from delivery"), "{excerpts:?}");
+    assert!(s.iter().any(|x| x.from_addr == first.address), "{excerpts:?}");
+    assert!(!s.iter().any(|x| x.excerpt.contains("We have received it")), "an acknowledgement offered: {excerpts:?}");
+    assert!(!s.iter().any(|x| x.from_addr == second.address), "{excerpts:?}");
+
+    // For the first customer: their own question and our answer to them are on screen
+    // already; the second customer's question is what remains.
+    let s = engine.knowledge_snippets("kettle warranty", &first.address, 10).unwrap();
+    let excerpts: Vec<&str> = s.iter().map(|x| x.excerpt.as_str()).collect();
+    assert_eq!(s.len(), 1, "{excerpts:?}");
+    assert_eq!(s[0].from_addr, second.address);
+}

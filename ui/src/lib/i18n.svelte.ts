@@ -127,9 +127,9 @@ const en = {
   "callback.logging": "Saving…",
   "callback.logged": "Call note saved for the team.",
   "thread.note": "Call note",
-  "knowledge.title": "Knowledge snippets",
+  "knowledge.title": "From similar emails",
   "knowledge.search": "Search the mailbox (Alt+S)",
-  "knowledge.empty": "No matching snippets.",
+  "knowledge.empty": "No similar emails.",
   "knowledge.insert": "Insert",
   "knowledge.insertLabel": "Insert snippet: {subject}",
   "lang.toggle": "中文",
@@ -341,9 +341,9 @@ const zh: Record<Key, string> = {
   "callback.logging": "正在保存…",
   "callback.logged": "通话记录已保存，团队可见。",
   "thread.note": "通话记录",
-  "knowledge.title": "知识片段",
+  "knowledge.title": "相似邮件参考",
   "knowledge.search": "搜索邮箱（Alt+S）",
-  "knowledge.empty": "没有匹配的片段。",
+  "knowledge.empty": "没有相似的邮件。",
   "knowledge.insert": "插入",
   "knowledge.insertLabel": "插入片段：{subject}",
   "lang.toggle": "English",
@@ -479,8 +479,16 @@ export function setLocale(l: Locale) {
   }
 }
 
+/// English singulars, used when `n` is 1 (Chinese has no plural forms).
+const enOne: Partial<Record<Key, string>> = {
+  "list.more": "1 message",
+  "history.messages": "1 message",
+  "thread.remoteBlocked": "1 remote image blocked",
+};
+
 export function t(key: Key, params: Record<string, string | number> = {}): string {
-  const s = messages[i18n.locale][key] ?? en[key];
+  const one = params.n === 1 && i18n.locale === "en" ? enOne[key] : undefined;
+  const s = one ?? messages[i18n.locale][key] ?? en[key];
   return s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
 }
 
