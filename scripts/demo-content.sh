@@ -11,7 +11,7 @@
 # publishing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-config="$1"
+config="${1:?usage: scripts/demo-content.sh CONFIG}"
 bin="${BLENDESK_BIN:-${CARGO_TARGET_DIR:-target}/debug/blendesk}"
 bd() { "$bin" --config "$config" "$@"; }
 

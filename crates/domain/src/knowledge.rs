@@ -274,7 +274,7 @@ pub fn snippet_score(bm25: f64, uses: u64) -> f64 {
 }
 
 /// The part of an article to show and insert: the first paragraph that mentions one of
-/// `terms` (else the first paragraph), Markdown heading marks dropped, cut at `max_chars`.
+/// `terms` (else the first paragraph), as plain text (`markdown_plain`), cut at `max_chars`.
 pub fn snippet_excerpt(body: &str, terms: &[String], max_chars: usize) -> String {
     let paragraphs: Vec<&str> = body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect();
     let lower_terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
@@ -288,7 +288,10 @@ pub fn snippet_excerpt(body: &str, terms: &[String], max_chars: usize) -> String
         .or(paragraphs.first())
         .copied()
         .unwrap_or("");
-    let text = chosen.trim_start_matches('#').trim();
+    // Only the head is converted: a hostile 256 KB paragraph of links stays cheap.
+    let head: String = chosen.trim_start_matches('#').trim().chars().take(max_chars.saturating_mul(4)).collect();
+    let plain = markdown_plain(&head);
+    let text = plain.as_str();
     if text.chars().count() <= max_chars {
         text.to_owned()
     } else {
@@ -296,6 +299,55 @@ pub fn snippet_excerpt(body: &str, terms: &[String], max_chars: usize) -> String
         t.push('…');
         t
     }
+}
+
+/// A Markdown paragraph as the plain text a reply can carry: emphasis and code marks
+/// dropped, links as "text (url)", table rows as cells joined by " — " (separator rows
+/// dropped), quote marks dropped, and a wrapped line joined to the line it continues.
+/// Bullets and numbers stay: they read well in plain text.
+pub fn markdown_plain(paragraph: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for raw in paragraph.lines() {
+        let line = raw.trim_end();
+        let trimmed = line.trim_start().trim_start_matches('>').trim_start();
+        if trimmed.starts_with('|') || trimmed.ends_with('|') {
+            let cells: Vec<&str> = trimmed.trim_matches('|').split('|').map(str::trim).collect();
+            if cells.iter().all(|c| !c.is_empty() && c.chars().all(|ch| matches!(ch, '-' | ':' | ' '))) {
+                continue;
+            }
+            lines.push(cells.join(" — "));
+            continue;
+        }
+        let starts_item = trimmed.starts_with(['-', '*', '+'])
+            || trimmed.split_once('.').is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        let continues = line.starts_with(' ') && !starts_item;
+        match lines.last_mut() {
+            Some(prev) if continues && !trimmed.is_empty() => {
+                prev.push(' ');
+                prev.push_str(trimmed);
+            }
+            _ => lines.push(trimmed.to_owned()),
+        }
+    }
+    lines.iter().map(|l| inline_plain(l)).collect::<Vec<_>>().join("\n")
+}
+
+/// `**bold**`, `__bold__`, `` `code` `` and `[text](url)` as plain text. A lone `*` or
+/// `_` (inside a word, a URL, an address) stays.
+fn inline_plain(line: &str) -> String {
+    let mut out = line.replace("**", "").replace("__", "").replace('`', "");
+    // Links: [text](url) -> text (url); anything unbalanced is left as it is.
+    let mut searched = 0;
+    while let Some(open) = out[searched..].find('[').map(|i| i + searched) {
+        let Some(close) = out[open..].find("](").map(|i| i + open) else { break };
+        let Some(end) = out[close..].find(')').map(|i| i + close) else { break };
+        let text = out[open + 1..close].to_owned();
+        let url = out[close + 2..end].to_owned();
+        let replacement = if text.is_empty() || text == url { url } else { format!("{text} ({url})") };
+        out.replace_range(open..=end, &replacement);
+        searched = open + replacement.len();
+    }
+    out
 }
 
 /// The article's public link, for "insert link": its first `https://` URL (e.g. the FAQ
@@ -414,6 +466,21 @@ mod tests {
         assert_eq!(article_link("详见 https://help.shop.test/退款").as_deref(), Some("https://help.shop.test/"));
         assert_eq!(article_link("no link, http://plain.test only"), None);
         assert_eq!(article_link("https:// broken"), None);
+    }
+
+    #[test]
+    fn markdown_becomes_plain_text_for_a_reply() {
+        assert_eq!(markdown_plain("Open **within 3 days**, use `RET-1` and see [the FAQ](https://x.test/faq)."), "Open within 3 days, use RET-1 and see the FAQ (https://x.test/faq).");
+        assert_eq!(
+            markdown_plain("| Method | Time |\n|---|:---:|\n| Card | 3–5 days |"),
+            "Method — Time\nCard — 3–5 days"
+        );
+        assert_eq!(markdown_plain("- first point that\n  wraps here\n- second\n1. one\n   more"), "- first point that wraps here\n- second\n1. one more");
+        assert_eq!(markdown_plain("> quoted **words**"), "quoted words");
+        // Single marks in addresses, URLs and words stay; broken links stay as typed.
+        assert_eq!(markdown_plain("mail first_name@x.test or see [docs](broken"), "mail first_name@x.test or see [docs](broken");
+        assert_eq!(markdown_plain("[https://a.test](https://a.test) and 5 * 3"), "https://a.test and 5 * 3");
+        assert_eq!(markdown_plain("中文**加粗**和[链接](https://a.test/zh)"), "中文加粗和链接 (https://a.test/zh)");
     }
 
     #[test]

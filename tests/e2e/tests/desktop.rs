@@ -260,11 +260,26 @@ fn demo_mailbox_fills_the_three_panes() {
         .output()
         .expect("run demo-seed.py");
     assert!(seed.status.success(), "demo-seed: {}", String::from_utf8_lossy(&seed.stderr));
+    // The demo team's documents, as scripts/demo.sh publishes them: articles and
+    // approved templates (the test's own policy, published at launch, then replaces
+    // the demo policy; alice stays a supervisor, so her approvals count).
+    let docs = std::env::temp_dir().join(blendesk_e2e::unique("demo-docs-"));
+    std::fs::create_dir_all(&docs).unwrap();
+    let config = docs.join("alice.toml");
+    let text = blendesk_e2e::config_text("alice", "Alice Advisor", &mail, &["INBOX", "Billing", "Returns"], &docs.join("alice.sqlite"));
+    std::fs::write(&config, text).unwrap();
+    let content = std::process::Command::new(blendesk_e2e::workspace_root().join("scripts/demo-content.sh"))
+        .arg(&config)
+        .env("BLENDESK_BIN", blendesk_e2e::cli_binary())
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .output()
+        .expect("run demo-content.sh");
+    assert!(content.status.success(), "demo-content: {}", String::from_utf8_lossy(&content.stderr));
     // SLA clocks count business hours; an always-open calendar keeps the red chips
     // below independent of when the test runs (the seed spreads mail over 6 hours).
     let always: serde_json::Map<String, serde_json::Value> =
         ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().map(|d| (d.to_string(), serde_json::json!(["00:00-24:00"]))).collect();
-    let policy = serde_json::json!({"version": 1, "wrap_up_seconds": 3,
+    let policy = serde_json::json!({"version": 1, "wrap_up_seconds": 3, "supervisors": ["alice"],
         "sla": {"default": {"calendar": {"time_zone": "UTC", "hours": always}}}});
     let app = App::launch_as(
         Launch { mail: &mail, lang: "en_US.UTF-8", wrap_up_seconds: 3, queues: &["INBOX", "Billing", "Returns"], setup: false, env: &[] },
@@ -288,9 +303,17 @@ fn demo_mailbox_fills_the_three_panes() {
     wait_for("customer history", Duration::from_secs(10), || {
         (!app.session.find_all("[data-testid=history-item]").ok()?.is_empty()).then_some(())
     });
-    wait_for("knowledge snippets", Duration::from_secs(10), || {
+    wait_for("similar emails", Duration::from_secs(10), || {
         (!app.session.find_all("[data-testid=knowledge-item]").ok()?.is_empty()).then_some(())
     });
+    wait_for("knowledge articles for the open email", Duration::from_secs(10), || {
+        (!app.session.find_all("[data-testid=kb-snippet]").ok()?.is_empty()).then_some(())
+    });
+    let offered = wait_for("the team's approved templates", Duration::from_secs(10), || {
+        let t = app.session.find_all("[data-testid=team-template]").ok()?;
+        (!t.is_empty()).then_some(t.len())
+    });
+    assert!(offered >= 7, "the demo's approved templates: {offered}");
     app.screenshot("11-demo-workspace");
     app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();
     wait_for("Chinese labels", Duration::from_secs(3), || {
