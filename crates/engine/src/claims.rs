@@ -50,20 +50,32 @@ async fn take_keyword_selected(
     exclusive_prefix: &str,
     guard: &(dyn Fn() -> bool + Sync),
 ) -> Result<ClaimOutcome> {
-    // Observe: who holds it now, at which MODSEQ.
-    let Some((flags, modseq)) = imap::flags_of(session, uid).await? else { return Ok(ClaimOutcome::Gone) };
-    match judge(&flags, keyword, exclusive_prefix) {
-        ClaimOutcome::Changed => {}
-        settled => return Ok(settled), // already ours, or someone else's
+    // A swap that failed because some other flag moved (another app's duty keyword, a
+    // breach mark, \Seen) while nobody took the keyword is tried again on a fresh
+    // observation: giving up would make the caller move on to a lower-ranked email.
+    for _ in 0..CHANGED_RETRIES {
+        // Observe: who holds it now, at which MODSEQ.
+        let Some((flags, modseq)) = imap::flags_of(session, uid).await? else { return Ok(ClaimOutcome::Gone) };
+        match judge(&flags, keyword, exclusive_prefix) {
+            ClaimOutcome::Changed => {}
+            settled => return Ok(settled), // already ours, or someone else's
+        }
+        if !guard() {
+            return Ok(ClaimOutcome::Withdrawn);
+        }
+        // Swap: only if nothing changed since that observation.
+        imap::store_unchanged_since(session, uid, modseq, &format!("+FLAGS.SILENT ({keyword})")).await?;
+        let Some((after, _)) = imap::flags_of(session, uid).await? else { return Ok(ClaimOutcome::Gone) };
+        match judge(&after, keyword, exclusive_prefix) {
+            ClaimOutcome::Changed => continue,
+            settled => return Ok(settled),
+        }
     }
-    if !guard() {
-        return Ok(ClaimOutcome::Withdrawn);
-    }
-    // Swap: only if nothing changed since that observation.
-    imap::store_unchanged_since(session, uid, modseq, &format!("+FLAGS.SILENT ({keyword})")).await?;
-    let Some((after, _)) = imap::flags_of(session, uid).await? else { return Ok(ClaimOutcome::Gone) };
-    Ok(judge(&after, keyword, exclusive_prefix))
+    Ok(ClaimOutcome::Changed)
 }
+
+/// How many fresh observations a swap gets when unrelated flags keep moving.
+const CHANGED_RETRIES: usize = 3;
 
 impl Engine {
     /// Connect for claiming: team mode needs CONDSTORE (the compare-and-swap), UIDPLUS,
