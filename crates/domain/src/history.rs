@@ -89,8 +89,9 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
     i
 }
 
-/// Group `messages` into conversations by Message-ID, In-Reply-To and References (a
-/// message without links is its own conversation), newest activity first. `\Deleted`
+/// Group `messages` into conversations by Message-ID, In-Reply-To and References, and by
+/// the conversation token of a manual merge (a message without either is its own
+/// conversation), newest activity first. `\Deleted`
 /// messages are left out.
 pub fn conversations(messages: &[HistoryMessage]) -> Vec<ConversationHistory> {
     let msgs: Vec<&HistoryMessage> = messages.iter().filter(|m| !has(&m.flags, "\\Deleted")).collect();
@@ -108,6 +109,17 @@ pub fn conversations(messages: &[HistoryMessage]) -> Vec<ConversationHistory> {
                 if a != b {
                     parent[a] = b;
                 }
+            }
+        }
+    }
+    // Emails an advisor merged share a conversation token: one conversation here too.
+    let mut by_token: HashMap<String, usize> = HashMap::new();
+    for (i, m) in msgs.iter().enumerate() {
+        if let Some(token) = crate::conversation::token_of(&m.flags) {
+            let j = *by_token.entry(token).or_insert(i);
+            let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+            if a != b {
+                parent[a] = b;
             }
         }
     }
@@ -180,6 +192,20 @@ mod tests {
         assert_eq!(alias_closure(" Ann@X ", links, 10), ["ann@x", "ann@work.example", "ann@home.example"]);
         assert_eq!(alias_closure("ann@x", links, 2), ["ann@x", "ann@work.example"]);
         assert!(alias_closure(" ", links, 10).is_empty());
+    }
+
+    #[test]
+    fn merged_emails_are_one_conversation() {
+        let msgs = [
+            m(1, "a1", None, false, &["$bd_conv_tok1234567"], 100),
+            m(2, "b1", None, false, &["$bd_conv_tok1234567"], 200),
+            m(3, "r2", Some("b1"), true, &[], 300),
+            m(4, "c1", None, false, &[], 400),
+        ];
+        let c = conversations(&msgs);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1].ids, [1, 2, 3], "{c:?}");
+        assert_eq!(c[0].ids, [4]);
     }
 
     #[test]

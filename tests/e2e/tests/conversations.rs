@@ -79,6 +79,13 @@ fn an_advisor_merges_two_conversations_and_splits_an_email_off_in_the_window() {
     });
     let merged = conversations(&app)[0].0.clone();
     assert_eq!(server_tokens(&mail), [Some(merged.clone()), Some(merged.clone())], "one token on the server");
+    // The customer history follows: the other customer's address is known, and the
+    // merged emails are one conversation there too.
+    wait_for("the history names both customers, one conversation", Duration::from_secs(10), || {
+        let aliases = app.session.find("[data-testid=history-aliases]").ok()?.text().ok()?;
+        let items = app.session.find_all("[data-testid=history-item]").ok()?.len();
+        ((aliases.contains(&x) || aliases.contains(&y)) && items == 1).then_some(())
+    });
     app.screenshot("61-merged");
 
     // Split X's email off again: two conversations, each with its own token.
