@@ -244,6 +244,8 @@ pub struct HeadlessApp {
     pub killed: bool,
     bin: PathBuf,
     runtime: PathBuf,
+    /// Reads the app's event lines until its stdout closes.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl HeadlessApp {
@@ -270,7 +272,7 @@ impl HeadlessApp {
         let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = events.clone();
         let stdout = child.stdout.take().expect("piped stdout");
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in std::io::BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
                 if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&line) {
                     if v["type"] == "sync_progress" {
@@ -290,7 +292,16 @@ impl HeadlessApp {
                 }
             }
         });
-        HeadlessApp { id: id.to_owned(), config, child, events, killed: false, bin: bin.to_owned(), runtime: runtime.to_owned() }
+        HeadlessApp {
+            id: id.to_owned(),
+            config,
+            child,
+            events,
+            killed: false,
+            bin: bin.to_owned(),
+            runtime: runtime.to_owned(),
+            reader: Some(reader),
+        }
     }
 
     /// `blendesk call start|end` for this advisor, as a softphone runs it.
@@ -304,10 +315,15 @@ impl HeadlessApp {
             .expect("blendesk call runs")
     }
 
-    /// Ask the app to stop (SIGTERM) and wait; true if it exited cleanly.
+    /// Ask the app to stop (SIGTERM) and wait; true if it exited cleanly. Every event it
+    /// printed is in `events` when this returns.
     pub fn stop(&mut self) -> bool {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        self.child.wait().map(|s| s.success()).unwrap_or(false)
+        let clean = self.child.wait().map(|s| s.success()).unwrap_or(false);
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        clean
     }
 
     /// Kill the app without a word (SIGKILL), as a crash would.
