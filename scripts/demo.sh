@@ -50,5 +50,12 @@ from = "Shop Support <$user@shop.test>"
 path = "$PWD/target/demo/blendesk.sqlite"
 TOML
 export BLENDESK_IMAP_PASSWORD="$password"
+# The call socket (`blendesk call start --config target/demo/config.toml`, what a
+# softphone runs) lives in a private runtime directory; give the demo one if the
+# session has none.
+if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
+  export XDG_RUNTIME_DIR="$PWD/target/demo/run"
+  mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+fi
 scripts/demo-content.sh target/demo/config.toml
 "${CARGO_TARGET_DIR:-target}/debug/blendesk-desktop" --config target/demo/config.toml

@@ -158,8 +158,9 @@ pub async fn template(engine: Arc<Engine>, action: TemplateAction) -> Result<()>
         TemplateAction::Publish { file, name, queue, lang, footer } => {
             let body = read_text(&file)?;
             let name = if footer || !name.trim().is_empty() { name } else { file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default() };
+            let label = if footer { format!("footer/{queue}") } else { name.clone() };
             for warning in engine.publish_template(&name, &queue, &lang, &body, footer).await? {
-                eprintln!("blendesk: warning: {warning}");
+                eprintln!("blendesk: warning: {label}: {warning}");
             }
             println!("published; it needs a supervisor's approval (blendesk template approve NAME)");
         }
