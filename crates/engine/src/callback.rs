@@ -95,9 +95,14 @@ fn has(flags: &[String], name: &str) -> bool {
 /// or split) containing the message at `at` (unix seconds, mirror id): its queue
 /// messages after the last `$Resolved` one before it, oldest first, with the team's Sent
 /// messages that answer them. Returns (customer's, ours).
-fn conversation<'a>(heads: &'a [QueueHead], queues: &[String], key: &str, at: (i64, i64)) -> (Vec<&'a QueueHead>, Vec<&'a QueueHead>) {
-    let keys = crate::conversation::keys_of(heads, queues);
-    let members: HashSet<i64> = heads.iter().zip(&keys).filter(|(_, k)| k.as_str() == key).map(|(h, _)| h.id).collect();
+fn conversation<'a>(
+    heads: &'a [QueueHead],
+    keys: &[String],
+    queues: &[String],
+    key: &str,
+    at: (i64, i64),
+) -> (Vec<&'a QueueHead>, Vec<&'a QueueHead>) {
+    let members: HashSet<i64> = heads.iter().zip(keys).filter(|(_, k)| k.as_str() == key).map(|(h, _)| h.id).collect();
     let mine = |h: &&QueueHead| members.contains(&h.id) && !has(&h.flags, "\\Deleted");
     let boundary = heads
         .iter()
@@ -133,9 +138,8 @@ impl Engine {
     }
 
     /// The conversation key of message `id` (a queue message), else `customer`'s.
-    fn key_of_message(&self, heads: &[QueueHead], id: i64, customer: &str) -> String {
-        let keys = crate::conversation::keys_of(heads, &self.config.imap.queues);
-        heads.iter().zip(keys).find(|(h, k)| h.id == id && !k.is_empty()).map_or_else(|| customer.to_owned(), |(_, k)| k)
+    fn key_of_message(heads: &[QueueHead], keys: &[String], id: i64, customer: &str) -> String {
+        heads.iter().zip(keys).find(|(h, k)| h.id == id && !k.is_empty()).map_or_else(|| customer.to_owned(), |(_, k)| k.clone())
     }
 
     fn text_of(&self, id: i64) -> Result<String> {
@@ -150,9 +154,10 @@ impl Engine {
             return Ok(None);
         }
         let heads = self.heads_with_sent()?;
+        let keys = self.conversation_keys_for(&heads);
         let queues = &self.config.imap.queues;
-        let key = self.key_of_message(&heads, m.id, &customer);
-        let (customer_msgs, ours) = conversation(&heads, queues, &key, (m.internal_date, m.id));
+        let key = Self::key_of_message(&heads, &keys, m.id, &customer);
+        let (customer_msgs, ours) = conversation(&heads, &keys, queues, &key, (m.internal_date, m.id));
         let Some(latest) = customer_msgs.last() else { return Ok(None) };
         // Called since the customer last wrote: nothing to suggest.
         if ours.iter().any(|h| is_call_note(h.message_id.as_deref(), &h.flags) && h.internal_date >= latest.internal_date) {
@@ -223,8 +228,9 @@ impl Engine {
         let customer = self.customer_of(&m);
         // Threaded on the conversation's latest message, so every app's thread shows it.
         let heads = self.heads_with_sent()?;
-        let key = self.key_of_message(&heads, m.id, &customer);
-        let (customer_msgs, ours) = conversation(&heads, &self.config.imap.queues, &key, (m.internal_date, m.id));
+        let keys = self.conversation_keys_for(&heads);
+        let key = Self::key_of_message(&heads, &keys, m.id, &customer);
+        let (customer_msgs, ours) = conversation(&heads, &keys, &self.config.imap.queues, &key, (m.internal_date, m.id));
         let latest = customer_msgs.iter().chain(ours.iter()).max_by_key(|h| (h.internal_date, h.id));
         let (parent_id, parent_irt, parent_refs, subject) = match latest {
             Some(h) => (h.message_id.clone(), h.in_reply_to.clone(), h.references.clone(), h.subject.clone()),
@@ -294,7 +300,9 @@ mod tests {
             head(6, "INBOX", "b@x", 30, &[]),
             head(7, "INBOX", "a@x", 35, &["\\Deleted"]),
         ];
-        let (c, ours) = conversation(&heads, &["INBOX".into()], "a@x", (30, 3));
+        let queues = ["INBOX".to_owned()];
+        let keys = crate::conversation::keys_of(&heads, &queues);
+        let (c, ours) = conversation(&heads, &keys, &queues, "a@x", (30, 3));
         assert_eq!(c.iter().map(|h| h.id).collect::<Vec<_>>(), [2, 3]);
         assert_eq!(ours.iter().map(|h| h.id).collect::<Vec<_>>(), [4]);
     }

@@ -14,6 +14,7 @@ use blendesk_domain::conversation::{conversation_keys, is_conv_flag, is_token, m
 use blendesk_mail::imap::{self, ImapSession};
 use blendesk_store::QueueHead;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Resolved or deleted: kept as a record, no longer a conversation anyone works on.
 pub(crate) fn is_closed(h: &QueueHead) -> bool {
@@ -102,17 +103,34 @@ async fn rewrite_flags(
 }
 
 impl Engine {
+    /// `keys_of` for a heads list the store shares (`Store::queue_heads`): computed once
+    /// per list, so the claim loop, the clocks and the duties do not each group the whole
+    /// mirror again until it changes.
+    pub(crate) fn conversation_keys_for(&self, heads: &Arc<Vec<QueueHead>>) -> crate::team::ConversationKeys {
+        let mut memo = self.team.keys_memo.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, keys)) = memo.iter().find(|(h, _)| Arc::ptr_eq(h, heads)) {
+            return keys.clone();
+        }
+        let keys = Arc::new(keys_of(heads, &self.config.imap.queues));
+        // One list per folder set in use (the queues; the queues with Sent).
+        if memo.len() >= 2 {
+            memo.remove(0);
+        }
+        memo.push((heads.clone(), keys.clone()));
+        keys
+    }
+
     /// Every queue email's conversation key by mirror id (resolved ones included).
     pub fn conversation_keys(&self) -> Result<HashMap<i64, String>> {
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let keys = keys_of(&heads, &self.config.imap.queues);
-        Ok(heads.iter().map(|h| h.id).zip(keys).collect())
+        let keys = self.conversation_keys_for(&heads);
+        Ok(heads.iter().map(|h| h.id).zip(keys.iter().cloned()).collect())
     }
 
     /// The key of the open conversation `wanted` names (a key or a customer address).
     pub fn conversation_key(&self, wanted: &str) -> Result<String> {
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let keys = keys_of(&heads, &self.config.imap.queues);
+        let keys = self.conversation_keys_for(&heads);
         find_key(&heads, &keys, wanted).ok_or_else(|| EngineError::Conversation(format!("no open conversation {wanted}")))
     }
 
@@ -154,14 +172,14 @@ impl Engine {
     /// emails stay unowned: the claim loop gives them to the owner as chasers.
     pub async fn merge_conversations(&self, from: &str, into: &str) -> Result<Rearranged> {
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let keys = keys_of(&heads, &self.config.imap.queues);
+        let keys = self.conversation_keys_for(&heads);
         let missing = |w: &str| EngineError::Conversation(format!("no open conversation {w}"));
         let into_key = find_key(&heads, &keys, into).ok_or_else(|| missing(into))?;
         let from_key = find_key(&heads, &keys, from).ok_or_else(|| missing(from))?;
         if into_key == from_key {
             return Err(EngineError::Conversation(format!("{from} and {into} are already one conversation")));
         }
-        let members = |key: &str| -> Vec<&QueueHead> { heads.iter().zip(&keys).filter(|(h, k)| !is_closed(h) && *k == key).map(|(h, _)| h).collect() };
+        let members = |key: &str| -> Vec<&QueueHead> { heads.iter().zip(keys.iter()).filter(|(h, k)| !is_closed(h) && *k == key).map(|(h, _)| h).collect() };
         let (a, b) = (members(&into_key), members(&from_key));
         let policy = self.load_policy().await?;
         self.check_may_rearrange(&policy, &into_key, &a)?;
@@ -184,7 +202,7 @@ impl Engine {
     /// its owner's load (a manual action, like a transfer, is not held to the cap).
     pub async fn split_conversation(&self, emails: &[i64]) -> Result<Rearranged> {
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let keys = keys_of(&heads, &self.config.imap.queues);
+        let keys = self.conversation_keys_for(&heads);
         let mut key = None;
         for id in emails {
             let i = heads.iter().position(|h| h.id == *id).ok_or(EngineError::NoSuchMessage(*id))?;
@@ -198,7 +216,7 @@ impl Engine {
             }
         }
         let key = key.ok_or_else(|| EngineError::Conversation("no email to split off".into()))?;
-        let all: Vec<&QueueHead> = heads.iter().zip(&keys).filter(|(h, k)| !is_closed(h) && **k == key).map(|(h, _)| h).collect();
+        let all: Vec<&QueueHead> = heads.iter().zip(keys.iter()).filter(|(h, k)| !is_closed(h) && **k == key).map(|(h, _)| h).collect();
         let (off, rest): (Vec<&QueueHead>, Vec<&QueueHead>) = all.iter().partition(|h| emails.contains(&h.id));
         if rest.is_empty() {
             return Err(EngineError::Conversation(format!("that is all of conversation {key}: nothing to split it from")));

@@ -93,10 +93,10 @@ impl Engine {
         }
         // Which emails join a conversation already open before them (a chaser, or an
         // email merged into one): oldest first, so "before" is the mirror's order.
-        let keys = crate::conversation::keys_of(&all, &self.config.imap.queues);
+        let keys = self.conversation_keys_for(&all);
         let mut open_keys: HashSet<&str> = HashSet::new();
         let mut joins_open: HashSet<i64> = HashSet::new();
-        for (h, key) in all.iter().zip(&keys).filter(|(_, k)| !k.is_empty()) {
+        for (h, key) in all.iter().zip(keys.iter()).filter(|(_, k)| !k.is_empty()) {
             if open_keys.contains(key.as_str()) {
                 joins_open.insert(h.id);
             }
@@ -225,7 +225,8 @@ impl Engine {
         let heads = self.heads_with_sent()?;
         let now = now_ms();
         let policy = self.policy();
-        let clocks = conversation_clocks(&heads, &self.config.imap.queues, &self.team_domain(), &policy, now);
+        let keys = self.conversation_keys_for(&heads);
+        let clocks = conversation_clocks(&heads, &keys, &self.config.imap.queues, &self.team_domain(), &policy, now);
         let by_id: HashMap<i64, &QueueHead> = heads.iter().map(|h| (h.id, h)).collect();
         let mine = late_keyword(&self.config.advisor.id);
         let mut recent = recent_automatic(&heads, &self.config.imap.sent, now);
@@ -326,8 +327,9 @@ impl Engine {
     pub fn automation_alerts(&self, now: i64) -> Result<AutomationAlerts> {
         let heads = self.heads_with_sent()?;
         let recent = recent_automatic(&heads, &self.config.imap.sent, now);
+        let keys = self.conversation_keys_for(&heads);
         let mut breached: Vec<ConversationClock> =
-            conversation_clocks(&heads, &self.config.imap.queues, &self.team_domain(), &self.policy(), now)
+            conversation_clocks(&heads, &keys, &self.config.imap.queues, &self.team_domain(), &self.policy(), now)
                 .into_iter()
                 .filter(|c| c.level == SlaLevel::Breached || c.marked_breached)
                 .collect();

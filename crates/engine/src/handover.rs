@@ -23,10 +23,10 @@ impl Engine {
     fn conversation_emails(&self, customer: &str) -> Result<Vec<(QueueHead, String)>> {
         let Ok(key) = self.conversation_key(customer) else { return Ok(Vec::new()) };
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let keys = crate::conversation::keys_of(&heads, &self.config.imap.queues);
+        let keys = self.conversation_keys_for(&heads);
         Ok(heads
             .iter()
-            .zip(&keys)
+            .zip(keys.iter())
             .filter(|(h, k)| crate::team::is_open(h) && **k == key)
             .map(|(h, _)| h)
             .filter_map(|h| {

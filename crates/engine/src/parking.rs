@@ -27,7 +27,7 @@ impl Engine {
     pub fn park(&self, customer: &str, seconds: Option<u32>) -> Result<i64> {
         let now = now_ms();
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let keys = crate::conversation::keys_of(&heads, &self.config.imap.queues);
+        let keys = self.conversation_keys_for(&heads);
         let customer = self.conversation_key(customer).unwrap_or_else(|_| customer.trim().to_lowercase());
         let open = open_conversations_of(&heads, &keys, &owner_keyword(&self.config.advisor.id));
         if !open.contains(&customer) {
@@ -66,7 +66,7 @@ impl Engine {
     /// ones that came back or closed are forgotten.
     pub fn parked_now(&self, now_ms: i64) -> Result<BTreeMap<String, i64>> {
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let keys = crate::conversation::keys_of(&heads, &self.config.imap.queues);
+        let keys = self.conversation_keys_for(&heads);
         let open = open_conversations_of(&heads, &keys, &owner_keyword(&self.config.advisor.id));
         let all = self.store.parked()?;
         let away = still_away(&all, &open, now_ms);

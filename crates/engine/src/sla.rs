@@ -56,6 +56,7 @@ fn has(flags: &[String], name: &str) -> bool {
 /// queue folders' and the Sent folder's messages (`Store::queue_heads`).
 pub fn conversation_clocks(
     heads: &[QueueHead],
+    keys: &[String],
     queues: &[String],
     internal_domain: &str,
     policy: &Policy,
@@ -77,9 +78,8 @@ pub fn conversation_clocks(
             replied_at.entry(parent).and_modify(|t| *t = (*t).min(at)).or_insert(at);
         }
     }
-    let keys = crate::conversation::keys_of(heads, queues);
     let mut by_key: BTreeMap<&str, Vec<&QueueHead>> = BTreeMap::new();
-    for (h, key) in heads.iter().zip(&keys).filter(|(h, _)| is_customer(h)) {
+    for (h, key) in heads.iter().zip(keys.iter()).filter(|(h, _)| is_customer(h)) {
         by_key.entry(key).or_default().push(h);
     }
     let mut settings: HashMap<&str, QueueSlaSettings> = HashMap::new();
@@ -164,7 +164,8 @@ impl Engine {
     /// Every conversation with a reply owed, with its clock, at `now_ms`.
     pub fn sla_clocks(&self, now_ms: i64) -> Result<Vec<ConversationClock>> {
         let heads = self.heads_with_sent()?;
-        Ok(conversation_clocks(&heads, &self.config.imap.queues, &self.team_domain(), &self.policy(), now_ms))
+        let keys = self.conversation_keys_for(&heads);
+        Ok(conversation_clocks(&heads, &keys, &self.config.imap.queues, &self.team_domain(), &self.policy(), now_ms))
     }
 }
 
@@ -214,7 +215,8 @@ mod tests {
 
     fn clocks(heads: &[QueueHead], now: i64) -> BTreeMap<String, ConversationClock> {
         let queues = vec!["INBOX".to_owned()];
-        conversation_clocks(heads, &queues, "shop.test", &policy(), now * 1000).into_iter().map(|c| (c.key.clone(), c)).collect()
+        let keys = crate::conversation::keys_of(heads, &queues);
+        conversation_clocks(heads, &keys, &queues, "shop.test", &policy(), now * 1000).into_iter().map(|c| (c.key.clone(), c)).collect()
     }
 
     #[test]

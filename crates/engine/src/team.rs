@@ -48,6 +48,9 @@ pub(crate) struct TeamState {
     pub(crate) wake: Notify,
     /// When this app first saw each email whose acknowledgement is another app's turn.
     pub(crate) duty_seen: Mutex<HashMap<i64, i64>>,
+    /// Conversation keys of the store's shared heads lists (queues; queues and Sent),
+    /// kept while the store hands out the same list (`Engine::conversation_keys_for`).
+    pub(crate) keys_memo: Mutex<Vec<(Arc<Vec<QueueHead>>, ConversationKeys)>>,
 }
 
 impl TeamState {
@@ -58,6 +61,7 @@ impl TeamState {
             policy: Mutex::new((0, Policy::default())),
             wake: Notify::new(),
             duty_seen: Mutex::new(HashMap::new()),
+            keys_memo: Mutex::new(Vec::new()),
         }
     }
 }
@@ -96,6 +100,9 @@ fn conversation_owners<'a>(heads: &'a [QueueHead], keys: &[String]) -> HashMap<S
     }
     out
 }
+
+/// Each head's conversation key, in the heads' order (`crate::conversation::keys_of`).
+pub(crate) type ConversationKeys = Arc<Vec<String>>;
 
 /// One round of a background duty on its own connection (`every_on_own_connection`).
 pub(crate) type BoxedTick<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>;
@@ -346,7 +353,7 @@ impl Engine {
     /// This advisor's current load: their open conversations, parked ones excepted.
     pub fn load(&self) -> Result<u32> {
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let keys = crate::conversation::keys_of(&heads, &self.config.imap.queues);
+        let keys = self.conversation_keys_for(&heads);
         Ok(self.load_in(&heads, &keys, now_ms())?.1)
     }
 
@@ -411,10 +418,10 @@ impl Engine {
         memory.skip.retain(|_, until| *until > now);
         let skip = &mut memory.skip;
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
-        let keys = crate::conversation::keys_of(&heads, &self.config.imap.queues);
+        let keys = self.conversation_keys_for(&heads);
         // Each conversation's business-hours SLA due time (its queue's calendar), by key.
         let sla_due: HashMap<String, i64> =
-            crate::sla::conversation_clocks(&heads, &self.config.imap.queues, &self.team_domain(), &policy, now)
+            crate::sla::conversation_clocks(&heads, &keys, &self.config.imap.queues, &self.team_domain(), &policy, now)
                 .into_iter()
                 .filter_map(|c| Some((c.key, c.due_ms?)))
                 .collect();

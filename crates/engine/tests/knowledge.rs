@@ -286,7 +286,7 @@ async fn customer_history_spans_reply_to_aliases_and_linked_addresses() {
     // Eve, not merged, stays out.
     assert!(!h.addresses.contains(&eve.address));
 
-    assert_eq!(engine.customer_addresses(&eve.address).unwrap(), [eve.address.clone()]);
+    assert_eq!(engine.customer_addresses(&eve.address).unwrap(), std::slice::from_ref(&eve.address));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
