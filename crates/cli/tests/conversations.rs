@@ -5,7 +5,7 @@
 use blendesk_domain::claim::owners;
 use blendesk_domain::conversation::token_of;
 use blendesk_mail::imap;
-use blendesk_testkit::{customer_mail, eventually, login, smtp_send, Customer, Desk, HeadlessApp};
+use blendesk_testkit::{eventually, login, Customer, Desk, HeadlessApp};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -21,17 +21,6 @@ fn cli(config: &Path, args: &[&str]) -> Output {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// A CLI config for `id` with its own database.
-fn config_for(desk: &Desk, id: &str) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(&desk.config_path)
-        .unwrap()
-        .replace("id = \"alice\"", &format!("id = \"{id}\""))
-        .replace("blendesk.db", &format!("{id}-cli.db"));
-    let path = desk.dir.path().join(format!("{id}-cli.toml"));
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 /// Flags per UID of the INBOX on the server.
@@ -62,32 +51,10 @@ async fn owned_by(desk: &Desk, id: &str, uids: &[u32]) {
     .unwrap();
 }
 
-/// Send one email from `customer` and wait until the server holds `expect` messages.
-async fn deliver(desk: &Desk, customer: &Customer, subject: &str, expect: u32) {
-    let (_, raw) = customer_mail(&customer.address, &desk.address, subject, "hello?");
-    smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
-    eventually("delivery", Duration::from_secs(15), || async {
-        Ok((blendesk_testkit::count_messages(&desk.user, "INBOX").await? == expect).then_some(()))
-    })
-    .await
-    .unwrap();
-}
-
-/// The load an advisor last published in Blendesk/Presence.
-async fn published_load(desk: &Desk, id: &str) -> Option<u64> {
-    let notes = blendesk_testkit::fetch_all(&desk.user, "Blendesk/Presence").await.ok()?;
-    notes
-        .iter()
-        .filter_map(|(uid, raw)| Some((*uid, serde_json::from_str::<serde_json::Value>(blendesk_mail::mime::parse(raw).text.trim()).ok()?)))
-        .filter(|(_, v)| v["advisor"] == id)
-        .max_by_key(|(uid, _)| *uid)
-        .and_then(|(_, v)| v["load"].as_u64())
-}
-
 async fn loads_are(desk: &Desk, expected: &[(&str, u64)]) {
     eventually(&format!("published loads {expected:?}"), Duration::from_secs(30), || async {
         for (id, load) in expected {
-            if published_load(desk, id).await != Some(*load) {
+            if desk.published_load(id).await != Some(*load) {
                 return Ok(None);
             }
         }
@@ -107,10 +74,10 @@ async fn merged_conversations_share_one_token_and_owner_and_split_ones_get_their
     assert!(out.status.success(), "{}", text(&out.stderr));
     let (x, y) = (Customer::new("mgx"), Customer::new("mgy"));
     let alice = start(&desk, "alice", runtime.path());
-    deliver(&desk, &x, "parcel missing", 1).await;
+    desk.deliver(&x, "parcel missing", 1).await;
     owned_by(&desk, "alice", &[1]).await;
     let bob = start(&desk, "bob", runtime.path());
-    deliver(&desk, &y, "wrong invoice", 2).await;
+    desk.deliver(&y, "wrong invoice", 2).await;
     owned_by(&desk, "bob", &[2]).await;
     loads_are(&desk, &[("alice", 1), ("bob", 1)]).await;
 
@@ -122,7 +89,7 @@ async fn merged_conversations_share_one_token_and_owner_and_split_ones_get_their
     assert_eq!(server_flags(&desk.user).await, before, "a refused merge changes nothing on the server");
 
     // Sam (a supervisor) merges Y's conversation into X's: one token, one owner (X's).
-    let sam = config_for(&desk, "sam");
+    let sam = desk.config_for("sam", "sam-cli");
     let out = cli(&sam, &["merge", &y.address, "--into", &x.address]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let f = server_flags(&desk.user).await;
@@ -145,7 +112,7 @@ async fn merged_conversations_share_one_token_and_owner_and_split_ones_get_their
 
     // A chaser from Y (new subject) goes to Alice, whose conversation it joins even at her
     // cap of 1, though Bob has room: every app agrees whose it is.
-    deliver(&desk, &y, "hello??", 3).await;
+    desk.deliver(&y, "hello??", 3).await;
     owned_by(&desk, "alice", &[1, 2, 3]).await;
     assert!(bob.events_of("claimed").len() == 1, "bob only ever took Y's first email");
 
@@ -169,8 +136,8 @@ async fn merged_conversations_share_one_token_and_owner_and_split_ones_get_their
     loads_are(&desk, &[("alice", 2)]).await;
 
     // Later chasers join the right conversation: Y's the split-off one, X's the rest.
-    deliver(&desk, &y, "any news?", 4).await;
-    deliver(&desk, &x, "still nothing", 5).await;
+    desk.deliver(&y, "any news?", 4).await;
+    desk.deliver(&x, "still nothing", 5).await;
     owned_by(&desk, "alice", &[1, 2, 3, 4, 5]).await;
     observer.sync_once().await.unwrap();
     let keys = observer.conversation_keys().unwrap();

@@ -30,17 +30,6 @@ fn failed(o: &Output) -> String {
     err
 }
 
-/// The desk's config for another advisor id (own database).
-fn config_for(desk: &Desk, id: &str) -> PathBuf {
-    let text = std::fs::read_to_string(&desk.config_path)
-        .unwrap()
-        .replace("id = \"alice\"", &format!("id = \"{id}\""))
-        .replace("blendesk.db", &format!("{id}.db"));
-    let path = desk.dir.path().join(format!("{id}.toml"));
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 fn write(desk: &Desk, name: &str, bytes: &[u8]) -> PathBuf {
     let p = desk.dir.path().join(name);
     std::fs::write(&p, bytes).unwrap();
@@ -50,8 +39,8 @@ fn write(desk: &Desk, name: &str, bytes: &[u8]) -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn supervisors_publish_and_approve_advisors_search_and_list() {
     let desk = Desk::new("clikb");
-    let sam = config_for(&desk, "sam");
-    let bob = config_for(&desk, "bob");
+    let sam = desk.config_for("sam", "sam");
+    let bob = desk.config_for("bob", "bob");
     let policy = write(&desk, "policy.json", br#"{"version":1,"supervisors":["sam"]}"#);
     ok(&blendesk(&sam, &["policy", "publish", policy.to_str().unwrap()]));
 

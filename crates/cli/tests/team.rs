@@ -205,17 +205,6 @@ async fn an_offline_advisors_emails_are_taken_over_after_the_grace_period() {
     assert!(bob.stop());
 }
 
-/// Send one email from `customer` and wait until the server holds `expect` messages.
-async fn deliver(desk: &Desk, customer: &Customer, subject: &str, expect: u32) {
-    let (_, raw) = customer_mail(&customer.address, &desk.address, subject, "hello?");
-    smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
-    eventually("delivery", Duration::from_secs(15), || async {
-        Ok((blendesk_testkit::count_messages(&desk.user, "INBOX").await? == expect).then_some(()))
-    })
-    .await
-    .unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chasers_join_their_owners_conversation_and_caps_count_conversations() {
     let desk = Desk::new("chaser");
@@ -236,17 +225,17 @@ async fn chasers_join_their_owners_conversation_and_caps_count_conversations() {
             .unwrap()
         }
     };
-    deliver(&desk, &x, "parcel missing", 1).await;
+    desk.deliver(&x, "parcel missing", 1).await;
     owned(1).await;
     // Two chasers with new subjects, not replies: they join X's conversation.
-    deliver(&desk, &x, "hello??", 2).await;
-    deliver(&desk, &x, "I want a refund", 3).await;
+    desk.deliver(&x, "hello??", 2).await;
+    desk.deliver(&x, "I want a refund", 3).await;
     owned(3).await;
-    deliver(&desk, &y, "invoice", 4).await;
+    desk.deliver(&y, "invoice", 4).await;
     owned(4).await; // Y is her second conversation: her cap of 2 is reached.
-    deliver(&desk, &z, "login broken", 5).await;
+    desk.deliver(&z, "login broken", 5).await;
     // Another chaser from X arrives after Z; taking it proves she looked at Z and left it.
-    deliver(&desk, &x, "still waiting", 6).await;
+    desk.deliver(&x, "still waiting", 6).await;
     let o = owned(5).await;
     let all = server_owners(&desk.user).await;
     let unowned: Vec<u32> = all.iter().filter(|(_, v)| v.is_empty()).map(|(u, _)| *u).collect();
@@ -275,17 +264,6 @@ fn park(app: &HeadlessApp, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// The load an advisor last published in Blendesk/Presence.
-async fn published_load(desk: &Desk, id: &str) -> Option<u64> {
-    let notes = blendesk_testkit::fetch_all(&desk.user, "Blendesk/Presence").await.ok()?;
-    notes
-        .iter()
-        .filter_map(|(uid, raw)| Some((*uid, serde_json::from_str::<serde_json::Value>(blendesk_mail::mime::parse(raw).text.trim()).ok()?)))
-        .filter(|(_, v)| v["advisor"] == id)
-        .max_by_key(|(uid, _)| *uid)
-        .and_then(|(_, v)| v["load"].as_u64())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parked_conversation_leaves_the_load_and_comes_back_by_itself() {
     let desk = Desk::new("park");
@@ -305,9 +283,9 @@ async fn a_parked_conversation_leaves_the_load_and_comes_back_by_itself() {
             .unwrap()
         }
     };
-    deliver(&desk, &x, "parcel", 1).await;
+    desk.deliver(&x, "parcel", 1).await;
     owned(vec![1]).await;
-    deliver(&desk, &y, "invoice", 2).await;
+    desk.deliver(&y, "invoice", 2).await;
 
     // Parking X frees her only slot: she takes Y.
     let out = park(&alice, &[&x.address, "--seconds", "4"]);
@@ -322,27 +300,16 @@ async fn a_parked_conversation_leaves_the_load_and_comes_back_by_itself() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no open conversation of yours"));
 
     // X comes back by itself after 4 s, over the cap: her load is 2 with a cap of 1.
-    eventually("X returns", Duration::from_secs(30), || async { Ok((published_load(&desk, "alice").await == Some(2)).then_some(())) })
+    eventually("X returns", Duration::from_secs(30), || async { Ok((desk.published_load("alice").await == Some(2)).then_some(())) })
         .await
         .unwrap();
     let listed = park(&alice, &[]);
     assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "", "nothing parked any more");
     // Z waits; a chaser from X (her conversation) is still hers, which shows she looked.
-    deliver(&desk, &z, "login", 3).await;
-    deliver(&desk, &x, "any news?", 4).await;
+    desk.deliver(&z, "login", 3).await;
+    desk.deliver(&x, "any news?", 4).await;
     owned(vec![1, 2, 4]).await;
     assert!(server_owners(&desk.user).await[&3].is_empty(), "Z waits: alice is over her cap");
-}
-
-/// A CLI config for `id` on the desk's mailbox (as a supervisor's or advisor's app).
-fn config_for(desk: &Desk, id: &str) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(&desk.config_path)
-        .unwrap()
-        .replace("id = \"alice\"", &format!("id = \"{id}\""))
-        .replace("blendesk.db", &format!("{id}-cli.db"));
-    let path = desk.dir.path().join(format!("{id}-cli.toml"));
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 fn cli(config: &Path, args: &[&str]) -> std::process::Output {
@@ -358,9 +325,9 @@ async fn a_supervisor_transfers_and_an_owner_releases_with_the_compare_and_swap(
     publish_policy(&desk, &policy_file);
     let (x, y) = (Customer::new("hox"), Customer::new("hoy"));
     let alice = start(&desk, "alice", runtime.path());
-    deliver(&desk, &x, "parcel", 1).await;
-    deliver(&desk, &x, "any news?", 2).await;
-    deliver(&desk, &y, "invoice", 3).await;
+    desk.deliver(&x, "parcel", 1).await;
+    desk.deliver(&x, "any news?", 2).await;
+    desk.deliver(&y, "invoice", 3).await;
     let owner_is = |id: &'static str, uids: Vec<u32>| {
         let desk = &desk;
         async move {
@@ -377,7 +344,7 @@ async fn a_supervisor_transfers_and_an_owner_releases_with_the_compare_and_swap(
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("only supervisors transfer"), "{}", String::from_utf8_lossy(&out.stderr));
     // Sam moves X's whole conversation (both emails) to Bob.
-    let sam = config_for(&desk, "sam");
+    let sam = desk.config_for("sam", "sam-cli");
     let out = cli(&sam, &["transfer", &x.address, "--to", "bob"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("2 moved to bob"), "{}", String::from_utf8_lossy(&out.stdout));

@@ -118,6 +118,39 @@ path = "{db}"
     pub fn engine(&self) -> std::sync::Arc<blendesk_engine::Engine> {
         blendesk_engine::Engine::with_passwords(self.config.clone(), TEST_PASSWORD.into(), None).expect("engine opens")
     }
+
+    /// A config file `<name>.toml` for advisor `id` on this desk's mailbox, with its own
+    /// database `<name>.db` (a CLI beside a running app of the same advisor uses another
+    /// name, so the two never share a database).
+    pub fn config_for(&self, id: &str, name: &str) -> PathBuf {
+        let text = std::fs::read_to_string(&self.config_path)
+            .expect("desk config")
+            .replace("id = \"alice\"", &format!("id = \"{id}\""))
+            .replace("blendesk.db", &format!("{name}.db"));
+        let path = self.dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, text).expect("write config");
+        path
+    }
+
+    /// Send one email from `customer` and wait until the desk's INBOX holds `expect`.
+    pub async fn deliver(&self, customer: &Customer, subject: &str, expect: u32) {
+        let (_, raw) = customer_mail(&customer.address, &self.address, subject, "hello?");
+        smtp_send(&customer.address, &[&self.address], &raw).await.expect("smtp");
+        eventually("delivery", Duration::from_secs(15), || async { Ok((count_messages(&self.user, "INBOX").await? == expect).then_some(())) })
+            .await
+            .expect("delivered");
+    }
+
+    /// The load advisor `id` last published in Blendesk/Presence.
+    pub async fn published_load(&self, id: &str) -> Option<u64> {
+        let notes = fetch_all(&self.user, "Blendesk/Presence").await.ok()?;
+        notes
+            .iter()
+            .filter_map(|(uid, raw)| Some((*uid, serde_json::from_str::<serde_json::Value>(blendesk_mail::mime::parse(raw).text.trim()).ok()?)))
+            .filter(|(_, v)| v["advisor"] == id)
+            .max_by_key(|(uid, _)| *uid)
+            .and_then(|(_, v)| v["load"].as_u64())
+    }
 }
 
 /// A customer mailbox on example.com.
@@ -253,12 +286,7 @@ impl HeadlessApp {
     /// `runtime` the `XDG_RUNTIME_DIR` where its call socket goes.
     pub fn start(bin: &Path, desk: &Desk, id: &str, runtime: &Path) -> HeadlessApp {
         use std::io::BufRead;
-        let text = std::fs::read_to_string(&desk.config_path)
-            .expect("desk config")
-            .replace("id = \"alice\"", &format!("id = \"{id}\""))
-            .replace("blendesk.db", &format!("{id}.db"));
-        let config = desk.dir.path().join(format!("{id}.toml"));
-        std::fs::write(&config, text).expect("write config");
+        let config = desk.config_for(id, id);
         let mut child = Command::new(bin)
             .arg("--config")
             .arg(&config)

@@ -52,9 +52,9 @@ pub fn customer_email(from: &str, to: &str, subject: &str, body: &str, message_i
     )
 }
 
-/// Log in to `user`'s INBOX and return the raw FETCH output of every message (headers
-/// and bodies), empty when the mailbox is empty.
-pub fn imap_fetch_all(port: u16, user: &str, password: &str) -> Result<String, String> {
+/// Log in to `user`, SELECT INBOX, run `command` and return its untagged output; `Err`
+/// with the server's line when it is refused.
+fn imap_inbox_command(port: u16, user: &str, password: &str, command: &str) -> Result<String, String> {
     let stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let mut w = stream.try_clone().map_err(|e| e.to_string())?;
@@ -77,38 +77,23 @@ pub fn imap_fetch_all(port: u16, user: &str, password: &str) -> Result<String, S
     };
     run("a1", &format!("LOGIN {user} {password}"))?;
     run("a2", "SELECT INBOX")?;
-    let all = run("a3", "FETCH 1:* (BODY.PEEK[])").or_else(|e| if e.contains("BAD") || e.contains("NO") { Ok(String::new()) } else { Err(e) })?;
+    let result = run("a3", command);
     let _ = run("a4", "LOGOUT");
-    Ok(all)
+    result
+}
+
+/// Log in to `user`'s INBOX and return the raw FETCH output of every message (headers
+/// and bodies), empty when the mailbox is empty.
+pub fn imap_fetch_all(port: u16, user: &str, password: &str) -> Result<String, String> {
+    // An empty mailbox refuses `1:*` (the FETCH's own tagged reply, "a3 BAD/NO").
+    imap_inbox_command(port, user, password, "FETCH 1:* (BODY.PEEK[])")
+        .or_else(|e| if e.starts_with("a3 ") { Ok(String::new()) } else { Err(e) })
 }
 
 /// The flags of every message in `user`'s INBOX, by UID (for keywords such as owners
 /// and conversation tokens).
 pub fn imap_flags(port: u16, user: &str, password: &str) -> Result<Vec<(u32, Vec<String>)>, String> {
-    let stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    let mut w = stream.try_clone().map_err(|e| e.to_string())?;
-    let mut r = BufReader::new(stream);
-    let mut line = String::new();
-    r.read_line(&mut line).map_err(|e| e.to_string())?;
-    let mut run = |tag: &str, cmd: &str| -> Result<String, String> {
-        write!(w, "{tag} {cmd}\r\n").map_err(|e| e.to_string())?;
-        let mut out = String::new();
-        loop {
-            let mut l = String::new();
-            if r.read_line(&mut l).map_err(|e| e.to_string())? == 0 {
-                return Err("IMAP connection closed".into());
-            }
-            if l.starts_with(&format!("{tag} ")) {
-                return if l.starts_with(&format!("{tag} OK")) { Ok(out) } else { Err(l) };
-            }
-            out.push_str(&l);
-        }
-    };
-    run("a1", &format!("LOGIN {user} {password}"))?;
-    run("a2", "SELECT INBOX")?;
-    let all = run("a3", "UID FETCH 1:* (FLAGS)")?;
-    let _ = run("a4", "LOGOUT");
+    let all = imap_inbox_command(port, user, password, "UID FETCH 1:* (FLAGS)")?;
     Ok(all
         .lines()
         .filter_map(|l| {
