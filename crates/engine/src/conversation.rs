@@ -3,7 +3,7 @@
 //! write `$bd_conv_<token>` keywords on the server so every app agrees.
 //!
 //! A merge or split replaces each email's whole flag list in one conditional STORE
-//! (`UNCHANGEDSINCE` the MODSEQ its flags were read at), like a transfer: the token and,
+//! (`claims::rewrite_flags`, the rewrite a transfer is made of): the token and,
 //! for a merge, the owner change together or not at all, and an email whose owner moved
 //! since we looked is left alone (counted as lost).
 
@@ -11,7 +11,8 @@ use crate::engine::{Engine, EngineError, Result};
 use blendesk_domain::blending::Policy;
 use blendesk_domain::claim::{owners, OWNER_PREFIX};
 use blendesk_domain::conversation::{conversation_keys, is_conv_flag, is_token, may_rearrange, new_token, token_of, with_token, KeyedEmail, Refusal};
-use blendesk_mail::imap::{self, ImapSession};
+use crate::claims::{rewrite_flags, FlagChange, Rewrite};
+use blendesk_mail::imap;
 use blendesk_store::QueueHead;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -65,41 +66,6 @@ pub struct Rearranged {
     pub keys: Vec<String>,
     pub changed: u32,
     pub lost: u32,
-}
-
-/// How one conditional flag rewrite ended.
-enum Rewrite {
-    Done,
-    /// The email's owner is no longer the one we planned with, or it is gone or renumbered.
-    Lost,
-}
-
-/// Replace `uid`'s flags by `change(current flags)` with `UNCHANGEDSINCE`; `None` from
-/// `change` means "leave it". A concurrent flag change makes the server skip the STORE:
-/// read again and retry (a few times).
-async fn rewrite_flags(
-    session: &mut ImapSession,
-    h: &QueueHead,
-    change: &(dyn Fn(&[String]) -> Option<Vec<String>> + Sync),
-) -> Result<Rewrite> {
-    let selected = imap::select(session, &h.folder, true).await?;
-    if selected.uidvalidity != h.uidvalidity {
-        return Ok(Rewrite::Lost);
-    }
-    let same = |a: &[String], b: &[String]| a.len() == b.len() && a.iter().all(|f| b.iter().any(|g| g.eq_ignore_ascii_case(f)));
-    for _ in 0..5 {
-        let Some((flags, modseq)) = imap::flags_of(session, h.uid).await? else { return Ok(Rewrite::Lost) };
-        let Some(new) = change(&flags) else { return Ok(Rewrite::Lost) };
-        if same(&flags, &new) {
-            return Ok(Rewrite::Done);
-        }
-        imap::store_unchanged_since(session, h.uid, modseq, &format!("FLAGS.SILENT ({})", new.join(" "))).await?;
-        let Some((after, _)) = imap::flags_of(session, h.uid).await? else { return Ok(Rewrite::Lost) };
-        if same(&after, &new) {
-            return Ok(Rewrite::Done);
-        }
-    }
-    Err(EngineError::Conversation(format!("{} UID {}: its flags kept changing; try again", h.folder, h.uid)))
 }
 
 impl Engine {
@@ -243,7 +209,7 @@ impl Engine {
         for h in emails {
             let planned = owners(&h.flags).next().map(str::to_owned);
             let new_owner = owner.filter(|o| planned.as_deref().is_some_and(|p| p != *o)).map(|o| format!("{OWNER_PREFIX}{o}"));
-            let change = |flags: &[String]| -> Option<Vec<String>> {
+            let change = |flags: &[String]| -> Option<FlagChange> {
                 // The owner we planned with must still hold it: otherwise someone moved it.
                 if owners(flags).next() != planned.as_deref() {
                     return None;
@@ -253,10 +219,10 @@ impl Engine {
                     new.retain(|f| !f.get(..OWNER_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(OWNER_PREFIX)));
                     new.push(to.clone());
                 }
-                Some(new)
+                Some(FlagChange::Replace(new))
             };
-            match rewrite_flags(&mut c.session, h, &change).await {
-                Ok(Rewrite::Done) => {
+            match rewrite_flags(&mut c.session, &h.folder, h.uidvalidity, h.uid, &change).await {
+                Ok(Rewrite::Done(_)) => {
                     for old in h.flags.iter().filter(|f| is_conv_flag(f) && token_of(std::slice::from_ref(f)).as_deref() != Some(token)) {
                         self.store.replace_flag(h.id, Some(old), &conv)?;
                     }
@@ -266,7 +232,12 @@ impl Engine {
                     }
                     done.changed += 1;
                 }
-                Ok(Rewrite::Lost) => done.lost += 1,
+                // Its owner moved, or it is gone or renumbered: left alone.
+                Ok(Rewrite::Declined(_) | Rewrite::Gone | Rewrite::Stale) => done.lost += 1,
+                Ok(Rewrite::Contended(_)) => {
+                    imap::logout(c.session).await;
+                    return Err(EngineError::Conversation(format!("{} UID {}: its flags kept changing; try again", h.folder, h.uid)));
+                }
                 Err(e) => {
                     imap::logout(c.session).await;
                     return Err(e);
