@@ -240,7 +240,7 @@ case "$cmd" in
         install_missing
         # Rewritten on every start so a stack from an older checkout gets new settings;
         # a running Dovecot reloads when its configuration changed.
-        before=$(cat "$DIR/dovecot.conf" 2>/dev/null | md5sum)
+        before=$( { md5sum < "$DIR/dovecot.conf"; } 2>/dev/null || echo none)
         write_config
         if [ "$before" != "$(md5sum < "$DIR/dovecot.conf")" ] && pid_alive "$DIR/run/master.pid"; then
             log "configuration changed: reloading dovecot"
