@@ -62,6 +62,36 @@ pub fn judge(flags_after: &[String], keyword: &str, exclusive_prefix: &str) -> C
     }
 }
 
+/// An email with two or more owner keywords is an inconsistency (a server that let two
+/// conditional STOREs through, a restore, a bug in an old version). Every app settles it
+/// the same way: keep `preferred` when it is one of them (the owner of the rest of the
+/// conversation, so a follow-up stays with whoever already answers the customer), else
+/// the lowest advisor id. Returns the owner kept and the flag list to write (the others'
+/// owner keywords removed), or `None` when there is nothing to settle.
+pub fn settle_owners(flags: &[String], preferred: Option<&str>) -> Option<(String, Vec<String>)> {
+    let mut held: Vec<&str> = owners(flags).collect();
+    if held.len() < 2 {
+        return None;
+    }
+    held.sort_by_key(|o| o.to_ascii_lowercase());
+    let keep = preferred
+        .and_then(|p| held.iter().find(|o| o.eq_ignore_ascii_case(p)))
+        .unwrap_or(&held[0])
+        .to_string();
+    let kept = format!("{OWNER_PREFIX}{keep}");
+    let mut seen = false;
+    let new = flags
+        .iter()
+        .filter(|f| {
+            let is_owner = f.get(..OWNER_PREFIX.len()).is_some_and(|h| h.eq_ignore_ascii_case(OWNER_PREFIX));
+            // Keep the chosen owner's keyword once.
+            !is_owner || (f.eq_ignore_ascii_case(&kept) && !std::mem::replace(&mut seen, true))
+        })
+        .cloned()
+        .collect();
+    Some((keep, new))
+}
+
 /// Fairness without a server: an app holding `load` conversations waits in proportion
 /// to its load before trying a claim, so less-loaded advisors win races for new mail.
 /// `step` is the wait per conversation held; `jitter` in `[0,1)` breaks ties.
@@ -129,5 +159,31 @@ mod tests {
         assert_eq!(idle_wait(Duration::from_secs(3600), step), step * 2, "capped at two steps");
         // One conversation more always outweighs any idle time (with jitter).
         assert!(fairness_wait(0, step, 0.99) + idle_wait(Duration::from_secs(3600), step) < fairness_wait(3, step, 0.0));
+    }
+
+    #[test]
+    fn two_owners_are_settled_the_same_way_in_every_app() {
+        let f = flags(&["\\Seen", "$bd_owner_carol", "$bd_ack", "$bd_owner_bob"]);
+        // No preference: the lowest id.
+        let (keep, new) = settle_owners(&f, None).unwrap();
+        assert_eq!(keep, "bob");
+        assert_eq!(new, flags(&["\\Seen", "$bd_ack", "$bd_owner_bob"]));
+        // The conversation's owner, when they are one of them.
+        let (keep, new) = settle_owners(&f, Some("carol")).unwrap();
+        assert_eq!(keep, "carol");
+        assert_eq!(new, flags(&["\\Seen", "$bd_owner_carol", "$bd_ack"]));
+        // A preference that is not among them changes nothing.
+        assert_eq!(settle_owners(&f, Some("dan")).unwrap().0, "bob");
+        // The order of the flags does not matter.
+        let mut r = f.clone();
+        r.reverse();
+        assert_eq!(settle_owners(&r, None).unwrap().0, "bob");
+        // One owner, or none: nothing to settle.
+        assert_eq!(settle_owners(&flags(&["$bd_owner_bob", "\\Seen"]), None), None);
+        assert_eq!(settle_owners(&flags(&[]), None), None);
+        // Six at once, as a server without registered keywords can leave them.
+        let six = flags(&["$bd_owner_a5", "$bd_owner_a3", "$bd_owner_a0", "$bd_owner_a4", "$bd_owner_a1", "$bd_owner_a2"]);
+        let (keep, new) = settle_owners(&six, None).unwrap();
+        assert_eq!((keep.as_str(), new), ("a0", flags(&["$bd_owner_a0"])));
     }
 }

@@ -12,17 +12,35 @@
 //!
 //! Tokens are lower-case letters and digits and never hold `@`, so a key that contains
 //! `@` is a customer address and one that does not is a token.
+//!
+//! The keyword budget (`crate::keywords`): a folder must not gain a keyword per merge or
+//! split (Cyrus keeps at most 100 per mailbox, for ever). So a token is a number from 1
+//! to `TOKEN_MAX`, written as the set of bit keywords `$bd_tok0` … `$bd_tok11` that are
+//! on (at most `TOKEN_BITS` distinct names in a folder, whatever happens), and named
+//! `n0001` … `n4095` as a key. Tokens of earlier versions (`$bd_conv_<token>`, one
+//! keyword each) are still read, and win over bits when an email carries both.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-/// Prefix of conversation keywords: `$bd_conv_<token>`.
+/// Prefix of the earlier, one-keyword-per-token conversation keywords: `$bd_conv_<token>`.
+/// Still read; never minted.
 pub const CONV_PREFIX: &str = "$bd_conv_";
 
-/// Token length made by `new_token` (36^10 ≈ 3.7e15: no collision in a team's lifetime).
-const TOKEN_LEN: usize = 10;
+/// Prefix of the bit keywords of a token: `$bd_tok<bit>`.
+pub const TOKEN_BIT_PREFIX: &str = "$bd_tok";
 
+/// How many bit keywords a token uses; `TOKEN_MAX` tokens can be told apart.
+pub const TOKEN_BITS: u32 = 12;
+pub const TOKEN_MAX: u32 = (1 << TOKEN_BITS) - 1;
+
+/// The keyword of an earlier version's token (tests and migration only).
 pub fn conv_keyword(token: &str) -> String {
     format!("{CONV_PREFIX}{token}")
+}
+
+/// The bit keywords, all of them (every folder may hold these `TOKEN_BITS` names).
+pub fn token_bit_keywords() -> Vec<String> {
+    (0..TOKEN_BITS).map(|b| format!("{TOKEN_BIT_PREFIX}{b}")).collect()
 }
 
 /// A usable token: 4 to 32 lower-case ASCII letters or digits (an IMAP atom).
@@ -30,40 +48,81 @@ pub fn is_token(s: &str) -> bool {
     (4..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
-/// A fresh token from `random`, its base-36 digits (the caller's randomness: the domain
-/// has none).
-pub fn new_token(mut random: u64) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = String::with_capacity(TOKEN_LEN);
-    for _ in 0..TOKEN_LEN {
-        out.push(DIGITS[(random % 36) as usize] as char);
-        random /= 36;
-    }
-    out
+/// The name of token number `n` as a conversation key.
+pub fn token_name(n: u32) -> String {
+    format!("n{n:04}")
 }
 
-/// The conversation token among `flags`. Normally at most one (every change replaces the
-/// whole flag list); should another client leave two, the smallest wins in every app.
+/// The number of a bit token's name (`n0042` → 42); `None` for other tokens.
+pub fn token_number(token: &str) -> Option<u32> {
+    let digits = token.strip_prefix('n')?;
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|n| (1..=TOKEN_MAX).contains(n))
+}
+
+/// The bit (0-based) a flag stands for, if it is a token bit keyword.
+fn token_bit(flag: &str) -> Option<u32> {
+    let head = flag.get(..TOKEN_BIT_PREFIX.len())?;
+    if !head.eq_ignore_ascii_case(TOKEN_BIT_PREFIX) {
+        return None;
+    }
+    let rest = &flag[TOKEN_BIT_PREFIX.len()..];
+    if rest.is_empty() || rest.len() > 2 || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    rest.parse().ok().filter(|b| *b < TOKEN_BITS)
+}
+
+/// A token not among `used`, starting the search at a point drawn from `random` (the
+/// caller's randomness: the domain has none), so two apps minting at the same moment
+/// rarely pick the same one. `None` when every token is in use.
+pub fn free_token(used: &HashSet<String>, random: u64) -> Option<String> {
+    let start = (random % u64::from(TOKEN_MAX)) as u32;
+    (0..TOKEN_MAX).map(|i| (start + i) % TOKEN_MAX + 1).map(token_name).find(|t| !used.contains(t))
+}
+
+/// The conversation token among `flags`: an earlier version's `$bd_conv_` token (the
+/// smallest, should another client leave two), else the number the bit keywords spell.
 pub fn token_of(flags: &[String]) -> Option<String> {
-    flags
+    let legacy = flags
         .iter()
         .filter_map(|f| {
             let head = f.get(..CONV_PREFIX.len())?;
             head.eq_ignore_ascii_case(CONV_PREFIX).then(|| f[CONV_PREFIX.len()..].to_ascii_lowercase())
         })
         .filter(|t| is_token(t))
-        .min()
+        .min();
+    legacy.or_else(|| {
+        let n = flags.iter().filter_map(|f| token_bit(f)).fold(0u32, |n, b| n | (1 << b));
+        (n != 0).then(|| token_name(n))
+    })
 }
 
+/// A conversation keyword of either kind.
 pub fn is_conv_flag(flag: &str) -> bool {
-    flag.get(..CONV_PREFIX.len()).is_some_and(|h| h.eq_ignore_ascii_case(CONV_PREFIX))
+    flag.get(..CONV_PREFIX.len()).is_some_and(|h| h.eq_ignore_ascii_case(CONV_PREFIX)) || token_bit(flag).is_some()
 }
 
-/// `flags` with the conversation keyword set to `token` (any other one removed).
+/// The keywords that spell `token`: its bits, or an earlier version's one keyword.
+pub fn token_keywords(token: &str) -> Vec<String> {
+    match token_number(token) {
+        Some(n) => (0..TOKEN_BITS).filter(|b| n & (1 << b) != 0).map(|b| format!("{TOKEN_BIT_PREFIX}{b}")).collect(),
+        None => vec![conv_keyword(token)],
+    }
+}
+
+/// `flags` with the conversation keywords set to spell `token` (any other removed).
 pub fn with_token(flags: &[String], token: &str) -> Vec<String> {
-    let mut out: Vec<String> = flags.iter().filter(|f| !is_conv_flag(f)).cloned().collect();
-    out.push(conv_keyword(token));
+    let mut out: Vec<String> = without_token(flags);
+    out.extend(token_keywords(token));
     out
+}
+
+/// `flags` without any conversation keyword.
+pub fn without_token(flags: &[String]) -> Vec<String> {
+    flags.iter().filter(|f| !is_conv_flag(f)).cloned().collect()
 }
 
 /// One queue email as the key rule sees it.
@@ -272,14 +331,56 @@ mod tests {
 
     #[test]
     fn tokens_are_atoms_and_replace_each_other() {
-        for r in [0, 1, 35, 36, u64::MAX, 0xDEAD_BEEF] {
-            let t = new_token(r);
-            assert!(is_token(&t) && t.len() == TOKEN_LEN, "{t}");
-        }
-        assert_ne!(new_token(1), new_token(2));
         let flags = vec!["\\Seen".to_owned(), "$bd_conv_old00001".to_owned(), "$bd_owner_bob".to_owned()];
-        assert_eq!(with_token(&flags, "new00001"), ["\\Seen", "$bd_owner_bob", "$bd_conv_new00001"]);
-        assert_eq!(token_of(&with_token(&flags, "new00001")).as_deref(), Some("new00001"));
+        // An earlier version's token is replaced by bits, and read back as the same name.
+        let new = with_token(&flags, "n0005");
+        assert_eq!(new, ["\\Seen", "$bd_owner_bob", "$bd_tok0", "$bd_tok2"]);
+        assert_eq!(token_of(&new).as_deref(), Some("n0005"));
+        assert_eq!(token_of(&with_token(&new, "n4095")).as_deref(), Some("n4095"));
+        assert_eq!(with_token(&new, "n0001"), ["\\Seen", "$bd_owner_bob", "$bd_tok0"]);
+        assert_eq!(without_token(&new), ["\\Seen", "$bd_owner_bob"]);
+        // An earlier version's token still names its conversation, before any bits.
+        let legacy = vec!["$bd_conv_old00001".to_owned(), "$bd_tok3".to_owned()];
+        assert_eq!(token_of(&legacy).as_deref(), Some("old00001"));
+        assert_eq!(with_token(&[], "old00001"), ["$bd_conv_old00001"]);
+        // Odd bit keywords are not bits.
+        let odd: Vec<String> = ["$bd_tok", "$bd_tok12", "$bd_tokx", "$bd_tok007"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(token_of(&odd), None);
+        assert!(odd.iter().all(|f| !is_conv_flag(f)));
+        assert!(is_conv_flag("$BD_TOK11") && is_conv_flag("$bd_conv_x"));
+    }
+
+    #[test]
+    fn every_token_has_a_name_and_its_own_bits_within_the_budget() {
+        assert!(is_token(&token_name(1)) && is_token(&token_name(TOKEN_MAX)));
+        assert_eq!(token_number("n0042"), Some(42));
+        for bad in ["n0000", "n4096", "n42", "old00001", "x0042"] {
+            assert_eq!(token_number(bad), None, "{bad}");
+        }
+        let mut all_bits = HashSet::new();
+        for n in 1..=TOKEN_MAX {
+            let kws = token_keywords(&token_name(n));
+            assert_eq!(token_of(&kws), Some(token_name(n)));
+            all_bits.extend(kws);
+        }
+        assert_eq!(all_bits.len(), TOKEN_BITS as usize);
+        assert_eq!(all_bits, token_bit_keywords().into_iter().collect());
+    }
+
+    #[test]
+    fn a_free_token_avoids_the_used_ones_and_runs_out_cleanly() {
+        let mut used = HashSet::new();
+        for r in [0, 1, 4094, 4095, u64::MAX] {
+            let t = free_token(&used, r).unwrap();
+            assert!(token_number(&t).is_some(), "{t}");
+            assert!(used.insert(t));
+        }
+        assert_ne!(free_token(&HashSet::new(), 1), free_token(&HashSet::new(), 2));
+        let all: HashSet<String> = (1..=TOKEN_MAX).map(token_name).collect();
+        assert_eq!(free_token(&all, 7), None);
+        let mut one_left = all.clone();
+        one_left.remove("n0777");
+        assert_eq!(free_token(&one_left, 12345).as_deref(), Some("n0777"));
     }
 
     #[test]

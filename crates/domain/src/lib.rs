@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod fts;
 pub mod history;
 pub mod identity;
+pub mod keywords;
 pub mod knowledge;
 pub mod limits;
 pub mod outbox;

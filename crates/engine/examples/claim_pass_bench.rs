@@ -35,7 +35,7 @@ fn main() {
     let mut ins = Vec::new();
     let mut outs = Vec::new();
     for i in 0..n {
-        let mut flags = vec![format!("$bd_owner_a{}", i % 8), format!("$bd_ack_a{}", i % 8)];
+        let mut flags = vec![format!("$bd_owner_a{}", i % 8), "$bd_ack".to_string()];
         if i % 20 != 0 {
             flags.push("\\Answered".into());
         }
@@ -73,7 +73,7 @@ fn main() {
     let mut k = 0u64;
     let mut touch = || {
         k += 1;
-        store.update_flags(inbox, &[(1, vec![format!("$bd_ack_a{k}")], k)]).unwrap();
+        store.update_flags(inbox, &[(1, vec![format!("$bd_tok{}", k % 12)], k)]).unwrap();
     };
     time("queue heads, after a flag change", 30, || {
         touch();

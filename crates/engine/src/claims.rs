@@ -3,10 +3,18 @@
 //! `$bd_owner_<id>`, team-wide duties such as sending the acknowledgement once), or
 //! replace its flag list (moving an owner, a conversation token).
 //! Never MOVE or COPY to claim: measured on Dovecot, concurrent MOVEs duplicate mail.
+//!
+//! First use of a keyword: Dovecot applies every concurrent `UNCHANGEDSINCE` STORE of a
+//! keyword its mailbox has never seen (measured: 28–62 % of six-way races left several
+//! owners, each STORE answered OK). So before a keyword's first conditional use in a
+//! folder (not in the SELECT's FLAGS list) it is *registered*: stored and removed
+//! unconditionally on a marker message that no claim ever targets
+//! (`register_keywords`). Measured: no double set in 1,000 six-way races per format.
 
 use crate::engine::{Engine, EngineError, Result};
 use blendesk_domain::claim::{judge, ClaimOutcome, OWNER_PREFIX};
-use blendesk_mail::imap::{self, ImapSession};
+use blendesk_domain::keywords::{unknown, RESOLVED_KEYWORD};
+use blendesk_mail::imap::{self, Conditional, ImapSession};
 
 /// Take `keyword` on message `uid` of the selected `folder` unless a keyword starting
 /// with `exclusive_prefix` is already there. `uidvalidity` is what the caller's UID was
@@ -51,6 +59,28 @@ pub async fn take_keyword_guarded(
             ClaimOutcome::Changed => ClaimOutcome::Withdrawn,
             settled => settled,
         },
+        Rewrite::Contended(_) => ClaimOutcome::Changed,
+    })
+}
+
+/// Take a team-wide duty (`$bd_ack`, `$bd_late`) on message `uid`: one keyword for the
+/// whole team, so the holder is not named; the app whose conditional STORE the server
+/// applied holds it. `held` tells a holder's keyword (earlier versions named the holder).
+pub async fn take_duty(
+    session: &mut ImapSession,
+    folder: &str,
+    uidvalidity: u32,
+    uid: u32,
+    keyword: &str,
+    held: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<ClaimOutcome> {
+    let change = |flags: &[String]| (!flags.iter().any(|f| held(f))).then(|| FlagChange::Add(keyword.to_owned()));
+    let (rewrite, applied) = rewrite(session, folder, uidvalidity, uid, &change).await?;
+    Ok(match rewrite {
+        Rewrite::Stale => ClaimOutcome::Stale,
+        Rewrite::Gone => ClaimOutcome::Gone,
+        Rewrite::Done(_) if applied => ClaimOutcome::Won,
+        Rewrite::Done(_) | Rewrite::Declined(_) => ClaimOutcome::Lost { holder: "another app".into() },
         Rewrite::Contended(_) => ClaimOutcome::Changed,
     })
 }
@@ -112,6 +142,14 @@ impl FlagChange {
         }
     }
 
+    /// The keywords this change writes.
+    fn keywords(&self) -> &[String] {
+        match self {
+            FlagChange::Add(k) => std::slice::from_ref(k),
+            FlagChange::Replace(new) => new,
+        }
+    }
+
     /// Whether `flags` are what this change asked for.
     fn is_done(&self, flags: &[String]) -> bool {
         match self {
@@ -138,28 +176,104 @@ pub(crate) async fn rewrite_flags(
     uid: u32,
     change: &(dyn Fn(&[String]) -> Option<FlagChange> + Sync),
 ) -> Result<Rewrite> {
+    Ok(rewrite(session, folder, uidvalidity, uid, change).await?.0)
+}
+
+/// `rewrite_flags`, also telling whether the list was written by this call's own STORE
+/// (the server applied it) rather than found so.
+async fn rewrite(
+    session: &mut ImapSession,
+    folder: &str,
+    uidvalidity: u32,
+    uid: u32,
+    change: &(dyn Fn(&[String]) -> Option<FlagChange> + Sync),
+) -> Result<(Rewrite, bool)> {
     let selected = imap::select(session, folder, true).await?;
     if selected.highestmodseq.is_none() {
         return Err(EngineError::MissingCapability("CONDSTORE"));
     }
     if selected.uidvalidity != uidvalidity {
-        return Ok(Rewrite::Stale);
+        return Ok((Rewrite::Stale, false));
     }
+    let mut known = selected.keywords;
     let mut last = Vec::new();
-    for _ in 0..REWRITE_ATTEMPTS {
-        let Some((flags, modseq)) = imap::flags_of(session, uid).await? else { return Ok(Rewrite::Gone) };
-        let Some(want) = change(&flags) else { return Ok(Rewrite::Declined(flags)) };
+    let mut attempts = 0;
+    while attempts < REWRITE_ATTEMPTS {
+        let Some((flags, modseq)) = imap::flags_of(session, uid).await? else { return Ok((Rewrite::Gone, false)) };
+        let Some(want) = change(&flags) else { return Ok((Rewrite::Declined(flags), false)) };
         if want.is_done(&flags) {
-            return Ok(Rewrite::Done(flags));
+            return Ok((Rewrite::Done(flags), false));
         }
-        imap::store_unchanged_since(session, uid, modseq, &want.store_command()).await?;
-        let Some((after, _)) = imap::flags_of(session, uid).await? else { return Ok(Rewrite::Gone) };
+        // New to the folder: register first, then read the MODSEQ the swap is made on.
+        let new = unknown(want.keywords(), &known).into_iter().map(str::to_owned).collect::<Vec<_>>();
+        if !new.is_empty() {
+            register_keywords(session, folder, uid, &new, known.len()).await?;
+            known.extend(new);
+            continue;
+        }
+        attempts += 1;
+        let answer = imap::store_conditional(session, uid, modseq, &want.store_command())
+            .await
+            .map_err(|e| keyword_limit(e, folder, known.len()))?;
+        let Some((after, _)) = imap::flags_of(session, uid).await? else { return Ok((Rewrite::Gone, false)) };
         if want.is_done(&after) {
-            return Ok(Rewrite::Done(after));
+            return Ok((Rewrite::Done(after), answer == Conditional::Applied));
         }
         last = after;
     }
-    Ok(Rewrite::Contended(last))
+    Ok((Rewrite::Contended(last), false))
+}
+
+/// Cyrus's "Too many user flags" as the error that says what to do.
+pub(crate) fn keyword_limit(e: imap::ImapError, folder: &str, count: usize) -> EngineError {
+    if imap::is_keyword_limit(&e) {
+        EngineError::KeywordLimit { folder: folder.to_owned(), count }
+    } else {
+        EngineError::Imap(e)
+    }
+}
+
+/// Make `keywords` known to the selected `folder` before their first conditional use:
+/// store and remove them on a marker message, never on `target` (that would move its
+/// MODSEQ, and a racer could take it between the two STOREs). The marker is a resolved
+/// email (no claim, duty or merge ever writes to one); a folder without any gets one
+/// (`append_marker`). `count`: the folder's keywords so far, for the limit's error.
+pub(crate) async fn register_keywords(
+    session: &mut ImapSession,
+    folder: &str,
+    target: u32,
+    keywords: &[String],
+    count: usize,
+) -> Result<()> {
+    let list = keywords.join(" ");
+    for _ in 0..2 {
+        let marker = imap::uid_search(session, &format!("KEYWORD {RESOLVED_KEYWORD}")).await?.into_iter().find(|u| *u != target);
+        let Some(marker) = marker else {
+            append_marker(session, folder).await?;
+            continue;
+        };
+        imap::store(session, marker, &format!("+FLAGS.SILENT ({list})")).await.map_err(|e| keyword_limit(e, folder, count))?;
+        imap::store(session, marker, &format!("-FLAGS.SILENT ({list})")).await?;
+        tracing::debug!(folder, keywords = %list, marker, "registered keywords");
+        return Ok(());
+    }
+    Err(EngineError::Internal(format!("no marker message in {folder} to register keywords on")))
+}
+
+/// A resolved message in `folder` for `register_keywords`, for folders that have none
+/// yet (a new team's queue). Automatic and resolved, so no app answers or claims it.
+async fn append_marker(session: &mut ImapSession, folder: &str) -> Result<()> {
+    let raw = format!(
+        "From: Blendesk <blendesk@localhost.invalid>\r\nTo: Blendesk <blendesk@localhost.invalid>\r\n\
+         Subject: Blendesk keyword marker (please keep)\r\nAuto-Submitted: auto-generated\r\n\
+         X-Blendesk-Marker: keywords\r\nMessage-ID: <marker.{}@blendesk.invalid>\r\n\
+         Date: Thu, 1 Jan 2026 00:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Blendesk stores and removes its keywords on this message before their first use in this \
+         folder, so that the claims of several advisors never both succeed. It is marked resolved.\r\n",
+        rand::random::<u64>()
+    );
+    imap::append(session, folder, &format!("(\\Seen {RESOLVED_KEYWORD})"), raw.as_bytes()).await?;
+    Ok(())
 }
 
 /// Move ownership atomically: replace `from` with `to` (or with nobody) in one

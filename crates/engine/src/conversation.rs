@@ -1,6 +1,7 @@
 //! Conversations as every app sees them: each queue email's key (the domain's rule,
 //! `blendesk_domain::conversation`), and the advisor's manual merge and split, which
-//! write `$bd_conv_<token>` keywords on the server so every app agrees.
+//! write the conversation token's keywords on the server so every app agrees (a token
+//! is a number spelled by a fixed set of bit keywords: `blendesk_domain::conversation`).
 //!
 //! A merge or split replaces each email's whole flag list in one conditional STORE
 //! (`claims::rewrite_flags`, the rewrite a transfer is made of): the token and,
@@ -10,7 +11,7 @@
 use crate::engine::{Engine, EngineError, Result};
 use blendesk_domain::blending::Policy;
 use blendesk_domain::claim::{owners, OWNER_PREFIX};
-use blendesk_domain::conversation::{conversation_keys, is_conv_flag, is_token, may_rearrange, new_token, token_of, with_token, KeyedEmail, Refusal};
+use blendesk_domain::conversation::{conversation_keys, free_token, is_token, may_rearrange, token_of, with_token, KeyedEmail, Refusal};
 use crate::claims::{rewrite_flags, FlagChange, Rewrite};
 use blendesk_mail::imap;
 use blendesk_store::QueueHead;
@@ -46,6 +47,20 @@ pub fn keys_of(heads: &[QueueHead], queues: &[String]) -> Vec<String> {
         out[i] = key;
     }
     out
+}
+
+/// A token no mirrored queue email carries (open or resolved: the customer history
+/// joins emails that share one), nor any of `taken`. Tokens are numbers from a fixed
+/// range (the keyword budget), so they can run out: that is an error that says so.
+fn mint_token(heads: &[QueueHead], taken: &[String]) -> Result<String> {
+    let mut used: std::collections::HashSet<String> = heads.iter().filter_map(|h| token_of(&h.flags)).collect();
+    used.extend(taken.iter().cloned());
+    free_token(&used, rand::random()).ok_or_else(|| {
+        EngineError::Conversation(format!(
+            "all {} conversation tokens are in use in this mailbox's queues; archive old resolved mail out of the queue folders to free some",
+            blendesk_domain::conversation::TOKEN_MAX
+        ))
+    })
 }
 
 /// The key a user typed: a key itself, or a customer's address (their most recent open
@@ -152,7 +167,7 @@ impl Engine {
         self.check_may_rearrange(&policy, &from_key, &b)?;
         let owner_of = |m: &[&QueueHead]| m.iter().find_map(|h| owners(&h.flags).next().map(str::to_owned));
         let target = owner_of(&a).or_else(|| owner_of(&b));
-        let token = if is_token(&into_key) { into_key.clone() } else { new_token(rand::random()) };
+        let token = if is_token(&into_key) { into_key.clone() } else { mint_token(&heads, &[])? };
         // `into` first, so a crash half-way never leaves `from`'s emails under a token
         // none of `into`'s carries (each email's rewrite is atomic; the set is not).
         let done = self.retoken(a.iter().chain(&b).copied(), &token, target.as_deref()).await?;
@@ -189,8 +204,8 @@ impl Engine {
         }
         let policy = self.load_policy().await?;
         self.check_may_rearrange(&policy, &key, &all)?;
-        let rest_token = if is_token(&key) { key.clone() } else { new_token(rand::random()) };
-        let off_token = new_token(rand::random());
+        let rest_token = if is_token(&key) { key.clone() } else { mint_token(&heads, &[])? };
+        let off_token = mint_token(&heads, std::slice::from_ref(&rest_token))?;
         // The rest first (chasers that joined it without a token of their own included):
         // a crash in between leaves one conversation, never a lost email.
         let done = self.retoken(rest.iter().copied(), &rest_token, None).await?;
@@ -205,7 +220,6 @@ impl Engine {
         let emails: Vec<&QueueHead> = emails.collect();
         let mut c = self.connect_for_team().await?;
         let mut done = Rearranged::default();
-        let conv = blendesk_domain::conversation::conv_keyword(token);
         for h in emails {
             let planned = owners(&h.flags).next().map(str::to_owned);
             let new_owner = owner.filter(|o| planned.as_deref().is_some_and(|p| p != *o)).map(|o| format!("{OWNER_PREFIX}{o}"));
@@ -222,14 +236,8 @@ impl Engine {
                 Some(FlagChange::Replace(new))
             };
             match rewrite_flags(&mut c.session, &h.folder, h.uidvalidity, h.uid, &change).await {
-                Ok(Rewrite::Done(_)) => {
-                    for old in h.flags.iter().filter(|f| is_conv_flag(f) && token_of(std::slice::from_ref(f)).as_deref() != Some(token)) {
-                        self.store.replace_flag(h.id, Some(old), &conv)?;
-                    }
-                    self.store.replace_flag(h.id, None, &conv)?;
-                    if let (Some(to), Some(from)) = (&new_owner, &planned) {
-                        self.store.replace_flag(h.id, Some(&format!("{OWNER_PREFIX}{from}")), to)?;
-                    }
+                Ok(Rewrite::Done(after)) => {
+                    self.store.set_flags(h.id, &after)?;
                     done.changed += 1;
                 }
                 // Its owner moved, or it is gone or renumbered: left alone.

@@ -1,21 +1,21 @@
 //! Team-wide duties: the one acknowledgement per new conversation, and the one "still
 //! working on it" note per conversation whose SLA breached. Every app looks; the
-//! compare-and-swap on `$bd_ack_<advisor>` / `$bd_late_<advisor>` makes exactly one of
-//! them send. The rules (RFC 3834 headers, age, known conversation, per-sender window,
+//! compare-and-swap on `$bd_ack` / `$bd_late` (one keyword each for the whole team: the
+//! keyword budget) makes exactly one of them send. The rules (RFC 3834 headers, age, known conversation, per-sender window,
 //! breaker, the promise, when a note is due) are the domain's; this module reads the
 //! mirror, takes the duty and queues the message.
 
-use crate::claims::take_keyword;
+use crate::claims::take_duty;
 use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use crate::sla::{conversation_clocks, ConversationClock};
 use blendesk_domain::advisor::AdvisorId;
 use blendesk_domain::automation::ack::{
-    ack_keyword, expected_reply_by, is_ack_flag, should_acknowledge, AckCandidate, ShiftCapacity, ACK_PREFIX,
-    BREAKER_MAX, BREAKER_WINDOW_MS,
+    expected_reply_by, is_ack_flag, should_acknowledge, AckCandidate, ShiftCapacity, ACK_KEYWORD, BREAKER_MAX,
+    BREAKER_WINDOW_MS,
 };
 use blendesk_domain::automation::late::{
-    late_keyword, should_send_still_working, LateCandidate, BREACHED_KEYWORD, LATE_PREFIX,
+    is_late_flag, should_send_still_working, LateCandidate, BREACHED_KEYWORD, LATE_KEYWORD,
 };
 use blendesk_domain::automation::template::{
     DEFAULT_ACKNOWLEDGEMENT_EN, DEFAULT_ACKNOWLEDGEMENT_ZH, DEFAULT_STILL_WORKING_EN, DEFAULT_STILL_WORKING_ZH,
@@ -82,7 +82,6 @@ impl Engine {
         let queue_heads: Vec<&QueueHead> = all.iter().filter(|h| self.config.imap.queues.contains(&h.folder)).collect();
         let now = now_ms();
         let policy = self.policy();
-        let mine = ack_keyword(&self.config.advisor.id);
         let mut last_ack: HashMap<String, i64> = HashMap::new();
         for h in &queue_heads {
             if h.flags.iter().any(|f| is_ack_flag(f)) {
@@ -131,18 +130,18 @@ impl Engine {
             if !self.my_turn_for_duty(h, now) {
                 continue;
             }
-            match take_keyword(session, &h.folder, h.uidvalidity, h.uid, &mine, ACK_PREFIX).await? {
+            match take_duty(session, &h.folder, h.uidvalidity, h.uid, ACK_KEYWORD, &is_ack_flag).await? {
                 ClaimOutcome::Won => {
-                    self.store.add_flag(h.id, &mine)?;
+                    self.store.add_flag(h.id, ACK_KEYWORD)?;
                     let capacity = self.shift_capacity(&policy, h, &queue_heads);
                     self.queue_acknowledgement(h, &policy, &capacity, now)?;
                     last_ack.insert(h.from_addr.clone(), h.internal_date * 1000);
                     recent += 1;
                     queued += 1;
                 }
-                ClaimOutcome::Lost { holder } => {
+                ClaimOutcome::Lost { .. } => {
                     // Another app has it: remember, so this sender's window starts now too.
-                    self.store.add_flag(h.id, &format!("{ACK_PREFIX}{holder}"))?;
+                    self.store.add_flag(h.id, ACK_KEYWORD)?;
                     last_ack.insert(h.from_addr.clone(), h.internal_date * 1000);
                     recent += 1;
                 }
@@ -228,7 +227,6 @@ impl Engine {
         let keys = self.conversation_keys_for(&heads);
         let clocks = conversation_clocks(&heads, &keys, &self.config.imap.queues, &self.team_domain(), &policy, now);
         let by_id: HashMap<i64, &QueueHead> = heads.iter().map(|h| (h.id, h)).collect();
-        let mine = late_keyword(&self.config.advisor.id);
         let mut recent = recent_automatic(&heads, &self.config.imap.sent, now);
         let mut queued = 0;
         for clock in clocks.iter().filter(|c| c.level == SlaLevel::Breached) {
@@ -250,9 +248,9 @@ impl Engine {
                 self.report_breaker(recent);
                 return Ok(queued);
             }
-            match take_keyword(session, &h.folder, h.uidvalidity, h.uid, &mine, LATE_PREFIX).await? {
+            match take_duty(session, &h.folder, h.uidvalidity, h.uid, LATE_KEYWORD, &is_late_flag).await? {
                 ClaimOutcome::Won => {
-                    self.store.add_flag(h.id, &mine)?;
+                    self.store.add_flag(h.id, LATE_KEYWORD)?;
                     let chinese = crate::team::language_of(&h.subject, &h.excerpt) == "zh";
                     let template = if chinese { DEFAULT_STILL_WORKING_ZH } else { DEFAULT_STILL_WORKING_EN };
                     let values = [("conversation.ref".to_owned(), reference(h))].into_iter().collect();
@@ -262,8 +260,8 @@ impl Engine {
                     recent += 1;
                     queued += 1;
                 }
-                ClaimOutcome::Lost { holder } => {
-                    self.store.add_flag(h.id, &format!("{LATE_PREFIX}{holder}"))?;
+                ClaimOutcome::Lost { .. } => {
+                    self.store.add_flag(h.id, LATE_KEYWORD)?;
                     recent += 1;
                 }
                 _ => {}

@@ -53,6 +53,14 @@ pub enum EngineError {
     /// A reply still has a required `{{placeholder}}` (the message names each).
     #[error("{0}")]
     Template(String),
+    /// Cyrus refused a new keyword: the folder holds as many as the server keeps.
+    #[error(
+        "the server refuses new keywords in {folder}: it holds {count} distinct keywords, as many \
+         as the server keeps (Cyrus: 100 per mailbox, freed only by `cyr_expire -t`). Ask the \
+         mail administrator to run `cyr_expire -t` (as the cyrus user) on the server; Blendesk \
+         needs two keywords per advisor and 16 more"
+    )]
+    KeywordLimit { folder: String, count: usize },
     #[error("the server lacks {0}, which team mode needs (claims are a compare-and-swap on the mailbox); use solo mode with this server")]
     MissingCapability(&'static str),
 }

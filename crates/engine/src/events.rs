@@ -24,6 +24,10 @@ pub enum Event {
     /// `load` is the advisor's open conversations before the claim; `joins` is true when
     /// the email joined one of them (a chaser), which the cap does not limit.
     Claimed { folder: String, uid: u32, id: i64, message_id: Option<String>, at_ms: i64, load: u32, cap: u32, joins: bool, state: String },
+    /// An email carried two or more owner keywords (a server that let two claims
+    /// through, a restore, an old version): this app settled it by the domain's rule
+    /// (`claim::settle_owners`), keeping `kept` and removing `removed`.
+    OwnersSettled { folder: String, uid: u32, id: i64, kept: String, removed: Vec<String> },
     /// This app sent (queued) the team's one acknowledgement for a new conversation.
     Acknowledged { folder: String, uid: u32, to: String, outbox_id: i64 },
     /// Too many automatic messages in a short time: automatic mail stopped. Supervisors

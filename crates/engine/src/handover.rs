@@ -84,7 +84,9 @@ impl Engine {
                 continue;
             }
             // The mark first: a crash in between leaves it mine, never taken back by me.
-            imap::store(&mut c.session, h.uid, &format!("+FLAGS.SILENT ({declined})")).await?;
+            imap::store(&mut c.session, h.uid, &format!("+FLAGS.SILENT ({declined})"))
+                .await
+                .map_err(|e| crate::claims::keyword_limit(e, &h.folder, selected.keywords.len()))?;
             match swap_owner(&mut c.session, &h.folder, h.uidvalidity, h.uid, &mine, None).await? {
                 ClaimOutcome::Won => {
                     self.store.replace_flag(h.id, Some(&mine), &declined)?;

@@ -9,7 +9,7 @@
 //! are followed transitively (bounded).
 
 use crate::engine::{now_ms, Engine, EngineError, Result};
-use blendesk_domain::conversation::{conv_keyword, token_of, CONV_PREFIX};
+use blendesk_domain::conversation::{token_keywords, token_of, CONV_PREFIX, TOKEN_BIT_PREFIX};
 use blendesk_domain::history::{alias_closure, conversations, ConversationHistory, HistoryMessage};
 use serde::Serialize;
 
@@ -49,12 +49,28 @@ impl Engine {
     /// Senders of emails an advisor merged into one conversation with `customer`'s (the
     /// `$bd_conv_` token they share, the same in every app): one hop, like Reply-To.
     fn merged_senders(&self, customer: &str) -> Result<Vec<String>> {
-        let mut tokens: Vec<String> =
-            self.store.sender_flags_with(customer, CONV_PREFIX)?.iter().filter_map(|f| token_of(f)).collect();
+        let mut flag_lists = self.store.sender_flags_with(customer, CONV_PREFIX)?;
+        flag_lists.extend(self.store.sender_flags_with(customer, TOKEN_BIT_PREFIX)?);
+        let mut tokens: Vec<String> = flag_lists.iter().filter_map(|f| token_of(f)).collect();
         tokens.sort();
         tokens.dedup();
-        let keywords: Vec<String> = tokens.iter().take(10).map(|t| conv_keyword(t)).collect();
-        Ok(self.store.senders_with_keywords(&keywords)?.into_iter().filter(|a| a != customer).collect())
+        tokens.truncate(10);
+        // A token is a set of bit keywords: the store finds the emails carrying one of
+        // them, and only those whose whole set spells one of the tokens count.
+        let mut fragments: Vec<String> = tokens.iter().flat_map(|t| token_keywords(t)).collect();
+        fragments.sort();
+        fragments.dedup();
+        let mut senders: Vec<String> = self
+            .store
+            .senders_and_flags_with(&fragments)?
+            .into_iter()
+            .filter(|(_, flags)| token_of(flags).is_some_and(|t| tokens.contains(&t)))
+            .map(|(from, _)| from)
+            .filter(|a| a != customer)
+            .collect();
+        senders.sort();
+        senders.dedup();
+        Ok(senders)
     }
 
     /// All conversations with `customer` (and aliases), newest activity first.

@@ -13,6 +13,7 @@ mod engine;
 pub mod events;
 pub mod handover;
 pub mod history;
+pub mod keywords;
 pub mod knowledge;
 mod mirror;
 mod outbox;

@@ -51,6 +51,8 @@ pub(crate) struct TeamState {
     /// Conversation keys of the store's shared heads lists (queues; queues and Sent),
     /// kept while the store hands out the same list (`Engine::conversation_keys_for`).
     pub(crate) keys_memo: Mutex<Vec<(Arc<Vec<QueueHead>>, ConversationKeys)>>,
+    /// Emails with several owners this app settled (`keywords::settle_double_owner`).
+    pub(crate) owners_settled: std::sync::atomic::AtomicU64,
 }
 
 impl TeamState {
@@ -62,6 +64,7 @@ impl TeamState {
             wake: Notify::new(),
             duty_seen: Mutex::new(HashMap::new()),
             keys_memo: Mutex::new(Vec::new()),
+            owners_settled: Default::default(),
         }
     }
 }
@@ -325,6 +328,8 @@ impl Engine {
         let mut events = self.subscribe();
         let mut next_policy = tokio::time::Instant::now();
         let mut memory = ClaimMemory::default();
+        // The team whose keywords are registered in the queues (again when it changes).
+        let mut registered_for: Option<Vec<AdvisorId>> = None;
         loop {
             if self.is_stopping() {
                 imap::logout(c.session).await;
@@ -333,6 +338,11 @@ impl Engine {
             if tokio::time::Instant::now() >= next_policy {
                 self.refresh_policy(&mut c.session).await?;
                 next_policy = tokio::time::Instant::now() + POLICY_POLL;
+                let team = crate::keywords::team_of(&self.policy(), &self.config.advisor.id);
+                if registered_for.as_ref() != Some(&team) {
+                    self.register_team_keywords(&mut c.session, &team).await?;
+                    registered_for = Some(team);
+                }
             }
             self.presence_event(AdvisorEvent::Tick);
             if self.try_one_claim(&mut c.session, &mut memory).await? {
@@ -419,6 +429,9 @@ impl Engine {
         let skip = &mut memory.skip;
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
         let keys = self.conversation_keys_for(&heads);
+        if self.settle_double_owner(session, &heads, &keys, skip, now).await? {
+            return Ok(true);
+        }
         // Each conversation's business-hours SLA due time (its queue's calendar), by key.
         let sla_due: HashMap<String, i64> =
             crate::sla::conversation_clocks(&heads, &keys, &self.config.imap.queues, &self.team_domain(), &policy, now)

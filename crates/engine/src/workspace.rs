@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The IMAP keyword that closes a conversation without a reply (spam, "thanks!", a
 /// duplicate). A later message from the customer is open again: it lacks the keyword.
-pub const RESOLVED_KEYWORD: &str = "$Resolved";
+pub use blendesk_domain::keywords::RESOLVED_KEYWORD;
 
 /// Open customer messages considered at once.
 const OPEN_LIMIT: u32 = 2000;

@@ -234,7 +234,7 @@ pub async fn my_rights(session: &mut ImapSession, folder: &str) -> Result<String
     rights.ok_or_else(|| ImapError::Unexpected { what, detail: "no MYRIGHTS answer".into() })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selected {
     pub uidvalidity: u32,
     pub uidnext: u32,
@@ -243,6 +243,10 @@ pub struct Selected {
     /// PERMANENTFLAGS has `\*`: this login may store new keywords here (the server
     /// supports them and, with ACLs, grants the write right).
     pub keywords_allowed: bool,
+    /// The folder's keywords as the untagged FLAGS list names them: every keyword the
+    /// mailbox has ever seen (Dovecot and Cyrus keep a name once used). A conditional
+    /// STORE of a keyword not in this list is not safe on Dovecot (see `claims`).
+    pub keywords: Vec<String>,
 }
 
 /// SELECT a folder (with CONDSTORE when the server has it, so MODSEQs are reported).
@@ -258,7 +262,15 @@ pub async fn select(session: &mut ImapSession, folder: &str, condstore: bool) ->
         .uid_validity
         .ok_or_else(|| ImapError::Unexpected { what: what.clone(), detail: "no UIDVALIDITY".into() })?;
     let keywords_allowed = mb.permanent_flags.iter().any(|f| matches!(f, Flag::MayCreate));
-    Ok(Selected { uidvalidity, uidnext: mb.uid_next.unwrap_or(0), highestmodseq: mb.highest_modseq, exists: mb.exists, keywords_allowed })
+    let keywords = mb.flags.iter().filter_map(|f| if let Flag::Custom(c) = f { Some(c.to_string()) } else { None }).collect();
+    Ok(Selected {
+        uidvalidity,
+        uidnext: mb.uid_next.unwrap_or(0),
+        highestmodseq: mb.highest_modseq,
+        exists: mb.exists,
+        keywords_allowed,
+        keywords,
+    })
 }
 
 /// Create a folder; an existing folder is not an error. Neither is a refusal for lack of
@@ -530,5 +542,63 @@ mod tests {
         assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
         assert_eq!(uid_set(&[4]), "4");
         assert_eq!(uid_set(&[]), "");
+    }
+}
+
+/// `UID SEARCH <query>` in the selected folder, e.g. `KEYWORD $Resolved`.
+pub async fn uid_search(session: &mut ImapSession, query: &str) -> Result<Vec<u32>> {
+    let set = timed(&format!("UID SEARCH {query}"), COMMAND_TIMEOUT, session.uid_search(query)).await?;
+    drain_unsolicited(session);
+    let mut uids: Vec<u32> = set.into_iter().collect();
+    uids.sort_unstable();
+    Ok(uids)
+}
+
+/// How a conditional STORE ended, from the server's own answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conditional {
+    /// Answered OK without `[MODIFIED]`: the server applied the change.
+    Applied,
+    /// `[MODIFIED]`: the message changed since the MODSEQ given; nothing was written.
+    Modified,
+}
+
+/// `UID STORE uid (UNCHANGEDSINCE modseq) <change>`, telling whether the server applied
+/// it (RFC 7162: a skipped message is named in `[MODIFIED …]` of an OK answer). The
+/// client library does not surface that code, so the tagged answer is read here.
+/// A `NO` (e.g. Cyrus's "Too many user flags in mailbox") is a `Command` error.
+pub async fn store_conditional(session: &mut ImapSession, uid: u32, modseq: u64, change: &str) -> Result<Conditional> {
+    use async_imap::imap_proto::{Response, Status};
+    let what = format!("UID STORE {uid} UNCHANGEDSINCE {modseq}");
+    drain_unsolicited(session);
+    let answer = timed(&what, COMMAND_TIMEOUT, async {
+        let tag = session.run_command(format!("UID STORE {uid} (UNCHANGEDSINCE {modseq}) {change}")).await?;
+        loop {
+            let Some(data) = session.read_response().await? else { return Err(async_imap::error::Error::ConnectionLost) };
+            if let Response::Done { tag: t, status, outcome } = data.parsed() {
+                if *t == tag {
+                    let text = outcome.information.as_deref().unwrap_or_default().to_owned();
+                    return Ok(match status {
+                        Status::Ok => Ok(text),
+                        Status::No => Err(async_imap::error::Error::No(text)),
+                        _ => Err(async_imap::error::Error::Bad(text)),
+                    });
+                }
+            }
+        }
+    })
+    .await?;
+    let text = answer.map_err(|source| ImapError::Command { what, source })?;
+    Ok(if text.to_ascii_uppercase().contains("[MODIFIED") { Conditional::Modified } else { Conditional::Applied })
+}
+
+/// Cyrus refuses a STORE that would give a folder more distinct keywords than it keeps
+/// (100 by default): `NO Too many user flags in mailbox`.
+pub fn is_keyword_limit(e: &ImapError) -> bool {
+    match e {
+        ImapError::Command { source: async_imap::error::Error::No(reason), .. } => {
+            reason.to_ascii_lowercase().contains("too many user flags")
+        }
+        _ => false,
     }
 }

@@ -104,19 +104,21 @@ impl Store {
         Ok(flags.iter().map(|f| serde_json::from_str(f).unwrap_or_default()).collect())
     }
 
-    /// Senders (at most 50) of messages carrying any of `keywords` exactly. A scan of
-    /// the flags: the history asks only for a customer whose conversations were merged.
-    pub fn senders_with_keywords(&self, keywords: &[String]) -> Result<Vec<String>> {
+    /// Senders and flags (at most 500 messages) of messages carrying any of `keywords`
+    /// exactly. A scan of the flags: the history asks only for a customer whose
+    /// conversations were merged; the caller decides which of them count.
+    pub fn senders_and_flags_with(&self, keywords: &[String]) -> Result<Vec<(String, Vec<String>)>> {
         if keywords.is_empty() {
             return Ok(Vec::new());
         }
         let quoted: Vec<String> = keywords.iter().map(|k| serde_json::to_string(k).unwrap_or_default()).collect();
         let any = vec!["instr(flags, ?) > 0"; quoted.len()].join(" OR ");
-        let sql = format!("SELECT DISTINCT from_addr FROM messages WHERE from_addr != '' AND ({any}) LIMIT 50");
+        let sql = format!("SELECT from_addr, flags FROM messages WHERE from_addr != '' AND ({any}) LIMIT 500");
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(quoted.iter()), |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        let rows = stmt.query_map(params_from_iter(quoted.iter()), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows: Vec<(String, String)> = rows.collect::<std::result::Result<_, _>>()?;
+        Ok(rows.into_iter().map(|(from, flags)| (from, serde_json::from_str(&flags).unwrap_or_default())).collect())
     }
 
     /// Say that `a` and `b` are the same customer (both directions).

@@ -80,6 +80,15 @@ impl Store {
         self.replace_flag(id, None, flag)
     }
 
+    /// Record the whole flag list we just wrote on the server (a conditional rewrite).
+    pub fn set_flags(&self, id: i64, flags: &[String]) -> Result<()> {
+        self.conn().execute(
+            "UPDATE messages SET flags = ?2 WHERE id = ?1",
+            rusqlite::params![id, serde_json::to_string(flags).unwrap_or_else(|_| "[]".into())],
+        )?;
+        Ok(())
+    }
+
     /// As `add_flag`, removing `from` in the same write (an ownership move).
     pub fn replace_flag(&self, id: i64, from: Option<&str>, flag: &str) -> Result<()> {
         let conn = self.conn();

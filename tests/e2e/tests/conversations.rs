@@ -1,7 +1,7 @@
 //! Merging and splitting conversations in the real window: two customers write, the
 //! advisor merges one conversation into the other through "Merge into…" (Esc cancels the
 //! picker first), then splits one email off again. The list follows without a restart,
-//! and the server carries the `$bd_conv_` tokens every app reads.
+//! and the server carries the conversation tokens every app reads.
 
 use blendesk_e2e::mail::{customer_email, imap_flags, smtp_send};
 use blendesk_e2e::{stack_env, unique, wait_for, App, Launch, Mailboxes};
@@ -23,7 +23,7 @@ fn server_tokens(mail: &Mailboxes) -> Vec<Option<String>> {
     let (imap, _) = stack_env();
     let mut flags = imap_flags(imap, &mail.desk, "test").expect("IMAP flags");
     flags.sort_by_key(|(uid, _)| *uid);
-    flags.into_iter().map(|(_, f)| f.iter().find_map(|k| k.strip_prefix("$bd_conv_").map(str::to_owned))).collect()
+    flags.into_iter().map(|(_, f)| blendesk_domain::conversation::token_of(&f)).collect()
 }
 
 fn conversations(app: &App) -> Vec<(String, String)> {

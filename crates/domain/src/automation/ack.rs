@@ -4,9 +4,13 @@
 use crate::automation::sla::{due_at, BusinessCalendar, OpenHours};
 use chrono::{DateTime, Utc};
 
-/// Keywords marking "this message's acknowledgement is taken care of": the team-wide
-/// duty, claimed with the same compare-and-swap as ownership. Each app takes
-/// `$bd_ack_<advisor id>`; whoever holds the one keyword of this prefix sends it.
+/// The keyword marking "this message's acknowledgement is taken care of": the team-wide
+/// duty, taken with the same compare-and-swap as ownership. One name for the whole team
+/// (the keyword budget, `crate::keywords`): the app whose conditional STORE the server
+/// applied sends it.
+pub const ACK_KEYWORD: &str = "$bd_ack";
+
+/// Earlier versions named the holder: `$bd_ack_<advisor id>`. Still read.
 pub const ACK_PREFIX: &str = "$bd_ack_";
 
 /// More than this many acknowledgements within `BREAKER_WINDOW_MS` trips the breaker:
@@ -14,12 +18,8 @@ pub const ACK_PREFIX: &str = "$bd_ack_";
 pub const BREAKER_MAX: usize = 50;
 pub const BREAKER_WINDOW_MS: i64 = 10 * 60 * 1000;
 
-pub fn ack_keyword(advisor: &crate::advisor::AdvisorId) -> String {
-    format!("{ACK_PREFIX}{advisor}")
-}
-
 pub fn is_ack_flag(flag: &str) -> bool {
-    flag.len() >= ACK_PREFIX.len() && flag[..ACK_PREFIX.len()].eq_ignore_ascii_case(ACK_PREFIX)
+    flag.eq_ignore_ascii_case(ACK_KEYWORD) || flag.get(..ACK_PREFIX.len()).is_some_and(|h| h.eq_ignore_ascii_case(ACK_PREFIX))
 }
 
 /// Mail older than this when an app first sees it is never acknowledged: a first sync

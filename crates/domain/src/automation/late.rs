@@ -4,8 +4,11 @@
 
 use crate::automation::sla::SlaLevel;
 
-/// The team-wide duty keyword, as `$bd_ack_` is for the acknowledgement: each app takes
-/// `$bd_late_<advisor id>` with the compare-and-swap; whoever holds it sends the note.
+/// The team-wide duty keyword, as `$bd_ack` is for the acknowledgement: the app whose
+/// conditional STORE of it the server applied sends the note.
+pub const LATE_KEYWORD: &str = "$bd_late";
+
+/// Earlier versions named the holder: `$bd_late_<advisor id>`. Still read.
 pub const LATE_PREFIX: &str = "$bd_late_";
 
 /// Set on the server on the message whose clock breached, so every app (and the
@@ -18,12 +21,8 @@ pub const BREACHED_KEYWORD: &str = "$bd_breached";
 /// only breach in open hours, when the team's apps run), so an hour loses no real note.
 pub const LATE_MAX_AGE_MS: i64 = 3600 * 1000;
 
-pub fn late_keyword(advisor: &crate::advisor::AdvisorId) -> String {
-    format!("{LATE_PREFIX}{advisor}")
-}
-
 pub fn is_late_flag(flag: &str) -> bool {
-    flag.len() >= LATE_PREFIX.len() && flag[..LATE_PREFIX.len()].eq_ignore_ascii_case(LATE_PREFIX)
+    flag.eq_ignore_ascii_case(LATE_KEYWORD) || flag.get(..LATE_PREFIX.len()).is_some_and(|h| h.eq_ignore_ascii_case(LATE_PREFIX))
 }
 
 pub fn is_breached_flag(flag: &str) -> bool {
@@ -107,9 +106,9 @@ mod tests {
 
     #[test]
     fn keywords_are_recognised_case_insensitively() {
-        let id = crate::advisor::AdvisorId::parse("bob").expect("id");
-        assert_eq!(late_keyword(&id), "$bd_late_bob");
+        assert!(is_late_flag(LATE_KEYWORD) && is_late_flag("$BD_Late"));
         assert!(is_late_flag("$BD_LATE_bob"));
+        assert!(!is_late_flag("$bd_latex"));
         assert!(!is_late_flag("$bd_lat"));
         assert!(!is_late_flag("$bd_ack_bob"));
         assert!(is_breached_flag("$BD_Breached"));

@@ -1,0 +1,136 @@
+//! The keywords Blendesk writes into a queue folder, and their budget.
+//!
+//! Servers limit them: Cyrus keeps at most 100 distinct keywords per mailbox and frees a
+//! name only when `cyr_expire -t` runs (a name in a refused STORE takes a slot too);
+//! Dovecot Maildir keeps only the first 26 in file names and never announces changes to
+//! the others to IDLE. So the names a folder ever holds must not grow with the mail:
+//!
+//! - per advisor, only where an owner must be named: `$bd_owner_<id>` (who works it) and
+//!   `$bd_declined_<id>` (who gave it back, written only by a release);
+//! - a fixed set of `FIXED_KEYWORDS`: `$Resolved`, the duty keywords `$bd_ack` and
+//!   `$bd_late`, `$bd_breached`, and the `TOKEN_BITS` bit keywords that spell a
+//!   conversation token.
+//!
+//! Budget: advisors who own mail + advisors who released some + `FIXED_KEYWORDS`.
+
+use crate::advisor::AdvisorId;
+use crate::automation::ack::ACK_KEYWORD;
+use crate::automation::late::{BREACHED_KEYWORD, LATE_KEYWORD};
+use crate::claim::owner_keyword;
+use crate::conversation::{token_bit_keywords, TOKEN_BITS};
+
+/// Marks a conversation resolved (the owner keyword stays as a record).
+pub const RESOLVED_KEYWORD: &str = "$Resolved";
+
+/// How many keywords a folder holds beside the per-advisor ones.
+pub const FIXED_KEYWORDS: usize = 4 + TOKEN_BITS as usize;
+
+/// Cyrus IMAP's default limit of distinct keywords per mailbox.
+pub const CYRUS_KEYWORD_LIMIT: usize = 100;
+
+/// The fixed keywords, `FIXED_KEYWORDS` of them.
+pub fn fixed_keywords() -> Vec<String> {
+    let mut out: Vec<String> =
+        [RESOLVED_KEYWORD, ACK_KEYWORD, LATE_KEYWORD, BREACHED_KEYWORD].iter().map(|s| (*s).to_owned()).collect();
+    out.extend(token_bit_keywords());
+    out
+}
+
+/// The keywords a team's apps register in every queue folder when they start (and when
+/// the policy's advisors change): every advisor's owner keyword and the fixed ones.
+/// Declined keywords are registered by the release that first writes one.
+pub fn team_keywords<'a>(advisors: impl IntoIterator<Item = &'a AdvisorId>) -> Vec<String> {
+    let mut out: Vec<String> = advisors.into_iter().map(owner_keyword).collect();
+    out.sort();
+    out.dedup();
+    out.extend(fixed_keywords());
+    out
+}
+
+/// The most keywords a folder should hold for a team of `advisors`, if every one of
+/// them also released an email once.
+pub fn budget(advisors: usize) -> usize {
+    2 * advisors + FIXED_KEYWORDS
+}
+
+/// A system flag (`\Seen`, …), not a keyword: it takes no slot.
+pub fn is_system_flag(flag: &str) -> bool {
+    flag.starts_with('\\')
+}
+
+/// Which of `wanted` the folder does not know yet (`known`: the SELECT's FLAGS list),
+/// compared as IMAP does, without case. System flags are always known.
+pub fn unknown<'a>(wanted: &'a [String], known: &[String]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = wanted
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !is_system_flag(w) && !known.iter().any(|k| k.eq_ignore_ascii_case(w)))
+        .collect();
+    out.sort_unstable_by_key(|w| w.to_ascii_lowercase());
+    out.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    out
+}
+
+/// What a folder's keyword count means, checked when team mode starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BudgetCheck {
+    Fine,
+    /// More names than the team's budget: left by other clients or earlier versions
+    /// (one `$bd_conv_` keyword per merge); harmless on Dovecot, but on Cyrus they
+    /// count toward its limit.
+    OverBudget { count: usize, budget: usize },
+    /// Within `margin` of the server's limit (Cyrus): new names will soon be refused.
+    NearLimit { count: usize, limit: usize },
+}
+
+/// Check a folder's `count` distinct keywords against the team's budget and, when the
+/// server has one, its limit. `margin`: the names this team may still need to add.
+pub fn check_budget(count: usize, advisors: usize, limit: Option<usize>, margin: usize) -> BudgetCheck {
+    if let Some(limit) = limit {
+        if count + margin > limit {
+            return BudgetCheck::NearLimit { count, limit };
+        }
+    }
+    let budget = budget(advisors);
+    if count > budget {
+        return BudgetCheck::OverBudget { count, budget };
+    }
+    BudgetCheck::Fine
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize) -> Vec<AdvisorId> {
+        (0..n).map(|i| AdvisorId::parse(&format!("a{i}")).expect("id")).collect()
+    }
+
+    #[test]
+    fn the_team_registers_one_owner_keyword_each_and_the_fixed_set() {
+        let team = ids(40);
+        let kws = team_keywords(&team);
+        assert_eq!(kws.len(), 40 + FIXED_KEYWORDS);
+        assert!(kws.contains(&"$bd_owner_a39".to_owned()) && kws.contains(&"$bd_tok11".to_owned()));
+        assert_eq!(FIXED_KEYWORDS, 16);
+        // Each name once, whatever the policy lists twice.
+        let twice: Vec<AdvisorId> = team.iter().chain(team.iter()).cloned().collect();
+        assert_eq!(team_keywords(&twice).len(), 40 + FIXED_KEYWORDS);
+    }
+
+    #[test]
+    fn unknown_keywords_ignore_case_and_system_flags() {
+        let wanted: Vec<String> = ["\\Seen", "$bd_owner_Bob", "$BD_OWNER_bob", "$bd_tok3", "$Resolved"].iter().map(|s| s.to_string()).collect();
+        let known: Vec<String> = ["$resolved".to_owned()].to_vec();
+        assert_eq!(unknown(&wanted, &known), ["$bd_owner_Bob", "$bd_tok3"]);
+        assert!(unknown(&wanted[..1], &[]).is_empty());
+    }
+
+    #[test]
+    fn the_budget_check_names_what_is_wrong() {
+        assert_eq!(check_budget(56, 40, Some(CYRUS_KEYWORD_LIMIT), 0), BudgetCheck::Fine);
+        assert_eq!(check_budget(97, 5, None, 0), BudgetCheck::OverBudget { count: 97, budget: 26 });
+        assert_eq!(check_budget(97, 5, Some(100), 4), BudgetCheck::NearLimit { count: 97, limit: 100 });
+        assert_eq!(check_budget(96, 5, Some(100), 4), BudgetCheck::OverBudget { count: 96, budget: 26 });
+    }
+}

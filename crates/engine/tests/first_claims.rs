@@ -1,0 +1,155 @@
+//! First claims on real servers: keywords the mailbox has never seen. Dovecot applies
+//! every concurrent `UNCHANGEDSINCE` STORE of a new keyword (each answered OK), so the
+//! claim registers a keyword on a marker message before its first conditional use
+//! (`claims::register_keywords`). Each round: a new email, six sessions released
+//! together, each claiming with an advisor id never used before → exactly one owner.
+//!
+//! The control race (the bare compare-and-swap, no registration) shows the harness
+//! races tightly enough to catch the server's behaviour: on Dovecot it must leave
+//! double owners, or this test proves nothing.
+
+use blendesk_domain::claim::{owners, ClaimOutcome, OWNER_PREFIX};
+use blendesk_engine::claims::take_keyword;
+use blendesk_mail::imap::{self, ImapSession};
+use servers::{Server, ALL_SERVERS};
+
+// Until the testkit knows Cyrus and a Maildir Dovecot: the stack's Dovecot only.
+mod servers {
+    use blendesk_mail::imap::ImapSession;
+    #[derive(Clone, Copy)]
+    pub enum Server {
+        Dovecot,
+    }
+    pub const ALL_SERVERS: [Server; 1] = [Server::Dovecot];
+    impl Server {
+        pub fn label(&self) -> &'static str {
+            "dovecot"
+        }
+        pub fn is_dovecot(&self) -> bool {
+            true
+        }
+        pub fn user(&self, prefix: &str) -> String {
+            blendesk_testkit::unique_user(prefix)
+        }
+        pub async fn login(&self, user: &str) -> anyhow::Result<ImapSession> {
+            blendesk_testkit::login(user).await
+        }
+    }
+}
+use std::sync::Arc;
+use tokio::sync::Barrier;
+
+const RACERS: usize = 6;
+const ROUNDS: usize = 300;
+/// Rounds per folder: Cyrus keeps at most 100 keywords in one (6 per round + marker).
+const ROUNDS_PER_FOLDER: usize = 14;
+
+struct Round {
+    folder: String,
+    uidvalidity: u32,
+    uid: u32,
+}
+
+/// A new email in `folder` (created on first use), by the coordinator's session.
+async fn new_email(s: &mut ImapSession, folder: &str, n: usize) -> Round {
+    imap::create_folder(s, folder).await.unwrap();
+    let raw = format!("From: c{n}@example.com\r\nSubject: first claim {n}\r\nMessage-ID: <first{n}.{}@example.com>\r\n\r\nround {n}\r\n", rand::random::<u64>());
+    imap::append(s, folder, "()", raw.as_bytes()).await.unwrap();
+    let sel = imap::select(s, folder, true).await.unwrap();
+    let uid = *imap::uid_search(s, "ALL").await.unwrap().last().unwrap();
+    Round { folder: folder.to_owned(), uidvalidity: sel.uidvalidity, uid }
+}
+
+/// The bare compare-and-swap of earlier versions: read MODSEQ, meet, STORE, read back.
+async fn bare_claim(s: &mut ImapSession, r: &Round, keyword: &str, barrier: &Barrier) -> bool {
+    imap::select(s, &r.folder, true).await.unwrap();
+    let (_, modseq) = imap::flags_of(s, r.uid).await.unwrap().unwrap();
+    barrier.wait().await;
+    imap::store_conditional(s, r.uid, modseq, &format!("+FLAGS.SILENT ({keyword})")).await.unwrap();
+    let (after, _) = imap::flags_of(s, r.uid).await.unwrap().unwrap();
+    owners(&after).count() == 1 && owners(&after).any(|o| keyword.ends_with(o))
+}
+
+/// `rounds` races on `server`; returns (rounds with two or more owners, rounds with
+/// none, rounds where the apps' verdicts disagree with the server).
+async fn race(server: &Server, rounds: usize, registered: bool) -> (usize, usize, usize) {
+    let user = server.user("first");
+    let mut coordinator = server.login(&user).await.unwrap();
+    let mut sessions = Vec::new();
+    for _ in 0..RACERS {
+        sessions.push(server.login(&user).await.unwrap());
+    }
+    let run = rand::random::<u32>();
+    let (mut doubles, mut nobody, mut disagree) = (0, 0, 0);
+    for n in 0..rounds {
+        let folder = format!("race{}", n / ROUNDS_PER_FOLDER);
+        let round = Arc::new(new_email(&mut coordinator, &folder, n).await);
+        let barrier = Arc::new(Barrier::new(RACERS));
+        let tasks: Vec<_> = sessions
+            .drain(..)
+            .enumerate()
+            .map(|(i, mut s)| {
+                let (round, barrier) = (round.clone(), barrier.clone());
+                // A fresh advisor id every round: the keyword is new to the mailbox.
+                let keyword = format!("{OWNER_PREFIX}r{run:x}n{n}a{i}");
+                tokio::spawn(async move {
+                    let won = if registered {
+                        barrier.wait().await;
+                        let r = &round;
+                        take_keyword(&mut s, &r.folder, r.uidvalidity, r.uid, &keyword, OWNER_PREFIX).await.unwrap() == ClaimOutcome::Won
+                    } else {
+                        bare_claim(&mut s, &round, &keyword, &barrier).await
+                    };
+                    (s, won.then_some(keyword))
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for t in tasks {
+            let (s, won) = t.await.unwrap();
+            sessions.push(s);
+            winners.extend(won);
+        }
+        imap::select(&mut coordinator, &round.folder, true).await.unwrap();
+        let (flags, _) = imap::flags_of(&mut coordinator, round.uid).await.unwrap().unwrap();
+        let on_server: Vec<&str> = owners(&flags).collect();
+        match on_server.len() {
+            0 => nobody += 1,
+            1 => {}
+            _ => doubles += 1,
+        }
+        let agreed = winners.len() == 1 && on_server.len() == 1 && winners[0].ends_with(on_server[0]);
+        if !agreed {
+            disagree += 1;
+            if registered {
+                eprintln!("{} round {n}: apps say {winners:?}, server {on_server:?}", server.label());
+            }
+        }
+    }
+    for s in sessions.into_iter().chain([coordinator]) {
+        imap::logout(s).await;
+    }
+    (doubles, nobody, disagree)
+}
+
+async fn first_claims_hold_on(server: Server) {
+    let (doubles, nobody, disagree) = race(&server, ROUNDS, true).await;
+    println!("{}: {ROUNDS} six-way first-claim races: {doubles} with several owners, {nobody} with none, {disagree} where an app's verdict was wrong", server.label());
+    assert_eq!((doubles, nobody, disagree), (0, 0, 0), "{}: exactly one owner every round, and the app that won knows it", server.label());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn first_claims_hold_on_every_server() {
+    for server in ALL_SERVERS {
+        first_claims_hold_on(server).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_registration_dovecot_lets_several_first_claims_through() {
+    for server in ALL_SERVERS.into_iter().filter(Server::is_dovecot) {
+        let (doubles, _, _) = race(&server, 60, false).await;
+        println!("{}: bare compare-and-swap, 60 rounds of new keywords: {doubles} with several owners", server.label());
+        assert!(doubles > 0, "{}: the control race must show the server's behaviour, or the harness is too slow to test it", server.label());
+    }
+}
