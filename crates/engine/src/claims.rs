@@ -245,13 +245,20 @@ pub(crate) async fn register_keywords(
     keywords: &[String],
     count: usize,
 ) -> Result<()> {
-    let list = keywords.join(" ");
-    for _ in 0..2 {
+    for _ in 0..3 {
         let marker = imap::uid_search(session, &format!("KEYWORD {RESOLVED_KEYWORD}")).await?.into_iter().find(|u| *u != target);
         let Some(marker) = marker else {
             append_marker(session, folder).await?;
             continue;
         };
+        // Only what it did not carry comes off again (the marker's own `$Resolved`, say).
+        let Some((before, _)) = imap::flags_of(session, marker).await? else { continue };
+        let added: Vec<&str> =
+            keywords.iter().map(String::as_str).filter(|k| !before.iter().any(|f| f.eq_ignore_ascii_case(k))).collect();
+        if added.is_empty() {
+            return Ok(());
+        }
+        let list = added.join(" ");
         imap::store(session, marker, &format!("+FLAGS.SILENT ({list})")).await.map_err(|e| keyword_limit(e, folder, count))?;
         imap::store(session, marker, &format!("-FLAGS.SILENT ({list})")).await?;
         tracing::debug!(folder, keywords = %list, marker, "registered keywords");
@@ -273,6 +280,12 @@ async fn append_marker(session: &mut ImapSession, folder: &str) -> Result<()> {
         rand::random::<u64>()
     );
     imap::append(session, folder, &format!("(\\Seen {RESOLVED_KEYWORD})"), raw.as_bytes()).await?;
+    // Apps of a new team start together and may each have added one: keep the first.
+    // (A duplicate is never a claim's target, and a name once stored stays registered.)
+    let markers = imap::uid_search(session, "HEADER X-Blendesk-Marker keywords").await?;
+    if let Some((_, extra)) = markers.split_first() {
+        imap::delete_uids(session, extra).await?;
+    }
     Ok(())
 }
 

@@ -420,18 +420,19 @@ impl Engine {
     /// One decision: returns true when it acted (so the loop looks again at once).
     async fn try_one_claim(&self, session: &mut imap::ImapSession, memory: &mut ClaimMemory) -> Result<bool> {
         let me: &AdvisorId = &self.config.advisor.id;
-        if !may_claim(self.advisor_state()) {
-            return Ok(false);
-        }
-        let policy = self.policy();
         let now = now_ms();
         memory.skip.retain(|_, until| *until > now);
         let skip = &mut memory.skip;
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
         let keys = self.conversation_keys_for(&heads);
+        // Whatever this advisor's state: an email with two owners is nobody's until settled.
         if self.settle_double_owner(session, &heads, &keys, skip, now).await? {
             return Ok(true);
         }
+        if !may_claim(self.advisor_state()) {
+            return Ok(false);
+        }
+        let policy = self.policy();
         // Each conversation's business-hours SLA due time (its queue's calendar), by key.
         let sla_due: HashMap<String, i64> =
             crate::sla::conversation_clocks(&heads, &keys, &self.config.imap.queues, &self.team_domain(), &policy, now)
