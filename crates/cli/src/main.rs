@@ -187,6 +187,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         Some(EngineError::Credentials(_)) => 3,
         Some(EngineError::Imap(_)) | Some(EngineError::Smtp(_)) => 4,
         Some(EngineError::NotPermitted { .. }) => 5,
+        Some(EngineError::KeywordLimit { .. }) => 6,
         _ => 1,
     }
 }
@@ -290,6 +291,8 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("capabilities  {}", if status.capabilities.is_empty() { "(not connected yet)".into() } else { status.capabilities.join(" ") });
                 let outbox: Vec<String> = status.outbox.iter().map(|(k, v)| format!("{k} {v}")).collect();
                 println!("outbox        {}", outbox.join(", "));
+                let c = &status.connections_per_app;
+                println!("connections   {} per app in team mode ({} IDLE, one per folder; {} for claims, presence and duties)", c.total, c.watch, c.team);
             }
         }
         Command::Watch => {

@@ -11,7 +11,8 @@
 //!   `$bd_late`, `$bd_breached`, and the `TOKEN_BITS` bit keywords that spell a
 //!   conversation token.
 //!
-//! Budget: advisors who own mail + advisors who released some + `FIXED_KEYWORDS`.
+//! Budget: advisors who own mail + advisors who released some + `FIXED_KEYWORDS` (+ the
+//! throw-away `$bd_touch` in a folder that never had a resolved message).
 
 use crate::advisor::AdvisorId;
 use crate::automation::ack::ACK_KEYWORD;
@@ -21,6 +22,11 @@ use crate::conversation::{token_bit_keywords, TOKEN_BITS};
 
 /// Marks a conversation resolved (the owner keyword stays as a record).
 pub const RESOLVED_KEYWORD: &str = "$Resolved";
+
+/// Written and removed at once on another message before a keyword's first conditional
+/// use in a folder that has no resolved message to register it on (`engine::claims`).
+/// Nothing reads it. It is the one name beyond the budget, and only in such folders.
+pub const TOUCH_KEYWORD: &str = "$bd_touch";
 
 /// How many keywords a folder holds beside the per-advisor ones.
 pub const FIXED_KEYWORDS: usize = 4 + TOKEN_BITS as usize;

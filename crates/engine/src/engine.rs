@@ -3,7 +3,8 @@
 use crate::config::Config;
 use crate::credentials::{self, Account, CredentialError};
 use crate::events::Event;
-use blendesk_mail::imap::{self, Connected, Endpoint, ImapError};
+use crate::connections::Connected;
+use blendesk_mail::imap::{self, Endpoint, ImapError};
 use blendesk_mail::smtp;
 use blendesk_store::{FolderSummary, Store, StoreError};
 use serde::Serialize;
@@ -76,6 +77,8 @@ pub struct Status {
     pub last_sync_at: Option<i64>,
     pub capabilities: Vec<String>,
     pub outbox: BTreeMap<&'static str, u64>,
+    /// The IMAP connections an app with this configuration holds in team mode.
+    pub connections_per_app: crate::connections::ConnectionPlan,
 }
 
 pub struct Engine {
@@ -93,6 +96,8 @@ pub struct Engine {
     /// Presence, policy and the claim loop's wake-up.
     pub(crate) team: crate::team::TeamState,
     pub(crate) breaker_reported: std::sync::atomic::AtomicBool,
+    /// IMAP sessions open now (`connections::Connected`).
+    pub(crate) open_connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Engine {
@@ -131,6 +136,7 @@ impl Engine {
             stopping: std::sync::atomic::AtomicBool::new(false),
             team: crate::team::TeamState::new(),
             breaker_reported: std::sync::atomic::AtomicBool::new(false),
+            open_connections: Default::default(),
         }))
     }
 
@@ -201,7 +207,12 @@ impl Engine {
     pub(crate) async fn connect(&self) -> Result<Connected> {
         let connected = imap::connect(&self.imap_endpoint(), &self.imap_password).await?;
         self.store.set_meta("capabilities", &connected.capabilities.join(" "))?;
-        Ok(connected)
+        Ok(Connected::new(connected, &self.open_connections))
+    }
+
+    /// IMAP connections this engine holds open now.
+    pub fn imap_connections(&self) -> usize {
+        self.open_connections.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Check that the server is reachable and the login works (setup screen, `status`).
@@ -228,6 +239,7 @@ impl Engine {
             last_sync_at,
             capabilities,
             outbox: self.store.outbox_counts()?,
+            connections_per_app: crate::connections::ConnectionPlan::new(self.config.folders().len(), true),
         })
     }
 }

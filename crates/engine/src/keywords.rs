@@ -4,7 +4,7 @@
 //! checked against the budget (`blendesk_domain::keywords`), and an email left with two
 //! owners settled the same way by every app.
 
-use crate::claims::{register_keywords, rewrite_flags, FlagChange, Rewrite};
+use crate::claims::{register_keywords, rewrite_flags, FlagChange, Registered, Rewrite};
 use crate::engine::{Engine, Result};
 use crate::events::Event;
 use blendesk_domain::advisor::AdvisorId;
@@ -41,8 +41,11 @@ impl Engine {
             let selected = imap::select(session, folder, true).await?;
             let new: Vec<String> = unknown(&wanted, &selected.keywords).into_iter().map(str::to_owned).collect();
             if !new.is_empty() {
-                register_keywords(session, folder, 0, &new, selected.keywords.len()).await?;
-                registered += new.len();
+                match register_keywords(session, folder, 0, &new, selected.keywords.len()).await? {
+                    Registered::Yes => registered += new.len(),
+                    // Each first use falls back to the touch (`claims::rewrite_flags`).
+                    Registered::NoMarker => {}
+                }
             }
             let count = selected.keywords.len() + new.len();
             // Names the team may still add: everyone's declined keyword.

@@ -5,6 +5,7 @@
 pub mod callback;
 pub mod claims;
 pub mod config;
+pub mod connections;
 pub mod conversation;
 mod duties;
 pub mod credentials;

@@ -24,6 +24,9 @@ pub struct PresenceNote {
     pub cap: u32,
     /// When the current state began (the publisher's clock; for "on call since").
     pub since_ms: i64,
+    /// IMAP connections the publishing app holds (hosted servers cap them per account).
+    #[serde(default)]
+    pub connections: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]

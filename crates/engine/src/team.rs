@@ -387,6 +387,7 @@ impl Engine {
             load: self.load()?,
             cap: self.policy().cap_for(&self.config.advisor.id),
             since_ms,
+            connections: self.imap_connections() as u32,
         })
     }
 

@@ -1,8 +1,9 @@
 //! First claims on real servers: keywords the mailbox has never seen. Dovecot applies
 //! every concurrent `UNCHANGEDSINCE` STORE of a new keyword (each answered OK), so the
-//! claim registers a keyword on a marker message before its first conditional use
-//! (`claims::register_keywords`). Each round: a new email, six sessions released
-//! together, each claiming with an advisor id never used before → exactly one owner.
+//! claim registers a keyword on a resolved message before its first conditional use
+//! (`claims::register_keywords`), or, in a folder without one, touches another message
+//! first. Each round: a new email, six sessions released together, each claiming with an
+//! advisor id never used before → exactly one owner. Both ways are raced.
 //!
 //! The control race (the bare compare-and-swap, no registration) shows the harness
 //! races tightly enough to catch the server's behaviour: on Dovecot it must leave
@@ -50,9 +51,15 @@ struct Round {
     uid: u32,
 }
 
-/// A new email in `folder` (created on first use), by the coordinator's session.
-async fn new_email(s: &mut ImapSession, folder: &str, n: usize) -> Round {
-    imap::create_folder(s, folder).await.unwrap();
+/// A new email in `folder`, by the coordinator's session. A new folder first gets an
+/// earlier email: resolved (`resolved_mail`: the keywords are registered on it) or open.
+async fn new_email(s: &mut ImapSession, folder: &str, n: usize, resolved_mail: bool) -> Round {
+    if imap::select(s, folder, false).await.is_err() {
+        imap::create_folder(s, folder).await.unwrap();
+        let flags = if resolved_mail { "(\\Seen $Resolved)" } else { "()" };
+        let raw = format!("From: earlier@example.com\r\nSubject: earlier\r\nMessage-ID: <earlier.{}@example.com>\r\n\r\nhello\r\n", rand::random::<u64>());
+        imap::append(s, folder, flags, raw.as_bytes()).await.unwrap();
+    }
     let raw = format!("From: c{n}@example.com\r\nSubject: first claim {n}\r\nMessage-ID: <first{n}.{}@example.com>\r\n\r\nround {n}\r\n", rand::random::<u64>());
     imap::append(s, folder, "()", raw.as_bytes()).await.unwrap();
     let sel = imap::select(s, folder, true).await.unwrap();
@@ -72,7 +79,7 @@ async fn bare_claim(s: &mut ImapSession, r: &Round, keyword: &str, barrier: &Bar
 
 /// `rounds` races on `server`; returns (rounds with two or more owners, rounds with
 /// none, rounds where the apps' verdicts disagree with the server).
-async fn race(server: &Server, rounds: usize, registered: bool) -> (usize, usize, usize) {
+async fn race(server: &Server, rounds: usize, registered: bool, resolved_mail: bool) -> (usize, usize, usize) {
     let user = server.user("first");
     let mut coordinator = server.login(&user).await.unwrap();
     let mut sessions = Vec::new();
@@ -83,7 +90,7 @@ async fn race(server: &Server, rounds: usize, registered: bool) -> (usize, usize
     let (mut doubles, mut nobody, mut disagree) = (0, 0, 0);
     for n in 0..rounds {
         let folder = format!("race{}", n / ROUNDS_PER_FOLDER);
-        let round = Arc::new(new_email(&mut coordinator, &folder, n).await);
+        let round = Arc::new(new_email(&mut coordinator, &folder, n, resolved_mail).await);
         let barrier = Arc::new(Barrier::new(RACERS));
         let tasks: Vec<_> = sessions
             .drain(..)
@@ -133,9 +140,14 @@ async fn race(server: &Server, rounds: usize, registered: bool) -> (usize, usize
 }
 
 async fn first_claims_hold_on(server: Server) {
-    let (doubles, nobody, disagree) = race(&server, ROUNDS, true).await;
-    println!("{}: {ROUNDS} six-way first-claim races: {doubles} with several owners, {nobody} with none, {disagree} where an app's verdict was wrong", server.label());
-    assert_eq!((doubles, nobody, disagree), (0, 0, 0), "{}: exactly one owner every round, and the app that won knows it", server.label());
+    for (resolved_mail, way) in [(true, "registered on resolved mail"), (false, "touch, no resolved mail")] {
+        let (doubles, nobody, disagree) = race(&server, ROUNDS, true, resolved_mail).await;
+        println!(
+            "{} ({way}): {ROUNDS} six-way first-claim races: {doubles} with several owners, {nobody} with none, {disagree} where an app's verdict was wrong",
+            server.label()
+        );
+        assert_eq!((doubles, nobody, disagree), (0, 0, 0), "{} ({way}): exactly one owner every round, and the app that won knows it", server.label());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -148,7 +160,7 @@ async fn first_claims_hold_on_every_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn without_registration_dovecot_lets_several_first_claims_through() {
     for server in ALL_SERVERS.into_iter().filter(Server::is_dovecot) {
-        let (doubles, _, _) = race(&server, 60, false).await;
+        let (doubles, _, _) = race(&server, 60, false, true).await;
         println!("{}: bare compare-and-swap, 60 rounds of new keywords: {doubles} with several owners", server.label());
         assert!(doubles > 0, "{}: the control race must show the server's behaviour, or the harness is too slow to test it", server.label());
     }

@@ -17,7 +17,6 @@ async fn server_owners(user: &str) -> Vec<(u32, Vec<String>)> {
     imap::logout(s).await;
     let mut out: Vec<(u32, Vec<String>)> = flags
         .into_iter()
-        .filter(|(_, f, _)| !f.iter().any(|k| k == "$Resolved"))
         .map(|(uid, f, _)| (uid, owners(&f).map(str::to_owned).collect()))
         .collect();
     out.sort();

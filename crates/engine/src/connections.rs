@@ -1,0 +1,55 @@
+//! Counting this app's IMAP connections. Hosted servers cap them per account (Gmail: 15,
+//! shared by every app of a team on one mailbox), so the count is reported: live in the
+//! presence note, expected for a configuration in `blendesk status --json`.
+
+use blendesk_mail::imap::ImapSession;
+use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A logged-in session of this engine and the capabilities the server announced; it
+/// counts as open (`Engine::imap_connections`) while this value lives. Moving the
+/// session out to log it out ends the count when the rest of the value is dropped.
+pub struct Connected {
+    pub session: ImapSession,
+    pub capabilities: Vec<String>,
+    _open: OpenConnection,
+}
+
+impl Connected {
+    pub(crate) fn new(inner: blendesk_mail::imap::Connected, count: &Arc<AtomicUsize>) -> Connected {
+        count.fetch_add(1, Ordering::Relaxed);
+        Connected { session: inner.session, capabilities: inner.capabilities, _open: OpenConnection(count.clone()) }
+    }
+
+    pub fn has(&self, capability: &str) -> bool {
+        self.capabilities.iter().any(|c| c.eq_ignore_ascii_case(capability))
+    }
+}
+
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The connections an app holds while it runs, by task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectionPlan {
+    /// One IDLE connection per mirrored folder (the queues and Sent).
+    pub watch: usize,
+    /// Team mode: the claim loop (and the policy), presence heartbeats, team duties.
+    pub team: usize,
+    /// The long-lived total; sending a reply and publishing a document add one for
+    /// a moment.
+    pub total: usize,
+}
+
+impl ConnectionPlan {
+    pub fn new(folders: usize, team_mode: bool) -> ConnectionPlan {
+        let team = if team_mode { 3 } else { 0 };
+        ConnectionPlan { watch: folders, team, total: folders + team }
+    }
+}
