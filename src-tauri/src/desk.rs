@@ -194,7 +194,8 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
         }
     }));
     let e = engine.clone();
-    desk.keep(tauri::async_runtime::spawn(async move { e.watch().await }));
+    // The queues; Sent is synced by the claim loop's chores (or below, without team mode).
+    desk.keep(tauri::async_runtime::spawn(async move { e.watch_queues().await }));
     let a = app.clone();
     desk.keep(tauri::async_runtime::spawn(async move {
         let mut tick = tokio::time::interval(SLA_CHECK_PERIOD);
@@ -215,6 +216,8 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
     desk.keep(tauri::async_runtime::spawn(async move {
         if let Err(err) = e.run_claims().await {
             tracing::error!("no team claims: {err}");
+            let sent = e.config().imap.sent.clone();
+            e.watch_folders(vec![sent]).await;
         }
     }));
     // Input anywhere on the desktop (the softphone, the CRM) keeps the advisor active.

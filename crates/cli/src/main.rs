@@ -292,7 +292,7 @@ async fn run(cli: Cli) -> Result<()> {
                 let outbox: Vec<String> = status.outbox.iter().map(|(k, v)| format!("{k} {v}")).collect();
                 println!("outbox        {}", outbox.join(", "));
                 let c = &status.connections_per_app;
-                println!("connections   {} per app in team mode ({} IDLE, one per folder; {} for claims, presence and duties)", c.total, c.watch, c.team);
+                println!("connections   {} per app in team mode ({} IDLE, one per queue; {} for claims and for presence, duties and Sent)", c.total, c.watch, c.team);
             }
         }
         Command::Watch => {
@@ -402,7 +402,9 @@ async fn run_headless(engine: Arc<Engine>, claims: bool) -> Result<()> {
         }
         result
     };
-    let ((), (), claimed) = tokio::join!(w.watch(), o.run_outbox(), claim_task);
+    // In team mode the claim loop's chores sync Sent (one connection fewer).
+    let watch = async move { if claims { w.watch_queues().await } else { w.watch().await } };
+    let ((), (), claimed) = tokio::join!(watch, o.run_outbox(), claim_task);
     server.abort();
     printer.abort();
     claimed?;

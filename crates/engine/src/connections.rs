@@ -38,9 +38,10 @@ impl Drop for OpenConnection {
 /// The connections an app holds while it runs, by task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectionPlan {
-    /// One IDLE connection per mirrored folder (the queues and Sent).
+    /// One IDLE connection per queue, and in solo mode one for Sent.
     pub watch: usize,
-    /// Team mode: the claim loop (and the policy), presence heartbeats, team duties.
+    /// Team mode: the claim loop (and the policy); the chores (presence heartbeats,
+    /// team duties and the Sent folder's sync).
     pub team: usize,
     /// The long-lived total; sending a reply and publishing a document add one for
     /// a moment.
@@ -48,8 +49,8 @@ pub struct ConnectionPlan {
 }
 
 impl ConnectionPlan {
-    pub fn new(folders: usize, team_mode: bool) -> ConnectionPlan {
-        let team = if team_mode { 3 } else { 0 };
-        ConnectionPlan { watch: folders, team, total: folders + team }
+    pub fn new(queues: usize, team_mode: bool) -> ConnectionPlan {
+        let (watch, team) = if team_mode { (queues, 2) } else { (queues + 1, 0) };
+        ConnectionPlan { watch, team, total: watch + team }
     }
 }

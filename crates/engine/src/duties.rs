@@ -311,15 +311,6 @@ impl Engine {
         now - *seen.entry(h.id).or_insert(now) >= DUTY_TURN_MS
     }
 
-    /// Team-wide duties on their own connection, once a second, until shutdown: an
-    /// acknowledgement race never delays this advisor's claims.
-    pub(crate) async fn run_duty_sessions(self: std::sync::Arc<Self>) {
-        self.every_on_own_connection("team duties", std::time::Duration::from_secs(1), |engine, session| {
-            Box::pin(engine.run_duties(session))
-        })
-        .await
-    }
-
     /// What supervisors must see: the breaker holding automatic mail back, and every
     /// breached conversation. From the mirror, so every app shows the same.
     pub fn automation_alerts(&self, now: i64) -> Result<AutomationAlerts> {

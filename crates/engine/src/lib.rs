@@ -3,6 +3,7 @@
 //! One API for every caller: the desktop shell, the `blendesk` command and the tests.
 
 pub mod callback;
+mod chores;
 pub mod claims;
 pub mod config;
 pub mod connections;

@@ -107,8 +107,6 @@ fn conversation_owners<'a>(heads: &'a [QueueHead], keys: &[String]) -> HashMap<S
 /// Each head's conversation key, in the heads' order (`crate::conversation::keys_of`).
 pub(crate) type ConversationKeys = Arc<Vec<String>>;
 
-/// One round of a background duty on its own connection (`every_on_own_connection`).
-pub(crate) type BoxedTick<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>;
 
 /// Aborts a background task when dropped (the presence task ends with the claim loop).
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -242,65 +240,17 @@ impl Engine {
 
     /// Claim email for this advisor until shutdown. Refuses (returns an error) when the
     /// server lacks what team mode needs; reconnects with backoff otherwise.
+    /// Run it beside `watch_queues`: its chores task syncs the Sent folder.
     pub async fn run_claims(self: &Arc<Self>) -> Result<()> {
-        // Heartbeats on their own connection and task: a slow claim pass or a burst of
-        // duties must never make this advisor look offline to the team.
-        let presence = AbortOnDrop(tokio::spawn(self.clone().run_presence()));
-        // Duties too: an acknowledgement race must not delay a claim.
-        let duties = AbortOnDrop(tokio::spawn(self.clone().run_duty_sessions()));
+        // Heartbeats, duties and Sent on a connection and task of their own
+        // (`chores.rs`): a slow claim pass must never make this advisor look offline, and
+        // an acknowledgement race must not delay a claim.
+        let chores = AbortOnDrop(tokio::spawn(self.clone().run_team_chores()));
         let result = self.run_claim_sessions().await;
-        drop((presence, duties));
+        drop(chores);
         result
     }
 
-    /// Publish this advisor's presence every heartbeat and read the team's, until
-    /// shutdown; reconnects with backoff.
-    async fn run_presence(self: Arc<Self>) {
-        self.every_on_own_connection("presence heartbeat", crate::presence::HEARTBEAT, |engine, session| {
-            Box::pin(async move {
-                let note = engine.presence_note()?;
-                engine.heartbeat(session, &note).await
-            })
-        })
-        .await
-    }
-
-    /// Run `tick` every `period` on a connection of its own until shutdown, reconnecting
-    /// with backoff after a failure (logged as `what`).
-    pub(crate) async fn every_on_own_connection(
-        &self,
-        what: &str,
-        period: Duration,
-        tick: for<'a> fn(&'a Self, &'a mut imap::ImapSession) -> BoxedTick<'a>,
-    ) {
-        let mut failures = 0u32;
-        while !self.is_stopping() {
-            let result: Result<()> = async {
-                let mut c = self.connect().await?;
-                failures = 0;
-                loop {
-                    tick(self, &mut c.session).await?;
-                    tokio::select! {
-                        _ = tokio::time::sleep(period) => {}
-                        _ = self.stopped() => {
-                            imap::logout(c.session).await;
-                            return Ok(());
-                        }
-                    }
-                }
-            }
-            .await;
-            if let Err(e) = result {
-                failures += 1;
-                tracing::warn!(error = %e, "{what} failed; retrying");
-                let delay = blendesk_domain::backoff::reconnect_delay(failures, rand::random::<f64>());
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = self.stopped() => return,
-                }
-            }
-        }
-    }
 
     async fn run_claim_sessions(self: &Arc<Self>) -> Result<()> {
         let mut failures = 0u32;
@@ -376,7 +326,7 @@ impl Engine {
         Ok((open, load))
     }
 
-    fn presence_note(&self) -> Result<crate::presence::PresenceNote> {
+    pub(crate) fn presence_note(&self) -> Result<crate::presence::PresenceNote> {
         let p = lock(&self.team.presence);
         let (state, since_ms) = (p.state(), p.since_ms());
         drop(p);

@@ -16,9 +16,18 @@ pub const IDLE_PERIOD: Duration = Duration::from_secs(4 * 60);
 impl Engine {
     /// Keep every configured folder in sync until `shutdown`. Returns when stopped.
     pub async fn watch(self: &Arc<Self>) {
-        let tasks: Vec<_> = self
-            .config
-            .folders()
+        self.watch_folders(self.config.folders()).await
+    }
+
+    /// Team mode: IDLE on the queues only; the Sent folder is synced by the team chores
+    /// on their connection (`chores.rs`), one IMAP connection fewer per app.
+    pub async fn watch_queues(self: &Arc<Self>) {
+        self.watch_folders(self.config.imap.queues.clone()).await
+    }
+
+    /// Keep `folders` in sync until `shutdown`.
+    pub async fn watch_folders(self: &Arc<Self>, folders: Vec<String>) {
+        let tasks: Vec<_> = folders
             .into_iter()
             .map(|folder| {
                 let engine = self.clone();

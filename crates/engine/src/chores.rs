@@ -1,0 +1,58 @@
+//! Team chores on one IMAP connection: presence heartbeats (every `HEARTBEAT`), the team
+//! duties (acknowledgements, still-working notes) and the Sent folder's sync (every
+//! second). Hosted servers cap connections per account (Gmail: 15, shared by every app
+//! of the team), so an app in team mode holds one IDLE connection per queue, the claim
+//! loop's, and this one. The claim loop keeps its own: a duty burst never delays a claim.
+
+use crate::engine::{Engine, Result};
+use crate::presence::HEARTBEAT;
+use blendesk_mail::imap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How often duties run and Sent is synced.
+const CHORE_PERIOD: Duration = Duration::from_secs(1);
+
+impl Engine {
+    /// Run the chores until shutdown, reconnecting with backoff after a failure.
+    pub(crate) async fn run_team_chores(self: Arc<Self>) {
+        let mut failures = 0u32;
+        while !self.is_stopping() {
+            let Err(e) = self.chores_session(&mut failures).await else { return };
+            failures += 1;
+            tracing::warn!(error = %e, "team chores failed; retrying");
+            let delay = blendesk_domain::backoff::reconnect_delay(failures, rand::random::<f64>());
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = self.stopped() => return,
+            }
+        }
+    }
+
+    async fn chores_session(self: &Arc<Self>, failures: &mut u32) -> Result<()> {
+        let mut c = self.connect().await?;
+        let condstore = c.has("CONDSTORE");
+        let sent = self.config.imap.sent.clone();
+        imap::create_folder(&mut c.session, &sent).await?;
+        *failures = 0;
+        let mut next_beat = Instant::now();
+        loop {
+            if Instant::now() >= next_beat {
+                let note = self.presence_note()?;
+                self.heartbeat(&mut c.session, &note).await?;
+                next_beat = Instant::now() + HEARTBEAT;
+            }
+            // Our replies in Sent before the duties look at the conversations.
+            self.sync_folder(&mut c.session, &sent, condstore).await?;
+            self.run_duties(&mut c.session).await?;
+            tokio::select! {
+                _ = tokio::time::sleep(CHORE_PERIOD) => {}
+                _ = self.stopped() => {
+                    imap::logout(c.session).await;
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
