@@ -28,6 +28,18 @@ pub const RESOLVED_KEYWORD: &str = "$Resolved";
 /// Nothing reads it. It is the one name beyond the budget, and only in such folders.
 pub const TOUCH_KEYWORD: &str = "$bd_touch";
 
+/// Closed: resolved or deleted. Kept as a record; no conversation anyone works on, and
+/// no email a chaser joins.
+pub fn is_closed(flags: &[String]) -> bool {
+    flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted") || f.eq_ignore_ascii_case(RESOLVED_KEYWORD))
+}
+
+/// Waiting for the team: neither closed nor answered. What claims, duties and the
+/// settling of two owners look at.
+pub fn awaits_reply(flags: &[String]) -> bool {
+    !is_closed(flags) && !flags.iter().any(|f| f.eq_ignore_ascii_case("\\Answered"))
+}
+
 /// How many keywords a folder holds beside the per-advisor ones.
 pub const FIXED_KEYWORDS: usize = 4 + TOKEN_BITS as usize;
 
@@ -130,6 +142,15 @@ mod tests {
         let known: Vec<String> = ["$resolved".to_owned()].to_vec();
         assert_eq!(unknown(&wanted, &known), ["$bd_owner_Bob", "$bd_tok3"]);
         assert!(unknown(&wanted[..1], &[]).is_empty());
+    }
+
+    #[test]
+    fn closed_and_awaiting_a_reply() {
+        let f = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(awaits_reply(&f(&["\\Seen", "$bd_owner_bob"])));
+        assert!(!awaits_reply(&f(&["\\answered"])) && !is_closed(&f(&["\\Answered"])));
+        assert!(is_closed(&f(&["$resolved"])) && is_closed(&f(&["\\Deleted"])));
+        assert!(!awaits_reply(&f(&["$Resolved"])));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 /// Resolved or deleted: kept as a record, no longer a conversation anyone works on.
 pub(crate) fn is_closed(h: &QueueHead) -> bool {
-    h.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted") || f.eq_ignore_ascii_case(crate::workspace::RESOLVED_KEYWORD))
+    blendesk_domain::keywords::is_closed(&h.flags)
 }
 
 /// The conversation key of every head, in order (heads oldest first, as the store gives

@@ -6,6 +6,7 @@
 //! mirror, takes the duty and queues the message.
 
 use crate::claims::take_duty;
+use crate::team::is_open;
 use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use crate::sla::{conversation_clocks, ConversationClock};
@@ -52,13 +53,6 @@ pub struct BreakerAlert {
     pub window_minutes: u64,
 }
 
-fn is_open(h: &QueueHead) -> bool {
-    !h.flags.iter().any(|f| {
-        f.eq_ignore_ascii_case("\\Answered")
-            || f.eq_ignore_ascii_case("\\Deleted")
-            || f.eq_ignore_ascii_case(crate::workspace::RESOLVED_KEYWORD)
-    })
-}
 
 /// Automatic messages the team sent within the breaker window, as the mirror knows
 /// them: acknowledged messages that arrived within it, or our automatic messages filed

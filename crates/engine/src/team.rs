@@ -85,11 +85,7 @@ pub(crate) fn language_of(subject: &str, excerpt: &str) -> &'static str {
 /// Open: not answered, not deleted, not resolved without a reply (`$Resolved`). A
 /// resolved email keeps its owner keyword as a record but no longer counts as load.
 pub(crate) fn is_open(h: &QueueHead) -> bool {
-    !h.flags.iter().any(|f| {
-        f.eq_ignore_ascii_case("\\Answered")
-            || f.eq_ignore_ascii_case("\\Deleted")
-            || f.eq_ignore_ascii_case(crate::workspace::RESOLVED_KEYWORD)
-    })
+    blendesk_domain::keywords::awaits_reply(&h.flags)
 }
 
 /// Who holds each open conversation: conversation key (`crate::conversation::keys_of`,
@@ -427,7 +423,7 @@ impl Engine {
                     None => {
                         // The thread it replies to first, then the customer's open
                         // conversation (a chaser joins it whatever its subject): the
-                        // domain's grouping order (`automation::group`).
+                        // domain's grouping order (`conversation::conversation_keys`).
                         let thread_owner = h
                             .references
                             .iter()

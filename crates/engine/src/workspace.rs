@@ -321,7 +321,7 @@ impl Engine {
         let key = keys.get(&m.id).cloned().unwrap_or_else(|| m.from_addr.to_lowercase());
         // Split-off or other open conversations' emails go; closed earlier ones linked by
         // References stay as context, as do our replies (they have no key).
-        let closed = |h: &MessageHead| h.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted") || f.eq_ignore_ascii_case(RESOLVED_KEYWORD));
+        let closed = |h: &MessageHead| blendesk_domain::keywords::is_closed(&h.flags);
         heads.retain(|h| closed(h) || keys.get(&h.id).is_none_or(|k| *k == key));
         for h in open.into_iter().filter(|h| keys.get(&h.id) == Some(&key)) {
             if !heads.iter().any(|x| x.id == h.id) {

@@ -1,11 +1,11 @@
-//! Email automation: the pure rules behind acknowledgements, SLA clocks, chaser grouping,
-//! "pick up the phone" and templates.
+//! Email automation: the pure rules behind acknowledgements, SLA clocks, "pick up the
+//! phone" and templates. (Conversations are grouped by `crate::conversation`; the
+//! per-sender window and the breaker live with the acknowledgement rule in [`ack`].)
 //!
 //! - [`autoreply`]: may we acknowledge this inbound email (RFC 3834), and the headers our
 //!   own automatic mail carries;
-//! - [`limiter`]: one acknowledgement per sender per window, a per-conversation cap and a
-//!   global breaker;
-//! - [`grouping`]: which conversation a new inbound email joins (threads, then chasers);
+//! - [`ack`]: which message gets the team's one acknowledgement, the per-sender window,
+//!   the breaker and the promised reply time;
 //! - [`callback`]: "pick up the phone" suggestions and the customer's number;
 //! - [`sla`]: business-hours calendars with time zones, due times, pausing clocks, levels;
 //! - [`conversation_sla`]: which clock a conversation runs on (first or next response,
@@ -19,15 +19,11 @@ pub mod ack;
 pub mod autoreply;
 pub mod callback;
 pub mod conversation_sla;
-pub mod grouping;
 pub mod late;
-pub mod limiter;
 pub mod sla;
 pub mod template;
 pub mod template_doc;
 
-#[cfg(test)]
-mod loop_tests;
 
 pub use autoreply::{
     automatic_headers, automatic_message_id, decide, is_automatic_message_id, Decision,
@@ -37,8 +33,6 @@ pub use callback::{
     customer_phone, suggest_call, Author, CallReason, CallSuggestion, CallbackPolicy,
     HistoryMessage, PhoneNumber, Region,
 };
-pub use grouping::{group, ConversationSummary, Grouping, GroupingRules, NewEmail};
-pub use limiter::{AutoReplyLimiter, AutoReplyLimits, Throttle};
 pub use sla::{
     business_minutes_between, due_at, level_by_due, BusinessCalendar, CalendarError, OpenHours, SlaClock,
     SlaLevel, SlaTargets, Waiting,
