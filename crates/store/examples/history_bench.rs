@@ -130,7 +130,7 @@ fn main() {
 
     let customer = |i: usize| format!("customer{i}@example.com");
     let alias = |i: usize| format!("c{i}.work@example.org");
-    let has_alias = |i: usize| i % 10 == 0;
+    let has_alias = |i: usize| i.is_multiple_of(10);
     let t0 = Instant::now();
     let inbox = store.ensure_folder("INBOX").unwrap().id;
     let sent = store.ensure_folder("Sent").unwrap().id;
@@ -138,7 +138,7 @@ fn main() {
     let mut samples: Vec<(usize, String, String)> = Vec::new();
     for n in 0..n_messages {
         let c = rng.below(n_customers);
-        let zh = c % 3 == 0;
+        let zh = c.is_multiple_of(3);
         let outgoing = n % 5 >= 3; // 40 % are our replies
         let subject = sentence(&mut rng, &vocab, zh, 3);
         let body = sentence(&mut rng, &vocab, zh, 40);
@@ -163,7 +163,7 @@ fn main() {
             let from_alias = has_alias(c) && n % 2 == 0;
             m.from_addr = if from_alias { alias(c) } else { customer(c) };
             m.to = vec!["support@shop.test".into()];
-            if from_alias && c % 20 == 0 {
+            if from_alias && c.is_multiple_of(20) {
                 m.reply_to = customer(c);
             }
             if samples.len() < 4000 && n % 13 == 0 {
