@@ -2,6 +2,7 @@
 //! the customer's number through the OS's `tel:` handler (the softphone), and logging a
 //! call note for the team. Each is a few lines over the engine (`blendesk_engine::callback`).
 
+use blendesk_engine::errors::ErrorCode;
 use crate::commands::{engine_err, starting, CommandError, Result};
 use crate::desk::Desk;
 use blendesk_engine::callback::CallSuggestionView;
@@ -24,7 +25,7 @@ pub fn checked_tel(uri: &str) -> Option<&str> {
 /// Dial: hand the `tel:` URI to the OS (xdg-open → the registered softphone). No shell.
 #[tauri::command]
 pub fn dial(tel: String) -> Result<()> {
-    let uri = checked_tel(&tel).ok_or_else(|| CommandError { code: "invalid", message: format!("{tel:?} is not a tel:+<digits> number") })?;
+    let uri = checked_tel(&tel).ok_or_else(|| CommandError { code: ErrorCode::Invalid, message: format!("{tel:?} is not a tel:+<digits> number") })?;
     std::process::Command::new("xdg-open")
         .arg(uri)
         .stdin(std::process::Stdio::null())
@@ -32,7 +33,7 @@ pub fn dial(tel: String) -> Result<()> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .map(|_| ())
-        .map_err(|e| CommandError { code: "open", message: format!("cannot start the phone handler (xdg-open): {e}") })
+        .map_err(|e| CommandError { code: ErrorCode::Open, message: format!("cannot start the phone handler (xdg-open): {e}") })
 }
 
 /// Record a call note in the conversation for every advisor (never sent to the customer).

@@ -1,6 +1,7 @@
 //! The commands the UI calls. Each is a few lines over the engine; errors reach the UI as
 //! `{code, message}` so it can tell them apart without matching strings.
 
+use blendesk_engine::errors::ErrorCode;
 use crate::desk::{apply_presence, Desk, PresenceView, Startup};
 use crate::html::{is_converted_text, sanitise, SafeHtml};
 use blendesk_domain::advisor::AdvisorId;
@@ -13,24 +14,24 @@ use tauri::{AppHandle, State};
 
 #[derive(Debug, Serialize)]
 pub struct CommandError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 /// What every command returns; shared by the command modules (`knowledge`, `calls`).
 pub(crate) type Result<T> = std::result::Result<T, CommandError>;
 
-fn err(code: &'static str) -> impl Fn(String) -> CommandError {
+fn err(code: ErrorCode) -> impl Fn(String) -> CommandError {
     move |message| CommandError { code, message }
 }
 
 pub(crate) fn engine_err(e: blendesk_engine::EngineError) -> CommandError {
-    CommandError { code: "engine", message: e.to_string() }
+    CommandError { code: e.code(), message: e.to_string() }
 }
 
 /// The engine is not up yet (or failed to start): `Desk::engine`'s error.
 pub(crate) fn starting(message: String) -> CommandError {
-    CommandError { code: "starting", message }
+    CommandError { code: ErrorCode::Starting, message }
 }
 
 #[derive(Serialize)]
@@ -95,7 +96,7 @@ pub struct WorkspacePayload {
 /// takes them within my cap), split into active and parked.
 #[tauri::command]
 pub fn workspace(app: AppHandle, desk: State<'_, Desk>) -> Result<WorkspacePayload> {
-    let engine = desk.engine().map_err(err("starting"))?;
+    let engine = desk.engine().map_err(err(ErrorCode::Starting))?;
     let now = crate::desk::now_ms() / 1000;
     let policy = engine.policy();
     let queues = engine.workspace(now).map_err(engine_err)?.queues;
@@ -149,11 +150,11 @@ pub struct ConversationPayload {
 
 #[tauri::command]
 pub fn open_conversation(desk: State<'_, Desk>, message: i64) -> Result<ConversationPayload> {
-    let engine = desk.engine().map_err(err("starting"))?;
+    let engine = desk.engine().map_err(err(ErrorCode::Starting))?;
     let heads = engine.thread(message).map_err(engine_err)?;
     let mut thread = Vec::new();
     for head in heads.into_iter().rev().take(30).collect::<Vec<_>>().into_iter().rev() {
-        let Some(m) = engine.store().message(head.id).map_err(|e| CommandError { code: "store", message: e.to_string() })? else {
+        let Some(m) = engine.store().message(head.id).map_err(|e| CommandError { code: ErrorCode::Store, message: e.to_string() })? else {
             continue;
         };
         let html = m.body_html.as_deref().filter(|h| !is_converted_text(h)).map(sanitise);
@@ -166,7 +167,7 @@ pub fn open_conversation(desk: State<'_, Desk>, message: i64) -> Result<Conversa
 
 #[tauri::command]
 pub fn search_knowledge(desk: State<'_, Desk>, query: String, customer: String) -> Result<Vec<Snippet>> {
-    let engine = desk.engine().map_err(err("starting"))?;
+    let engine = desk.engine().map_err(err(ErrorCode::Starting))?;
     engine.knowledge_snippets(&query, &customer, 8).map_err(engine_err)
 }
 
@@ -174,17 +175,17 @@ pub fn search_knowledge(desk: State<'_, Desk>, query: String, customer: String) 
 /// rendered again with them inlined.
 #[tauri::command]
 pub async fn show_images(desk: State<'_, Desk>, message: i64) -> Result<SafeHtml> {
-    let engine = desk.engine().map_err(err("starting"))?;
+    let engine = desk.engine().map_err(err(ErrorCode::Starting))?;
     let m = engine
         .store()
         .message(message)
-        .map_err(|e| CommandError { code: "store", message: e.to_string() })?
-        .ok_or_else(|| CommandError { code: "missing", message: format!("no message {message}") })?;
+        .map_err(|e| CommandError { code: ErrorCode::Store, message: e.to_string() })?
+        .ok_or_else(|| CommandError { code: ErrorCode::Missing, message: format!("no message {message}") })?;
     let html = m.body_html.unwrap_or_default();
     let urls = crate::html::remote_images(&html, crate::images::MAX_IMAGES);
     let fetched = tauri::async_runtime::spawn_blocking(move || crate::images::fetch_all(&urls))
         .await
-        .map_err(|e| CommandError { code: "images", message: e.to_string() })?;
+        .map_err(|e| CommandError { code: ErrorCode::Images, message: e.to_string() })?;
     Ok(crate::html::sanitise_with_images(&html, &fetched))
 }
 
@@ -192,12 +193,12 @@ pub async fn show_images(desk: State<'_, Desk>, message: i64) -> Result<SafeHtml
 #[tauri::command]
 pub fn send_reply(desk: State<'_, Desk>, message: i64, body: String) -> Result<i64> {
     if matches!(desk.state(), AdvisorState::OnCall | AdvisorState::WrapUp) {
-        return Err(CommandError { code: "paused", message: "email is paused during a call".into() });
+        return Err(CommandError { code: ErrorCode::Paused, message: "email is paused during a call".into() });
     }
     if body.trim().is_empty() {
-        return Err(CommandError { code: "empty", message: "the reply is empty".into() });
+        return Err(CommandError { code: ErrorCode::Invalid, message: "the reply is empty".into() });
     }
-    let engine = desk.engine().map_err(err("starting"))?;
+    let engine = desk.engine().map_err(err(ErrorCode::Starting))?;
     engine.queue_reply(message, &body).map_err(engine_err)
 }
 
@@ -205,8 +206,8 @@ pub fn send_reply(desk: State<'_, Desk>, message: i64, body: String) -> Result<i
 /// the policy's return time). Refused past the park limit; re-parking moves the time.
 #[tauri::command]
 pub fn park(desk: State<'_, Desk>, customer: String, seconds: Option<u32>) -> Result<i64> {
-    let engine = desk.engine().map_err(err("starting"))?;
-    let return_at_ms = engine.park(&customer, seconds).map_err(|e| CommandError { code: "park_refused", message: e.to_string() })?;
+    let engine = desk.engine().map_err(err(ErrorCode::Starting))?;
+    let return_at_ms = engine.park(&customer, seconds).map_err(|e| CommandError { code: ErrorCode::Forbidden, message: e.to_string() })?;
     desk.mine.lock().unwrap_or_else(|e| e.into_inner()).retain(|c| c != &customer);
     Ok(return_at_ms)
 }
@@ -217,15 +218,15 @@ pub fn park(desk: State<'_, Desk>, customer: String, seconds: Option<u32>) -> Re
 #[tauri::command]
 pub async fn resolve(desk: State<'_, Desk>, message: i64) -> Result<u32> {
     if matches!(desk.state(), AdvisorState::OnCall | AdvisorState::WrapUp) {
-        return Err(CommandError { code: "paused", message: "email is paused during a call".into() });
+        return Err(CommandError { code: ErrorCode::Paused, message: "email is paused during a call".into() });
     }
-    let engine = desk.engine().map_err(err("starting"))?.clone();
+    let engine = desk.engine().map_err(err(ErrorCode::Starting))?.clone();
     engine.resolve_conversation(message).await.map_err(engine_err)
 }
 
 #[tauri::command]
 pub fn set_call(app: AppHandle, on: bool) -> Result<PresenceView> {
-    apply_presence(&app, if on { AdvisorEvent::CallStart } else { AdvisorEvent::CallEnd }).map_err(err("starting"))
+    apply_presence(&app, if on { AdvisorEvent::CallStart } else { AdvisorEvent::CallEnd }).map_err(err(ErrorCode::Starting))
 }
 
 /// The advisor picks a state by hand: `available` or `away` (refused during a call by
@@ -236,9 +237,9 @@ pub fn set_presence(app: AppHandle, state: String) -> Result<PresenceView> {
     let manual = match state.as_str() {
         "available" => ManualState::Available,
         "away" => ManualState::Away,
-        other => return Err(CommandError { code: "invalid", message: format!("unknown state {other:?}") }),
+        other => return Err(CommandError { code: ErrorCode::Invalid, message: format!("unknown state {other:?}") }),
     };
-    apply_presence(&app, AdvisorEvent::Set(manual)).map_err(err("starting"))
+    apply_presence(&app, AdvisorEvent::Set(manual)).map_err(err(ErrorCode::Starting))
 }
 
 #[tauri::command]
@@ -250,7 +251,7 @@ pub fn presence(desk: State<'_, Desk>) -> PresenceView {
 /// seconds): keeps idle detection from sending them away, and ends an idle away.
 #[tauri::command]
 pub fn activity(app: AppHandle) -> Result<PresenceView> {
-    apply_presence(&app, AdvisorEvent::Activity).map_err(err("starting"))
+    apply_presence(&app, AdvisorEvent::Activity).map_err(err(ErrorCode::Starting))
 }
 
 #[derive(Serialize)]
@@ -279,14 +280,14 @@ fn require_supervisor(engine: &blendesk_engine::Engine) -> Result<()> {
     if engine.policy().is_supervisor(&engine.config().advisor.id) {
         Ok(())
     } else {
-        Err(CommandError { code: "forbidden", message: "only supervisors named in the policy see this".into() })
+        Err(CommandError { code: ErrorCode::Forbidden, message: "only supervisors named in the policy see this".into() })
     }
 }
 
 /// The supervisor view: every advisor's presence (state, load, cap, since) and the queues.
 #[tauri::command]
 pub fn supervisor_view(desk: State<'_, Desk>) -> Result<SupervisorView> {
-    let engine = desk.engine().map_err(err("starting"))?;
+    let engine = desk.engine().map_err(err(ErrorCode::Starting))?;
     require_supervisor(engine)?;
     let policy = engine.policy();
     let now = crate::desk::now_ms() / 1000;
@@ -316,9 +317,9 @@ pub fn supervisor_view(desk: State<'_, Desk>) -> Result<SupervisorView> {
 /// Returns the policy message now in force.
 #[tauri::command]
 pub async fn set_cap(desk: State<'_, Desk>, advisor: String, cap: u32) -> Result<u32> {
-    let engine = desk.engine().map_err(err("starting"))?.clone();
+    let engine = desk.engine().map_err(err(ErrorCode::Starting))?.clone();
     require_supervisor(&engine)?;
-    let id = AdvisorId::parse(&advisor).map_err(|e| CommandError { code: "invalid", message: e.to_string() })?;
+    let id = AdvisorId::parse(&advisor).map_err(|e| CommandError { code: ErrorCode::Invalid, message: e.to_string() })?;
     engine.set_advisor_cap(&id, cap).await.map_err(engine_err)?;
     Ok(engine.policy_uid())
 }
@@ -327,9 +328,9 @@ pub async fn set_cap(desk: State<'_, Desk>, advisor: String, cap: u32) -> Result
 /// and the advisor confirmed. Only http(s); no shell involved.
 #[tauri::command]
 pub fn open_link(url: String) -> Result<()> {
-    let parsed = tauri::Url::parse(&url).map_err(|e| CommandError { code: "invalid", message: e.to_string() })?;
+    let parsed = tauri::Url::parse(&url).map_err(|e| CommandError { code: ErrorCode::Invalid, message: e.to_string() })?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(CommandError { code: "invalid", message: format!("only web links open in the browser, not {}", parsed.scheme()) });
+        return Err(CommandError { code: ErrorCode::Invalid, message: format!("only web links open in the browser, not {}", parsed.scheme()) });
     }
     std::process::Command::new("xdg-open")
         .arg(parsed.as_str())
@@ -338,5 +339,5 @@ pub fn open_link(url: String) -> Result<()> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .map(|_| ())
-        .map_err(|e| CommandError { code: "open", message: format!("cannot start the browser (xdg-open): {e}") })
+        .map_err(|e| CommandError { code: ErrorCode::Open, message: format!("cannot start the browser (xdg-open): {e}") })
 }

@@ -2,18 +2,17 @@
 //! another, split emails off one. A few lines each over the engine
 //! (`blendesk_engine::conversation`); a refusal reaches the UI as code `forbidden`.
 
+use blendesk_engine::errors::ErrorCode;
 use crate::commands::{engine_err, starting, CommandError, Result};
 use crate::desk::Desk;
 use blendesk_engine::conversation::Rearranged;
 use blendesk_engine::EngineError;
 use tauri::State;
 
+/// A refusal is `forbidden` (not yours), a conversation that is not there `invalid`
+/// (`EngineError::code`).
 fn refused(e: EngineError) -> CommandError {
-    match e {
-        EngineError::Policy(message) => CommandError { code: "forbidden", message },
-        EngineError::Conversation(message) => CommandError { code: "invalid", message },
-        other => engine_err(other),
-    }
+    engine_err(e)
 }
 
 /// Merge conversation `from` into `into` (keys): one conversation, `into`'s owner.

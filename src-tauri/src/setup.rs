@@ -2,6 +2,7 @@
 //! named exactly), and saves them to the configuration file and the OS keyring. The
 //! passwords never reach the configuration file.
 
+use blendesk_engine::errors::ErrorCode;
 use crate::commands::CommandError;
 use crate::desk::{run_with, set_startup, Desk, Startup};
 use blendesk_engine::config::Config;
@@ -47,7 +48,7 @@ pub struct SaveReport {
 }
 
 fn invalid(message: String) -> CommandError {
-    CommandError { code: "invalid", message }
+    CommandError { code: ErrorCode::Invalid, message }
 }
 
 fn default_store_path() -> PathBuf {
@@ -83,8 +84,8 @@ async fn smtp_reachable(host: &str, port: u16) -> Result<(), CommandError> {
     let connect = tokio::net::TcpStream::connect((host, port));
     match tokio::time::timeout(Duration::from_secs(10), connect).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(CommandError { code: "smtp", message: format!("cannot reach the SMTP server {host}:{port}: {e}") }),
-        Err(_) => Err(CommandError { code: "smtp", message: format!("the SMTP server {host}:{port} did not answer within 10 s") }),
+        Ok(Err(e)) => Err(CommandError { code: ErrorCode::Smtp, message: format!("cannot reach the SMTP server {host}:{port}: {e}") }),
+        Err(_) => Err(CommandError { code: ErrorCode::Smtp, message: format!("the SMTP server {host}:{port} did not answer within 10 s") }),
     }
 }
 
@@ -94,13 +95,13 @@ pub async fn test_setup(form: SetupForm) -> Result<SetupReport, CommandError> {
     let scratch = std::env::temp_dir().join(format!("blendesk-setup-{}.sqlite", std::process::id()));
     let config = config_from(&form, scratch.clone())?;
     let engine = Engine::with_passwords(config, form.imap_password.clone(), smtp_password(&form))
-        .map_err(|e| CommandError { code: "engine", message: e.to_string() })?;
+        .map_err(|e| CommandError { code: e.code(), message: e.to_string() })?;
     let result = engine.test_connection().await;
     drop(engine);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
     }
-    let capabilities = result.map_err(|e| CommandError { code: "imap", message: e.to_string() })?;
+    let capabilities = result.map_err(|e| CommandError { code: ErrorCode::Imap, message: e.to_string() })?;
     smtp_reachable(form.smtp_host.trim(), form.smtp_port).await?;
     let has = |c: &str| capabilities.iter().any(|x| x.eq_ignore_ascii_case(c));
     let missing_for_team = ["CONDSTORE", "UIDPLUS", "IDLE"].into_iter().filter(|c| !has(c)).collect();
@@ -111,11 +112,11 @@ pub async fn test_setup(form: SetupForm) -> Result<SetupReport, CommandError> {
 #[tauri::command]
 pub async fn save_setup(app: AppHandle, desk: State<'_, Desk>, form: SetupForm) -> Result<SaveReport, CommandError> {
     if desk.engine.get().is_some() {
-        return Err(CommandError { code: "running", message: "Blendesk is already set up".into() });
+        return Err(CommandError { code: ErrorCode::Invalid, message: "Blendesk is already set up".into() });
     }
     let config = config_from(&form, default_store_path())?;
     let path = desk.config_path.clone();
-    let io = |e: std::io::Error| CommandError { code: "io", message: format!("cannot write {}: {e}", path.display()) };
+    let io = |e: std::io::Error| CommandError { code: ErrorCode::Io, message: format!("cannot write {}: {e}", path.display()) };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
@@ -141,13 +142,13 @@ pub async fn save_setup(app: AppHandle, desk: State<'_, Desk>, form: SetupForm) 
         Ok(())
     })
     .await
-    .map_err(|e| CommandError { code: "keyring", message: e.to_string() })?;
+    .map_err(|e| CommandError { code: ErrorCode::Keyring, message: e.to_string() })?;
     let keyring_warning = stored.err();
     if let Some(w) = &keyring_warning {
         tracing::warn!("passwords not stored: {w}");
     }
     let engine = Engine::with_passwords(config, form.imap_password.clone(), smtp_pw)
-        .map_err(|e| CommandError { code: "engine", message: e.to_string() })?;
+        .map_err(|e| CommandError { code: e.code(), message: e.to_string() })?;
     set_startup(&app, Startup::Starting);
     let a = app.clone();
     tauri::async_runtime::spawn(async move {

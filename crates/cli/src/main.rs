@@ -181,15 +181,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// The exit code of the error's `ErrorCode` (one table for the CLI and the window).
 fn exit_code(e: &anyhow::Error) -> u8 {
-    match e.downcast_ref::<EngineError>() {
-        Some(EngineError::Config(_)) => 2,
-        Some(EngineError::Credentials(_)) => 3,
-        Some(EngineError::Imap(_)) | Some(EngineError::Smtp(_)) => 4,
-        Some(EngineError::NotPermitted { .. }) => 5,
-        Some(EngineError::KeywordLimit { .. }) => 6,
-        _ => 1,
-    }
+    e.downcast_ref::<EngineError>().map(|e| e.code().exit_code()).unwrap_or(1)
 }
 
 async fn open(config_path: Option<PathBuf>) -> Result<Arc<Engine>> {

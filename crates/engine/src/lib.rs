@@ -12,6 +12,7 @@ mod duties;
 pub mod credentials;
 pub mod docs;
 mod engine;
+pub mod errors;
 pub mod events;
 pub mod handover;
 pub mod history;

@@ -1,0 +1,103 @@
+//! One set of error codes for every boundary: the CLI's exit codes and the window's
+//! errors (`{code, message}`, localised in the window by code) come from `ErrorCode`, so
+//! a new engine error gets a code once, here, and never reaches the window as a bare
+//! English message.
+
+use crate::engine::EngineError;
+use serde::Serialize;
+
+/// What went wrong, as the window and scripts tell cases apart. Serialised snake_case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The configuration file is missing or wrong.
+    Config,
+    /// No password in the keyring or the environment.
+    Credentials,
+    /// The IMAP server or the network.
+    Imap,
+    /// The SMTP server.
+    Smtp,
+    /// The server's access rights (IMAP ACLs) refuse it.
+    NotPermitted,
+    /// The server keeps no more keywords in a folder (Cyrus).
+    KeywordLimit,
+    /// The server lacks what team mode needs (CONDSTORE, keywords).
+    Unsupported,
+    /// The message is not (or no longer) in the mirror, or its folder was rebuilt.
+    Missing,
+    /// A rule refused it: not your conversation, not a supervisor, over a limit.
+    Forbidden,
+    /// The input is not valid (an unfilled placeholder, a bad document, an empty reply).
+    Invalid,
+    /// The local database.
+    Store,
+    /// A bug: tell the developers.
+    Internal,
+    // The window's own: not from the engine.
+    /// The engine has not started (or failed to).
+    Starting,
+    /// Email is paused during a call or wrap-up.
+    Paused,
+    /// Remote images could not be loaded.
+    Images,
+    /// The browser or dialer could not be started.
+    Open,
+    /// The OS keyring refused.
+    Keyring,
+    /// A local file could not be read or written.
+    Io,
+}
+
+impl ErrorCode {
+    /// The `blendesk` command's exit code.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorCode::Config => 2,
+            ErrorCode::Credentials | ErrorCode::Keyring => 3,
+            ErrorCode::Imap | ErrorCode::Smtp => 4,
+            ErrorCode::NotPermitted => 5,
+            ErrorCode::KeywordLimit => 6,
+            _ => 1,
+        }
+    }
+}
+
+impl EngineError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            EngineError::Config(_) => ErrorCode::Config,
+            EngineError::Credentials(_) => ErrorCode::Credentials,
+            EngineError::Imap(_) => ErrorCode::Imap,
+            EngineError::Smtp(_) => ErrorCode::Smtp,
+            EngineError::NotPermitted { .. } => ErrorCode::NotPermitted,
+            EngineError::KeywordLimit { .. } => ErrorCode::KeywordLimit,
+            EngineError::MissingCapability(_) | EngineError::NoKeywords(_) => ErrorCode::Unsupported,
+            EngineError::NoSuchMessage(_) | EngineError::Stale(_) => ErrorCode::Missing,
+            EngineError::Policy(_) | EngineError::Park(_) => ErrorCode::Forbidden,
+            EngineError::Conversation(_) => ErrorCode::Invalid,
+            EngineError::Compose(_) | EngineError::Document(_) | EngineError::Template(_) => ErrorCode::Invalid,
+            EngineError::Store(_) => ErrorCode::Store,
+            EngineError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        let cases = [
+            (EngineError::Smtp("x".into()), 4),
+            (EngineError::NotPermitted { user: "a".into(), action: "b", folder: "c".into(), hint: "d" }, 5),
+            (EngineError::KeywordLimit { folder: "INBOX".into(), count: 100 }, 6),
+            (EngineError::Policy("no".into()), 1),
+        ];
+        for (e, code) in cases {
+            assert_eq!(e.code().exit_code(), code, "{e}");
+        }
+        assert_eq!(serde_json::to_string(&ErrorCode::KeywordLimit).unwrap(), "\"keyword_limit\"");
+    }
+}
