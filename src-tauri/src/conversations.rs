@@ -2,7 +2,6 @@
 //! another, split emails off one. A few lines each over the engine
 //! (`blendesk_engine::conversation`); a refusal reaches the UI as code `forbidden`.
 
-use blendesk_engine::errors::ErrorCode;
 use crate::commands::{engine_err, starting, CommandError, Result};
 use crate::desk::Desk;
 use blendesk_engine::conversation::Rearranged;

@@ -42,7 +42,7 @@ impl OsIdle {
             let ok = (self.xss.XScreenSaverQueryInfo)(self.display, self.root, info) != 0;
             let idle_ms = (*info).idle;
             (self.xlib.XFree)(info.cast());
-            ok.then(|| Duration::from_millis(idle_ms as u64))
+            ok.then(|| Duration::from_millis(idle_ms))
         }
     }
 }

@@ -200,6 +200,6 @@ mod tests {
         assert!(config_from(&f, PathBuf::from("/tmp/x")).unwrap_err().message.contains("plain"));
         let mut f = form();
         f.imap_security = "ssl".into();
-        assert_eq!(config_from(&f, PathBuf::from("/tmp/x")).unwrap_err().code, "invalid");
+        assert_eq!(config_from(&f, PathBuf::from("/tmp/x")).unwrap_err().code, ErrorCode::Invalid);
     }
 }
