@@ -122,9 +122,11 @@ fi
 say "starting (or reusing) the local mail stack"
 STACK_ENV="$("$ROOT/tests/mail-stack.sh" start)" || die "tests/mail-stack.sh start failed"
 eval "$STACK_ENV"
-STACK_DIR="$BLENDESK_STACK_DIR"
+# The seed is a Maildir copied into place: the stack's Maildir Dovecot serves it (the
+# main one stores mdbox, which cannot be seeded with plain files).
+STACK_DIR="$BLENDESK_STACK_DIR/maildir"
 HOST="$BLENDESK_STACK_HOST"
-IMAP_PORT="$BLENDESK_STACK_IMAP_PORT"
+IMAP_PORT="$BLENDESK_STACK_MAILDIR_PORT"
 SMTP_PORT="$BLENDESK_STACK_SMTP_PORT"
 
 # ---- seed -------------------------------------------------------------------------------
@@ -211,7 +213,7 @@ EOF
         FAILED=1; return 0
     fi
     local got
-    got=$(find "$dir/INBOX/cur" "$dir/INBOX/new" -type f 2>/dev/null | wc -l)
+    got=$(find "$dir/INBOX/cur" "$dir/INBOX/new" -type f 2>/dev/null | wc -l || true)
     read -r secs rss <"$TMP/time"
     echo "$tool $round $label $got $secs $rss" >>"$RESULTS"
     if [ "$got" -ne "$N" ]; then

@@ -15,7 +15,9 @@ config="${1:?usage: scripts/demo-content.sh CONFIG}"
 bin="${BLENDESK_BIN:-${CARGO_TARGET_DIR:-target}/debug/blendesk}"
 bd() { "$bin" --config "$config" "$@"; }
 
-if bd knowledge list --json | grep -q '"article_id"'; then
+# Read the list first: under pipefail, grep -q closing the pipe early can fail `bd`.
+articles=$(bd knowledge list --json)
+if [[ "$articles" == *'"article_id"'* ]]; then
   echo "demo-content: the knowledge base is already there"
   exit 0
 fi

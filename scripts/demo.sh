@@ -55,7 +55,7 @@ export BLENDESK_IMAP_PASSWORD="$password"
 # session has none.
 if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
   export XDG_RUNTIME_DIR="$PWD/target/demo/run"
-  mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+  mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 fi
 scripts/demo-content.sh target/demo/config.toml
 "${CARGO_TARGET_DIR:-target}/debug/blendesk-desktop" --config target/demo/config.toml

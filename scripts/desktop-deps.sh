@@ -10,7 +10,9 @@ pkgs=(build-essential pkg-config file libwebkit2gtk-4.1-dev libssl-dev
 
 missing=()
 for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  # No pipe into grep -q: under pipefail its early exit can fail the writer.
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == *"install ok installed"* ]] || missing+=("$p")
 done
 
 if ((${#missing[@]})); then

@@ -11,6 +11,8 @@ tests/mail-stack.sh start
 
 (cd ui && npm ci --no-audit --no-fund && npm run check && npm run build)
 cargo build -p blendesk-desktop --features tauri/custom-protocol
+# The shell's lints, warnings denied (the engine crates' are in scripts/test.sh).
+cargo clippy --locked -p blendesk-desktop --all-targets --features tauri/custom-protocol -- -D warnings
 # The shell's own unit tests (HTML sanitiser, notification escaping, setup form rules).
 cargo test -p blendesk-desktop --features tauri/custom-protocol
 # `blendesk call start|end` (the CLI) drives the call socket in the tests.
@@ -28,4 +30,4 @@ rm -rf target/e2e-screenshots && mkdir -p target/e2e-screenshots
 timeout --kill-after=30 "${E2E_TIMEOUT:-900}" \
   dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24" \
   cargo test -p blendesk-e2e -- --test-threads=1 "$@"
-echo "screenshots: $(ls target/e2e-screenshots | tr '\n' ' ')"
+echo "screenshots: $(find target/e2e-screenshots -maxdepth 1 -type f -printf '%f ')"

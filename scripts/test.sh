@@ -6,7 +6,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== mail stack"
+echo "== checks: formatting, lints (warnings denied), shell scripts"
+command -v shellcheck >/dev/null || {
+    export DEBIAN_FRONTEND=noninteractive
+    if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo -n); fi
+    "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends shellcheck >/dev/null
+}
+cargo fmt --all --check
+cargo clippy --locked --all-targets \
+    -p blendesk-domain -p blendesk-store -p blendesk-mail -p blendesk-engine \
+    -p blendesk-cli -p blendesk-control -p blendesk-testkit -p blendesk-e2e -- -D warnings
+mapfile -t scripts < <(git ls-files '*.sh' '*.bash' .ci/run)
+shellcheck "${scripts[@]}"
+
+echo "== mail stack (Dovecot mdbox and Maildir, OpenSMTPD, Cyrus)"
 tests/mail-stack.sh start
 
 echo "== engine, store, mail, domain, CLI and control tests (real Dovecot + OpenSMTPD)"

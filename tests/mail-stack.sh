@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The local mail stack used by every test and by the demo:
-# Dovecot (IMAP + LMTP) and OpenSMTPD on loopback, delivering into Maildirs under one
-# state directory. No systemd; every process is started here and stopped by its pid.
+# Dovecot (IMAP + LMTP) and OpenSMTPD on loopback, delivering into mdbox mailboxes under
+# one state directory; beside them, for the tests that must run on every server a team
+# may have, a second Dovecot storing Maildir (port IMAP+2) and Cyrus IMAP (port IMAP+3,
+# tests/cyrus-stack.sh). No systemd; every process is started here and stopped by its pid.
+# mdbox, not Maildir, for the main one: Maildir keeps only a mailbox's first 26
+# keywords in file names and never announces changes to the others to IDLE.
 #
 #   tests/mail-stack.sh start            install what is missing, start (or reuse) the stack
 #   tests/mail-stack.sh stop             stop both servers
@@ -10,6 +14,7 @@
 #   tests/mail-stack.sh restart-imap     stop and start Dovecot only (tests of reconnects)
 #   tests/mail-stack.sh stop-smtp | start-smtp
 #   tests/mail-stack.sh start-nocondstore   a second Dovecot without CONDSTORE (port IMAP+1)
+#   tests/mail-stack.sh reset            stop everything and delete the state
 #
 # Users (password "secret"): support (the shared support mailbox), alice, bob, carol
 # (advisors), sam (supervisor), on domain shop.test; any address @example.com is a
@@ -84,7 +89,7 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_username_format = %Ln
-mail_location = maildir:~/Maildir
+mail_location = mdbox:~/mdbox
 mail_attribute_dict = file:%h/dovecot-attributes
 # IMAP ACLs (RFC 4314): a team's mailbox is shared with each advisor, who logs in as
 # themselves; the owner grants rights per folder with SETACL (see README, "Who may
@@ -127,7 +132,7 @@ namespace shared {
   type = shared
   separator = /
   prefix = shared/%%u/
-  location = maildir:%%h/Maildir
+  location = mdbox:%%h/mdbox
   subscriptions = no
   list = children
 }
@@ -222,12 +227,36 @@ start_plain_imap() {
     wait_port "$port" || die "the no-CONDSTORE dovecot did not open port $port"
 }
 
+# The same users on Maildir (port IMAP_PORT+2, own state and mail under maildir/), for
+# the tests that show what a team on Maildir gets. IMAP only: tests APPEND their mail.
+start_maildir_imap() {
+    local port=$((IMAP_PORT + 2)) md="$DIR/maildir"
+    if pid_alive "$md/run/master.pid" && port_open "$port"; then return 0; fi
+    mkdir -p "$md"/{run,state,mail}
+    chown vmail:vmail "$md/mail"
+    sed -e "s|^protocols = .*|protocols = imap|" \
+        -e "s|^base_dir = .*|base_dir = $md/run|" \
+        -e "s|^state_dir = .*|state_dir = $md/state|" \
+        -e "s|^log_path = .*|log_path = $md/dovecot.log|" \
+        -e "s|^info_log_path = .*|info_log_path = $md/dovecot.log|" \
+        -e "s|^mail_location = .*|mail_location = maildir:~/Maildir|" \
+        -e "s|location = mdbox:%%h/mdbox|location = maildir:%%h/Maildir|" \
+        -e "s|home=$DIR/mail/%n|home=$md/mail/%n|" \
+        -e "s|file:$DIR/state/shared-mailboxes.db|file:$md/state/shared-mailboxes.db|" \
+        -e "s|port = $IMAP_PORT|port = $port|" \
+        "$DIR/dovecot.conf" > "$md/dovecot.conf"
+    dovecot -c "$md/dovecot.conf" 9>&- </dev/null >>"$md/dovecot.log" 2>&1 || die "the Maildir dovecot failed to start (see $md/dovecot.log)"
+    wait_port "$port" || die "the Maildir dovecot did not open port $port"
+}
+
 print_env() {
     cat <<EOF
 BLENDESK_STACK_DIR=$DIR
 BLENDESK_STACK_HOST=$HOST
 BLENDESK_STACK_IMAP_PORT=$IMAP_PORT
 BLENDESK_STACK_SMTP_PORT=$SMTP_PORT
+BLENDESK_STACK_MAILDIR_PORT=$((IMAP_PORT + 2))
+BLENDESK_STACK_CYRUS_PORT=$((IMAP_PORT + 3))
 EOF
 }
 
@@ -248,12 +277,16 @@ case "$cmd" in
         fi
         start_imap
         start_smtp
+        start_maildir_imap
+        BLENDESK_STACK_DIR="$DIR" BLENDESK_CYRUS_PORT=$((IMAP_PORT + 3)) "$(dirname "$0")/cyrus-stack.sh" start >&2
         print_env
         ;;
     stop)
         stop_pidfile "$DIR/smtpd.pid"
         stop_pidfile "$DIR/run/master.pid"
         stop_pidfile "$DIR/run-nocondstore/master.pid"
+        stop_pidfile "$DIR/maildir/run/master.pid"
+        BLENDESK_STACK_DIR="$DIR" "$(dirname "$0")/cyrus-stack.sh" stop
         ;;
     start-nocondstore) start_plain_imap; echo "BLENDESK_STACK_NOCONDSTORE_PORT=$((IMAP_PORT + 1))" ;;
     restart-imap)
@@ -275,7 +308,9 @@ case "$cmd" in
     reset)
         stop_pidfile "$DIR/smtpd.pid"
         stop_pidfile "$DIR/run/master.pid"
-        rm -rf "${DIR:?}"/{run,state,mail,*.conf,passwd,virt,users}
+        stop_pidfile "$DIR/maildir/run/master.pid"
+        BLENDESK_STACK_DIR="$DIR" "$(dirname "$0")/cyrus-stack.sh" stop
+        rm -rf "${DIR:?}"/{run,state,mail,maildir,cyrus,*.conf,passwd,virt,users}
         ;;
     *) die "usage: $0 start|stop|status|env|restart-imap|stop-imap|start-imap|stop-smtp|start-smtp|start-nocondstore|reset" ;;
 esac

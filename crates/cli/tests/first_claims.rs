@@ -5,7 +5,8 @@
 
 use blendesk_domain::claim::owners;
 use blendesk_mail::imap;
-use blendesk_testkit::{eventually, login, Desk, HeadlessApp};
+use blendesk_testkit::servers::{Server, ALL_SERVERS};
+use blendesk_testkit::{eventually, Desk, HeadlessApp};
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,8 +18,8 @@ fn reps() -> usize {
 }
 
 /// Owners of each email on the server (the marker message left out), by UID.
-async fn server_owners(user: &str) -> Vec<(u32, Vec<String>)> {
-    let mut s = login(user).await.unwrap();
+async fn server_owners(server: Server, user: &str) -> Vec<(u32, Vec<String>)> {
+    let mut s = server.login(user).await.unwrap();
     imap::select(&mut s, "INBOX", true).await.unwrap();
     let flags = imap::fetch_flags(&mut s, None).await.unwrap();
     imap::logout(s).await;
@@ -31,9 +32,9 @@ async fn server_owners(user: &str) -> Vec<(u32, Vec<String>)> {
 }
 
 /// One repetition: returns (emails with two or more owners, emails with none).
-async fn one_team_starts(rep: usize) -> (usize, usize) {
-    let desk = Desk::new("first");
-    let mut s = login(&desk.user).await.unwrap();
+async fn one_team_starts(server: Server, rep: usize) -> (usize, usize) {
+    let desk = Desk::on(server, "first");
+    let mut s = server.login(&desk.user).await.unwrap();
     for i in 0..EMAILS {
         let raw = format!(
             "From: Customer {i} <first{rep}x{i}@example.com>\r\nTo: {to}\r\nSubject: first question {i}\r\n\
@@ -53,7 +54,7 @@ async fn one_team_starts(rep: usize) -> (usize, usize) {
         let user = desk.user.clone();
         let done = claimed(&apps) >= EMAILS;
         async move {
-            let owners = server_owners(&user).await;
+            let owners = server_owners(server, &user).await;
             Ok((done && owners.iter().all(|(_, o)| !o.is_empty())).then_some(owners))
         }
     })
@@ -61,7 +62,7 @@ async fn one_team_starts(rep: usize) -> (usize, usize) {
     for app in &mut apps {
         assert!(app.stop(), "rep {rep}: {} stops cleanly", app.id);
     }
-    let owners = server_owners(&desk.user).await;
+    let owners = server_owners(server, &desk.user).await;
     all_owned.unwrap_or_else(|e| panic!("{e}: {owners:?}"));
     assert_eq!(owners.len(), EMAILS);
     // Each claim event names an email its app owns on the server, one event per email.
@@ -84,13 +85,15 @@ async fn one_team_starts(rep: usize) -> (usize, usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn six_advisors_starting_together_on_a_new_mailbox_leave_one_owner_per_email() {
-    let (mut doubles, mut nobody) = (0, 0);
     let reps = reps();
-    for rep in 0..reps {
-        let (d, n) = one_team_starts(rep).await;
-        doubles += d;
-        nobody += n;
+    for server in ALL_SERVERS {
+        let (mut doubles, mut nobody) = (0, 0);
+        for rep in 0..reps {
+            let (d, n) = one_team_starts(server, rep).await;
+            doubles += d;
+            nobody += n;
+        }
+        println!("{}: {reps} teams of 6 starting together, {EMAILS} emails each: {doubles} emails with several owners, {nobody} with none", server.label());
+        assert_eq!((doubles, nobody), (0, 0), "{}", server.label());
     }
-    println!("{reps} teams of 6 starting together, {EMAILS} emails each: {doubles} emails with several owners, {nobody} with none");
-    assert_eq!((doubles, nobody), (0, 0));
 }

@@ -74,6 +74,9 @@ impl Engine {
             // conversation's owner keyword is still on its way, and be claimed by anyone).
             if !local.is_empty() {
                 report.flags_changed = self.resync_flags(session, state.id, state.highestmodseq, condstore).await?;
+                if report.flags_changed > 0 {
+                    self.emit(Event::FlagsChanged { folder: folder.to_owned(), count: report.flags_changed });
+                }
             }
             if selected.exists > 0 && (selected.uidnext == 0 || selected.uidnext > max_local + 1) {
                 // "n:*" always includes the last message, even if its UID is below n.

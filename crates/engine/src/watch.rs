@@ -77,6 +77,12 @@ impl Engine {
                 imap::logout(session).await;
                 return Ok(());
             }
+            // A change reported while we synced (or since) is synced now, never left
+            // to wait out an IDLE period.
+            if imap::pending_changes(&mut session).await? {
+                self.sync_folder(&mut session, folder, condstore).await?;
+                continue;
+            }
             let (s, end) = imap::idle(session, IDLE_PERIOD, self.stopped()).await?;
             session = s;
             if end == IdleEnd::Interrupted && self.is_stopping() {

@@ -12,31 +12,7 @@
 use blendesk_domain::claim::{owners, ClaimOutcome, OWNER_PREFIX};
 use blendesk_engine::claims::take_keyword;
 use blendesk_mail::imap::{self, ImapSession};
-use servers::{Server, ALL_SERVERS};
-
-// Until the testkit knows Cyrus and a Maildir Dovecot: the stack's Dovecot only.
-mod servers {
-    use blendesk_mail::imap::ImapSession;
-    #[derive(Clone, Copy)]
-    pub enum Server {
-        Dovecot,
-    }
-    pub const ALL_SERVERS: [Server; 1] = [Server::Dovecot];
-    impl Server {
-        pub fn label(&self) -> &'static str {
-            "dovecot"
-        }
-        pub fn is_dovecot(&self) -> bool {
-            true
-        }
-        pub fn user(&self, prefix: &str) -> String {
-            blendesk_testkit::unique_user(prefix)
-        }
-        pub async fn login(&self, user: &str) -> anyhow::Result<ImapSession> {
-            blendesk_testkit::login(user).await
-        }
-    }
-}
+use blendesk_testkit::servers::{Server, ALL_SERVERS};
 use std::sync::Arc;
 use tokio::sync::Barrier;
 

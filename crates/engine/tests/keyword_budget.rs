@@ -8,7 +8,8 @@ use blendesk_domain::claim::{owner_keyword, ClaimOutcome, OWNER_PREFIX};
 use blendesk_domain::keywords::FIXED_KEYWORDS;
 use blendesk_engine::claims::{take_duty, take_keyword};
 use blendesk_mail::imap;
-use blendesk_testkit::{login, Desk};
+use blendesk_testkit::servers::Server;
+use blendesk_testkit::Desk;
 
 const ADVISORS: usize = 40;
 const EMAILS: usize = 2_000;
@@ -16,9 +17,43 @@ const PAIRS: usize = 20;
 const REARRANGEMENTS: usize = 500;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_busy_team_stays_within_advisors_plus_16_keywords() {
-    let desk = Desk::new("budget");
-    let mut s = login(&desk.user).await.unwrap();
+async fn a_busy_team_stays_within_advisors_plus_16_keywords_on_dovecot() {
+    busy_team(Server::Dovecot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_team_stays_within_advisors_plus_16_keywords_on_cyrus() {
+    busy_team(Server::Cyrus).await;
+}
+
+/// A Cyrus folder that holds as many keywords as Cyrus keeps: the claim fails with an
+/// error that names the folder, the count and the fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_cyrus_folder_is_a_clear_error() {
+    let server = Server::Cyrus;
+    let desk = Desk::on(server, "full");
+    let mut s = server.login(&desk.user).await.unwrap();
+    for i in 0..2 {
+        let raw = format!("From: c{i}@example.com\r\nSubject: full {i}\r\nMessage-ID: <full{i}.{}@example.com>\r\n\r\nhello\r\n", rand::random::<u32>());
+        imap::append(&mut s, "INBOX", "()", raw.as_bytes()).await.unwrap();
+    }
+    imap::select(&mut s, "INBOX", true).await.unwrap();
+    // Another client's 100 keywords.
+    let junk: Vec<String> = (0..100).map(|i| format!("$other{i}")).collect();
+    imap::store(&mut s, 1, &format!("+FLAGS.SILENT ({})", junk.join(" "))).await.unwrap();
+    let sel = imap::select(&mut s, "INBOX", true).await.unwrap();
+    assert_eq!(sel.keywords.len(), 100, "{:?}", sel.keywords);
+    let alice = AdvisorId::parse("alice").unwrap();
+    let err = take_keyword(&mut s, "INBOX", sel.uidvalidity, 2, &owner_keyword(&alice), OWNER_PREFIX).await.unwrap_err();
+    imap::logout(s).await;
+    let text = err.to_string();
+    assert_eq!(err.code().exit_code(), 6, "{text}");
+    assert!(text.contains("INBOX") && text.contains("100") && text.contains("cyr_expire -t"), "{text}");
+}
+
+async fn busy_team(server: Server) {
+    let desk = Desk::on(server, "budget");
+    let mut s = server.login(&desk.user).await.unwrap();
     // Customers c0..c39 write one email each (the merge and split pairs), then
     // everyone else: 2,000 emails in all.
     for i in 0..EMAILS {
@@ -64,7 +99,7 @@ async fn a_busy_team_stays_within_advisors_plus_16_keywords() {
 
     let sel = imap::select(&mut s, "INBOX", true).await.unwrap();
     imap::logout(s).await;
-    println!("INBOX after {ADVISORS} advisors' claims, {EMAILS} acknowledgements, {REARRANGEMENTS} merges and splits: {} keywords: {:?}", sel.keywords.len(), sel.keywords);
+    println!("{}: INBOX after {ADVISORS} advisors' claims, {EMAILS} acknowledgements, {REARRANGEMENTS} merges and splits: {} keywords: {:?}", server.label(), sel.keywords.len(), sel.keywords);
     assert!(sel.keywords.len() <= ADVISORS + FIXED_KEYWORDS, "{} keywords > {ADVISORS} + {FIXED_KEYWORDS}", sel.keywords.len());
     // Every pair ended as two conversations with a token each, told apart.
     let heads = engine.store().queue_heads(&["INBOX".to_owned()]).unwrap();

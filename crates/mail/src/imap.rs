@@ -437,9 +437,15 @@ pub async fn idle(
     period: Duration,
     interrupt: impl std::future::Future<Output = ()>,
 ) -> std::result::Result<(ImapSession, IdleEnd), ImapError> {
+    // Changes the server reports before its "+ idling" land in the unsolicited channel,
+    // not in the wait: look there first, or they wait out the whole period.
+    let early = session.unsolicited_responses.clone();
     let mut handle = session.idle();
     timed("IDLE", COMMAND_TIMEOUT, handle.init()).await?;
-    let end = {
+    let reported_early = std::iter::from_fn(|| early.try_recv().ok()).filter(is_change).count() > 0;
+    let end = if reported_early {
+        IdleEnd::Changed
+    } else {
         let (wait, stop) = handle.wait_with_timeout(period);
         tokio::select! {
             r = wait => {
@@ -455,6 +461,27 @@ pub async fn idle(
     let mut session = timed("IDLE DONE", COMMAND_TIMEOUT, handle.done()).await?;
     drain_unsolicited(&mut session);
     Ok((session, end))
+}
+
+/// Whether an unsolicited response says the selected folder changed (new mail, flags,
+/// expunges), as opposed to an alert or a capability.
+fn is_change(r: &async_imap::types::UnsolicitedResponse) -> bool {
+    use async_imap::types::UnsolicitedResponse as U;
+    use async_imap::imap_proto::Response;
+    matches!(r, U::Exists(_) | U::Recent(_) | U::Expunge(_))
+        || matches!(r, U::Other(d) if matches!(d.parsed(), Response::Fetch(..) | Response::Vanished { .. }))
+}
+
+/// Whether the server has changes to report for the selected folder that the caller has
+/// not read: what unsolicited responses are waiting, and what a `NOOP` brings. The
+/// watcher asks before each IDLE, so a change during its catch-up sync (its
+/// notification arrives among a sync command's answers) is synced at once, not after
+/// a whole IDLE period.
+pub async fn pending_changes(session: &mut ImapSession) -> Result<bool> {
+    let mut changed = std::iter::from_fn(|| session.unsolicited_responses.try_recv().ok()).filter(is_change).count() > 0;
+    timed("NOOP", COMMAND_TIMEOUT, session.noop()).await?;
+    changed |= std::iter::from_fn(|| session.unsolicited_responses.try_recv().ok()).filter(is_change).count() > 0;
+    Ok(changed)
 }
 
 /// A compact UID set ("1:5,9,12:14") for ascending `uids`.

@@ -20,6 +20,10 @@ pub struct Stack {
     pub imap_port: u16,
     pub smtp_port: u16,
     pub dir: PathBuf,
+    /// The second Dovecot, storing Maildir.
+    pub maildir_port: u16,
+    /// Cyrus IMAP (`tests/cyrus-stack.sh`).
+    pub cyrus_port: u16,
 }
 
 pub fn repo_root() -> PathBuf {
@@ -54,6 +58,8 @@ pub fn stack() -> &'static Stack {
             imap_port: get("BLENDESK_STACK_IMAP_PORT").parse().expect("IMAP port"),
             smtp_port: get("BLENDESK_STACK_SMTP_PORT").parse().expect("SMTP port"),
             dir: PathBuf::from(get("BLENDESK_STACK_DIR")),
+            maildir_port: get("BLENDESK_STACK_MAILDIR_PORT").parse().expect("Maildir port"),
+            cyrus_port: get("BLENDESK_STACK_CYRUS_PORT").parse().expect("Cyrus port"),
         }
     })
 }
@@ -79,8 +85,18 @@ impl Desk {
     }
 
     pub fn with_queues(prefix: &str, queues: &[&str]) -> Desk {
+        Self::build(servers::Server::Dovecot, prefix, queues)
+    }
+
+    /// A desk whose mailbox lives on `server` (mail for it is APPENDed: only the main
+    /// Dovecot receives SMTP deliveries).
+    pub fn on(server: servers::Server, prefix: &str) -> Desk {
+        Self::build(server, prefix, &["INBOX"])
+    }
+
+    fn build(server: servers::Server, prefix: &str, queues: &[&str]) -> Desk {
         let s = stack();
-        let user = unique_user(prefix);
+        let user = server.user(prefix);
         let address = format!("{user}@shop.test");
         let dir = tempfile::tempdir().expect("temp dir");
         let queues = queues.iter().map(|q| format!("\"{q}\"")).collect::<Vec<_>>().join(", ");
@@ -105,7 +121,7 @@ from = "Shop Support <{address}>"
 path = "{db}"
 "#,
             host = s.host,
-            imap = s.imap_port,
+            imap = server.port(),
             smtp = s.smtp_port,
             db = dir.path().join("blendesk.db").display(),
         );
@@ -371,5 +387,74 @@ impl Drop for HeadlessApp {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The IMAP servers a team may run, all on loopback from the project's scripts: the
+/// stack's Dovecot (mdbox), a Dovecot storing Maildir, and Cyrus IMAP 3.6. Tests that
+/// must hold everywhere loop over `ALL_SERVERS`.
+pub mod servers {
+    use super::{stack, unique_user, TEST_PASSWORD};
+    use anyhow::{bail, Context, Result};
+    use blendesk_domain::transport::Security;
+    use blendesk_mail::imap::{self, Endpoint, ImapSession};
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Server {
+        /// The stack's Dovecot, mdbox.
+        Dovecot,
+        DovecotMaildir,
+        Cyrus,
+    }
+
+    pub const ALL_SERVERS: [Server; 3] = [Server::Dovecot, Server::DovecotMaildir, Server::Cyrus];
+
+    impl Server {
+        pub fn label(&self) -> &'static str {
+            match self {
+                Server::Dovecot => "dovecot-mdbox",
+                Server::DovecotMaildir => "dovecot-maildir",
+                Server::Cyrus => "cyrus",
+            }
+        }
+
+        pub fn is_dovecot(&self) -> bool {
+            !matches!(self, Server::Cyrus)
+        }
+
+        pub fn port(&self) -> u16 {
+            let s = stack();
+            match self {
+                Server::Dovecot => s.imap_port,
+                Server::DovecotMaildir => s.maildir_port,
+                Server::Cyrus => s.cyrus_port,
+            }
+        }
+
+        /// A fresh, empty login (password "test"). Dovecot takes any `t_*` name; Cyrus
+        /// gets the user and its INBOX made by `tests/cyrus-stack.sh adduser`.
+        pub fn user(&self, prefix: &str) -> String {
+            let user = unique_user(prefix);
+            if *self == Server::Cyrus {
+                let s = stack();
+                let out = std::process::Command::new(super::repo_root().join("tests/cyrus-stack.sh"))
+                    .args(["adduser", &user, TEST_PASSWORD])
+                    .env("BLENDESK_STACK_DIR", &s.dir)
+                    .env("BLENDESK_CYRUS_PORT", s.cyrus_port.to_string())
+                    .output()
+                    .expect("tests/cyrus-stack.sh runs");
+                assert!(out.status.success(), "adding Cyrus user {user}: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            user
+        }
+
+        pub async fn login(&self, user: &str) -> Result<ImapSession> {
+            let endpoint = Endpoint { host: stack().host.clone(), port: self.port(), security: Security::Plain, username: user.to_owned() };
+            let c = imap::connect(&endpoint, TEST_PASSWORD).await.with_context(|| format!("login to {}", self.label()))?;
+            if !c.capabilities.iter().any(|c| c.eq_ignore_ascii_case("CONDSTORE")) {
+                bail!("{} lacks CONDSTORE", self.label());
+            }
+            Ok(c.session)
+        }
     }
 }
