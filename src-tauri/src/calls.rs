@@ -2,12 +2,11 @@
 //! the customer's number through the OS's `tel:` handler (the softphone), and logging a
 //! call note for the team. Each is a few lines over the engine (`blendesk_engine::callback`).
 
-use blendesk_engine::errors::ErrorCode;
 use crate::commands::{engine_err, starting, CommandError, Result};
 use crate::desk::Desk;
 use blendesk_engine::callback::CallSuggestionView;
+use blendesk_engine::errors::ErrorCode;
 use tauri::State;
-
 
 /// Whether to suggest a call for the conversation of `message`, why, and the number.
 #[tauri::command]
@@ -25,7 +24,8 @@ pub fn checked_tel(uri: &str) -> Option<&str> {
 /// Dial: hand the `tel:` URI to the OS (xdg-open → the registered softphone). No shell.
 #[tauri::command]
 pub fn dial(tel: String) -> Result<()> {
-    let uri = checked_tel(&tel).ok_or_else(|| CommandError { code: ErrorCode::Invalid, message: format!("{tel:?} is not a tel:+<digits> number") })?;
+    let uri = checked_tel(&tel)
+        .ok_or_else(|| CommandError { code: ErrorCode::Invalid, message: format!("{tel:?} is not a tel:+<digits> number") })?;
     std::process::Command::new("xdg-open")
         .arg(uri)
         .stdin(std::process::Stdio::null())

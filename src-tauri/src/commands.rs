@@ -1,12 +1,12 @@
 //! The commands the UI calls. Each is a few lines over the engine; errors reach the UI as
 //! `{code, message}` so it can tell them apart without matching strings.
 
-use blendesk_engine::errors::ErrorCode;
 use crate::desk::{apply_presence, Desk, PresenceView, Startup};
 use crate::html::{is_converted_text, sanitise, SafeHtml};
 use blendesk_domain::advisor::AdvisorId;
-use blendesk_domain::blending::{AdvisorEvent, AdvisorState};
 use blendesk_domain::blending::Skills;
+use blendesk_domain::blending::{AdvisorEvent, AdvisorState};
+use blendesk_engine::errors::ErrorCode;
 use blendesk_engine::presence::{PresenceEntry, PresenceNote};
 use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, Snippet, ThreadMessage};
 use serde::Serialize;
@@ -330,7 +330,10 @@ pub async fn set_cap(desk: State<'_, Desk>, advisor: String, cap: u32) -> Result
 pub fn open_link(url: String) -> Result<()> {
     let parsed = tauri::Url::parse(&url).map_err(|e| CommandError { code: ErrorCode::Invalid, message: e.to_string() })?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(CommandError { code: ErrorCode::Invalid, message: format!("only web links open in the browser, not {}", parsed.scheme()) });
+        return Err(CommandError {
+            code: ErrorCode::Invalid,
+            message: format!("only web links open in the browser, not {}", parsed.scheme()),
+        });
     }
     std::process::Command::new("xdg-open")
         .arg(parsed.as_str())

@@ -14,10 +14,7 @@ use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager};
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// What the UI's top bar shows about the advisor.
@@ -42,7 +39,9 @@ pub enum Startup {
     /// No configuration yet: the first-run setup screen.
     NeedsSetup,
     Ready,
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
 }
 
 pub struct Desk {

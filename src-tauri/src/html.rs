@@ -149,7 +149,21 @@ mod tests {
             "<link rel=stylesheet href=\"https://evil.test/x.css\">",
         ] {
             let out = body(bad).to_ascii_lowercase();
-            for needle in ["<script", "onerror", "onload", "javascript:", "<iframe", "<object", "<form", "<meta", "<base", "<style", "<link", "evil.test", "style="] {
+            for needle in [
+                "<script",
+                "onerror",
+                "onload",
+                "javascript:",
+                "<iframe",
+                "<object",
+                "<form",
+                "<meta",
+                "<base",
+                "<style",
+                "<link",
+                "evil.test",
+                "style=",
+            ] {
                 assert!(!out.contains(needle), "{bad:?} left {needle:?} in {out:?}");
             }
         }
@@ -157,7 +171,9 @@ mod tests {
 
     #[test]
     fn remote_images_are_blocked_and_counted_data_images_kept() {
-        let s = sanitise("<p>Hi</p><img src=\"https://tracker.test/p.gif\"><img srcset=\"https://x.test/a.png 2x\" src=\"http://x.test/b.png\">");
+        let s = sanitise(
+            "<p>Hi</p><img src=\"https://tracker.test/p.gif\"><img srcset=\"https://x.test/a.png 2x\" src=\"http://x.test/b.png\">",
+        );
         assert_eq!(s.blocked_remote, 2);
         assert!(!s.document.contains("tracker.test") && !s.document.contains("x.test"));
         let s = sanitise("<img src=\"data:image/png;base64,iVBORw0KGgo=\" alt=\"logo\">");

@@ -96,7 +96,19 @@ mod tests {
 
     #[test]
     fn local_and_private_addresses_are_refused() {
-        for ip in ["127.0.0.1", "10.1.2.3", "192.168.1.1", "172.16.0.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.1.1",
+            "172.16.0.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(forbidden(ip.parse().unwrap(), false), "{ip}");
         }
         assert!(!forbidden("127.0.0.1".parse().unwrap(), true), "tests may allow loopback");

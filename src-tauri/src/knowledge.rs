@@ -9,7 +9,6 @@ use blendesk_engine::history::CustomerHistory;
 use blendesk_engine::knowledge::{KnowledgeArticle, KnowledgeSnippet};
 use tauri::State;
 
-
 /// Articles ranked for the open email `message` (its subject and the customer's words).
 #[tauri::command]
 pub fn kb_for_message(desk: State<'_, Desk>, message: i64) -> Result<Vec<KnowledgeSnippet>> {

@@ -33,9 +33,7 @@ fn config_path_from_args() -> Option<PathBuf> {
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BLENDESK_LOG").unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BLENDESK_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let config_path = config_path_from_args().unwrap_or_else(blendesk_engine::config::default_path);
@@ -57,9 +55,7 @@ fn main() {
                 .min_inner_size(960.0, 600.0)
                 // Only the app's own page (and the about:srcdoc of sandboxed mail frames)
                 // may load; a link in mail never navigates the window or a frame.
-                .on_navigation(|url| {
-                    matches!(url.scheme(), "tauri" | "about") || url.host_str() == Some("tauri.localhost")
-                })
+                .on_navigation(|url| matches!(url.scheme(), "tauri" | "about") || url.host_str() == Some("tauri.localhost"))
                 .build()?;
             desk::start(app.handle().clone());
             Ok(())

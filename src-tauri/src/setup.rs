@@ -2,11 +2,11 @@
 //! named exactly), and saves them to the configuration file and the OS keyring. The
 //! passwords never reach the configuration file.
 
-use blendesk_engine::errors::ErrorCode;
 use crate::commands::CommandError;
 use crate::desk::{run_with, set_startup, Desk, Startup};
 use blendesk_engine::config::Config;
 use blendesk_engine::credentials::{store_password, Account};
+use blendesk_engine::errors::ErrorCode;
 use blendesk_engine::Engine;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

@@ -157,7 +157,11 @@ pub async fn template(engine: Arc<Engine>, action: TemplateAction) -> Result<()>
     match action {
         TemplateAction::Publish { file, name, queue, lang, footer } => {
             let body = read_text(&file)?;
-            let name = if footer || !name.trim().is_empty() { name } else { file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default() };
+            let name = if footer || !name.trim().is_empty() {
+                name
+            } else {
+                file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+            };
             let label = if footer { format!("footer/{queue}") } else { name.clone() };
             for warning in engine.publish_template(&name, &queue, &lang, &body, footer).await? {
                 eprintln!("blendesk: warning: {label}: {warning}");
@@ -174,7 +178,8 @@ pub async fn template(engine: Arc<Engine>, action: TemplateAction) -> Result<()>
                 println!("{}", serde_json::to_string(&templates)?);
             } else {
                 for t in templates {
-                    let state = if t.approved { format!("approved by {}", t.approved_by.join(", ")) } else { "waiting for approval".into() };
+                    let state =
+                        if t.approved { format!("approved by {}", t.approved_by.join(", ")) } else { "waiting for approval".into() };
                     let pending = if t.pending_uid.is_some() && t.approved { "; a newer version waits for approval" } else { "" };
                     println!("{:<28} {:<10} {:<6} {state}{pending}", t.name, t.queue, t.language);
                 }

@@ -228,7 +228,10 @@ async fn run(cli: Cli) -> Result<()> {
             let ids = emails.iter().map(|e| engine.find_queue_email(e)).collect::<std::result::Result<Vec<_>, _>>()?;
             let done = engine.split_conversation(&ids).await?;
             let [rest, off] = [0, 1].map(|i| done.keys.get(i).cloned().unwrap_or_default());
-            println!("split off into conversation {off}; the rest is {rest} ({} emails marked, {} moved by someone else first)", done.changed, done.lost);
+            println!(
+                "split off into conversation {off}; the rest is {rest} ({} emails marked, {} moved by someone else first)",
+                done.changed, done.lost
+            );
         }
         Command::Release { customer } => {
             engine.sync_once().await?;
@@ -278,15 +281,18 @@ async fn run(cli: Cli) -> Result<()> {
                     println!("folder        {:<20} {:>7} messages  uidvalidity {}", f.name, f.messages, f.uidvalidity);
                 }
                 println!("messages      {}", status.messages);
+                println!("last sync     {}", status.last_sync_at.map(format_ms).unwrap_or_else(|| "never".into()));
                 println!(
-                    "last sync     {}",
-                    status.last_sync_at.map(format_ms).unwrap_or_else(|| "never".into())
+                    "capabilities  {}",
+                    if status.capabilities.is_empty() { "(not connected yet)".into() } else { status.capabilities.join(" ") }
                 );
-                println!("capabilities  {}", if status.capabilities.is_empty() { "(not connected yet)".into() } else { status.capabilities.join(" ") });
                 let outbox: Vec<String> = status.outbox.iter().map(|(k, v)| format!("{k} {v}")).collect();
                 println!("outbox        {}", outbox.join(", "));
                 let c = &status.connections_per_app;
-                println!("connections   {} per app in team mode ({} IDLE, one per queue; {} for claims and for presence, duties and Sent)", c.total, c.watch, c.team);
+                println!(
+                    "connections   {} per app in team mode ({} IDLE, one per queue; {} for claims and for presence, duties and Sent)",
+                    c.total, c.watch, c.team
+                );
             }
         }
         Command::Watch => {
@@ -397,7 +403,13 @@ async fn run_headless(engine: Arc<Engine>, claims: bool) -> Result<()> {
         result
     };
     // In team mode the claim loop's chores sync Sent (one connection fewer).
-    let watch = async move { if claims { w.watch_queues().await } else { w.watch().await } };
+    let watch = async move {
+        if claims {
+            w.watch_queues().await
+        } else {
+            w.watch().await
+        }
+    };
     let ((), (), claimed) = tokio::join!(watch, o.run_outbox(), claim_task);
     server.abort();
     printer.abort();

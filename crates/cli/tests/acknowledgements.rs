@@ -72,7 +72,8 @@ async fn four_headless_advisors_send_one_acknowledgement_per_new_conversation() 
     let flags = imap::fetch_flags(&mut s, None).await.unwrap();
     imap::logout(s).await;
     assert_eq!(flags.len(), customers.len() + 3);
-    let with_duty = flags.iter().filter(|(_, f, _)| f.iter().filter(|k| k.starts_with("$bd_ack")).collect::<Vec<_>>() == ["$bd_ack"]).count();
+    let with_duty =
+        flags.iter().filter(|(_, f, _)| f.iter().filter(|k| k.starts_with("$bd_ack")).collect::<Vec<_>>() == ["$bd_ack"]).count();
     let without = flags.iter().filter(|(_, f, _)| !f.iter().any(|k| k.starts_with("$bd_ack"))).count();
     assert_eq!((with_duty, without), (customers.len() + 1, 2), "{flags:?}");
 }

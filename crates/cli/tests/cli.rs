@@ -89,7 +89,8 @@ fn errors_are_one_line_with_distinct_exit_codes() {
     let unreachable = desk.dir.path().join("unreachable.toml");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let text = std::fs::read_to_string(&desk.config_path).unwrap();
-    std::fs::write(&unreachable, text.replacen(&format!("port = {}", blendesk_testkit::stack().imap_port), &format!("port = {port}"), 1)).unwrap();
+    std::fs::write(&unreachable, text.replacen(&format!("port = {}", blendesk_testkit::stack().imap_port), &format!("port = {port}"), 1))
+        .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_blendesk"))
         .arg("--config")
         .arg(&unreachable)
@@ -146,9 +147,11 @@ fn team_mode_is_refused_without_condstore_and_solo_mode_still_works() {
     let desk = Desk::new("nocs");
     let out = blendesk_testkit::stack_script(&["start-nocondstore"]).unwrap();
     let port: u16 = out.lines().find_map(|l| l.strip_prefix("BLENDESK_STACK_NOCONDSTORE_PORT=")).unwrap().parse().unwrap();
-    let text = std::fs::read_to_string(&desk.config_path)
-        .unwrap()
-        .replacen(&format!("port = {}", blendesk_testkit::stack().imap_port), &format!("port = {port}"), 1);
+    let text = std::fs::read_to_string(&desk.config_path).unwrap().replacen(
+        &format!("port = {}", blendesk_testkit::stack().imap_port),
+        &format!("port = {port}"),
+        1,
+    );
     std::fs::write(&desk.config_path, text).unwrap();
     // Solo: mirroring works without CONDSTORE.
     let out = blendesk(&desk, &["sync", "--json"], Some("test"));

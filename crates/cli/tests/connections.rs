@@ -57,7 +57,9 @@ async fn a_team_mode_app_holds_three_connections_with_one_queue() {
     println!("one app, one queue: 3 connections (five apps: 15)");
 
     assert!(app.stop(), "stops cleanly");
-    eventually("no session left after shutdown", Duration::from_secs(10), || async { Ok((server_sessions(&desk.user) == 0).then_some(())) })
-        .await
-        .unwrap();
+    eventually("no session left after shutdown", Duration::from_secs(10), || async {
+        Ok((server_sessions(&desk.user) == 0).then_some(()))
+    })
+    .await
+    .unwrap();
 }

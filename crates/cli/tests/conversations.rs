@@ -16,7 +16,13 @@ fn start(desk: &Desk, id: &str, runtime: &Path) -> HeadlessApp {
 }
 
 fn cli(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_blendesk")).arg("--config").arg(config).args(args).env("BLENDESK_IMAP_PASSWORD", "test").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_blendesk"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .output()
+        .unwrap()
 }
 
 fn text(b: &[u8]) -> String {
@@ -69,7 +75,8 @@ async fn merged_conversations_share_one_token_and_owner_and_split_ones_get_their
     let desk = Desk::new("merge");
     let runtime = tempfile::tempdir().unwrap();
     let policy = desk.dir.path().join("policy.json");
-    std::fs::write(&policy, r#"{"version":1,"supervisors":["sam"],"advisors":{"alice":{"cap":1},"bob":{"cap":1},"sam":{"cap":0}}}"#).unwrap();
+    std::fs::write(&policy, r#"{"version":1,"supervisors":["sam"],"advisors":{"alice":{"cap":1},"bob":{"cap":1},"sam":{"cap":0}}}"#)
+        .unwrap();
     let out = cli(&desk.config_path, &["policy", "publish", policy.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let (x, y) = (Customer::new("mgx"), Customer::new("mgy"));
@@ -95,7 +102,10 @@ async fn merged_conversations_share_one_token_and_owner_and_split_ones_get_their
     let f = server_flags(&desk.user).await;
     let merged = token(&f, 1).expect("X's email carries a conversation token");
     assert_eq!(token(&f, 2).as_deref(), Some(merged.as_str()), "{f:?}");
-    assert!(f.values().all(|fl| token_of(fl).is_some() && !fl.iter().any(|k| k.starts_with("$bd_conv_"))), "one token each, as bits: {f:?}");
+    assert!(
+        f.values().all(|fl| token_of(fl).is_some() && !fl.iter().any(|k| k.starts_with("$bd_conv_"))),
+        "one token each, as bits: {f:?}"
+    );
     assert_eq!((owner(&f, 1), owner(&f, 2)), (Some("alice".into()), Some("alice".into())), "one owner: {f:?}");
     assert!(text(&out.stdout).contains(&merged), "{}", text(&out.stdout));
     // Alice's app counts one conversation; Bob's is free again.

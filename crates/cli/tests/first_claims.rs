@@ -23,10 +23,7 @@ async fn server_owners(server: Server, user: &str) -> Vec<(u32, Vec<String>)> {
     imap::select(&mut s, "INBOX", true).await.unwrap();
     let flags = imap::fetch_flags(&mut s, None).await.unwrap();
     imap::logout(s).await;
-    let mut out: Vec<(u32, Vec<String>)> = flags
-        .into_iter()
-        .map(|(uid, f, _)| (uid, owners(&f).map(str::to_owned).collect()))
-        .collect();
+    let mut out: Vec<(u32, Vec<String>)> = flags.into_iter().map(|(uid, f, _)| (uid, owners(&f).map(str::to_owned).collect())).collect();
     out.sort();
     out
 }
@@ -93,7 +90,10 @@ async fn six_advisors_starting_together_on_a_new_mailbox_leave_one_owner_per_ema
             doubles += d;
             nobody += n;
         }
-        println!("{}: {reps} teams of 6 starting together, {EMAILS} emails each: {doubles} emails with several owners, {nobody} with none", server.label());
+        println!(
+            "{}: {reps} teams of 6 starting together, {EMAILS} emails each: {doubles} emails with several owners, {nobody} with none",
+            server.label()
+        );
         assert_eq!((doubles, nobody), (0, 0), "{}", server.label());
     }
 }

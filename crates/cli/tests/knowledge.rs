@@ -132,7 +132,8 @@ fn the_demo_content_publishes_and_answers_english_and_chinese_questions() {
     assert_eq!(list["articles"].as_array().unwrap().len(), articles, "{list}");
     assert!(list["problems"].as_array().unwrap().is_empty(), "{list}");
     let best = |q: &str| -> String {
-        let hits: serde_json::Value = serde_json::from_str(&ok(&blendesk(&desk.config_path, &["knowledge", "search", q, "--json"]))).unwrap();
+        let hits: serde_json::Value =
+            serde_json::from_str(&ok(&blendesk(&desk.config_path, &["knowledge", "search", q, "--json"]))).unwrap();
         hits[0]["title"].as_str().unwrap_or_default().to_owned()
     };
     assert_eq!(best("Could you send order SO-1 to my new address instead? I have moved."), "Change the delivery address of an order");

@@ -20,9 +20,9 @@ use blendesk_domain::claim::owners;
 use blendesk_mail::imap;
 use blendesk_testkit::{login, smtp_send, Customer, Desk, HeadlessApp};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn start(desk: &Desk, id: &str, runtime: &Path) -> HeadlessApp {
@@ -104,7 +104,13 @@ fn unix_ms() -> i64 {
 /// The unowned emails some advisor may take right now by the blending rules: the
 /// conversation's owner (thread first, then the customer's open conversation) when it has
 /// one and is alive, else any available advisor with room who reads its language.
-fn eligible_unowned(flags: &[(u32, Vec<String>, u64)], seen: &HashMap<u32, Seen>, team: &TeamView, now: Instant, ids: &[&str]) -> Vec<(u32, String)> {
+fn eligible_unowned(
+    flags: &[(u32, Vec<String>, u64)],
+    seen: &HashMap<u32, Seen>,
+    team: &TeamView,
+    now: Instant,
+    ids: &[&str],
+) -> Vec<(u32, String)> {
     let mut load: HashMap<&str, HashSet<&str>> = HashMap::new();
     let mut customer_owner: HashMap<&str, &str> = HashMap::new();
     let mut mid_owner: HashMap<&str, &str> = HashMap::new();
@@ -226,10 +232,8 @@ async fn a_compressed_day_for_eight_headless_advisors() {
     };
     // Owned emails' Message-IDs and senders: a follow-up comes from the same customer.
     let mut owned_mid: Vec<(String, String)> = Vec::new();
-    let view = Arc::new(Mutex::new(TeamView {
-        caps: caps.iter().map(|(a, c)| (a.to_string(), Some(*c))).collect(),
-        ..TeamView::default()
-    }));
+    let view =
+        Arc::new(Mutex::new(TeamView { caps: caps.iter().map(|(a, c)| (a.to_string(), Some(*c))).collect(), ..TeamView::default() }));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let observer = tokio::spawn(observe(desk.user.clone(), view.clone(), stop.clone(), ids.to_vec()));
     let mut i = 0usize;
@@ -249,7 +253,11 @@ async fn a_compressed_day_for_eight_headless_advisors() {
             };
             let follows = follow.map(|(mid, _)| mid);
             let chinese = i.is_multiple_of(4);
-            let (subject, body) = if chinese { ("订单查询", "你好，我的订单还没有到。") } else { ("Order enquiry", "Hello, my order has not arrived.") };
+            let (subject, body) = if chinese {
+                ("订单查询", "你好，我的订单还没有到。")
+            } else {
+                ("Order enquiry", "Hello, my order has not arrived.")
+            };
             let threading = follows.as_ref().map(|f| format!("In-Reply-To: <{f}>\r\nReferences: <{f}>\r\n")).unwrap_or_default();
             let raw = format!(
                 "From: <{from}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n{threading}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
@@ -323,8 +331,8 @@ async fn a_compressed_day_for_eight_headless_advisors() {
         }
         if lowered_at.is_none() && i >= total / 2 {
             caps[2].1 = 1; // a3: 5 → 1
-            // Until a3 has surely read it (2 s poll), a3's cap is unknown: not counted
-            // as room for anyone's wait.
+                           // Until a3 has surely read it (2 s poll), a3's cap is unknown: not counted
+                           // as room for anyone's wait.
             view.lock().unwrap().caps.insert("a3".into(), None);
             publish(&desk, &policy(&caps));
             lowered_at = Some(Instant::now());
@@ -400,7 +408,8 @@ async fn a_compressed_day_for_eight_headless_advisors() {
     }
     // The lowered cap: a3's claims after the change respect cap 1.
     let a3 = apps.iter().find(|a| a.id == "a3").unwrap();
-    let caps_seen: HashSet<u64> = a3.events.lock().unwrap().iter().filter(|e| e["type"] == "claimed").filter_map(|e| e["cap"].as_u64()).collect();
+    let caps_seen: HashSet<u64> =
+        a3.events.lock().unwrap().iter().filter(|e| e["type"] == "claimed").filter_map(|e| e["cap"].as_u64()).collect();
     assert!(caps_seen.contains(&1), "a3 worked under the lowered cap: {caps_seen:?}");
 
     // Follow-ups went to their conversation's owner while that owner was alive, and to
@@ -479,10 +488,14 @@ async fn a_compressed_day_for_eight_headless_advisors() {
             // many claims it made, its state changes (times from first eligible).
             for app in apps.iter().filter(|a| !a.killed) {
                 let events = app.events.lock().unwrap();
-                let within = |v: &serde_json::Value| v["read_ms"].as_i64().is_some_and(|t| t >= first - 2_000 && t <= claim.saturating_add(500));
+                let within =
+                    |v: &serde_json::Value| v["read_ms"].as_i64().is_some_and(|t| t >= first - 2_000 && t <= claim.saturating_add(500));
                 let arrived = events
                     .iter()
-                    .find(|v| v["type"] == "message_arrived" && v["message_id"].as_str().is_some_and(|m| m.contains(e.message_id.trim_matches(['<', '>']))))
+                    .find(|v| {
+                        v["type"] == "message_arrived"
+                            && v["message_id"].as_str().is_some_and(|m| m.contains(e.message_id.trim_matches(['<', '>'])))
+                    })
                     .and_then(|v| v["read_ms"].as_i64())
                     .map(|t| t - first);
                 let claims = events.iter().filter(|v| v["type"] == "claimed" && within(v)).count();

@@ -51,7 +51,8 @@ async fn three_headless_advisors_send_one_note_per_breached_conversation() {
     publish_policy(&desk);
     let runtime = tempfile::tempdir().unwrap();
     let bin = Path::new(env!("CARGO_BIN_EXE_blendesk"));
-    let apps: Vec<HeadlessApp> = ["alice", "bob", "carol"].into_iter().map(|id| HeadlessApp::start(bin, &desk, id, runtime.path())).collect();
+    let apps: Vec<HeadlessApp> =
+        ["alice", "bob", "carol"].into_iter().map(|id| HeadlessApp::start(bin, &desk, id, runtime.path())).collect();
 
     let first: Vec<Customer> = (0..2).map(|_| Customer::new("lc")).collect();
     for c in &first {

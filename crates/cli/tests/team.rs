@@ -41,10 +41,7 @@ fn claims(a: &HeadlessApp) -> Vec<i64> {
 }
 
 fn state_changes(a: &HeadlessApp) -> Vec<(i64, String)> {
-    a.events_of("advisor_state")
-        .iter()
-        .map(|e| (e["at_ms"].as_i64().unwrap_or(0), e["state"].as_str().unwrap_or("").to_owned()))
-        .collect()
+    a.events_of("advisor_state").iter().map(|e| (e["at_ms"].as_i64().unwrap_or(0), e["state"].as_str().unwrap_or("").to_owned())).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,11 +119,9 @@ async fn headless_advisors_claim_within_caps_pause_on_calls_and_follow_the_polic
     imap::select(&mut s, "INBOX", true).await.unwrap();
     imap::store(&mut s, carol_first, "+FLAGS.SILENT (\\Answered)").await.unwrap();
     imap::logout(s).await;
-    eventually("carol takes a new email", Duration::from_secs(30), || async {
-        Ok((claims(&advisors[2]).len() >= 2).then_some(()))
-    })
-    .await
-    .unwrap();
+    eventually("carol takes a new email", Duration::from_secs(30), || async { Ok((claims(&advisors[2]).len() >= 2).then_some(())) })
+        .await
+        .unwrap();
     let final_owners = server_owners(&desk.user).await;
     assert_eq!(owned_by(&final_owners, "bob").len(), 4, "a lowered cap takes nothing away");
     assert_eq!(claims(&advisors[1]).len(), bob_claims_before, "no claim over the lowered cap");
@@ -155,7 +150,6 @@ fn publish_policy(desk: &Desk, file: &Path) {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_advisors_emails_are_taken_over_after_the_grace_period() {
@@ -313,7 +307,13 @@ async fn a_parked_conversation_leaves_the_load_and_comes_back_by_itself() {
 }
 
 fn cli(config: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_blendesk")).arg("--config").arg(config).args(args).env("BLENDESK_IMAP_PASSWORD", "test").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_blendesk"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("BLENDESK_IMAP_PASSWORD", "test")
+        .output()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -321,7 +321,8 @@ async fn a_supervisor_transfers_and_an_owner_releases_with_the_compare_and_swap(
     let desk = Desk::new("handover");
     let runtime = tempfile::tempdir().unwrap();
     let policy_file = desk.dir.path().join("policy.json");
-    std::fs::write(&policy_file, r#"{"version":1,"supervisors":["sam"],"advisors":{"alice":{"cap":2},"bob":{"cap":2},"sam":{"cap":0}}}"#).unwrap();
+    std::fs::write(&policy_file, r#"{"version":1,"supervisors":["sam"],"advisors":{"alice":{"cap":2},"bob":{"cap":2},"sam":{"cap":0}}}"#)
+        .unwrap();
     publish_policy(&desk, &policy_file);
     let (x, y) = (Customer::new("hox"), Customer::new("hoy"));
     let alice = start(&desk, "alice", runtime.path());

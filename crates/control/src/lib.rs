@@ -188,9 +188,7 @@ async fn serve_one(mut stream: UnixStream, my_uid: u32, handler: Handler) -> std
     let reply = match read {
         Err(_) => Reply { ok: false, state: None, error: Some("request timed out".into()) },
         Ok(Err(e)) => return Err(e),
-        Ok(Ok(_)) if line.len() > MAX_REQUEST_BYTES => {
-            Reply { ok: false, state: None, error: Some("request too long".into()) }
-        }
+        Ok(Ok(_)) if line.len() > MAX_REQUEST_BYTES => Reply { ok: false, state: None, error: Some("request too long".into()) },
         Ok(Ok(_)) => match serde_json::from_slice::<Request>(line.trim_ascii()) {
             Err(_) => Reply { ok: false, state: None, error: Some(r#"expected {"call":"start"} or {"call":"end"}"#.into()) },
             Ok(req) => match handler(req.call) {

@@ -14,8 +14,7 @@ pub struct InvalidAdvisorId(pub String);
 
 impl AdvisorId {
     pub fn parse(s: &str) -> Result<Self, InvalidAdvisorId> {
-        let ok = (1..=32).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        let ok = (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if ok {
             Ok(Self(s.to_owned()))
         } else {

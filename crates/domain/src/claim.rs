@@ -74,10 +74,7 @@ pub fn settle_owners(flags: &[String], preferred: Option<&str>) -> Option<(Strin
         return None;
     }
     held.sort_by_key(|o| o.to_ascii_lowercase());
-    let keep = preferred
-        .and_then(|p| held.iter().find(|o| o.eq_ignore_ascii_case(p)))
-        .unwrap_or(&held[0])
-        .to_string();
+    let keep = preferred.and_then(|p| held.iter().find(|o| o.eq_ignore_ascii_case(p))).unwrap_or(&held[0]).to_string();
     let kept = format!("{OWNER_PREFIX}{keep}");
     let mut seen = false;
     let new = flags
@@ -129,15 +126,9 @@ mod tests {
     fn judging_an_attempt() {
         let kw = "$bd_owner_alice";
         assert_eq!(judge(&flags(&["\\Seen", kw]), kw, OWNER_PREFIX), ClaimOutcome::Won);
-        assert_eq!(
-            judge(&flags(&["$bd_owner_bob"]), kw, OWNER_PREFIX),
-            ClaimOutcome::Lost { holder: "bob".into() }
-        );
+        assert_eq!(judge(&flags(&["$bd_owner_bob"]), kw, OWNER_PREFIX), ClaimOutcome::Lost { holder: "bob".into() });
         // Both present can only come from a non-conditional write: never count it as a win.
-        assert_eq!(
-            judge(&flags(&[kw, "$bd_owner_bob"]), kw, OWNER_PREFIX),
-            ClaimOutcome::Lost { holder: "bob".into() }
-        );
+        assert_eq!(judge(&flags(&[kw, "$bd_owner_bob"]), kw, OWNER_PREFIX), ClaimOutcome::Lost { holder: "bob".into() });
         assert_eq!(judge(&flags(&["\\Seen"]), kw, OWNER_PREFIX), ClaimOutcome::Changed);
         // Servers may report keywords in another case.
         assert_eq!(judge(&flags(&["$BD_OWNER_ALICE"]), kw, OWNER_PREFIX), ClaimOutcome::Won);

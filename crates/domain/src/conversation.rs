@@ -208,7 +208,14 @@ mod tests {
     }
 
     fn mail(mid: &str, from: &str, flags: &[&str]) -> Mail {
-        Mail { mid: mid.into(), irt: None, refs: vec![], from: from.into(), flags: flags.iter().map(|f| f.to_string()).collect(), closed: false }
+        Mail {
+            mid: mid.into(),
+            irt: None,
+            refs: vec![],
+            from: from.into(),
+            flags: flags.iter().map(|f| f.to_string()).collect(),
+            closed: false,
+        }
     }
 
     fn reply_to(mut m: Mail, parent: &str) -> Mail {
@@ -325,7 +332,8 @@ mod tests {
 
     #[test]
     fn odd_tokens_and_two_tokens_are_settled_the_same_way_everywhere() {
-        let k = keys(&[mail("a1", "anna@x", &["$bd_conv_zzzz9999", "$bd_conv_aaaa1111"]), mail("b1", "ben@x", &["$bd_conv_a@b", "$bd_conv_"])]);
+        let k =
+            keys(&[mail("a1", "anna@x", &["$bd_conv_zzzz9999", "$bd_conv_aaaa1111"]), mail("b1", "ben@x", &["$bd_conv_a@b", "$bd_conv_"])]);
         assert_eq!(k, ["aaaa1111", "ben@x"]);
     }
 

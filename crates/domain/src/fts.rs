@@ -13,7 +13,7 @@ pub fn is_cjk(c: char) -> bool {
         | 0x4E00..=0x9FFF     // CJK Unified Ideographs
         | 0xAC00..=0xD7AF     // Hangul syllables
         | 0xF900..=0xFAFF     // CJK Compatibility Ideographs
-        | 0x20000..=0x2FA1F)  // Extensions B.. and compatibility supplement
+        | 0x20000..=0x2FA1F) // Extensions B.. and compatibility supplement
 }
 
 /// Text as stored in the FTS index.

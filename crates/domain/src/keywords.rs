@@ -48,8 +48,7 @@ pub const CYRUS_KEYWORD_LIMIT: usize = 100;
 
 /// The fixed keywords, `FIXED_KEYWORDS` of them.
 pub fn fixed_keywords() -> Vec<String> {
-    let mut out: Vec<String> =
-        [RESOLVED_KEYWORD, ACK_KEYWORD, LATE_KEYWORD, BREACHED_KEYWORD].iter().map(|s| (*s).to_owned()).collect();
+    let mut out: Vec<String> = [RESOLVED_KEYWORD, ACK_KEYWORD, LATE_KEYWORD, BREACHED_KEYWORD].iter().map(|s| (*s).to_owned()).collect();
     out.extend(token_bit_keywords());
     out
 }
@@ -79,11 +78,8 @@ pub fn is_system_flag(flag: &str) -> bool {
 /// Which of `wanted` the folder does not know yet (`known`: the SELECT's FLAGS list),
 /// compared as IMAP does, without case. System flags are always known.
 pub fn unknown<'a>(wanted: &'a [String], known: &[String]) -> Vec<&'a str> {
-    let mut out: Vec<&str> = wanted
-        .iter()
-        .map(String::as_str)
-        .filter(|w| !is_system_flag(w) && !known.iter().any(|k| k.eq_ignore_ascii_case(w)))
-        .collect();
+    let mut out: Vec<&str> =
+        wanted.iter().map(String::as_str).filter(|w| !is_system_flag(w) && !known.iter().any(|k| k.eq_ignore_ascii_case(w))).collect();
     out.sort_unstable_by_key(|w| w.to_ascii_lowercase());
     out.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     out
@@ -96,9 +92,15 @@ pub enum BudgetCheck {
     /// More names than the team's budget: left by other clients or earlier versions
     /// (one `$bd_conv_` keyword per merge); harmless on Dovecot, but on Cyrus they
     /// count toward its limit.
-    OverBudget { count: usize, budget: usize },
+    OverBudget {
+        count: usize,
+        budget: usize,
+    },
     /// Within `margin` of the server's limit (Cyrus): new names will soon be refused.
-    NearLimit { count: usize, limit: usize },
+    NearLimit {
+        count: usize,
+        limit: usize,
+    },
 }
 
 /// Check a folder's `count` distinct keywords against the team's budget and, when the
@@ -138,7 +140,8 @@ mod tests {
 
     #[test]
     fn unknown_keywords_ignore_case_and_system_flags() {
-        let wanted: Vec<String> = ["\\Seen", "$bd_owner_Bob", "$BD_OWNER_bob", "$bd_tok3", "$Resolved"].iter().map(|s| s.to_string()).collect();
+        let wanted: Vec<String> =
+            ["\\Seen", "$bd_owner_Bob", "$BD_OWNER_bob", "$bd_tok3", "$Resolved"].iter().map(|s| s.to_string()).collect();
         let known: Vec<String> = ["$resolved".to_owned()].to_vec();
         assert_eq!(unknown(&wanted, &known), ["$bd_owner_Bob", "$bd_tok3"]);
         assert!(unknown(&wanted[..1], &[]).is_empty());

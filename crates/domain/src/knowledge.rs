@@ -164,11 +164,11 @@ pub fn parse_knowledge_message(headers: &[(String, String)], subject: &str, body
 }
 
 const STOPWORDS: &[&str] = &[
-    "the", "and", "for", "you", "your", "with", "have", "has", "not", "are", "was", "this", "that", "from", "where",
-    "what", "when", "why", "how", "can", "could", "would", "please", "thanks", "thank", "hello", "dear", "our", "but",
-    "all", "any", "been", "did", "does", "get", "got", "had", "her", "him", "his", "its", "just", "may", "now", "one",
-    "out", "she", "they", "them", "then", "there", "too", "very", "will", "who", "yes", "regards", "best", "kind",
-    "still", "about", "into", "some", "more", "want", "need", "would", "should", "which", "their", "were", "here",
+    "the", "and", "for", "you", "your", "with", "have", "has", "not", "are", "was", "this", "that", "from", "where", "what", "when", "why",
+    "how", "can", "could", "would", "please", "thanks", "thank", "hello", "dear", "our", "but", "all", "any", "been", "did", "does", "get",
+    "got", "had", "her", "him", "his", "its", "just", "may", "now", "one", "out", "she", "they", "them", "then", "there", "too", "very",
+    "will", "who", "yes", "regards", "best", "kind", "still", "about", "into", "some", "more", "want", "need", "would", "should", "which",
+    "their", "were", "here",
 ];
 
 /// Chinese function characters that make poor two-character search pieces alone.
@@ -462,7 +462,10 @@ mod tests {
 
     #[test]
     fn the_link_is_the_first_https_url() {
-        assert_eq!(article_link("See [FAQ](https://help.shop.test/refunds). Or http://x").as_deref(), Some("https://help.shop.test/refunds"));
+        assert_eq!(
+            article_link("See [FAQ](https://help.shop.test/refunds). Or http://x").as_deref(),
+            Some("https://help.shop.test/refunds")
+        );
         assert_eq!(article_link("详见 https://help.shop.test/退款").as_deref(), Some("https://help.shop.test/"));
         assert_eq!(article_link("no link, http://plain.test only"), None);
         assert_eq!(article_link("https:// broken"), None);
@@ -470,12 +473,15 @@ mod tests {
 
     #[test]
     fn markdown_becomes_plain_text_for_a_reply() {
-        assert_eq!(markdown_plain("Open **within 3 days**, use `RET-1` and see [the FAQ](https://x.test/faq)."), "Open within 3 days, use RET-1 and see the FAQ (https://x.test/faq).");
         assert_eq!(
-            markdown_plain("| Method | Time |\n|---|:---:|\n| Card | 3–5 days |"),
-            "Method — Time\nCard — 3–5 days"
+            markdown_plain("Open **within 3 days**, use `RET-1` and see [the FAQ](https://x.test/faq)."),
+            "Open within 3 days, use RET-1 and see the FAQ (https://x.test/faq)."
         );
-        assert_eq!(markdown_plain("- first point that\n  wraps here\n- second\n1. one\n   more"), "- first point that wraps here\n- second\n1. one more");
+        assert_eq!(markdown_plain("| Method | Time |\n|---|:---:|\n| Card | 3–5 days |"), "Method — Time\nCard — 3–5 days");
+        assert_eq!(
+            markdown_plain("- first point that\n  wraps here\n- second\n1. one\n   more"),
+            "- first point that wraps here\n- second\n1. one more"
+        );
         assert_eq!(markdown_plain("> quoted **words**"), "quoted words");
         // Single marks in addresses, URLs and words stay; broken links stay as typed.
         assert_eq!(markdown_plain("mail first_name@x.test or see [docs](broken"), "mail first_name@x.test or see [docs](broken");

@@ -47,9 +47,9 @@ pub fn after_attempt(outcome: &SmtpOutcome, attempts: u32) -> AfterAttempt {
     match outcome {
         SmtpOutcome::Accepted => AfterAttempt::MarkSent,
         SmtpOutcome::Permanent { reason } => AfterAttempt::MarkFailed { reason: reason.clone() },
-        SmtpOutcome::Temporary { reason } if attempts >= MAX_ATTEMPTS => AfterAttempt::MarkFailed {
-            reason: format!("gave up after {attempts} attempts; last error: {reason}"),
-        },
+        SmtpOutcome::Temporary { reason } if attempts >= MAX_ATTEMPTS => {
+            AfterAttempt::MarkFailed { reason: format!("gave up after {attempts} attempts; last error: {reason}") }
+        }
         SmtpOutcome::Temporary { .. } => AfterAttempt::RetryLater,
     }
 }
@@ -77,10 +77,7 @@ mod tests {
     #[test]
     fn permanent_failures_keep_the_server_reason() {
         let p = SmtpOutcome::Permanent { reason: "550 mailbox unavailable".into() };
-        assert_eq!(
-            after_attempt(&p, 1),
-            AfterAttempt::MarkFailed { reason: "550 mailbox unavailable".into() }
-        );
+        assert_eq!(after_attempt(&p, 1), AfterAttempt::MarkFailed { reason: "550 mailbox unavailable".into() });
         assert_eq!(after_attempt(&SmtpOutcome::Accepted, 3), AfterAttempt::MarkSent);
     }
 }

@@ -8,10 +8,8 @@ pub fn reply_subject(original: &str) -> String {
     loop {
         let trimmed = rest.trim_start();
         let lower = trimmed.to_lowercase();
-        let prefix_len = ["re:", "re :", "aw:", "sv:", "回复:", "回复：", "答复:", "答复："]
-            .iter()
-            .find(|p| lower.starts_with(*p))
-            .map(|p| p.len());
+        let prefix_len =
+            ["re:", "re :", "aw:", "sv:", "回复:", "回复：", "答复:", "答复："].iter().find(|p| lower.starts_with(*p)).map(|p| p.len());
         match prefix_len {
             // Lower-casing keeps these ASCII/CJK prefixes' byte lengths unchanged.
             Some(n) => rest = trimmed[n..].to_owned(),
@@ -56,10 +54,7 @@ pub fn reply_references(
 /// A message id we are willing to repeat in a header: `local@domain` without brackets,
 /// white space or control characters.
 pub fn is_plausible_msg_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 250
-        && id.contains('@')
-        && id.chars().all(|c| c.is_ascii_graphic() && c != '<' && c != '>')
+    !id.is_empty() && id.len() <= 250 && id.contains('@') && id.chars().all(|c| c.is_ascii_graphic() && c != '<' && c != '>')
 }
 
 /// The original text quoted below the reply, attributed to its sender.

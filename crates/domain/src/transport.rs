@@ -13,8 +13,7 @@ pub enum Security {
 /// Plain-text connections expose the password: allowed only to this machine.
 pub fn plain_allowed(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+    h.eq_ignore_ascii_case("localhost") || h.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
 }
 
 /// The result of one SMTP attempt, as the outbox rules need it.
@@ -22,9 +21,13 @@ pub fn plain_allowed(host: &str) -> bool {
 pub enum SmtpOutcome {
     Accepted,
     /// 4xx replies, refused or dropped connections: try again later.
-    Temporary { reason: String },
+    Temporary {
+        reason: String,
+    },
     /// 5xx replies: the server will never take this message.
-    Permanent { reason: String },
+    Permanent {
+        reason: String,
+    },
 }
 
 /// Classify a numeric SMTP reply code.
@@ -56,9 +59,6 @@ mod tests {
         assert_eq!(classify_reply(250, "ok"), SmtpOutcome::Accepted);
         assert!(matches!(classify_reply(421, "bye"), SmtpOutcome::Temporary { .. }));
         assert!(matches!(classify_reply(451, "later"), SmtpOutcome::Temporary { .. }));
-        assert_eq!(
-            classify_reply(550, "no such user "),
-            SmtpOutcome::Permanent { reason: "550 no such user".into() }
-        );
+        assert_eq!(classify_reply(550, "no such user "), SmtpOutcome::Permanent { reason: "550 no such user".into() });
     }
 }

@@ -5,9 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use blendesk_domain::automation::{
-    decide, is_automatic_message_id, Decision, InboundMail, OurMailbox,
-};
+use blendesk_domain::automation::{decide, is_automatic_message_id, Decision, InboundMail, OurMailbox};
 
 /// A tiny RFC 5322 header parser: the header block ends at the first empty line;
 /// continuation lines (starting with space or tab) are unfolded into the previous field.
@@ -33,10 +31,7 @@ fn parse_headers(raw: &[u8]) -> Vec<(String, String)> {
 }
 
 fn our_mailbox() -> OurMailbox {
-    OurMailbox {
-        addresses: vec!["support@shop.example".into(), "help@shop.example".into()],
-        loop_marker: "support@shop.example".into(),
-    }
+    OurMailbox { addresses: vec!["support@shop.example".into(), "help@shop.example".into()], loop_marker: "support@shop.example".into() }
 }
 
 #[test]
@@ -55,11 +50,7 @@ fn the_labelled_corpus_is_decided_entirely_right() {
     let (mut acks, mut skips) = (0, 0);
     println!("{:<48} {:<6} {:<6} reason", "file", "label", "got");
     for path in &files {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         let expect_ack = if name.starts_with("ack_") {
             true
         } else if name.starts_with("skip_") {
@@ -81,25 +72,15 @@ fn the_labelled_corpus_is_decided_entirely_right() {
         }
         let label = if expect_ack { "ack" } else { "skip" };
         let got = if got_ack { "ack" } else { "skip" };
-        let mark = if got_ack == expect_ack {
-            ""
-        } else {
-            "  <-- WRONG"
-        };
+        let mark = if got_ack == expect_ack { "" } else { "  <-- WRONG" };
         println!("{name:<48} {label:<6} {got:<6} {reason}{mark}");
         if got_ack != expect_ack {
             wrong.push(name);
         }
     }
     let total = files.len();
-    println!(
-        "{} of {total} right ({acks} ack, {skips} skip)",
-        total - wrong.len()
-    );
-    assert!(
-        total >= 40,
-        "the corpus needs at least 40 emails, has {total}"
-    );
+    println!("{} of {total} right ({acks} ack, {skips} skip)", total - wrong.len());
+    assert!(total >= 40, "the corpus needs at least 40 emails, has {total}");
     assert!(acks >= 10 && skips >= 30, "both labels need real coverage");
     assert!(wrong.is_empty(), "wrong decisions: {wrong:?}");
 }
@@ -107,11 +88,5 @@ fn the_labelled_corpus_is_decided_entirely_right() {
 #[test]
 fn the_parser_unfolds_continuation_lines() {
     let h = parse_headers(b"Subject: a\r\n\tb\r\nList-Id: x\r\n\r\nBody: no\r\n");
-    assert_eq!(
-        h,
-        vec![
-            ("Subject".into(), "a b".into()),
-            ("List-Id".into(), "x".into())
-        ]
-    );
+    assert_eq!(h, vec![("Subject".into(), "a b".into()), ("List-Id".into(), "x".into())]);
 }

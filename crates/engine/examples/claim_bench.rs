@@ -5,8 +5,8 @@
 //!
 //!   cargo run --release -p blendesk-engine --example claim_bench
 
-use blendesk_domain::claim::{fairness_wait, owner_keyword, ClaimOutcome, OWNER_PREFIX};
 use blendesk_domain::advisor::AdvisorId;
+use blendesk_domain::claim::{fairness_wait, owner_keyword, ClaimOutcome, OWNER_PREFIX};
 use blendesk_engine::claims::take_keyword;
 use blendesk_mail::imap;
 use blendesk_testkit::{login, unique_user};
@@ -66,7 +66,12 @@ async fn latency() {
     wins.sort();
     println!("claim latency, {ADVISORS} advisors racing over {emails} emails ({} attempts):", all.len());
     println!("  every attempt   p50 {:>7.2} ms   p99 {:>7.2} ms", pct(&all, 0.5).as_secs_f64() * 1e3, pct(&all, 0.99).as_secs_f64() * 1e3);
-    println!("  winning claims  p50 {:>7.2} ms   p99 {:>7.2} ms   ({} wins)", pct(&wins, 0.5).as_secs_f64() * 1e3, pct(&wins, 0.99).as_secs_f64() * 1e3, wins.len());
+    println!(
+        "  winning claims  p50 {:>7.2} ms   p99 {:>7.2} ms   ({} wins)",
+        pct(&wins, 0.5).as_secs_f64() * 1e3,
+        pct(&wins, 0.99).as_secs_f64() * 1e3,
+        wins.len()
+    );
 }
 
 /// Emails arrive one at a time; every advisor races for each; returns the final loads.

@@ -167,7 +167,9 @@ impl Engine {
         let mut timeline: Vec<(i64, i64, Author)> = customer_msgs.iter().map(|h| (h.internal_date, h.id, Author::Customer)).collect();
         timeline.extend(
             ours.iter()
-                .filter(|h| !h.message_id.as_deref().is_some_and(is_automatic_message_id) && !is_call_note(h.message_id.as_deref(), &h.flags))
+                .filter(|h| {
+                    !h.message_id.as_deref().is_some_and(is_automatic_message_id) && !is_call_note(h.message_id.as_deref(), &h.flags)
+                })
                 .map(|h| (h.internal_date, h.id, Author::Us)),
         );
         timeline.sort_by_key(|(at, id, _)| (*at, *id));
@@ -190,7 +192,11 @@ impl Engine {
                 let mut earlier = Vec::new();
                 for r in rows
                     .iter()
-                    .filter(|r| !in_conversation.contains(&r.id) && r.folder != self.config.imap.sent && !r.from_addr.to_lowercase().ends_with(&domain))
+                    .filter(|r| {
+                        !in_conversation.contains(&r.id)
+                            && r.folder != self.config.imap.sent
+                            && !r.from_addr.to_lowercase().ends_with(&domain)
+                    })
                     .take(MAX_EARLIER)
                 {
                     earlier.push(self.text_of(r.id)?);

@@ -270,8 +270,7 @@ pub(crate) async fn register_keywords(
     for marker in resolved.into_iter().filter(|u| *u != target).take(3) {
         // Only what it did not carry comes off again.
         let Some((before, _)) = imap::flags_of(session, marker).await? else { continue };
-        let added: Vec<&str> =
-            keywords.iter().map(String::as_str).filter(|k| !before.iter().any(|f| f.eq_ignore_ascii_case(k))).collect();
+        let added: Vec<&str> = keywords.iter().map(String::as_str).filter(|k| !before.iter().any(|f| f.eq_ignore_ascii_case(k))).collect();
         if added.is_empty() {
             return Ok(Registered::Yes);
         }

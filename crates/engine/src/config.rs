@@ -117,16 +117,10 @@ impl Config {
             return Err("imap.host and smtp.host must be set".into());
         }
         if self.imap.security == Security::Plain && !plain_allowed(&self.imap.host) {
-            return Err(format!(
-                "imap.security = \"plain\" is allowed only for this machine (loopback), not {}",
-                self.imap.host
-            ));
+            return Err(format!("imap.security = \"plain\" is allowed only for this machine (loopback), not {}", self.imap.host));
         }
         if self.smtp.security == Security::Plain && !plain_allowed(&self.smtp.host) {
-            return Err(format!(
-                "smtp.security = \"plain\" is allowed only for this machine (loopback), not {}",
-                self.smtp.host
-            ));
+            return Err(format!("smtp.security = \"plain\" is allowed only for this machine (loopback), not {}", self.smtp.host));
         }
         if self.imap.queues.is_empty() {
             return Err("imap.queues must name at least one folder".into());

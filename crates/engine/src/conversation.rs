@@ -8,11 +8,11 @@
 //! for a merge, the owner change together or not at all, and an email whose owner moved
 //! since we looked is left alone (counted as lost).
 
+use crate::claims::{rewrite_flags, FlagChange, Rewrite};
 use crate::engine::{Engine, EngineError, Result};
 use blendesk_domain::blending::Policy;
 use blendesk_domain::claim::{owners, OWNER_PREFIX};
 use blendesk_domain::conversation::{conversation_keys, free_token, is_token, may_rearrange, token_of, with_token, KeyedEmail, Refusal};
-use crate::claims::{rewrite_flags, FlagChange, Rewrite};
 use blendesk_mail::imap;
 use blendesk_store::QueueHead;
 use std::collections::HashMap;
@@ -122,7 +122,10 @@ impl Engine {
         let bare = wanted.trim().trim_start_matches('<').trim_end_matches('>');
         let found: Vec<&QueueHead> = match bare.parse::<u32>() {
             Ok(uid) => heads.iter().filter(|h| h.uid == uid).collect(),
-            Err(_) => heads.iter().filter(|h| h.message_id.as_deref().map(|m| m.trim_start_matches('<').trim_end_matches('>')) == Some(bare)).collect(),
+            Err(_) => heads
+                .iter()
+                .filter(|h| h.message_id.as_deref().map(|m| m.trim_start_matches('<').trim_end_matches('>')) == Some(bare))
+                .collect(),
         };
         match found.as_slice() {
             [one] => Ok(one.id),
@@ -160,7 +163,9 @@ impl Engine {
         if into_key == from_key {
             return Err(EngineError::Conversation(format!("{from} and {into} are already one conversation")));
         }
-        let members = |key: &str| -> Vec<&QueueHead> { heads.iter().zip(keys.iter()).filter(|(h, k)| !is_closed(h) && *k == key).map(|(h, _)| h).collect() };
+        let members = |key: &str| -> Vec<&QueueHead> {
+            heads.iter().zip(keys.iter()).filter(|(h, k)| !is_closed(h) && *k == key).map(|(h, _)| h).collect()
+        };
         let (a, b) = (members(&into_key), members(&from_key));
         let policy = self.load_policy().await?;
         self.check_may_rearrange(&policy, &into_key, &a)?;
@@ -192,7 +197,9 @@ impl Engine {
             }
             match &key {
                 None => key = Some(keys[i].clone()),
-                Some(k) if *k != keys[i] => return Err(EngineError::Conversation("the emails to split off are in different conversations".into())),
+                Some(k) if *k != keys[i] => {
+                    return Err(EngineError::Conversation("the emails to split off are in different conversations".into()))
+                }
                 Some(_) => {}
             }
         }

@@ -54,12 +54,9 @@ pub fn password(account: Account, username: &str, host: &str) -> Result<String, 
     let entry = keyring::Entry::new(SERVICE, &entry_user).map_err(no_keyring)?;
     match entry.get_password() {
         Ok(pw) => Ok(pw),
-        Err(keyring::Error::NoEntry) => Err(CredentialError::NotStored {
-            label: account.label(),
-            user: username.to_owned(),
-            entry: entry_user,
-            env: account.env(),
-        }),
+        Err(keyring::Error::NoEntry) => {
+            Err(CredentialError::NotStored { label: account.label(), user: username.to_owned(), entry: entry_user, env: account.env() })
+        }
         Err(e) => Err(no_keyring(e)),
     }
 }

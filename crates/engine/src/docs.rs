@@ -94,7 +94,8 @@ impl Engine {
         if fresh && condstore && selected.highestmodseq == Some(state.highestmodseq) && selected.uidnext == state.uidnext {
             return Ok(false);
         }
-        let server: BTreeSet<u32> = if selected.exists == 0 { BTreeSet::new() } else { imap::all_uids(session).await?.into_iter().collect() };
+        let server: BTreeSet<u32> =
+            if selected.exists == 0 { BTreeSet::new() } else { imap::all_uids(session).await?.into_iter().collect() };
         let local: BTreeSet<u32> = self.store.doc_uids(folder)?.into_iter().collect();
         let gone: Vec<u32> = local.difference(&server).copied().collect();
         let new: Vec<u32> = server.difference(&local).copied().collect();
@@ -114,7 +115,11 @@ impl Engine {
             let metas = imap::fetch_meta(session, &imap::uid_set(chunk), condstore).await?;
             let (small, large): (Vec<_>, Vec<_>) = metas.into_iter().partition(|m| m.size <= DOC_MAX_BYTES);
             for m in large {
-                versions.push(invalid(m.uid, m.internal_date, format!("{} bytes: too large for a document (limit {DOC_MAX_BYTES})", m.size)));
+                versions.push(invalid(
+                    m.uid,
+                    m.internal_date,
+                    format!("{} bytes: too large for a document (limit {DOC_MAX_BYTES})", m.size),
+                ));
             }
             if small.is_empty() {
                 continue;
@@ -130,7 +135,11 @@ impl Engine {
         self.store.apply_doc_changes(folder, knowledge, &versions, &flags, &gone)?;
         self.store.set_doc_folder_state(
             folder,
-            DocFolderState { uidvalidity: selected.uidvalidity, highestmodseq: selected.highestmodseq.unwrap_or(0), uidnext: selected.uidnext },
+            DocFolderState {
+                uidvalidity: selected.uidvalidity,
+                highestmodseq: selected.highestmodseq.unwrap_or(0),
+                uidnext: selected.uidnext,
+            },
         )?;
         Ok(changed)
     }
@@ -165,7 +174,11 @@ impl Engine {
     /// this app sees its own change at once.
     pub(crate) async fn append_doc(&self, folder: &str, subject: &str, headers: &[(&'static str, String)], body: &str) -> Result<()> {
         let from = self.config.smtp.from.clone();
-        let domain = self.config.from_address().and_then(|a| a.split_once('@').map(|(_, d)| d.to_owned())).unwrap_or_else(|| "blendesk.invalid".into());
+        let domain = self
+            .config
+            .from_address()
+            .and_then(|a| a.split_once('@').map(|(_, d)| d.to_owned()))
+            .unwrap_or_else(|| "blendesk.invalid".into());
         let message_id = format!("doc-{:032x}@{domain}", rand::random::<u128>());
         let mut all: Vec<(&'static str, String)> = headers.to_vec();
         all.push((AUTHOR_HEADER, self.config.advisor.id.to_string()));
@@ -178,7 +191,8 @@ impl Engine {
             user: self.config.imap.username.clone(),
             action: "add documents",
             folder: imap_folder.clone(),
-            hint: "the mailbox owner grants the insert right (i) on that folder (supervisors for Knowledge and Templates, everyone for Usage)",
+            hint:
+                "the mailbox owner grants the insert right (i) on that folder (supervisors for Knowledge and Templates, everyone for Usage)",
         };
         // With ACLs, ask first: a refused APPEND loses the server's reason on the way.
         if c.has("ACL") && !imap::my_rights(&mut c.session, &imap_folder).await?.contains('i') {

@@ -6,18 +6,15 @@
 //! mirror, takes the duty and queues the message.
 
 use crate::claims::take_duty;
-use crate::team::is_open;
 use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use crate::sla::{conversation_clocks, ConversationClock};
+use crate::team::is_open;
 use blendesk_domain::advisor::AdvisorId;
 use blendesk_domain::automation::ack::{
-    expected_reply_by, is_ack_flag, should_acknowledge, AckCandidate, ShiftCapacity, ACK_KEYWORD, BREAKER_MAX,
-    BREAKER_WINDOW_MS,
+    expected_reply_by, is_ack_flag, should_acknowledge, AckCandidate, ShiftCapacity, ACK_KEYWORD, BREAKER_MAX, BREAKER_WINDOW_MS,
 };
-use blendesk_domain::automation::late::{
-    is_late_flag, should_send_still_working, LateCandidate, BREACHED_KEYWORD, LATE_KEYWORD,
-};
+use blendesk_domain::automation::late::{is_late_flag, should_send_still_working, LateCandidate, BREACHED_KEYWORD, LATE_KEYWORD};
 use blendesk_domain::automation::template::{
     DEFAULT_ACKNOWLEDGEMENT_EN, DEFAULT_ACKNOWLEDGEMENT_ZH, DEFAULT_STILL_WORKING_EN, DEFAULT_STILL_WORKING_ZH,
 };
@@ -53,17 +50,14 @@ pub struct BreakerAlert {
     pub window_minutes: u64,
 }
 
-
 /// Automatic messages the team sent within the breaker window, as the mirror knows
 /// them: acknowledged messages that arrived within it, or our automatic messages filed
 /// in Sent within it, whichever shows more.
 fn recent_automatic(heads: &[QueueHead], sent: &str, now: i64) -> usize {
     let within = |h: &QueueHead| now - h.internal_date * 1000 < BREAKER_WINDOW_MS;
     let acknowledged = heads.iter().filter(|h| within(h) && h.flags.iter().any(|f| is_ack_flag(f))).count();
-    let filed = heads
-        .iter()
-        .filter(|h| h.folder == sent && within(h) && h.message_id.as_deref().is_some_and(is_automatic_message_id))
-        .count();
+    let filed =
+        heads.iter().filter(|h| h.folder == sent && within(h) && h.message_id.as_deref().is_some_and(is_automatic_message_id)).count();
     acknowledged.max(filed)
 }
 
@@ -150,7 +144,8 @@ impl Engine {
     /// presence board), and the unowned conversations waiting in that queue before it.
     fn shift_capacity(&self, policy: &Policy, h: &QueueHead, queue_heads: &[&QueueHead]) -> ShiftCapacity {
         let mut capacity = ShiftCapacity::default();
-        let on_shift = |state: &str| matches!(AdvisorState::parse(state), Some(AdvisorState::Available | AdvisorState::OnCall | AdvisorState::WrapUp));
+        let on_shift =
+            |state: &str| matches!(AdvisorState::parse(state), Some(AdvisorState::Available | AdvisorState::OnCall | AdvisorState::WrapUp));
         let me = &self.config.advisor.id;
         let mut count = |id: &AdvisorId, load: u32, cap: u32| {
             if policy.skills_for(id).covers_queue(&h.folder) {
@@ -362,10 +357,7 @@ impl Engine {
     /// Report the breaker once per process (the event tells supervisors).
     fn report_breaker(&self, recent: usize) {
         if !self.breaker_reported.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            self.emit(Event::BreakerTripped {
-                acknowledgements: recent as u64,
-                window_minutes: (BREAKER_WINDOW_MS / 60_000) as u64,
-            });
+            self.emit(Event::BreakerTripped { acknowledgements: recent as u64, window_minutes: (BREAKER_WINDOW_MS / 60_000) as u64 });
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The engine handle every caller uses.
 
 use crate::config::Config;
+use crate::connections::Connected;
 use crate::credentials::{self, Account, CredentialError};
 use crate::events::Event;
-use crate::connections::Connected;
 use blendesk_mail::imap::{self, Endpoint, ImapError};
 use blendesk_mail::smtp;
 use blendesk_store::{FolderSummary, Store, StoreError};
@@ -227,11 +227,7 @@ impl Engine {
         let folders = self.store.folder_summaries()?;
         let messages = folders.iter().map(|f| f.messages).sum();
         let last_sync_at = folders.iter().map(|f| f.last_sync_at).filter(|t| *t > 0).max();
-        let capabilities = self
-            .store
-            .meta("capabilities")?
-            .map(|c| c.split_whitespace().map(str::to_owned).collect())
-            .unwrap_or_default();
+        let capabilities = self.store.meta("capabilities")?.map(|c| c.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
         Ok(Status {
             advisor: self.config.advisor.id.to_string(),
             folders,
@@ -245,8 +241,5 @@ impl Engine {
 }
 
 pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

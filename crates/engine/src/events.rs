@@ -7,39 +7,111 @@ use serde::Serialize;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// Initial or catch-up sync of a folder: `done` of `total` new messages mirrored.
-    SyncProgress { folder: String, done: u64, total: u64 },
-    SyncFinished { folder: String, new: u64, messages: u64 },
+    SyncProgress {
+        folder: String,
+        done: u64,
+        total: u64,
+    },
+    SyncFinished {
+        folder: String,
+        new: u64,
+        messages: u64,
+    },
     /// A new message is in the mirror.
-    MessageArrived { folder: String, id: i64, uid: u32, message_id: Option<String>, subject: String, from: String },
-    MessagesExpunged { folder: String, count: u64 },
-    FlagsChanged { folder: String, count: u64 },
+    MessageArrived {
+        folder: String,
+        id: i64,
+        uid: u32,
+        message_id: Option<String>,
+        subject: String,
+        from: String,
+    },
+    MessagesExpunged {
+        folder: String,
+        count: u64,
+    },
+    FlagsChanged {
+        folder: String,
+        count: u64,
+    },
     /// The folder's UIDVALIDITY changed and its cache was rebuilt by Message-ID.
-    FolderRebuilt { folder: String, kept: u64, dropped: u64 },
-    Connection { folder: String, state: ConnectionState, detail: Option<String> },
-    Outbox { id: i64, state: String, error: Option<String> },
+    FolderRebuilt {
+        folder: String,
+        kept: u64,
+        dropped: u64,
+    },
+    Connection {
+        folder: String,
+        state: ConnectionState,
+        detail: Option<String>,
+    },
+    Outbox {
+        id: i64,
+        state: String,
+        error: Option<String>,
+    },
     /// The advisor's state changed (available, on_call, wrap_up, away, offline).
-    AdvisorState { state: String, at_ms: i64 },
+    AdvisorState {
+        state: String,
+        at_ms: i64,
+    },
     /// This advisor won the claim on an email.
     /// `load` and `cap` are the advisor's at the moment of the claim (before it).
     /// `load` is the advisor's open conversations before the claim; `joins` is true when
     /// the email joined one of them (a chaser), which the cap does not limit.
-    Claimed { folder: String, uid: u32, id: i64, message_id: Option<String>, at_ms: i64, load: u32, cap: u32, joins: bool, state: String },
+    Claimed {
+        folder: String,
+        uid: u32,
+        id: i64,
+        message_id: Option<String>,
+        at_ms: i64,
+        load: u32,
+        cap: u32,
+        joins: bool,
+        state: String,
+    },
     /// An email carried two or more owner keywords (a server that let two claims
     /// through, a restore, an old version): this app settled it by the domain's rule
     /// (`claim::settle_owners`), keeping `kept` and removing `removed`.
-    OwnersSettled { folder: String, uid: u32, id: i64, kept: String, removed: Vec<String> },
+    OwnersSettled {
+        folder: String,
+        uid: u32,
+        id: i64,
+        kept: String,
+        removed: Vec<String>,
+    },
     /// This app sent (queued) the team's one acknowledgement for a new conversation.
-    Acknowledged { folder: String, uid: u32, to: String, outbox_id: i64 },
+    Acknowledged {
+        folder: String,
+        uid: u32,
+        to: String,
+        outbox_id: i64,
+    },
     /// Too many automatic messages in a short time: automatic mail stopped. Supervisors
     /// must look (a loop or a flood).
-    BreakerTripped { acknowledgements: u64, window_minutes: u64 },
+    BreakerTripped {
+        acknowledgements: u64,
+        window_minutes: u64,
+    },
     /// A conversation's SLA breached: this app marked it `$bd_breached` on the server
     /// (every app's supervisor view shows it). `due_ms` is when the reply was due.
-    SlaBreached { folder: String, uid: u32, customer: String, due_ms: i64 },
+    SlaBreached {
+        folder: String,
+        uid: u32,
+        customer: String,
+        due_ms: i64,
+    },
     /// This app sent (queued) the team's one "still working on it" note for a breach.
-    StillWorkingSent { folder: String, uid: u32, to: String, outbox_id: i64 },
+    StillWorkingSent {
+        folder: String,
+        uid: u32,
+        to: String,
+        outbox_id: i64,
+    },
     /// A new supervisor policy (the message's UID in Blendesk/Policy) is in force.
-    PolicyChanged { uid: u32 },
+    PolicyChanged {
+        uid: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -41,7 +41,10 @@ impl Engine {
     pub async fn transfer(&self, customer: &str, to: &AdvisorId) -> Result<Handover> {
         let policy = self.load_policy().await?;
         if !policy.is_supervisor(&self.config.advisor.id) {
-            return Err(EngineError::Policy(format!("{} is not a supervisor in the policy: only supervisors transfer", self.config.advisor.id.as_str())));
+            return Err(EngineError::Policy(format!(
+                "{} is not a supervisor in the policy: only supervisors transfer",
+                self.config.advisor.id.as_str()
+            )));
         }
         let emails = self.conversation_emails(customer)?;
         if emails.is_empty() {

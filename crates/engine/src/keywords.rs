@@ -51,13 +51,17 @@ impl Engine {
             // Names the team may still add: everyone's declined keyword.
             match check_budget(count, team.len(), Some(CYRUS_KEYWORD_LIMIT), team.len()) {
                 BudgetCheck::Fine => {}
-                BudgetCheck::OverBudget { count, budget } => tracing::warn!(
+                BudgetCheck::OverBudget { count, budget } => {
+                    tracing::warn!(
                     folder, count, budget,
                     "the folder holds more keywords than the team needs (other clients, or conversation keywords of an earlier version); \
                      on Cyrus they count toward its limit of 100"
-                ),
+                )
+                }
                 BudgetCheck::NearLimit { count, limit } => tracing::warn!(
-                    folder, count, limit,
+                    folder,
+                    count,
+                    limit,
                     "the folder is near Cyrus's keyword limit; when it is reached claims fail: run `cyr_expire -t` on the server"
                 ),
             }
@@ -78,8 +82,8 @@ impl Engine {
         now: i64,
     ) -> Result<bool> {
         let is_open = |h: &QueueHead| blendesk_domain::keywords::awaits_reply(&h.flags);
-        let Some(i) = (0..heads.len())
-            .find(|&i| is_open(&heads[i]) && owners(&heads[i].flags).nth(1).is_some() && !skip.contains_key(&heads[i].id))
+        let Some(i) =
+            (0..heads.len()).find(|&i| is_open(&heads[i]) && owners(&heads[i].flags).nth(1).is_some() && !skip.contains_key(&heads[i].id))
         else {
             return Ok(false);
         };

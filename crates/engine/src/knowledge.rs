@@ -5,8 +5,8 @@
 use crate::docs::{KNOWLEDGE_FOLDER, USAGE_FOLDER};
 use crate::engine::{Engine, EngineError, Result};
 use blendesk_domain::knowledge::{
-    any_terms_query, article_link, new_article_id, pick_terms, parse_tags, search_terms, snippet_excerpt, snippet_score,
-    validate_article, ARTICLE_HEADER, DELETED_HEADER, TAGS_HEADER, USAGE_HEADER,
+    any_terms_query, article_link, new_article_id, parse_tags, pick_terms, search_terms, snippet_excerpt, snippet_score, validate_article,
+    ARTICLE_HEADER, DELETED_HEADER, TAGS_HEADER, USAGE_HEADER,
 };
 use blendesk_store::{KbArticle, KbHit};
 use serde::Serialize;

@@ -1,8 +1,8 @@
 //! From what the server sent to what the store keeps.
 
+use blendesk_domain::automation::{decide, is_automatic_message_id, Decision, InboundMail, OurMailbox};
 use blendesk_mail::imap::MessageMeta;
 use blendesk_mail::mime::{self, ParsedMail};
-use blendesk_domain::automation::{decide, is_automatic_message_id, Decision, InboundMail, OurMailbox};
 use blendesk_store::{AttachmentMeta, BodyState, NewMessage};
 
 /// Parse a fetched message (full, or headers only when it is over the automatic limit)

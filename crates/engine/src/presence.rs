@@ -63,12 +63,7 @@ impl Engine {
     /// which is fresher than the notes.
     pub(crate) fn available_on_board(&self) -> Vec<String> {
         let board = self.team.board.lock().unwrap_or_else(|p| p.into_inner());
-        board
-            .entries
-            .values()
-            .filter(|e| !e.offline && e.note.state == "available")
-            .map(|e| e.note.advisor.clone())
-            .collect()
+        board.entries.values().filter(|e| !e.offline && e.note.state == "available").map(|e| e.note.advisor.clone()).collect()
     }
 
     /// Advisors whose apps are running, by the board (whatever their state).
@@ -148,4 +143,3 @@ impl Engine {
         Ok(())
     }
 }
-

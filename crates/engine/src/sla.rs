@@ -104,11 +104,7 @@ pub fn conversation_clocks(
         // The message that started the clock decides the queue, hence the settings.
         let PendingClock::Running { since_ms: start, .. } = pending_clock(&steps) else { continue };
         // Of the customer's messages in that second, an unanswered one started it.
-        let Some(first) = messages
-            .iter()
-            .filter(|m| m.internal_date * 1000 == start)
-            .min_by_key(|m| has(&m.flags, "\\Answered"))
-        else {
+        let Some(first) = messages.iter().filter(|m| m.internal_date * 1000 == start).min_by_key(|m| has(&m.flags, "\\Answered")) else {
             continue;
         };
         let queue_settings = settings.entry(first.folder.as_str()).or_insert_with(|| policy.sla_for(&first.folder));
@@ -123,9 +119,7 @@ pub fn conversation_clocks(
             since_ms: sla.since_ms,
             due_ms: sla.due_ms,
             level: sla.level,
-            marked_breached: current
-                .iter()
-                .any(|m| m.internal_date * 1000 >= sla.since_ms && m.flags.iter().any(|f| is_breached_flag(f))),
+            marked_breached: current.iter().any(|m| m.internal_date * 1000 >= sla.since_ms && m.flags.iter().any(|f| is_breached_flag(f))),
             noted: current.iter().any(|m| m.flags.iter().any(|f| is_late_flag(f))),
             unowned: !current.iter().any(|m| blendesk_domain::claim::owners(&m.flags).next().is_some()),
         });
@@ -135,10 +129,7 @@ pub fn conversation_clocks(
 
 impl Engine {
     pub(crate) fn team_domain(&self) -> String {
-        self.config
-            .from_address()
-            .and_then(|a| a.split_once('@').map(|(_, d)| d.to_owned()))
-            .unwrap_or_default()
+        self.config.from_address().and_then(|a| a.split_once('@').map(|(_, d)| d.to_owned())).unwrap_or_default()
     }
 
     /// The queue and Sent heads the clocks are computed from.
@@ -272,7 +263,11 @@ mod tests {
         let c = clocks(&merged, t0 + 3 * H);
         assert_eq!(c.keys().collect::<Vec<_>>(), ["tok00001"]);
         let one = &c["tok00001"];
-        assert_eq!((one.message, one.customer.as_str(), one.due_ms), (1, "a@x", Some((t0 + 4 * H) * 1000)), "from the first message of either customer");
+        assert_eq!(
+            (one.message, one.customer.as_str(), one.due_ms),
+            (1, "a@x", Some((t0 + 4 * H) * 1000)),
+            "from the first message of either customer"
+        );
         // Split: b@x's emails have their own token, so their own clock.
         let mut split = merged.clone();
         split[1].flags = vec!["$bd_conv_tok00002".into()];

@@ -216,7 +216,8 @@ impl Engine {
                 None => fresh.push(m),
             }
         }
-        let dropped = self.store.rebind_folder(folder_id, new_uidvalidity, &matches.iter().map(|(id, uid, _, _)| (*id, *uid)).collect::<Vec<_>>())?;
+        let dropped =
+            self.store.rebind_folder(folder_id, new_uidvalidity, &matches.iter().map(|(id, uid, _, _)| (*id, *uid)).collect::<Vec<_>>())?;
         self.store.update_flags(folder_id, &matches.iter().map(|(_, uid, f, m)| (*uid, f.clone(), *m)).collect::<Vec<_>>())?;
         let inserted = self.store.insert_messages(folder_id, &fresh)?;
         report.new = inserted.len() as u64;
@@ -278,9 +279,7 @@ impl Engine {
         let state = self.store.ensure_folder(&m.folder)?;
         let fresh = to_new_message(&meta, &raw, false, &self.our_mailbox());
         self.store.replace_message(state.id, &fresh)?;
-        self.store
-            .message_by_uid(&m.folder, m.uid)?
-            .ok_or(crate::engine::EngineError::NoSuchMessage(message))
+        self.store.message_by_uid(&m.folder, m.uid)?.ok_or(crate::engine::EngineError::NoSuchMessage(message))
     }
 
     /// The bytes of attachment `part` (as listed in the mirror) of a message, fetched
@@ -297,9 +296,7 @@ impl Engine {
         let raw = imap::fetch_raw(&mut c.session, &m.uid.to_string(), false).await?;
         imap::logout(c.session).await;
         let raw = raw.into_iter().next().map(|(_, r)| r).ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
-        let parsed = mail_parser::MessageParser::default()
-            .parse(&raw)
-            .ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
+        let parsed = mail_parser::MessageParser::default().parse(&raw).ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
         let att = parsed.attachments().nth(part as usize).ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
         let name = att.attachment_name().unwrap_or("attachment").to_owned();
         Ok((name, att.contents().to_vec()))

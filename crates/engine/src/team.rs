@@ -10,8 +10,8 @@ use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use blendesk_domain::advisor::AdvisorId;
 use blendesk_domain::blending::{
-    can_claim, can_take, may_claim, my_share, offer_order, AdvisorEvent, AdvisorPresence, AdvisorState, CandidateEmail,
-    Policy, Racer, ALL_SKILLS,
+    can_claim, can_take, may_claim, my_share, offer_order, AdvisorEvent, AdvisorPresence, AdvisorState, CandidateEmail, Policy, Racer,
+    ALL_SKILLS,
 };
 use blendesk_domain::claim::{fairness_wait, idle_wait, owner_keyword, owners, ClaimOutcome, OWNER_PREFIX};
 use blendesk_mail::{imap, mime};
@@ -102,7 +102,6 @@ fn conversation_owners<'a>(heads: &'a [QueueHead], keys: &[String]) -> HashMap<S
 
 /// Each head's conversation key, in the heads' order (`crate::conversation::keys_of`).
 pub(crate) type ConversationKeys = Arc<Vec<String>>;
-
 
 /// Aborts a background task when dropped (the presence task ends with the claim loop).
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -247,7 +246,6 @@ impl Engine {
         result
     }
 
-
     async fn run_claim_sessions(self: &Arc<Self>) -> Result<()> {
         let mut failures = 0u32;
         while !self.is_stopping() {
@@ -358,8 +356,7 @@ impl Engine {
             .filter(|a| a != me && loads.get(a.as_str()).copied().unwrap_or(0) < policy.cap_for(a))
             .collect();
         let load_of = |a: &AdvisorId| loads.get(a.as_str()).copied().unwrap_or(0);
-        let racers: Vec<Racer<'_>> =
-            ids.iter().map(|a| Racer { id: a.as_str(), skills: policy.skills_for(a), load: load_of(a) }).collect();
+        let racers: Vec<Racer<'_>> = ids.iter().map(|a| Racer { id: a.as_str(), skills: policy.skills_for(a), load: load_of(a) }).collect();
         let mine = Racer { id: me.as_str(), skills: policy.skills_for(me), load: load_of(me) };
         my_share(team_order, &racers, mine).map(|i| team_order[i])
     }
@@ -433,9 +430,7 @@ impl Engine {
                             .or_else(|| customer_owner.get(keys[i].as_str()))
                             .and_then(|o| AdvisorId::parse(o).ok());
                         // A follow-up waits for its conversation's owner, unless they are gone.
-                        let gone = thread_owner
-                            .as_ref()
-                            .is_some_and(|o| o != me && self.offline_past_grace(o.as_str(), policy.grace_ms()));
+                        let gone = thread_owner.as_ref().is_some_and(|o| o != me && self.offline_past_grace(o.as_str(), policy.grace_ms()));
                         (thread_owner, gone)
                     }
                 };
@@ -495,8 +490,8 @@ impl Engine {
         // it), and sticky follow-ups go to their owner at once: no wait.
         if racing && first.owner.as_ref() != Some(me) {
             let idle_ms = now_ms().saturating_sub(lock(&self.team.presence).last_activity_ms()).max(0);
-            let wait = fairness_wait(load, FAIRNESS_STEP, rand::random::<f64>())
-                + idle_wait(Duration::from_millis(idle_ms as u64), FAIRNESS_STEP);
+            let wait =
+                fairness_wait(load, FAIRNESS_STEP, rand::random::<f64>()) + idle_wait(Duration::from_millis(idle_ms as u64), FAIRNESS_STEP);
             if !wait.is_zero() {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}

@@ -6,11 +6,11 @@
 use crate::docs::TEMPLATES_FOLDER;
 use crate::engine::{Engine, EngineError, Result};
 use blendesk_domain::automation::template::{lint, prefill, render, TemplateProblem};
-use blendesk_domain::automation::template_doc::{
-    approval_keyword, footer_name, templates_in_force, validate_template, with_footer, TemplateEntry, TemplateVersion,
-    TemplateView, FOOTER_HEADER, LANGUAGE_HEADER, QUEUE_HEADER, TEMPLATE_HEADER,
-};
 use blendesk_domain::automation::template_doc::TemplateDoc;
+use blendesk_domain::automation::template_doc::{
+    approval_keyword, footer_name, templates_in_force, validate_template, with_footer, TemplateEntry, TemplateVersion, TemplateView,
+    FOOTER_HEADER, LANGUAGE_HEADER, QUEUE_HEADER, TEMPLATE_HEADER,
+};
 use blendesk_mail::imap;
 use blendesk_store::{KIND_TEMPLATE, KIND_TOMBSTONE};
 use std::collections::HashMap;

@@ -6,9 +6,9 @@
 //! (`owned_conversations`); the queue summary counts every open conversation.
 
 use crate::engine::{Engine, Result};
+use blendesk_domain::automation::is_automatic_message_id;
 use blendesk_store::MessageHead;
 use serde::Serialize;
-use blendesk_domain::automation::is_automatic_message_id;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The IMAP keyword that closes a conversation without a reply (spam, "thanks!", a
@@ -189,8 +189,8 @@ pub struct Snippet {
 }
 
 const STOPWORDS: &[&str] = &[
-    "the", "and", "for", "you", "your", "with", "have", "has", "not", "are", "was", "this", "that", "from", "where",
-    "what", "when", "why", "how", "can", "could", "would", "please", "thanks", "thank", "hello", "dear", "my", "our",
+    "the", "and", "for", "you", "your", "with", "have", "has", "not", "are", "was", "this", "that", "from", "where", "what", "when", "why",
+    "how", "can", "could", "would", "please", "thanks", "thank", "hello", "dear", "my", "our",
 ];
 
 /// Words worth searching for in `text`: letters or digits, three or more characters,
@@ -224,11 +224,8 @@ pub fn keywords(text: &str) -> Vec<String> {
 
 /// The reply's own words, without quoted lines or the attribution above them.
 pub fn excerpt(body: &str, max_chars: usize) -> String {
-    let own: Vec<&str> = body
-        .lines()
-        .take_while(|l| !(l.starts_with("On ") && l.trim_end().ends_with("wrote:")))
-        .filter(|l| !l.starts_with('>'))
-        .collect();
+    let own: Vec<&str> =
+        body.lines().take_while(|l| !(l.starts_with("On ") && l.trim_end().ends_with("wrote:"))).filter(|l| !l.starts_with('>')).collect();
     let text = own.join("\n").trim().to_owned();
     if text.chars().count() <= max_chars {
         text
@@ -241,10 +238,7 @@ pub fn excerpt(body: &str, max_chars: usize) -> String {
 
 impl Engine {
     fn internal_domain(&self) -> String {
-        self.config
-            .from_address()
-            .and_then(|a| a.split_once('@').map(|(_, d)| d.to_owned()))
-            .unwrap_or_default()
+        self.config.from_address().and_then(|a| a.split_once('@').map(|(_, d)| d.to_owned())).unwrap_or_default()
     }
 
     fn is_outgoing(&self, folder: &str, from_addr: &str) -> bool {
@@ -293,11 +287,7 @@ impl Engine {
             *owned.entry(key_of(h)).or_default() += 1;
         }
         let view = group_conversations(&open, &keys, &self.sla_dues(now)?);
-        Ok(view
-            .conversations
-            .into_iter()
-            .filter_map(|c| owned.get(c.key.as_str()).copied().map(|n| (c, n)))
-            .collect())
+        Ok(view.conversations.into_iter().filter_map(|c| owned.get(c.key.as_str()).copied().map(|n| (c, n))).collect())
     }
 
     /// The conversation `message` belongs to, oldest first: linked by Message-ID,
@@ -371,8 +361,11 @@ impl Engine {
                 score.entry(hit.id).or_insert((0, hit)).0 += 1;
             }
         }
-        let exclude: HashSet<String> =
-            if exclude_customer.trim().is_empty() { HashSet::new() } else { self.customer_addresses(exclude_customer)?.into_iter().collect() };
+        let exclude: HashSet<String> = if exclude_customer.trim().is_empty() {
+            HashSet::new()
+        } else {
+            self.customer_addresses(exclude_customer)?.into_iter().collect()
+        };
         let mut ranked: Vec<(u32, bool, blendesk_store::SearchHit)> = score
             .into_values()
             .filter(|(_, h)| !exclude.contains(&h.from_addr.to_lowercase()))
@@ -393,7 +386,14 @@ impl Engine {
                 continue;
             }
             let body = m.body_text;
-            out.push(Snippet { id: h.id, subject: h.subject, from_addr: h.from_addr, date: h.internal_date, from_team, excerpt: excerpt(&body, 400) });
+            out.push(Snippet {
+                id: h.id,
+                subject: h.subject,
+                from_addr: h.from_addr,
+                date: h.internal_date,
+                from_team,
+                excerpt: excerpt(&body, 400),
+            });
         }
         Ok(out)
     }
@@ -500,12 +500,8 @@ mod tests {
     #[test]
     fn one_conversation_per_customer_ordered_by_sla_due() {
         // Newest first, as the store returns them.
-        let open = [
-            head(5, "b@x", "Billing", 500),
-            head(4, "a@x", "INBOX", 400),
-            head(3, "b@x", "Billing", 100),
-            head(2, "c@x", "INBOX", 300),
-        ];
+        let open =
+            [head(5, "b@x", "Billing", 500), head(4, "a@x", "INBOX", 400), head(3, "b@x", "Billing", 100), head(2, "c@x", "INBOX", 300)];
         let due = |due_at, level| SlaDue { due_at, level };
         let clocks: HashMap<String, SlaDue> = [
             ("b@x".to_owned(), due(1100, SlaLevel::AtRisk)),
@@ -538,7 +534,10 @@ mod tests {
         let v = group_conversations(&open, &merged, &clocks);
         assert_eq!(v.conversations.len(), 1);
         let c = &v.conversations[0];
-        assert_eq!((c.key.as_str(), c.customer.as_str(), c.customers.clone(), c.open_messages), ("tok1", "b@x", vec!["b@x".to_owned(), "a@x".to_owned()], 3));
+        assert_eq!(
+            (c.key.as_str(), c.customer.as_str(), c.customers.clone(), c.open_messages),
+            ("tok1", "b@x", vec!["b@x".to_owned(), "a@x".to_owned()], 3)
+        );
         assert!(c.sla_running && c.sla_due_at == 900, "the clock is the key's");
         assert_eq!(v.queues[0].waiting, 1, "the queue counts one conversation");
         // Split: a@x's newest email has its own key; the customer now has two conversations.

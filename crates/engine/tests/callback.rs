@@ -80,7 +80,8 @@ async fn three_exchanges_suggest_a_call_with_the_customers_number_not_ours() {
         assert_eq!(engine.call_suggestion(id).unwrap(), None, "only {} exchanges so far", round - 1);
         reply(&engine, id, &format!("Try the cable.\n\nShop Support\nCall us: {OUR_NUMBER}")).await;
     }
-    let id = deliver(&engine, &desk, &customer.address, "Re: Printer setup", "Cable tried.\n\n> Try the cable.\n> Call us: 020 7946 0000").await;
+    let id =
+        deliver(&engine, &desk, &customer.address, "Re: Printer setup", "Cable tried.\n\n> Try the cable.\n> Call us: 020 7946 0000").await;
     let s = engine.call_suggestion(id).unwrap().expect("three exchanges suggest a call");
     assert!(s.reasons.contains(&CallReasonView::Exchanges { count: 3 }), "{s:?}");
     assert_eq!(frustration(&s), None, "{s:?}");
@@ -118,7 +119,8 @@ async fn frustration_words_suggest_a_call_at_once_with_numbers_from_the_signatur
 
     // Hostile: a huge body of digit runs and plus signs is read in bounded time.
     let noisy = Customer::new("cbbig");
-    let body: String = (0..60_000).map(|i| format!("+{}{}", i % 97, if i % 50 == 49 { "\n" } else { " " })).collect::<String>() + "\nunacceptable";
+    let body: String =
+        (0..60_000).map(|i| format!("+{}{}", i % 97, if i % 50 == 49 { "\n" } else { " " })).collect::<String>() + "\nunacceptable";
     let id = deliver(&engine, &desk, &noisy.address, "Numbers", &body).await;
     let started = Instant::now();
     let s = engine.call_suggestion(id).unwrap();

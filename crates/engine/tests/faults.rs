@@ -5,13 +5,12 @@
 use blendesk_engine::events::{ConnectionState, Event};
 use blendesk_mail::imap;
 use blendesk_mail::mime;
-use blendesk_testkit::{wait_for_event, customer_mail, login, smtp_send, stack_script, Customer, Desk};
+use blendesk_testkit::{customer_mail, login, smtp_send, stack_script, wait_for_event, Customer, Desk};
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
 static SERIAL: Mutex<()> = Mutex::const_new(());
-
 
 fn raw(id: Option<&str>, subject: &str, body: &str) -> Vec<u8> {
     let id = id.map(|i| format!("Message-ID: <{i}>\r\n")).unwrap_or_default();
@@ -20,12 +19,7 @@ fn raw(id: Option<&str>, subject: &str, body: &str) -> Vec<u8> {
 
 /// (uid, identity) on the server, in UID order.
 async fn server_identities(user: &str, folder: &str) -> Vec<(u32, String)> {
-    blendesk_testkit::fetch_all(user, folder)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(uid, raw)| (uid, mime::parse(&raw).identity))
-        .collect()
+    blendesk_testkit::fetch_all(user, folder).await.unwrap().into_iter().map(|(uid, raw)| (uid, mime::parse(&raw).identity)).collect()
 }
 
 fn mirror_identities(engine: &blendesk_engine::Engine, folder: &str) -> Vec<(u32, String)> {
@@ -111,19 +105,27 @@ async fn dovecot_restart_during_idle_reconnects_and_catches_up() {
     wait_for_event(&mut events, Duration::from_secs(30), online).await;
     let (first, raw1) = customer_mail(&customer.address, &desk.address, "before restart", "one");
     smtp_send(&customer.address, &[&desk.address], &raw1).await.unwrap();
-    wait_for_event(&mut events, Duration::from_secs(10), |e| matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == first)).await;
+    wait_for_event(&mut events, Duration::from_secs(10), |e| matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == first))
+        .await;
 
     stack_script(&["restart-imap"]).unwrap();
-    wait_for_event(&mut events, Duration::from_secs(30), |e| {
-        matches!(e, Event::Connection { folder, state: ConnectionState::Offline, .. } if folder == "INBOX")
-    })
+    wait_for_event(
+        &mut events,
+        Duration::from_secs(30),
+        |e| matches!(e, Event::Connection { folder, state: ConnectionState::Offline, .. } if folder == "INBOX"),
+    )
     .await;
     // Back within the backoff window (first retry after about 2 s).
     wait_for_event(&mut events, Duration::from_secs(30), online).await;
 
     let (second, raw2) = customer_mail(&customer.address, &desk.address, "after restart", "two");
     smtp_send(&customer.address, &[&desk.address], &raw2).await.unwrap();
-    wait_for_event(&mut events, Duration::from_secs(30), |e| matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == second)).await;
+    wait_for_event(
+        &mut events,
+        Duration::from_secs(30),
+        |e| matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == second),
+    )
+    .await;
 
     engine.shutdown();
     tokio::time::timeout(Duration::from_secs(15), watcher).await.expect("watch stops").unwrap();

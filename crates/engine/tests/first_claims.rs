@@ -33,10 +33,16 @@ async fn new_email(s: &mut ImapSession, folder: &str, n: usize, resolved_mail: b
     if imap::select(s, folder, false).await.is_err() {
         imap::create_folder(s, folder).await.unwrap();
         let flags = if resolved_mail { "(\\Seen $Resolved)" } else { "()" };
-        let raw = format!("From: earlier@example.com\r\nSubject: earlier\r\nMessage-ID: <earlier.{}@example.com>\r\n\r\nhello\r\n", rand::random::<u64>());
+        let raw = format!(
+            "From: earlier@example.com\r\nSubject: earlier\r\nMessage-ID: <earlier.{}@example.com>\r\n\r\nhello\r\n",
+            rand::random::<u64>()
+        );
         imap::append(s, folder, flags, raw.as_bytes()).await.unwrap();
     }
-    let raw = format!("From: c{n}@example.com\r\nSubject: first claim {n}\r\nMessage-ID: <first{n}.{}@example.com>\r\n\r\nround {n}\r\n", rand::random::<u64>());
+    let raw = format!(
+        "From: c{n}@example.com\r\nSubject: first claim {n}\r\nMessage-ID: <first{n}.{}@example.com>\r\n\r\nround {n}\r\n",
+        rand::random::<u64>()
+    );
     imap::append(s, folder, "()", raw.as_bytes()).await.unwrap();
     let sel = imap::select(s, folder, true).await.unwrap();
     let uid = *imap::uid_search(s, "ALL").await.unwrap().last().unwrap();
@@ -122,7 +128,12 @@ async fn first_claims_hold_on(server: Server) {
             "{} ({way}): {ROUNDS} six-way first-claim races: {doubles} with several owners, {nobody} with none, {disagree} where an app's verdict was wrong",
             server.label()
         );
-        assert_eq!((doubles, nobody, disagree), (0, 0, 0), "{} ({way}): exactly one owner every round, and the app that won knows it", server.label());
+        assert_eq!(
+            (doubles, nobody, disagree),
+            (0, 0, 0),
+            "{} ({way}): exactly one owner every round, and the app that won knows it",
+            server.label()
+        );
     }
 }
 
@@ -138,6 +149,10 @@ async fn without_registration_dovecot_lets_several_first_claims_through() {
     for server in ALL_SERVERS.into_iter().filter(Server::is_dovecot) {
         let (doubles, _, _) = race(&server, 60, false, true).await;
         println!("{}: bare compare-and-swap, 60 rounds of new keywords: {doubles} with several owners", server.label());
-        assert!(doubles > 0, "{}: the control race must show the server's behaviour, or the harness is too slow to test it", server.label());
+        assert!(
+            doubles > 0,
+            "{}: the control race must show the server's behaviour, or the harness is too slow to test it",
+            server.label()
+        );
     }
 }

@@ -50,7 +50,9 @@ fn bombs() -> Vec<(&'static str, Vec<u8>)> {
     deep.push_str("Content-Type: text/plain\r\n\r\nbottom\r\n");
     v.push(("deep nesting", deep.into_bytes()));
     // 100,000 parts.
-    let mut many = String::from("From: a@example.com\r\nSubject: many parts\r\nMessage-ID: <many@x>\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n");
+    let mut many = String::from(
+        "From: a@example.com\r\nSubject: many parts\r\nMessage-ID: <many@x>\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n",
+    );
     for _ in 0..100_000 {
         many.push_str("--z\r\nContent-Type: text/plain\r\n\r\nx\r\n");
     }

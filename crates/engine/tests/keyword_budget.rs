@@ -34,7 +34,10 @@ async fn a_full_cyrus_folder_is_a_clear_error() {
     let desk = Desk::on(server, "full");
     let mut s = server.login(&desk.user).await.unwrap();
     for i in 0..2 {
-        let raw = format!("From: c{i}@example.com\r\nSubject: full {i}\r\nMessage-ID: <full{i}.{}@example.com>\r\n\r\nhello\r\n", rand::random::<u32>());
+        let raw = format!(
+            "From: c{i}@example.com\r\nSubject: full {i}\r\nMessage-ID: <full{i}.{}@example.com>\r\n\r\nhello\r\n",
+            rand::random::<u32>()
+        );
         imap::append(&mut s, "INBOX", "()", raw.as_bytes()).await.unwrap();
     }
     imap::select(&mut s, "INBOX", true).await.unwrap();
@@ -99,7 +102,12 @@ async fn busy_team(server: Server) {
 
     let sel = imap::select(&mut s, "INBOX", true).await.unwrap();
     imap::logout(s).await;
-    println!("{}: INBOX after {ADVISORS} advisors' claims, {EMAILS} acknowledgements, {REARRANGEMENTS} merges and splits: {} keywords: {:?}", server.label(), sel.keywords.len(), sel.keywords);
+    println!(
+        "{}: INBOX after {ADVISORS} advisors' claims, {EMAILS} acknowledgements, {REARRANGEMENTS} merges and splits: {} keywords: {:?}",
+        server.label(),
+        sel.keywords.len(),
+        sel.keywords
+    );
     assert!(sel.keywords.len() <= ADVISORS + FIXED_KEYWORDS, "{} keywords > {ADVISORS} + {FIXED_KEYWORDS}", sel.keywords.len());
     // Every pair ended as two conversations with a token each, told apart.
     let heads = engine.store().queue_heads(&["INBOX".to_owned()]).unwrap();

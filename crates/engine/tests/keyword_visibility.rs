@@ -16,11 +16,15 @@ async fn a_claim_by_the_fortieth_advisor_is_seen_within_a_second() {
     let desk = Desk::new("visible");
     let mut s = login(&desk.user).await.unwrap();
     for i in 0..3 {
-        let raw = format!("From: c{i}@example.com\r\nSubject: visible {i}\r\nMessage-ID: <visible{i}.{}@example.com>\r\n\r\nhello\r\n", rand::random::<u32>());
+        let raw = format!(
+            "From: c{i}@example.com\r\nSubject: visible {i}\r\nMessage-ID: <visible{i}.{}@example.com>\r\n\r\nhello\r\n",
+            rand::random::<u32>()
+        );
         imap::append(&mut s, "INBOX", "()", raw.as_bytes()).await.unwrap();
     }
     // Yesterday's resolved email, which the apps register their keywords on.
-    let raw = format!("From: old@example.com\r\nSubject: done\r\nMessage-ID: <done.{}@example.com>\r\n\r\nthanks\r\n", rand::random::<u32>());
+    let raw =
+        format!("From: old@example.com\r\nSubject: done\r\nMessage-ID: <done.{}@example.com>\r\n\r\nthanks\r\n", rand::random::<u32>());
     imap::append(&mut s, "INBOX", "(\\Seen $Resolved)", raw.as_bytes()).await.unwrap();
     // A team of 40: every owner keyword registered in the folder, as the apps do at start.
     let team: Vec<AdvisorId> = (0..40).map(|i| AdvisorId::parse(&format!("adv{i:02}")).unwrap()).collect();

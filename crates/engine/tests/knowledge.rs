@@ -49,14 +49,18 @@ async fn supervisors_publish_articles_every_app_finds_them_in_english_and_chines
     bob.load_policy().await.unwrap();
 
     let refunds = sam
-        .publish_article(None, "How refunds work", &["refund".into(), "money".into()], "# Refunds\n\nA refund reaches your card within 5 working days. See https://help.shop.test/refunds")
+        .publish_article(
+            None,
+            "How refunds work",
+            &["refund".into(), "money".into()],
+            "# Refunds\n\nA refund reaches your card within 5 working days. See https://help.shop.test/refunds",
+        )
         .await
         .unwrap();
-    let tuikuan = sam
-        .publish_article(Some("tuikuan"), "退款流程", &["退款".into()], "退款会在五个工作日内退回您的银行卡。")
+    let tuikuan = sam.publish_article(Some("tuikuan"), "退款流程", &["退款".into()], "退款会在五个工作日内退回您的银行卡。").await.unwrap();
+    sam.publish_article(Some("delivery"), "Late parcels", &["parcel".into()], "If a parcel is late, send the tracking link.")
         .await
         .unwrap();
-    sam.publish_article(Some("delivery"), "Late parcels", &["parcel".into()], "If a parcel is late, send the tracking link.").await.unwrap();
     assert_eq!(tuikuan, "tuikuan");
 
     // An advisor may not publish.

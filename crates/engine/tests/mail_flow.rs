@@ -3,9 +3,8 @@
 
 use blendesk_engine::events::{ConnectionState, Event};
 use blendesk_mail::mime;
-use blendesk_testkit::{wait_for_event, customer_mail, eventually, fetch_all, smtp_send, Customer, Desk};
+use blendesk_testkit::{customer_mail, eventually, fetch_all, smtp_send, wait_for_event, Customer, Desk};
 use std::time::{Duration, Instant};
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_sent_over_smtp_is_mirrored_within_two_seconds_through_idle() {
@@ -18,17 +17,21 @@ async fn mail_sent_over_smtp_is_mirrored_within_two_seconds_through_idle() {
         async move { e.watch().await }
     });
     // Wait until the INBOX watcher is connected and idling.
-    wait_for_event(&mut events, Duration::from_secs(30), |e| {
-        matches!(e, Event::Connection { folder, state: ConnectionState::Online, .. } if folder == "INBOX")
-    })
+    wait_for_event(
+        &mut events,
+        Duration::from_secs(30),
+        |e| matches!(e, Event::Connection { folder, state: ConnectionState::Online, .. } if folder == "INBOX"),
+    )
     .await;
 
     let (id, raw) = customer_mail(&customer.address, &desk.address, "我的订单在哪里？", "订单 8841 还没有到。");
     let start = Instant::now();
     smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
-    let arrived = wait_for_event(&mut events, Duration::from_secs(10), |e| {
-        matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == id)
-    })
+    let arrived = wait_for_event(
+        &mut events,
+        Duration::from_secs(10),
+        |e| matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == id),
+    )
     .await;
     let elapsed = start.elapsed();
     println!("SMTP accepted → mirrored: {elapsed:?}");

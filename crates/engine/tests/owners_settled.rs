@@ -15,10 +15,7 @@ async fn server_owners(user: &str) -> Vec<(u32, Vec<String>)> {
     imap::select(&mut s, "INBOX", true).await.unwrap();
     let flags = imap::fetch_flags(&mut s, None).await.unwrap();
     imap::logout(s).await;
-    let mut out: Vec<(u32, Vec<String>)> = flags
-        .into_iter()
-        .map(|(uid, f, _)| (uid, owners(&f).map(str::to_owned).collect()))
-        .collect();
+    let mut out: Vec<(u32, Vec<String>)> = flags.into_iter().map(|(uid, f, _)| (uid, owners(&f).map(str::to_owned).collect())).collect();
     out.sort();
     out
 }
@@ -67,11 +64,7 @@ async fn emails_with_several_owners_are_settled_by_one_rule() {
     assert_eq!(engine.owners_settled(), 2);
     // The server agrees: one owner each, and Alice took none of them.
     let owners = server_owners(&desk.user).await;
-    assert_eq!(
-        owners,
-        [(1, vec!["bob".to_owned()]), (2, vec!["bob".to_owned()]), (3, vec!["dan".to_owned()])],
-        "{owners:?}"
-    );
+    assert_eq!(owners, [(1, vec!["bob".to_owned()]), (2, vec!["bob".to_owned()]), (3, vec!["dan".to_owned()])], "{owners:?}");
     engine.shutdown();
     watch.await.unwrap();
     claims.await.unwrap().unwrap();

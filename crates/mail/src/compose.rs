@@ -70,7 +70,13 @@ pub struct BuiltReply {
 /// Build a plain-text reply: "Re:" subject, In-Reply-To and References, the advisor's
 /// text with the original quoted below, From = the configured team address.
 /// `message_id` is final (no brackets): every retry reuses these bytes.
-pub fn build_reply(from: &str, original: &Original, body: &str, message_id: &str, date: std::time::SystemTime) -> Result<BuiltReply, ComposeError> {
+pub fn build_reply(
+    from: &str,
+    original: &Original,
+    body: &str,
+    message_id: &str,
+    date: std::time::SystemTime,
+) -> Result<BuiltReply, ComposeError> {
     let from: Mailbox = from.parse().map_err(|_| ComposeError::BadFrom(from.to_owned()))?;
     let to_addr = original.from_addr.parse().map_err(|_| ComposeError::BadRecipient(original.from_addr.clone()))?;
     // The display name is customer-controlled: clean it so it can never create header lines.
@@ -93,10 +99,7 @@ pub fn build_reply(from: &str, original: &Original, body: &str, message_id: &str
     if !refs.is_empty() {
         builder = builder.references(refs.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" "));
     }
-    let message = builder
-        .header(ContentType::TEXT_PLAIN)
-        .body(text)
-        .map_err(|e| ComposeError::Build(e.to_string()))?;
+    let message = builder.header(ContentType::TEXT_PLAIN).body(text).map_err(|e| ComposeError::Build(e.to_string()))?;
     Ok(BuiltReply {
         message_id: message_id.to_owned(),
         recipients: vec![original.from_addr.clone()],
@@ -131,10 +134,7 @@ pub fn build_automatic(
         let name = HeaderName::new_from_ascii(name.to_string()).map_err(|e| ComposeError::Build(e.to_string()))?;
         builder = builder.raw_header(HeaderValue::new(name, clean_header_value(value)));
     }
-    let message = builder
-        .header(ContentType::TEXT_PLAIN)
-        .body(body.to_owned())
-        .map_err(|e| ComposeError::Build(e.to_string()))?;
+    let message = builder.header(ContentType::TEXT_PLAIN).body(body.to_owned()).map_err(|e| ComposeError::Build(e.to_string()))?;
     Ok(BuiltReply {
         message_id: message_id.to_owned(),
         recipients: vec![original.from_addr.clone()],
@@ -188,8 +188,14 @@ mod tests {
             date_label: "Mon".into(),
             ..Default::default()
         };
-        let built = build_reply("Shop Support <support@shop.test>", &original, "It ships today.", "r1@shop.test", std::time::SystemTime::UNIX_EPOCH)
-            .unwrap();
+        let built = build_reply(
+            "Shop Support <support@shop.test>",
+            &original,
+            "It ships today.",
+            "r1@shop.test",
+            std::time::SystemTime::UNIX_EPOCH,
+        )
+        .unwrap();
         let raw = String::from_utf8(built.raw.clone()).unwrap();
         assert!(!raw.contains("\r\nBcc:"), "customer name must not create headers:\n{raw}");
         let p = parse(&built.raw);

@@ -98,10 +98,7 @@ fn tls_connector() -> tokio_rustls::TlsConnector {
 async fn tls_wrap(host: &str, tcp: TcpStream) -> Result<Box<dyn ImapIo>> {
     let name = rustls::pki_types::ServerName::try_from(host.to_owned())
         .map_err(|e| ImapError::Tls { host: host.to_owned(), reason: e.to_string() })?;
-    let stream = tls_connector()
-        .connect(name, tcp)
-        .await
-        .map_err(|e| ImapError::Tls { host: host.to_owned(), reason: e.to_string() })?;
+    let stream = tls_connector().connect(name, tcp).await.map_err(|e| ImapError::Tls { host: host.to_owned(), reason: e.to_string() })?;
     Ok(Box::new(stream))
 }
 
@@ -258,9 +255,7 @@ pub async fn select(session: &mut ImapSession, folder: &str, condstore: bool) ->
         timed(&what, COMMAND_TIMEOUT, session.select(folder)).await?
     };
     drain_unsolicited(session);
-    let uidvalidity = mb
-        .uid_validity
-        .ok_or_else(|| ImapError::Unexpected { what: what.clone(), detail: "no UIDVALIDITY".into() })?;
+    let uidvalidity = mb.uid_validity.ok_or_else(|| ImapError::Unexpected { what: what.clone(), detail: "no UIDVALIDITY".into() })?;
     let keywords_allowed = mb.permanent_flags.iter().any(|f| matches!(f, Flag::MayCreate));
     let keywords = mb.flags.iter().filter_map(|f| if let Flag::Custom(c) = f { Some(c.to_string()) } else { None }).collect();
     Ok(Selected {
@@ -466,8 +461,8 @@ pub async fn idle(
 /// Whether an unsolicited response says the selected folder changed (new mail, flags,
 /// expunges), as opposed to an alert or a capability.
 fn is_change(r: &async_imap::types::UnsolicitedResponse) -> bool {
-    use async_imap::types::UnsolicitedResponse as U;
     use async_imap::imap_proto::Response;
+    use async_imap::types::UnsolicitedResponse as U;
     matches!(r, U::Exists(_) | U::Recent(_) | U::Expunge(_))
         || matches!(r, U::Other(d) if matches!(d.parsed(), Response::Fetch(..) | Response::Vanished { .. }))
 }
@@ -507,7 +502,6 @@ pub fn uid_set(uids: &[u32]) -> String {
     }
     out
 }
-
 
 /// `UID STORE uid (UNCHANGEDSINCE modseq) <change>` (CONDSTORE, RFC 7162). The server
 /// applies the change only if the message's MODSEQ is still `modseq`; a failed condition

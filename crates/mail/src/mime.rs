@@ -4,7 +4,7 @@
 
 use blendesk_domain::identity::message_identity;
 use blendesk_domain::limits::{
-    clean_header_value, truncate_utf8, ATTACHMENTS_MAX, HEADER_VALUE_MAX_CHARS, HEADER_BLOCK_MAX_BYTES, HTML_MAX_BYTES, TEXT_MAX_BYTES,
+    clean_header_value, truncate_utf8, ATTACHMENTS_MAX, HEADER_BLOCK_MAX_BYTES, HEADER_VALUE_MAX_CHARS, HTML_MAX_BYTES, TEXT_MAX_BYTES,
 };
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
@@ -61,16 +61,12 @@ fn id_list(v: &HeaderValue<'_>) -> Vec<String> {
 }
 
 fn addresses(a: Option<&mail_parser::Address<'_>>) -> Vec<String> {
-    a.map(|a| a.iter().filter_map(|x| x.address().map(|s| clean_header_value(s).to_lowercase())).take(100).collect())
-        .unwrap_or_default()
+    a.map(|a| a.iter().filter_map(|x| x.address().map(|s| clean_header_value(s).to_lowercase())).take(100).collect()).unwrap_or_default()
 }
 
 /// The header block's length: up to the first empty line.
 fn header_block_len(raw: &[u8]) -> usize {
-    raw.windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
-        .unwrap_or(raw.len())
+    raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| raw.windows(2).position(|w| w == b"\n\n")).unwrap_or(raw.len())
 }
 
 /// A message shown as raw text: bounded and made valid UTF-8.
@@ -334,7 +330,10 @@ mod tests {
         );
         let d = parse_document(raw.as_bytes(), &["X-Blendesk-Tags", "X-Blendesk-Article", "X-Blendesk-Usage"]).unwrap();
         assert_eq!(d.subject, "退款流程");
-        assert_eq!(d.headers, vec![("X-Blendesk-Tags".to_owned(), "退款 , refund".to_owned()), ("X-Blendesk-Article".to_owned(), "tk-1".to_owned())]);
+        assert_eq!(
+            d.headers,
+            vec![("X-Blendesk-Tags".to_owned(), "退款 , refund".to_owned()), ("X-Blendesk-Article".to_owned(), "tk-1".to_owned())]
+        );
         assert!(d.text.starts_with("# 退款"));
         assert_eq!(parse(raw.as_bytes()).reply_to.as_deref(), Some("other@example.org"));
     }

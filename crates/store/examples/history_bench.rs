@@ -31,13 +31,68 @@ impl Rng {
 }
 
 const EN: &[&str] = &[
-    "refund", "parcel", "delivery", "invoice", "order", "return", "exchange", "size", "colour", "damaged", "missing",
-    "tracking", "payment", "card", "voucher", "discount", "account", "password", "address", "warranty", "repair",
-    "battery", "charger", "screen", "shoes", "jacket", "subscription", "cancel", "late", "courier", "label", "receipt",
+    "refund",
+    "parcel",
+    "delivery",
+    "invoice",
+    "order",
+    "return",
+    "exchange",
+    "size",
+    "colour",
+    "damaged",
+    "missing",
+    "tracking",
+    "payment",
+    "card",
+    "voucher",
+    "discount",
+    "account",
+    "password",
+    "address",
+    "warranty",
+    "repair",
+    "battery",
+    "charger",
+    "screen",
+    "shoes",
+    "jacket",
+    "subscription",
+    "cancel",
+    "late",
+    "courier",
+    "label",
+    "receipt",
 ];
 const ZH: &[&str] = &[
-    "退款", "快递", "发票", "订单", "退货", "换货", "尺码", "颜色", "破损", "丢失", "物流", "付款", "银行卡", "优惠券",
-    "折扣", "账户", "密码", "地址", "保修", "维修", "电池", "充电器", "屏幕", "鞋子", "外套", "订阅", "取消", "延迟",
+    "退款",
+    "快递",
+    "发票",
+    "订单",
+    "退货",
+    "换货",
+    "尺码",
+    "颜色",
+    "破损",
+    "丢失",
+    "物流",
+    "付款",
+    "银行卡",
+    "优惠券",
+    "折扣",
+    "账户",
+    "密码",
+    "地址",
+    "保修",
+    "维修",
+    "电池",
+    "充电器",
+    "屏幕",
+    "鞋子",
+    "外套",
+    "订阅",
+    "取消",
+    "延迟",
 ];
 
 /// A vocabulary: the real words first (the most frequent), then made-up words of
@@ -50,7 +105,9 @@ struct Vocab {
 
 impl Vocab {
     fn new() -> Self {
-        const SYL: &[&str] = &["ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "du", "gan", "mer", "tol", "bri", "sto", "pla", "cor", "fen", "wid", "zu"];
+        const SYL: &[&str] = &[
+            "ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "du", "gan", "mer", "tol", "bri", "sto", "pla", "cor", "fen", "wid", "zu",
+        ];
         let mut en: Vec<String> = EN.iter().map(|w| w.to_string()).collect();
         'outer: for a in SYL {
             for b in SYL {
@@ -200,7 +257,12 @@ fn main() {
             doc_id: format!("a{a}"),
             title: sentence(&mut rng, &vocab, zh, 3),
             tags: vec![vocab.word(&mut rng, zh).to_owned()],
-            body: format!("# {}\n\n{}\n\n{}", sentence(&mut rng, &vocab, zh, 4), sentence(&mut rng, &vocab, zh, 60), sentence(&mut rng, &vocab, zh, 60)),
+            body: format!(
+                "# {}\n\n{}\n\n{}",
+                sentence(&mut rng, &vocab, zh, 4),
+                sentence(&mut rng, &vocab, zh, 60),
+                sentence(&mut rng, &vocab, zh, 60)
+            ),
             internal_date: uid as i64,
             ..Default::default()
         });

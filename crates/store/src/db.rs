@@ -22,8 +22,7 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
             source: rusqlite::Error::InvalidPath(format!("{}: {e}", dir.display()).into()),
         })?;
     }
-    let conn = Connection::open(path)
-        .map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
+    let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
     configure(&conn)?;
     migrate(&conn)?;
     Ok(conn)

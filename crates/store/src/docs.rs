@@ -242,9 +242,7 @@ impl Store {
         conn.execute_batch("CREATE VIRTUAL TABLE IF NOT EXISTS temp.kb_vocab USING fts5vocab(main, kb_fts, 'row')")?;
         let total: i64 = conn.query_row("SELECT count(*) FROM kb_articles", [], |r| r.get(0))?;
         let mut stmt = conn.prepare_cached("SELECT doc FROM temp.kb_vocab WHERE term = ?1")?;
-        let mut df = |token: &str| -> Result<u64> {
-            Ok(stmt.query_row([token], |r| r.get::<_, i64>(0)).optional()?.unwrap_or(0) as u64)
-        };
+        let mut df = |token: &str| -> Result<u64> { Ok(stmt.query_row([token], |r| r.get::<_, i64>(0)).optional()?.unwrap_or(0) as u64) };
         let mut out = Vec::with_capacity(terms.len());
         for t in terms {
             let cjk: Vec<char> = t.chars().filter(|c| blendesk_domain::fts::is_cjk(*c)).collect();
@@ -257,7 +255,11 @@ impl Store {
             } else {
                 let n = df(&t.to_lowercase())?;
                 // The tokenizer folds diacritics ("café" → "cafe"): unknown, so keep it.
-                if n == 0 && !t.is_ascii() { 1 } else { n }
+                if n == 0 && !t.is_ascii() {
+                    1
+                } else {
+                    n
+                }
             };
             out.push(n);
         }
@@ -275,7 +277,11 @@ impl Store {
     pub fn kb_article(&self, usage_folder: &str, article_id: &str) -> Result<Option<KbArticle>> {
         let conn = self.conn();
         Ok(conn
-            .query_row(&format!("SELECT {SELECT_ARTICLE} FROM kb_articles a WHERE a.article_id = ?2"), params![usage_folder, article_id], row_to_article)
+            .query_row(
+                &format!("SELECT {SELECT_ARTICLE} FROM kb_articles a WHERE a.article_id = ?2"),
+                params![usage_folder, article_id],
+                row_to_article,
+            )
             .optional()?)
     }
 }

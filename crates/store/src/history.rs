@@ -136,10 +136,9 @@ impl Store {
     /// Undo `link_customers`; returns whether a link existed.
     pub fn unlink_customers(&self, a: &str, b: &str) -> Result<bool> {
         let (a, b) = (a.trim().to_lowercase(), b.trim().to_lowercase());
-        let n = self.conn().execute(
-            "DELETE FROM customer_links WHERE (address = ?1 AND alias = ?2) OR (address = ?2 AND alias = ?1)",
-            params![a, b],
-        )?;
+        let n = self
+            .conn()
+            .execute("DELETE FROM customer_links WHERE (address = ?1 AND alias = ?2) OR (address = ?2 AND alias = ?1)", params![a, b])?;
         Ok(n > 0)
     }
 

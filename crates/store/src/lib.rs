@@ -60,10 +60,8 @@ impl Store {
     /// `PRAGMA integrity_check`: "ok" or the problems SQLite found.
     pub fn integrity_check(&self) -> Result<String> {
         let conn = self.conn();
-        let rows: Vec<String> = conn
-            .prepare("PRAGMA integrity_check")?
-            .query_map([], |r| r.get(0))?
-            .collect::<std::result::Result<_, _>>()?;
+        let rows: Vec<String> =
+            conn.prepare("PRAGMA integrity_check")?.query_map([], |r| r.get(0))?.collect::<std::result::Result<_, _>>()?;
         Ok(rows.join("; "))
     }
 

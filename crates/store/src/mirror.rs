@@ -131,18 +131,9 @@ impl Store {
     pub fn ensure_folder(&self, name: &str) -> Result<FolderState> {
         let conn = self.conn();
         conn.execute("INSERT OR IGNORE INTO folders (name) VALUES (?1)", [name])?;
-        Ok(conn.query_row(
-            "SELECT id, uidvalidity, highestmodseq, last_sync_at FROM folders WHERE name = ?1",
-            [name],
-            |r| {
-                Ok(FolderState {
-                    id: r.get(0)?,
-                    uidvalidity: r.get(1)?,
-                    highestmodseq: r.get::<_, i64>(2)? as u64,
-                    last_sync_at: r.get(3)?,
-                })
-            },
-        )?)
+        Ok(conn.query_row("SELECT id, uidvalidity, highestmodseq, last_sync_at FROM folders WHERE name = ?1", [name], |r| {
+            Ok(FolderState { id: r.get(0)?, uidvalidity: r.get(1)?, highestmodseq: r.get::<_, i64>(2)? as u64, last_sync_at: r.get(3)? })
+        })?)
     }
 
     pub fn set_folder_synced(&self, folder_id: i64, uidvalidity: u32, highestmodseq: u64, now: i64) -> Result<()> {
@@ -221,9 +212,7 @@ impl Store {
         let tx = conn.transaction()?;
         let mut n = 0;
         {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE messages SET flags = ?3, modseq = ?4 WHERE folder_id = ?1 AND uid = ?2",
-            )?;
+            let mut stmt = tx.prepare_cached("UPDATE messages SET flags = ?3, modseq = ?4 WHERE folder_id = ?1 AND uid = ?2")?;
             for (uid, flags, modseq) in changes {
                 n += stmt.execute(params![folder_id, uid, json(flags), *modseq as i64])?;
             }
@@ -267,19 +256,14 @@ impl Store {
             .query_map([folder_id], |r| r.get(0))?
             .collect::<std::result::Result<_, _>>()?;
         delete_ids(&tx, &stale)?;
-        tx.execute(
-            "UPDATE folders SET uidvalidity = ?2, highestmodseq = 0 WHERE id = ?1",
-            params![folder_id, new_uidvalidity],
-        )?;
+        tx.execute("UPDATE folders SET uidvalidity = ?2, highestmodseq = 0 WHERE id = ?1", params![folder_id, new_uidvalidity])?;
         tx.commit()?;
         Ok(stale.len())
     }
 
     pub fn message(&self, id: i64) -> Result<Option<StoredMessage>> {
         let conn = self.conn();
-        let msg = conn
-            .query_row(&format!("{SELECT_MESSAGE} WHERE m.id = ?1"), [id], row_to_message)
-            .optional()?;
+        let msg = conn.query_row(&format!("{SELECT_MESSAGE} WHERE m.id = ?1"), [id], row_to_message).optional()?;
         match msg {
             Some(m) => {
                 let mut m = m?;
@@ -319,9 +303,7 @@ impl Store {
     /// Messages in a folder, newest first.
     pub fn list_messages(&self, folder: &str, limit: u32) -> Result<Vec<StoredMessage>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "{SELECT_MESSAGE} WHERE f.name = ?1 ORDER BY m.internal_date DESC, m.uid DESC LIMIT ?2"
-        ))?;
+        let mut stmt = conn.prepare(&format!("{SELECT_MESSAGE} WHERE f.name = ?1 ORDER BY m.internal_date DESC, m.uid DESC LIMIT ?2"))?;
         let rows = stmt.query_map(params![folder, limit], row_to_message)?;
         let mut out = Vec::new();
         for r in rows {
@@ -372,9 +354,8 @@ fn row_to_message(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredMessag
 }
 
 fn attachments_of(conn: &rusqlite::Connection, message_ref: i64) -> Result<Vec<AttachmentMeta>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT part, filename, content_type, size, content_id FROM attachments WHERE message_ref = ?1 ORDER BY part",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("SELECT part, filename, content_type, size, content_id FROM attachments WHERE message_ref = ?1 ORDER BY part")?;
     let rows = stmt.query_map([message_ref], |r| {
         Ok(AttachmentMeta {
             part: r.get(0)?,
@@ -444,8 +425,12 @@ fn insert_one(tx: &Transaction<'_>, folder_id: i64, m: &NewMessage) -> Result<Op
     }
     let id = tx.last_insert_rowid();
     let sender = format!("{} {}", m.from_name, m.from_addr);
-    tx.prepare_cached("INSERT INTO messages_fts (rowid, subject, sender, body) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![id, index_text(&m.subject), index_text(&sender), index_text(&m.body_text)])?;
+    tx.prepare_cached("INSERT INTO messages_fts (rowid, subject, sender, body) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
+        id,
+        index_text(&m.subject),
+        index_text(&sender),
+        index_text(&m.body_text)
+    ])?;
     crate::history::index_addresses(tx, id, m)?;
     let mut att = tx.prepare_cached(
         "INSERT INTO attachments (message_ref, part, filename, content_type, size, content_id)

@@ -65,8 +65,7 @@ fn row_to_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<OutboxItem>> {
             id: r.get(0)?,
             message_id: r.get(1)?,
             sender: r.get(2)?,
-            recipients: serde_json::from_str(&recipients)
-                .map_err(|e| StoreError::Corrupt(format!("outbox recipients: {e}")))?,
+            recipients: serde_json::from_str(&recipients).map_err(|e| StoreError::Corrupt(format!("outbox recipients: {e}")))?,
             raw: r.get(4)?,
             state: OutboxState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("outbox state {state:?}")))?,
             attempts: r.get(6)?,
@@ -137,11 +136,7 @@ impl Store {
 
     /// The earliest time a queued item becomes due, if any is waiting.
     pub fn outbox_next_due(&self) -> Result<Option<i64>> {
-        Ok(self.conn().query_row(
-            "SELECT min(next_attempt_at) FROM outbox WHERE state IN ('queued', 'sending')",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(self.conn().query_row("SELECT min(next_attempt_at) FROM outbox WHERE state IN ('queued', 'sending')", [], |r| r.get(0))?)
     }
 
     /// Record an attempt before making it (a crash mid-attempt still counts it).

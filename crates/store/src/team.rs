@@ -60,9 +60,7 @@ impl Store {
         let previous = cache.iter().position(|v| v.folders == folders).map(|i| cache.swap_remove(i));
         let heads = match previous {
             Some(v) if v.signature == signature && v.generation == generation => v.heads,
-            Some(v) if v.signature == signature && v.generation >= pruned => {
-                Arc::new(refresh(&conn, folders, &v.heads, v.generation)?)
-            }
+            Some(v) if v.signature == signature && v.generation >= pruned => Arc::new(refresh(&conn, folders, &v.heads, v.generation)?),
             _ => Arc::new(read_heads(&conn, folders, None)?),
         };
         cache.push(HeadsView { folders: folders.to_vec(), signature, generation, heads: heads.clone() });
@@ -272,7 +270,13 @@ mod tests {
         store
             .insert_messages(
                 inbox,
-                &[message(1, &[]), message(2, &["\\Answered"]), message(3, &["$resolved"]), message(4, &["\\Deleted"]), message(5, &["\\Seen"])],
+                &[
+                    message(1, &[]),
+                    message(2, &["\\Answered"]),
+                    message(3, &["$resolved"]),
+                    message(4, &["\\Deleted"]),
+                    message(5, &["\\Seen"]),
+                ],
             )
             .unwrap();
         let heads = store.queue_heads(&["INBOX".to_string()]).unwrap();

@@ -150,8 +150,7 @@ mod tests {
             ],
         )
         .unwrap();
-        s.insert_messages(sent, &[msg(1, "support@shop.test", "r1@shop.test", Some("a1@x"), "ann@example.com", &[], 200)])
-            .unwrap();
+        s.insert_messages(sent, &[msg(1, "support@shop.test", "r1@shop.test", Some("a1@x"), "ann@example.com", &[], 200)]).unwrap();
         s
     }
 

@@ -76,8 +76,7 @@ fn rebind_keeps_matched_messages_under_new_uids_and_drops_the_rest() {
     let (_d, s) = store();
     let f = s.ensure_folder("INBOX").unwrap();
     s.set_folder_synced(f.id, 100, 7, 1).unwrap();
-    s.insert_messages(f.id, &[msg(1, "mid:a@x", "a", "alpha"), msg(2, "mid:b@x", "b", "beta"), msg(3, "mid:c@x", "c", "gamma")])
-        .unwrap();
+    s.insert_messages(f.id, &[msg(1, "mid:a@x", "a", "alpha"), msg(2, "mid:b@x", "b", "beta"), msg(3, "mid:c@x", "c", "gamma")]).unwrap();
     let ids = s.identities(f.id).unwrap();
     // On the new server folder, b is UID 1 and a is UID 2; c is gone.
     let a = ids.iter().find(|(_, i)| i == "mid:a@x").unwrap().0;

@@ -3,8 +3,8 @@
 //! Nothing here fakes a server.
 
 use anyhow::{bail, Context, Result};
-use blendesk_engine::config::Config;
 use blendesk_domain::transport::Security;
+use blendesk_engine::config::Config;
 use blendesk_mail::imap::{self, Endpoint, ImapSession};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,10 +32,7 @@ pub fn repo_root() -> PathBuf {
 
 /// Run `tests/mail-stack.sh <args>` and return its standard output.
 pub fn stack_script(args: &[&str]) -> Result<String> {
-    let out = Command::new(repo_root().join("tests/mail-stack.sh"))
-        .args(args)
-        .output()
-        .context("running tests/mail-stack.sh")?;
+    let out = Command::new(repo_root().join("tests/mail-stack.sh")).args(args).output().context("running tests/mail-stack.sh")?;
     if !out.status.success() {
         bail!("tests/mail-stack.sh {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
     }
@@ -152,9 +149,11 @@ path = "{db}"
     pub async fn deliver(&self, customer: &Customer, subject: &str, expect: u32) {
         let (_, raw) = customer_mail(&customer.address, &self.address, subject, "hello?");
         smtp_send(&customer.address, &[&self.address], &raw).await.expect("smtp");
-        eventually("delivery", Duration::from_secs(15), || async { Ok((count_messages(&self.user, "INBOX").await? == expect).then_some(())) })
-            .await
-            .expect("delivered");
+        eventually("delivery", Duration::from_secs(15), || async {
+            Ok((count_messages(&self.user, "INBOX").await? == expect).then_some(()))
+        })
+        .await
+        .expect("delivered");
     }
 
     /// The load advisor `id` last published in Blendesk/Presence.
@@ -162,7 +161,9 @@ path = "{db}"
         let notes = fetch_all(&self.user, "Blendesk/Presence").await.ok()?;
         notes
             .iter()
-            .filter_map(|(uid, raw)| Some((*uid, serde_json::from_str::<serde_json::Value>(blendesk_mail::mime::parse(raw).text.trim()).ok()?)))
+            .filter_map(|(uid, raw)| {
+                Some((*uid, serde_json::from_str::<serde_json::Value>(blendesk_mail::mime::parse(raw).text.trim()).ok()?))
+            })
             .filter(|(_, v)| v["advisor"] == id)
             .max_by_key(|(uid, _)| *uid)
             .and_then(|(_, v)| v["load"].as_u64())
@@ -187,10 +188,8 @@ pub async fn smtp_send(from: &str, to: &[&str], raw: &[u8]) -> Result<()> {
     use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
     let s = stack();
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host).port(s.smtp_port).build();
-    let envelope = lettre::address::Envelope::new(
-        Some(from.parse()?),
-        to.iter().map(|t| t.parse()).collect::<std::result::Result<Vec<_>, _>>()?,
-    )?;
+    let envelope =
+        lettre::address::Envelope::new(Some(from.parse()?), to.iter().map(|t| t.parse()).collect::<std::result::Result<Vec<_>, _>>()?)?;
     transport.send_raw(&envelope, raw).await?;
     Ok(())
 }
@@ -207,12 +206,7 @@ pub fn customer_mail(from: &str, to: &str, subject: &str, body: &str) -> (String
 /// Log in to the local stack as a test user.
 pub async fn login(user: &str) -> Result<ImapSession> {
     let s = stack();
-    let endpoint = Endpoint {
-        host: s.host.clone(),
-        port: s.imap_port,
-        security: Security::Plain,
-        username: user.to_owned(),
-    };
+    let endpoint = Endpoint { host: s.host.clone(), port: s.imap_port, security: Security::Plain, username: user.to_owned() };
     Ok(imap::connect(&endpoint, TEST_PASSWORD).await?.session)
 }
 
@@ -256,7 +250,6 @@ pub async fn fetch_all(user: &str, folder: &str) -> Result<Vec<(u32, Vec<u8>)>> 
     imap::logout(s).await;
     Ok(out)
 }
-
 
 /// Wait for the first engine event matching `pred`, printing the others (they explain a
 /// failure in the test log). Fails after `limit`.
@@ -327,10 +320,8 @@ impl HeadlessApp {
                         v = serde_json::json!({ "type": "message_arrived", "message_id": v["message_id"] });
                     }
                     // When the driver read it: unix ms, on the driver's clock.
-                    let read_ms = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_millis() as i64)
-                        .unwrap_or(0);
+                    let read_ms =
+                        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
                     v["read_ms"] = read_ms.into();
                     sink.lock().unwrap_or_else(|p| p.into_inner()).push(v);
                 }

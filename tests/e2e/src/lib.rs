@@ -23,9 +23,7 @@ pub fn workspace_root() -> PathBuf {
 
 /// The app under test: $BLENDESK_DESKTOP_BIN or target/debug/blendesk-desktop.
 pub fn app_binary() -> PathBuf {
-    std::env::var_os("BLENDESK_DESKTOP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target/debug/blendesk-desktop"))
+    std::env::var_os("BLENDESK_DESKTOP_BIN").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target/debug/blendesk-desktop"))
 }
 
 pub fn screenshot_dir() -> PathBuf {
@@ -162,9 +160,7 @@ path = "{store}"
 
 /// The `blendesk` CLI: $BLENDESK_CLI_BIN or target/debug/blendesk.
 pub fn cli_binary() -> PathBuf {
-    let cli = std::env::var_os("BLENDESK_CLI_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target/debug/blendesk"));
+    let cli = std::env::var_os("BLENDESK_CLI_BIN").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target/debug/blendesk"));
     assert!(cli.exists(), "no blendesk CLI at {} (scripts/test-e2e.sh builds it)", cli.display());
     cli
 }
@@ -173,7 +169,8 @@ pub fn cli_binary() -> PathBuf {
 /// (its own config and store under `dir`, so the app's store is untouched).
 pub fn publish_policy(mail: &Mailboxes, dir: &Path, policy: &serde_json::Value) {
     let config = dir.join("publisher.toml");
-    std::fs::write(&config, config_text("e2e_publisher", "Policy Publisher", mail, &["INBOX"], &dir.join("publisher.sqlite"))).expect("publisher config");
+    std::fs::write(&config, config_text("e2e_publisher", "Policy Publisher", mail, &["INBOX"], &dir.join("publisher.sqlite")))
+        .expect("publisher config");
     let file = dir.join("policy.json");
     std::fs::write(&file, serde_json::to_vec_pretty(policy).expect("policy json")).expect("policy file");
     let out = Command::new(cli_binary())
@@ -230,13 +227,7 @@ impl Headless {
 
     /// Events of `kind` (their `type`) read after `after`, with when each was read.
     pub fn events(&self, kind: &str, after: Instant) -> Vec<(Instant, serde_json::Value)> {
-        self.events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter(|(at, v)| *at >= after && v["type"] == kind)
-            .cloned()
-            .collect()
+        self.events.lock().unwrap_or_else(|e| e.into_inner()).iter().filter(|(at, v)| *at >= after && v["type"] == kind).cloned().collect()
     }
 }
 
@@ -255,7 +246,11 @@ impl Drop for Headless {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if std::thread::panicking() {
-            eprintln!("--- headless {} stderr ---\n{}", self.advisor_id, std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default());
+            eprintln!(
+                "--- headless {} stderr ---\n{}",
+                self.advisor_id,
+                std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
+            );
         } else {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
@@ -409,11 +404,7 @@ fn pids_with_arg(needle: &str) -> Vec<i32> {
     let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
     dir.filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).contains(needle))
-                .unwrap_or(false)
-        })
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).map(|c| String::from_utf8_lossy(&c).contains(needle)).unwrap_or(false))
         .collect()
 }
 

@@ -86,8 +86,13 @@ fn imap_inbox_command(port: u16, user: &str, password: &str, command: &str) -> R
 /// and bodies), empty when the mailbox is empty.
 pub fn imap_fetch_all(port: u16, user: &str, password: &str) -> Result<String, String> {
     // An empty mailbox refuses `1:*` (the FETCH's own tagged reply, "a3 BAD/NO").
-    imap_inbox_command(port, user, password, "FETCH 1:* (BODY.PEEK[])")
-        .or_else(|e| if e.starts_with("a3 ") { Ok(String::new()) } else { Err(e) })
+    imap_inbox_command(port, user, password, "FETCH 1:* (BODY.PEEK[])").or_else(|e| {
+        if e.starts_with("a3 ") {
+            Ok(String::new())
+        } else {
+            Err(e)
+        }
+    })
 }
 
 /// The flags of every message in `user`'s INBOX, by UID (for keywords such as owners
@@ -135,5 +140,9 @@ pub fn imap_append(port: u16, user: &str, password: &str, folder: &str, message:
     write!(w, "{body}\r\n").map_err(|e| e.to_string())?;
     let l = read_until_tag(&mut r, "a2 ")?;
     let _ = write!(w, "a3 LOGOUT\r\n");
-    if l.starts_with("a2 OK") { Ok(()) } else { Err(l) }
+    if l.starts_with("a2 OK") {
+        Ok(())
+    } else {
+        Err(l)
+    }
 }

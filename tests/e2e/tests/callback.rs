@@ -25,8 +25,13 @@ fn callback_suggests_a_call_with_a_tel_link_and_logs_a_call_note() {
     let token = unique("cb-");
     let subject = format!("订单 {token} 还没到");
     let body = "已经等了三个星期，我要投诉！\n\n王先生\n手机：+86 138 0013 8000\n\n> 客服热线 020 7946 0000";
-    smtp_send(smtp, &mail.customer_address(), &mail.desk_address(), &customer_email(&mail.customer_address(), &mail.desk_address(), &subject, body, &format!("{token}@example.com")))
-        .expect("SMTP delivery");
+    smtp_send(
+        smtp,
+        &mail.customer_address(),
+        &mail.desk_address(),
+        &customer_email(&mail.customer_address(), &mail.desk_address(), &subject, body, &format!("{token}@example.com")),
+    )
+    .expect("SMTP delivery");
     let css = format!("[data-testid=conversation][data-customer='{}']", mail.customer_address());
     wait_for("the customer's email in my conversations", SYNC, || app.session.find(&css).ok()).click().unwrap();
 

@@ -13,7 +13,13 @@ const SYNC: Duration = Duration::from_secs(30);
 fn writes(mail: &Mailboxes, from: &str) -> String {
     let (_, smtp) = stack_env();
     let token = unique("case-");
-    let msg = customer_email(from, &mail.desk_address(), &format!("Question {token}"), &format!("Hello, about {token}."), &format!("{token}@example.com"));
+    let msg = customer_email(
+        from,
+        &mail.desk_address(),
+        &format!("Question {token}"),
+        &format!("Hello, about {token}."),
+        &format!("{token}@example.com"),
+    );
     smtp_send(smtp, from, &mail.desk_address(), &msg).expect("SMTP delivery");
     token
 }
@@ -65,7 +71,9 @@ fn an_advisor_merges_two_conversations_and_splits_an_email_off_in_the_window() {
 
     // Merge X's conversation into Y's, with the keyboard: Enter on the focused entry.
     app.session.find("[data-testid=merge-open]").unwrap().click().unwrap();
-    wait_for("the merge picker", Duration::from_secs(5), || app.session.find("[data-testid=merge-target]").ok()).send_keys("\u{E007}").unwrap();
+    wait_for("the merge picker", Duration::from_secs(5), || app.session.find("[data-testid=merge-target]").ok())
+        .send_keys("\u{E007}")
+        .unwrap();
     wait_for("one conversation in the list", SYNC, || {
         let c = conversations(&app);
         (c.len() == 1 && !c[0].0.contains('@')).then_some(())

@@ -21,8 +21,13 @@ fn customer_writes(mail: &Mailboxes) -> (String, String, String) {
     let subject = format!("Where is my parcel {token}?");
     let mid = format!("{token}@example.com");
     let body = format!("Hello, my order {token} has not arrived. Tracking: https://carrier.example/track/{token}\nThanks, Casey");
-    smtp_send(smtp, &mail.customer_address(), &mail.desk_address(), &customer_email(&mail.customer_address(), &mail.desk_address(), &subject, &body, &mid))
-        .expect("SMTP delivery to the support mailbox");
+    smtp_send(
+        smtp,
+        &mail.customer_address(),
+        &mail.desk_address(),
+        &customer_email(&mail.customer_address(), &mail.desk_address(), &subject, &body, &mid),
+    )
+    .expect("SMTP delivery to the support mailbox");
     (subject, token, mid)
 }
 
@@ -240,7 +245,10 @@ fn call_socket_from_another_process_switches_the_app() {
     let switched_at = app.session.execute("return window.__switchedAt", vec![]).unwrap().as_f64().expect("pill change stamped");
     let ui_ms = switched_at - sent_at;
     eprintln!("blendesk call start: {round_trip:?} for the whole command (process start, config, socket round trip); UI pill switched {ui_ms:.0} ms after it started");
-    assert!(round_trip < Duration::from_millis(100), "the app applied the call event within 100 ms of the command starting: {round_trip:?}");
+    assert!(
+        round_trip < Duration::from_millis(100),
+        "the app applied the call event within 100 ms of the command starting: {round_trip:?}"
+    );
     assert!(ui_ms < 250.0, "the window showed it promptly: {ui_ms} ms");
     assert!(app.session.find("[data-testid=call-overlay]").is_ok());
     app.screenshot("10-on-call-from-socket");
@@ -287,9 +295,7 @@ fn demo_mailbox_fills_the_three_panes() {
     );
     app.wait_ready();
     // The advisor gets exactly their cap, pushed in SLA order; the rest is a count.
-    wait_for("three conversations pushed", SYNC, || {
-        (app.session.find_all("[data-testid=conversation]").ok()?.len() == 3).then_some(())
-    });
+    wait_for("three conversations pushed", SYNC, || (app.session.find_all("[data-testid=conversation]").ok()?.len() == 3).then_some(()));
     let load = app.session.find("[data-testid=load]").unwrap().text().unwrap();
     assert!(load.contains("3 / 3"), "load {load:?}");
     let queues = app.session.find("[data-testid=queue-summary]").unwrap().text().unwrap();
@@ -361,9 +367,7 @@ fn away_holds_new_email_in_the_queue_until_back() {
     // Back to work: it is pushed and opens by itself.
     app.session.key_chord(KEY_ALT, "a").unwrap();
     wait_state(&app, "available", Duration::from_secs(2));
-    wait_for("the email pushed after the break", SYNC, || {
-        app.session.find(&conversation_css(&mail)).ok()
-    });
+    wait_for("the email pushed after the break", SYNC, || app.session.find(&conversation_css(&mail)).ok());
     wait_for("the thread", Duration::from_secs(10), || {
         app.session.find("[data-testid=mail-text]").ok()?.text().ok()?.contains(&token).then_some(())
     });

@@ -102,7 +102,8 @@ fn remote_and_ipc_vectors(c: &str) -> Vec<String> {
         format!("<img src=x onerror=\"{ipc}\">"),
         "<script>fetch('ipc://localhost/set_call',{method:'POST',body:'{\"on\":true}'})</script>".to_owned(),
         "<script>fetch('http://ipc.localhost/set_call',{method:'POST',body:'{\"on\":true}'})</script>".to_owned(),
-        "<script>top.location='https://example.invalid/'</script><meta http-equiv=refresh content=\"0;url=https://example.invalid/\">".to_owned(),
+        "<script>top.location='https://example.invalid/'</script><meta http-equiv=refresh content=\"0;url=https://example.invalid/\">"
+            .to_owned(),
         "<a href=\"https://example.invalid/\" target=_top id=nav>top</a><script>document.getElementById('nav').click()</script>".to_owned(),
     ]
     .into_iter()
@@ -126,9 +127,7 @@ fn hostile_html_mail_is_inert_in_the_real_window() {
         use std::io::Write;
         let _ = s.write_all(b"GET /control HTTP/1.0\r\n\r\n");
     });
-    wait_for("the canary to see the control request", Duration::from_secs(5), || {
-        (canary.hits.load(Ordering::SeqCst) == 1).then_some(())
-    });
+    wait_for("the canary to see the control request", Duration::from_secs(5), || (canary.hits.load(Ordering::SeqCst) == 1).then_some(()));
     canary.hits.store(0, Ordering::SeqCst);
     canary.requests.lock().unwrap().clear();
 
@@ -189,12 +188,7 @@ fn hostile_html_mail_is_inert_in_the_real_window() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(app.session.alert_text(), None, "no script opened an alert");
-    assert_eq!(
-        canary.hits.load(Ordering::SeqCst),
-        0,
-        "requests reached the canary: {:?}",
-        canary.requests.lock().unwrap()
-    );
+    assert_eq!(canary.hits.load(Ordering::SeqCst), 0, "requests reached the canary: {:?}", canary.requests.lock().unwrap());
     let url = app.session.execute("return location.href", vec![]).unwrap();
     assert_eq!(url, start_url, "the window did not navigate");
     assert_eq!(app.session.find_all("[data-testid=mail-html]").unwrap().len(), emails, "frames still in place");

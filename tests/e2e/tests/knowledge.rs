@@ -68,14 +68,24 @@ fn knowledge_supervisor_writes_articles_advisor_inserts_snippets_and_approved_te
     let token = unique("rf-");
     let subject = format!("Refund for order {token}");
     let body = "Hello, I returned the shoes last week. When will my refund reach my card?";
-    smtp_send(smtp, &mail.customer_address(), &mail.desk_address(), &customer_email(&mail.customer_address(), &mail.desk_address(), &subject, body, &format!("{token}@example.com")))
-        .expect("SMTP delivery");
+    smtp_send(
+        smtp,
+        &mail.customer_address(),
+        &mail.desk_address(),
+        &customer_email(&mail.customer_address(), &mail.desk_address(), &subject, body, &format!("{token}@example.com")),
+    )
+    .expect("SMTP delivery");
     let css = format!("[data-testid=conversation][data-customer='{}']", mail.customer_address());
     wait_for("the customer's email in my conversations", SYNC, || app.session.find(&css).ok()).click().unwrap();
     wait_for("the knowledge pane, empty", Duration::from_secs(10), || app.session.find("[data-testid=kb-empty]").ok());
 
     // The supervisor writes two articles in the app; the English one is ranked for this email.
-    write_article(&app, "Refund times", "refund, card", "Refunds reach your card within 5 working days.\n\nDetails: https://help.shop.test/refunds");
+    write_article(
+        &app,
+        "Refund times",
+        "refund, card",
+        "Refunds reach your card within 5 working days.\n\nDetails: https://help.shop.test/refunds",
+    );
     write_article(&app, "退款时间", "退款", "退款会在五个工作日内退回您的银行卡。");
     let snippet = "[data-testid=kb-snippet][data-article^=refund-times]";
     wait_for("the new article ranked for the open email", SYNC, || app.session.find(snippet).ok());
@@ -101,9 +111,7 @@ fn knowledge_supervisor_writes_articles_advisor_inserts_snippets_and_approved_te
         items.iter().any(|i| i.text().map(|t| t.contains("退款时间")).unwrap_or(false)).then_some(())
     });
     app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();
-    wait_for("Chinese labels", Duration::from_secs(3), || {
-        (app.session.find("#kb-title").ok()?.text().ok()? == "知识库").then_some(())
-    });
+    wait_for("Chinese labels", Duration::from_secs(3), || (app.session.find("#kb-title").ok()?.text().ok()? == "知识库").then_some(()));
     app.screenshot("41-knowledge-zh");
     app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();
 

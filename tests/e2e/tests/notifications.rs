@@ -28,7 +28,8 @@ impl Daemons {
             .stderr(Stdio::null())
             .spawn()
             .expect("dbus-monitor");
-        let dunst = Command::new("dunst").stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("dunst (scripts/desktop-deps.sh installs it)");
+        let dunst =
+            Command::new("dunst").stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("dunst (scripts/desktop-deps.sh installs it)");
         wait_for("dunst on the session bus", Duration::from_secs(10), || {
             let out = Command::new("dbus-send")
                 .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"])
@@ -132,7 +133,13 @@ fn notifications_are_escaped_held_during_calls_and_announce_resumption() {
     let out = Command::new("date").args(["-u", "-d", "-230 minutes", "+%d-%b-%Y %H:%M:%S +0000"]).output().expect("date");
     let when = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let token = unique("late-");
-    let msg = customer_email(&late.customer_address(), &mail.desk_address(), &format!("Waiting a long time {token}"), "Still waiting", &format!("{token}@example.com"));
+    let msg = customer_email(
+        &late.customer_address(),
+        &mail.desk_address(),
+        &format!("Waiting a long time {token}"),
+        "Still waiting",
+        &format!("{token}@example.com"),
+    );
     blendesk_e2e::mail::imap_append(imap, &mail.desk, "test", "INBOX", &msg, &when).expect("APPEND old mail");
     wait_for("the SLA-risk notification", Duration::from_secs(30), || {
         daemons.seen().contains(&format!("{}: Waiting a long time {token}", late.customer_address())).then_some(())

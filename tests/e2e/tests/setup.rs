@@ -60,13 +60,22 @@ fn first_run_setup_tests_the_connection_saves_and_starts() {
     let config_path = app.dir.join("config/config.toml");
     let config = std::fs::read_to_string(&config_path).expect("config written");
     assert!(config.contains(&mail.desk) && config.contains("sam_setup"), "{config}");
-    assert!(!config.contains("not-the-password") && !config.contains("\"test\"") && !config.contains("password"), "no password in {config}");
+    assert!(
+        !config.contains("not-the-password") && !config.contains("\"test\"") && !config.contains("password"),
+        "no password in {config}"
+    );
     let mode = std::fs::metadata(&config_path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "config file mode");
 
     // The engine runs on what was typed: mail arrives.
     let token = unique("setup-");
-    let msg = customer_email(&mail.customer_address(), &mail.desk_address(), &format!("After setup {token}"), "Hello", &format!("{token}@example.com"));
+    let msg = customer_email(
+        &mail.customer_address(),
+        &mail.desk_address(),
+        &format!("After setup {token}"),
+        "Hello",
+        &format!("{token}@example.com"),
+    );
     smtp_send(smtp, &mail.customer_address(), &mail.desk_address(), &msg).unwrap();
     let css = format!("[data-testid=conversation][data-customer='{}']", mail.customer_address());
     wait_for("mail after setup", Duration::from_secs(30), || app.session.find(&css).ok());

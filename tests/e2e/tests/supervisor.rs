@@ -28,7 +28,13 @@ fn customer_writes(mail: &Mailboxes, n: usize) {
     for _ in 0..n {
         let token = unique("q-");
         let from = format!("{}@example.com", unique("t_cust"));
-        let msg = customer_email(&from, &mail.desk_address(), &format!("Question {token}"), "Hello, a question.", &format!("{token}@example.com"));
+        let msg = customer_email(
+            &from,
+            &mail.desk_address(),
+            &format!("Question {token}"),
+            "Hello, a question.",
+            &format!("{token}@example.com"),
+        );
         smtp_send(smtp, &from, &mail.desk_address(), &msg).expect("SMTP delivery");
     }
 }
@@ -73,9 +79,8 @@ fn supervisor_lowers_an_advisors_cap_and_the_advisor_follows_within_5_s() {
     assert_eq!(row_attr(&app, "ann", "data-policy-cap").as_deref(), Some("1"), "the view shows the policy's new cap");
 
     // Ann's app follows the new policy within 5 s of the click.
-    let (followed_at, _) = wait_for("Ann's app to load the new policy", Duration::from_secs(5), || {
-        ann.events("policy_changed", clicked).into_iter().next()
-    });
+    let (followed_at, _) =
+        wait_for("Ann's app to load the new policy", Duration::from_secs(5), || ann.events("policy_changed", clicked).into_iter().next());
     let lag = followed_at - clicked;
     eprintln!("Ann's app followed the lowered cap {lag:?} after the supervisor's click");
     assert!(lag < Duration::from_secs(5), "followed in {lag:?}");

@@ -119,11 +119,7 @@ pub fn expected_reply_by(
 ) -> Option<DateTime<Utc>> {
     let received = DateTime::<Utc>::from_timestamp_millis(received_ms)?;
     let now = DateTime::<Utc>::from_timestamp_millis(now_ms)?.max(received);
-    let start = if capacity.advisors_on_shift == 0 {
-        calendar.next_opening(now).unwrap_or(received)
-    } else {
-        received
-    };
+    let start = if capacity.advisors_on_shift == 0 { calendar.next_opening(now).unwrap_or(received) } else { received };
     let extra_minutes = if capacity.advisors_on_shift > 0 && capacity.waiting_ahead >= capacity.free_slots {
         let beyond = i64::from(capacity.waiting_ahead - capacity.free_slots);
         let rounds = beyond / i64::from(capacity.team_cap.max(1)) + 1;
@@ -139,7 +135,14 @@ mod tests {
     use super::*;
 
     fn c(verdict: &str) -> AckCandidate<'_> {
-        AckCandidate { sender: "a@example.com", received_ms: 1_000_000, verdict, threads_to_known: false, joins_open_conversation: false, already_acknowledged: false }
+        AckCandidate {
+            sender: "a@example.com",
+            received_ms: 1_000_000,
+            verdict,
+            threads_to_known: false,
+            joins_open_conversation: false,
+            already_acknowledged: false,
+        }
     }
 
     #[test]

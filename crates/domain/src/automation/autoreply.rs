@@ -29,29 +29,16 @@ impl InboundMail {
     /// Builds the input from raw header pairs: From, In-Reply-To and References are taken
     /// from the headers themselves.
     pub fn from_headers(headers: Vec<(String, String)>) -> Self {
-        let first = |name: &str| {
-            headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
+        let first = |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
         let from = first("From").and_then(address_in);
         let in_reply_to = first("In-Reply-To").map(message_ids).unwrap_or_default();
         let references = first("References").map(message_ids).unwrap_or_default();
-        InboundMail {
-            headers,
-            from,
-            in_reply_to,
-            references,
-        }
+        InboundMail { headers, from, in_reply_to, references }
     }
 
     /// All values of header `name`, case-insensitively.
     fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.trim().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().filter(move |(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     fn has(&self, name: &str) -> bool {
@@ -127,22 +114,14 @@ impl fmt::Display for SkipReason {
 
 /// The RFC 3834 decision. `is_our_automatic_id` tells whether a message id (without
 /// brackets) is one of our own automatic messages; see [`is_automatic_message_id`].
-pub fn decide(
-    mail: &InboundMail,
-    us: &OurMailbox,
-    is_our_automatic_id: &dyn Fn(&str) -> bool,
-) -> Decision {
+pub fn decide(mail: &InboundMail, us: &OurMailbox, is_our_automatic_id: &dyn Fn(&str) -> bool) -> Decision {
     match skip_reason(mail, us, is_our_automatic_id) {
         Some(reason) => Decision::Skip(reason),
         None => Decision::Acknowledge,
     }
 }
 
-fn skip_reason(
-    mail: &InboundMail,
-    us: &OurMailbox,
-    is_our_automatic_id: &dyn Fn(&str) -> bool,
-) -> Option<SkipReason> {
+fn skip_reason(mail: &InboundMail, us: &OurMailbox, is_our_automatic_id: &dyn Fn(&str) -> bool) -> Option<SkipReason> {
     for v in mail.values("Auto-Submitted") {
         let token = first_token(v);
         if token != "no" {
@@ -152,10 +131,7 @@ fn skip_reason(
     for name in ["Precedence", "X-Precedence"] {
         for v in mail.values(name) {
             let token = first_token(v);
-            if matches!(
-                token.as_str(),
-                "bulk" | "list" | "junk" | "auto_reply" | "auto-reply"
-            ) {
+            if matches!(token.as_str(), "bulk" | "list" | "junk" | "auto_reply" | "auto-reply") {
                 return Some(SkipReason::Precedence(token));
             }
         }
@@ -170,13 +146,9 @@ fn skip_reason(
             return Some(SkipReason::AutoReplyMarker(name));
         }
     }
-    let suppresses = mail.values("X-Auto-Response-Suppress").any(|v| {
-        v.split([',', ' ', '\t']).any(|t| {
-            ["all", "autoreply", "oof"]
-                .iter()
-                .any(|s| t.trim().eq_ignore_ascii_case(s))
-        })
-    });
+    let suppresses = mail
+        .values("X-Auto-Response-Suppress")
+        .any(|v| v.split([',', ' ', '\t']).any(|t| ["all", "autoreply", "oof"].iter().any(|s| t.trim().eq_ignore_ascii_case(s))));
     if suppresses {
         return Some(SkipReason::SuppressesAutoReplies);
     }
@@ -184,41 +156,22 @@ fn skip_reason(
     if !ours.is_empty() && mail.values("X-Loop").any(|v| normalise_loop(v) == ours) {
         return Some(SkipReason::OurLoopMarker);
     }
-    if mail
-        .values("Return-Path")
-        .any(|v| v.chars().filter(|c| !c.is_whitespace()).eq("<>".chars()))
-    {
+    if mail.values("Return-Path").any(|v| v.chars().filter(|c| !c.is_whitespace()).eq("<>".chars())) {
         return Some(SkipReason::NullReturnPath);
     }
-    if mail
-        .values("Content-Type")
-        .any(|v| first_token(v) == "multipart/report")
-    {
+    if mail.values("Content-Type").any(|v| first_token(v) == "multipart/report") {
         return Some(SkipReason::DeliveryReport);
     }
-    let Some(from) = mail
-        .from
-        .as_deref()
-        .map(str::trim)
-        .filter(|f| f.contains('@'))
-    else {
+    let Some(from) = mail.from.as_deref().map(str::trim).filter(|f| f.contains('@')) else {
         return Some(SkipReason::NoSender);
     };
     if let Some(local) = system_local_part(from) {
         return Some(SkipReason::SystemSender(local));
     }
-    if us
-        .addresses
-        .iter()
-        .any(|a| a.trim().eq_ignore_ascii_case(from))
-    {
+    if us.addresses.iter().any(|a| a.trim().eq_ignore_ascii_case(from)) {
         return Some(SkipReason::OurOwnAddress);
     }
-    let answers_ours = mail
-        .in_reply_to
-        .iter()
-        .chain(&mail.references)
-        .any(|id| is_our_automatic_id(strip_brackets(id)));
+    let answers_ours = mail.in_reply_to.iter().chain(&mail.references).any(|id| is_our_automatic_id(strip_brackets(id)));
     if answers_ours {
         return Some(SkipReason::AnswersOurAutomaticMail);
     }
@@ -228,12 +181,7 @@ fn skip_reason(
 /// The value's first token, lower-cased, without parameters or comments
 /// (`auto-replied; owner-email=…` → `auto-replied`, `bulk (newsletter)` → `bulk`).
 fn first_token(value: &str) -> String {
-    value
-        .split([';', '(', ' ', '\t'])
-        .find(|t| !t.is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+    value.split([';', '(', ' ', '\t']).find(|t| !t.is_empty()).unwrap_or("").trim().to_ascii_lowercase()
 }
 
 fn normalise_loop(v: &str) -> String {
@@ -252,35 +200,15 @@ fn strip_brackets(id: &str) -> &str {
 /// followed by `-`, `+` or `.` (VERP bounce addresses); `owner-*` and `*-request` (list
 /// software).
 pub fn system_local_part(address: &str) -> Option<String> {
-    let local = address
-        .rsplit_once('@')
-        .map_or(address, |(l, _)| l)
-        .trim()
-        .to_ascii_lowercase();
+    let local = address.rsplit_once('@').map_or(address, |(l, _)| l).trim().to_ascii_lowercase();
     let base = local.split('+').next().unwrap_or("");
     let dashed = base.replace('_', "-");
-    const EXACT: [&str; 7] = [
-        "mailer-daemon",
-        "postmaster",
-        "abuse",
-        "root",
-        "bounce",
-        "bounces",
-        "mailerdaemon",
-    ];
+    const EXACT: [&str; 7] = ["mailer-daemon", "postmaster", "abuse", "root", "bounce", "bounces", "mailerdaemon"];
     const NO_REPLY: [&str; 4] = ["no-reply", "noreply", "do-not-reply", "donotreply"];
-    let prefixed = |word: &str, seps: &[char]| {
-        dashed
-            .strip_prefix(word)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(seps))
-    };
+    let prefixed = |word: &str, seps: &[char]| dashed.strip_prefix(word).is_some_and(|rest| rest.is_empty() || rest.starts_with(seps));
     let system = EXACT.contains(&dashed.as_str())
         || NO_REPLY.iter().any(|w| prefixed(w, &['-', '.']))
-        || ["bounce", "bounces"].iter().any(|w| {
-            local
-                .strip_prefix(w)
-                .is_some_and(|r| r.starts_with(['-', '+', '.']))
-        })
+        || ["bounce", "bounces"].iter().any(|w| local.strip_prefix(w).is_some_and(|r| r.starts_with(['-', '+', '.'])))
         || (dashed.starts_with("owner-") && dashed.len() > 6)
         || (dashed.ends_with("-request") && dashed.len() > 8);
     system.then_some(local)
@@ -295,9 +223,7 @@ pub fn automatic_message_id(unique: &str, domain: &str) -> String {
 
 /// Whether `id` was made by [`automatic_message_id`] (brackets allowed).
 pub fn is_automatic_message_id(id: &str) -> bool {
-    strip_brackets(id)
-        .get(..AUTOMATIC_ID_PREFIX.len())
-        .is_some_and(|p| p.eq_ignore_ascii_case(AUTOMATIC_ID_PREFIX))
+    strip_brackets(id).get(..AUTOMATIC_ID_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(AUTOMATIC_ID_PREFIX))
 }
 
 const AUTOMATIC_ID_PREFIX: &str = "blendesk-auto.";
@@ -333,25 +259,15 @@ pub fn automatic_headers(
 pub fn address_in(value: &str) -> Option<String> {
     let candidate = match (value.rfind('<'), value.rfind('>')) {
         (Some(open), Some(close)) if open < close => &value[open + 1..close],
-        _ => value
-            .split_whitespace()
-            .find(|w| w.contains('@'))
-            .unwrap_or(""),
+        _ => value.split_whitespace().find(|w| w.contains('@')).unwrap_or(""),
     };
-    let candidate = candidate
-        .trim()
-        .trim_matches(|c| c == '"' || c == '(' || c == ')');
-    (candidate.contains('@') && !candidate.contains(char::is_whitespace))
-        .then(|| candidate.to_owned())
+    let candidate = candidate.trim().trim_matches(|c| c == '"' || c == '(' || c == ')');
+    (candidate.contains('@') && !candidate.contains(char::is_whitespace)).then(|| candidate.to_owned())
 }
 
 /// The message ids in an In-Reply-To or References value, without brackets.
 pub fn message_ids(value: &str) -> Vec<String> {
-    value
-        .split(['<', '>', ' ', '\t', ','])
-        .filter(|t| t.contains('@'))
-        .map(str::to_owned)
-        .collect()
+    value.split(['<', '>', ' ', '\t', ',']).filter(|t| t.contains('@')).map(str::to_owned).collect()
 }
 
 #[cfg(test)]
@@ -377,96 +293,43 @@ mod tests {
 
     #[test]
     fn an_ordinary_customer_is_acknowledged() {
-        assert_eq!(
-            decide_one(&mail("anna@example.com", &[])),
-            Decision::Acknowledge
-        );
-        let normal = mail(
-            "li@example.cn",
-            &[("Precedence", "normal"), ("Auto-Submitted", "No")],
-        );
+        assert_eq!(decide_one(&mail("anna@example.com", &[])), Decision::Acknowledge);
+        let normal = mail("li@example.cn", &[("Precedence", "normal"), ("Auto-Submitted", "No")]);
         assert_eq!(decide_one(&normal), Decision::Acknowledge);
     }
 
     #[test]
     fn auto_submitted_other_than_no_is_skipped() {
-        let m = mail(
-            "a@b.c",
-            &[("auto-submitted", "auto-replied; owner-email=\"x@y\"")],
-        );
-        assert_eq!(
-            decide_one(&m),
-            Decision::Skip(SkipReason::AutoSubmitted("auto-replied".into()))
-        );
+        let m = mail("a@b.c", &[("auto-submitted", "auto-replied; owner-email=\"x@y\"")]);
+        assert_eq!(decide_one(&m), Decision::Skip(SkipReason::AutoSubmitted("auto-replied".into())));
         let m = mail("a@b.c", &[("Auto-Submitted", "")]);
-        assert!(matches!(
-            decide_one(&m),
-            Decision::Skip(SkipReason::AutoSubmitted(_))
-        ));
+        assert!(matches!(decide_one(&m), Decision::Skip(SkipReason::AutoSubmitted(_))));
     }
 
     #[test]
     fn bulk_list_and_marker_headers_are_skipped() {
-        for (h, v) in [
-            ("Precedence", "Bulk"),
-            ("X-Precedence", "list"),
-            ("Precedence", "junk"),
-            ("Precedence", "auto_reply"),
-        ] {
-            assert!(
-                matches!(
-                    decide_one(&mail("a@b.c", &[(h, v)])),
-                    Decision::Skip(SkipReason::Precedence(_))
-                ),
-                "{h}: {v}"
-            );
+        for (h, v) in [("Precedence", "Bulk"), ("X-Precedence", "list"), ("Precedence", "junk"), ("Precedence", "auto_reply")] {
+            assert!(matches!(decide_one(&mail("a@b.c", &[(h, v)])), Decision::Skip(SkipReason::Precedence(_))), "{h}: {v}");
         }
         for h in ["List-Id", "List-Unsubscribe", "list-post"] {
-            assert!(matches!(
-                decide_one(&mail("a@b.c", &[(h, "<x>")])),
-                Decision::Skip(SkipReason::MailingList(_))
-            ));
+            assert!(matches!(decide_one(&mail("a@b.c", &[(h, "<x>")])), Decision::Skip(SkipReason::MailingList(_))));
         }
         for h in ["X-Autoreply", "X-Autorespond", "X-AutoResponder"] {
-            assert!(matches!(
-                decide_one(&mail("a@b.c", &[(h, "yes")])),
-                Decision::Skip(SkipReason::AutoReplyMarker(_))
-            ));
+            assert!(matches!(decide_one(&mail("a@b.c", &[(h, "yes")])), Decision::Skip(SkipReason::AutoReplyMarker(_))));
         }
         for v in ["All", "DR, OOF", "AutoReply,RN"] {
-            assert_eq!(
-                decide_one(&mail("a@b.c", &[("X-Auto-Response-Suppress", v)])),
-                Decision::Skip(SkipReason::SuppressesAutoReplies)
-            );
+            assert_eq!(decide_one(&mail("a@b.c", &[("X-Auto-Response-Suppress", v)])), Decision::Skip(SkipReason::SuppressesAutoReplies));
         }
-        assert_eq!(
-            decide_one(&mail("a@b.c", &[("X-Auto-Response-Suppress", "DR, RN")])),
-            Decision::Acknowledge
-        );
+        assert_eq!(decide_one(&mail("a@b.c", &[("X-Auto-Response-Suppress", "DR, RN")])), Decision::Acknowledge);
     }
 
     #[test]
     fn loops_bounces_and_receipts_are_skipped() {
-        assert_eq!(
-            decide_one(&mail("a@b.c", &[("X-Loop", "<SUPPORT@shop.example>")])),
-            Decision::Skip(SkipReason::OurLoopMarker)
-        );
-        assert_eq!(
-            decide_one(&mail("a@b.c", &[("X-Loop", "other@desk.example")])),
-            Decision::Acknowledge
-        );
-        assert_eq!(
-            decide_one(&mail("a@b.c", &[("Return-Path", " < > ")])),
-            Decision::Skip(SkipReason::NullReturnPath)
-        );
-        let report = (
-            "Content-Type",
-            "Multipart/Report; report-type=disposition-notification",
-        );
-        assert_eq!(
-            decide_one(&mail("a@b.c", &[report])),
-            Decision::Skip(SkipReason::DeliveryReport)
-        );
+        assert_eq!(decide_one(&mail("a@b.c", &[("X-Loop", "<SUPPORT@shop.example>")])), Decision::Skip(SkipReason::OurLoopMarker));
+        assert_eq!(decide_one(&mail("a@b.c", &[("X-Loop", "other@desk.example")])), Decision::Acknowledge);
+        assert_eq!(decide_one(&mail("a@b.c", &[("Return-Path", " < > ")])), Decision::Skip(SkipReason::NullReturnPath));
+        let report = ("Content-Type", "Multipart/Report; report-type=disposition-notification");
+        assert_eq!(decide_one(&mail("a@b.c", &[report])), Decision::Skip(SkipReason::DeliveryReport));
     }
 
     #[test]
@@ -491,55 +354,28 @@ mod tests {
         ] {
             assert!(system_local_part(a).is_some(), "{a}");
         }
-        for a in [
-            "anna@x",
-            "norelyea@x",
-            "rooted@x",
-            "bouncer@x",
-            "owner@x",
-            "request@x",
-            "abuse.victim@x",
-            "noreplyguy@x",
-        ] {
+        for a in ["anna@x", "norelyea@x", "rooted@x", "bouncer@x", "owner@x", "request@x", "abuse.victim@x", "noreplyguy@x"] {
             assert!(system_local_part(a).is_none(), "{a}");
         }
     }
 
     #[test]
     fn our_own_address_and_answers_to_our_automatic_mail_are_skipped() {
-        assert_eq!(
-            decide_one(&mail("Help@Shop.example", &[])),
-            Decision::Skip(SkipReason::OurOwnAddress)
-        );
+        assert_eq!(decide_one(&mail("Help@Shop.example", &[])), Decision::Skip(SkipReason::OurOwnAddress));
         let ours = automatic_message_id("k1", "shop.example");
         let m = mail("a@b.c", &[("In-Reply-To", &format!("<{ours}>"))]);
-        assert_eq!(
-            decide_one(&m),
-            Decision::Skip(SkipReason::AnswersOurAutomaticMail)
-        );
+        assert_eq!(decide_one(&m), Decision::Skip(SkipReason::AnswersOurAutomaticMail));
         let m = mail("a@b.c", &[("References", &format!("<x@y> <{ours}>"))]);
-        assert_eq!(
-            decide_one(&m),
-            Decision::Skip(SkipReason::AnswersOurAutomaticMail)
-        );
+        assert_eq!(decide_one(&m), Decision::Skip(SkipReason::AnswersOurAutomaticMail));
         // A reply to one of our human replies is a normal follow-up.
-        assert_eq!(
-            decide_one(&mail("a@b.c", &[("In-Reply-To", "<reply.1@shop.example>")])),
-            Decision::Acknowledge
-        );
+        assert_eq!(decide_one(&mail("a@b.c", &[("In-Reply-To", "<reply.1@shop.example>")])), Decision::Acknowledge);
     }
 
     #[test]
     fn mail_without_a_sender_is_skipped() {
+        assert_eq!(decide_one(&InboundMail::from_headers(vec![])), Decision::Skip(SkipReason::NoSender));
         assert_eq!(
-            decide_one(&InboundMail::from_headers(vec![])),
-            Decision::Skip(SkipReason::NoSender)
-        );
-        assert_eq!(
-            decide_one(&InboundMail::from_headers(vec![(
-                "From".into(),
-                "undisclosed".into()
-            )])),
+            decide_one(&InboundMail::from_headers(vec![("From".into(), "undisclosed".into())])),
             Decision::Skip(SkipReason::NoSender)
         );
     }
@@ -547,12 +383,7 @@ mod tests {
     #[test]
     fn our_automatic_mail_carries_the_loop_headers() {
         let refs = vec!["root@c".to_owned()];
-        let h = automatic_headers(
-            "support@shop.example",
-            Some("<m1@c>"),
-            Some("root@c"),
-            &refs,
-        );
+        let h = automatic_headers("support@shop.example", Some("<m1@c>"), Some("root@c"), &refs);
         let get = |n: &str| h.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str());
         assert_eq!(get("Auto-Submitted"), Some("auto-replied"));
         assert_eq!(get("X-Auto-Response-Suppress"), Some("All"));
@@ -560,26 +391,16 @@ mod tests {
         assert_eq!(get("In-Reply-To"), Some("<m1@c>"));
         assert_eq!(get("References"), Some("<root@c> <m1@c>"));
         // Our own headers, read back as inbound mail, are never acknowledged.
-        let mut echoed: Vec<(String, String)> =
-            h.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let mut echoed: Vec<(String, String)> = h.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
         echoed.push(("From".into(), "someone@else.example".into()));
-        assert!(matches!(
-            decide_one(&InboundMail::from_headers(echoed)),
-            Decision::Skip(_)
-        ));
+        assert!(matches!(decide_one(&InboundMail::from_headers(echoed)), Decision::Skip(_)));
     }
 
     #[test]
     fn addresses_and_ids_are_parsed() {
-        assert_eq!(
-            address_in("\"Wang, Li\" <li@x.cn>").as_deref(),
-            Some("li@x.cn")
-        );
+        assert_eq!(address_in("\"Wang, Li\" <li@x.cn>").as_deref(), Some("li@x.cn"));
         assert_eq!(address_in("li@x.cn (Li)").as_deref(), Some("li@x.cn"));
-        assert_eq!(
-            address_in("=?UTF-8?B?546L?= <wang@x.cn>").as_deref(),
-            Some("wang@x.cn")
-        );
+        assert_eq!(address_in("=?UTF-8?B?546L?= <wang@x.cn>").as_deref(), Some("wang@x.cn"));
         assert_eq!(address_in("nobody"), None);
         assert_eq!(message_ids("<a@b>\r\n <c@d>"), vec!["a@b", "c@d"]);
     }

@@ -77,11 +77,7 @@ impl Default for CallbackPolicy {
     fn default() -> Self {
         CallbackPolicy {
             exchanges: DEFAULT_EXCHANGES,
-            frustration_words: FRUSTRATION_WORDS_EN
-                .iter()
-                .chain(FRUSTRATION_WORDS_ZH)
-                .map(|w| w.to_string())
-                .collect(),
+            frustration_words: FRUSTRATION_WORDS_EN.iter().chain(FRUSTRATION_WORDS_ZH).map(|w| w.to_string()).collect(),
             our_numbers: Vec::new(),
             region: Region::None,
         }
@@ -160,33 +156,19 @@ pub fn suggest_call(history: &[HistoryMessage], policy: &CallbackPolicy) -> Opti
     if policy.exchanges > 0 && n >= policy.exchanges {
         reasons.push(CallReason::Exchanges(n));
     }
-    let customer_text = history
-        .iter()
-        .filter(|m| m.author == Author::Customer)
-        .flat_map(|m| unquoted_lines(m.text));
+    let customer_text = history.iter().filter(|m| m.author == Author::Customer).flat_map(|m| unquoted_lines(m.text));
     for line in customer_text {
-        if let Some(word) = policy
-            .frustration_words
-            .iter()
-            .find(|w| contains_word(line, w))
-        {
+        if let Some(word) = policy.frustration_words.iter().find(|w| contains_word(line, w)) {
             reasons.push(CallReason::Frustration(word.clone()));
             break;
         }
     }
-    (!reasons.is_empty()).then(|| CallSuggestion {
-        reasons,
-        phone: customer_phone(history, policy),
-    })
+    (!reasons.is_empty()).then(|| CallSuggestion { reasons, phone: customer_phone(history, policy) })
 }
 
 /// The customer's number: from their messages, newest first, never one of ours.
 pub fn customer_phone(history: &[HistoryMessage], policy: &CallbackPolicy) -> Option<PhoneNumber> {
-    let ours: Vec<String> = policy
-        .our_numbers
-        .iter()
-        .filter_map(|n| normalise(n, policy.region))
-        .collect();
+    let ours: Vec<String> = policy.our_numbers.iter().filter_map(|n| normalise(n, policy.region)).collect();
     history
         .iter()
         .rev()
@@ -219,10 +201,7 @@ fn contains_word(text: &str, word: &str) -> bool {
 
 /// Every phone number in `text` (quoted lines skipped), in order.
 pub fn phone_numbers(text: &str, region: Region) -> Vec<PhoneNumber> {
-    unquoted_lines(text)
-        .flat_map(candidates)
-        .filter_map(|c| normalise(&c, region).map(|e164| PhoneNumber { written: c, e164 }))
-        .collect()
+    unquoted_lines(text).flat_map(candidates).filter_map(|c| normalise(&c, region).map(|e164| PhoneNumber { written: c, e164 })).collect()
 }
 
 /// Runs that look like a phone number: an optional `+`, then digits with single spaces,
@@ -242,10 +221,7 @@ fn candidates(line: &str) -> Vec<String> {
         let mut j = i + 1;
         while j < chars.len() {
             let d = chars[j];
-            let separator = matches!(d, ' ' | '-' | '.' | '(' | ')')
-                && chars
-                    .get(j + 1)
-                    .is_some_and(|n| n.is_ascii_digit() || *n == '(');
+            let separator = matches!(d, ' ' | '-' | '.' | '(' | ')') && chars.get(j + 1).is_some_and(|n| n.is_ascii_digit() || *n == '(');
             if d.is_ascii_digit() || separator || (d == ')' && chars.get(j + 1) == Some(&' ')) {
                 j += 1;
             } else {
@@ -268,16 +244,9 @@ fn normalise(written: &str, region: Region) -> Option<String> {
     // "+44 (0)20 …": the (0) is the national trunk prefix, not dialled from abroad.
     let without_trunk = trimmed.replace("(0)", "");
     let digits: String = without_trunk.chars().filter(char::is_ascii_digit).collect();
-    let international = if trimmed.starts_with('+') {
-        Some(digits.as_str())
-    } else {
-        digits.strip_prefix("00")
-    };
+    let international = if trimmed.starts_with('+') { Some(digits.as_str()) } else { digits.strip_prefix("00") };
     if let Some(number) = international {
-        return (8..=15)
-            .contains(&number.len())
-            .then(|| format!("+{number}"))
-            .filter(|n| plausible_international(n));
+        return (8..=15).contains(&number.len()).then(|| format!("+{number}")).filter(|n| plausible_international(n));
     }
     if is_chinese_mobile(&digits) {
         return Some(format!("+86{digits}"));
@@ -311,45 +280,23 @@ mod tests {
     use super::*;
 
     fn customer(text: &str) -> HistoryMessage<'_> {
-        HistoryMessage {
-            author: Author::Customer,
-            text,
-        }
+        HistoryMessage { author: Author::Customer, text }
     }
     fn us(text: &str) -> HistoryMessage<'_> {
-        HistoryMessage {
-            author: Author::Us,
-            text,
-        }
+        HistoryMessage { author: Author::Us, text }
     }
 
     fn e164(text: &str, region: Region) -> Vec<String> {
-        phone_numbers(text, region)
-            .into_iter()
-            .map(|p| p.e164)
-            .collect()
+        phone_numbers(text, region).into_iter().map(|p| p.e164).collect()
     }
 
     #[test]
     fn three_exchanges_suggest_a_call() {
         let policy = CallbackPolicy::default();
-        let two = [
-            customer("hi"),
-            customer("hello?"),
-            us("a"),
-            customer("b"),
-            us("c"),
-        ];
+        let two = [customer("hi"), customer("hello?"), us("a"), customer("b"), us("c")];
         assert_eq!(exchanges(&two), 2);
         assert_eq!(suggest_call(&two, &policy), None);
-        let three = [
-            customer("hi"),
-            us("a"),
-            customer("b"),
-            us("c"),
-            customer("d"),
-            us("e"),
-        ];
+        let three = [customer("hi"), us("a"), customer("b"), us("c"), customer("d"), us("e")];
         let s = suggest_call(&three, &policy).expect("suggested");
         assert_eq!(s.reasons, vec![CallReason::Exchanges(3)]);
         assert_eq!(exchanges(&[us("newsletter"), us("again")]), 0);
@@ -358,35 +305,15 @@ mod tests {
     #[test]
     fn frustration_in_english_and_chinese() {
         let policy = CallbackPolicy::default();
-        let s = suggest_call(
-            &[customer("This is UNACCEPTABLE, third time I write.")],
-            &policy,
-        )
-        .expect("suggested");
-        assert_eq!(
-            s.reasons,
-            vec![CallReason::Frustration("unacceptable".into())]
-        );
-        let s = suggest_call(&[customer("我要投诉！快递到现在还没有到。")], &policy)
-            .expect("suggested");
+        let s = suggest_call(&[customer("This is UNACCEPTABLE, third time I write.")], &policy).expect("suggested");
+        assert_eq!(s.reasons, vec![CallReason::Frustration("unacceptable".into())]);
+        let s = suggest_call(&[customer("我要投诉！快递到现在还没有到。")], &policy).expect("suggested");
         assert_eq!(s.reasons, vec![CallReason::Frustration("投诉".into())]);
         // Whole English words only, and our own words do not count.
-        assert_eq!(
-            suggest_call(&[customer("I was hangry, lol. Thanks!")], &policy),
-            None
-        );
-        assert_eq!(
-            suggest_call(&[us("Sorry you are frustrated.")], &policy),
-            None
-        );
+        assert_eq!(suggest_call(&[customer("I was hangry, lol. Thanks!")], &policy), None);
+        assert_eq!(suggest_call(&[us("Sorry you are frustrated.")], &policy), None);
         // Quoted text is not what the customer wrote now.
-        assert_eq!(
-            suggest_call(
-                &[customer("Thanks!\n> We are sorry this is terrible.")],
-                &policy
-            ),
-            None
-        );
+        assert_eq!(suggest_call(&[customer("Thanks!\n> We are sorry this is terrible.")], &policy), None);
     }
 
     #[test]
@@ -400,68 +327,32 @@ mod tests {
             "0086 138 0013 8000",
             "(+86) 138 0013 8000",
         ] {
-            assert_eq!(
-                e164(&format!("手机：{written}"), Region::None),
-                vec!["+8613800138000"],
-                "{written}"
-            );
+            assert_eq!(e164(&format!("手机：{written}"), Region::None), vec!["+8613800138000"], "{written}");
         }
-        assert_eq!(
-            phone_numbers("电话 138 0013 8000", Region::None)[0].tel_uri(),
-            "tel:+8613800138000"
-        );
+        assert_eq!(phone_numbers("电话 138 0013 8000", Region::None)[0].tel_uri(), "tel:+8613800138000");
     }
 
     #[test]
     fn uk_and_other_international_numbers() {
-        assert_eq!(
-            e164("Mob: +44 7700 900123", Region::None),
-            vec!["+447700900123"]
-        );
-        assert_eq!(
-            e164("Tel +44 (0)20 7946 0958", Region::None),
-            vec!["+442079460958"]
-        );
-        assert_eq!(
-            e164("Tel: 020 7946 0958", Region::Gb),
-            vec!["+442079460958"]
-        );
+        assert_eq!(e164("Mob: +44 7700 900123", Region::None), vec!["+447700900123"]);
+        assert_eq!(e164("Tel +44 (0)20 7946 0958", Region::None), vec!["+442079460958"]);
+        assert_eq!(e164("Tel: 020 7946 0958", Region::Gb), vec!["+442079460958"]);
         assert_eq!(e164("07700 900123", Region::Gb), vec!["+447700900123"]);
-        assert_eq!(
-            e164("Tel: 020 7946 0958", Region::None),
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            e164("座机 010-6552 9988", Region::Cn),
-            vec!["+861065529988"]
-        );
-        assert_eq!(
-            e164("call +1 (415) 555-0132 or +49 30 901820", Region::None),
-            vec!["+14155550132", "+4930901820"]
-        );
+        assert_eq!(e164("Tel: 020 7946 0958", Region::None), Vec::<String>::new());
+        assert_eq!(e164("座机 010-6552 9988", Region::Cn), vec!["+861065529988"]);
+        assert_eq!(e164("call +1 (415) 555-0132 or +49 30 901820", Region::None), vec!["+14155550132", "+4930901820"]);
     }
 
     #[test]
     fn order_numbers_dates_and_ids_are_not_phone_numbers() {
-        for text in [
-            "Order 10442",
-            "on 2026-11-25",
-            "ref ABC12345678",
-            "invoice 20991",
-            "card ending 4242",
-            "PO 123456789012",
-        ] {
+        for text in ["Order 10442", "on 2026-11-25", "ref ABC12345678", "invoice 20991", "card ending 4242", "PO 123456789012"] {
             assert_eq!(e164(text, Region::Gb), Vec::<String>::new(), "{text}");
         }
     }
 
     #[test]
     fn the_customer_number_is_theirs_not_ours() {
-        let policy = CallbackPolicy {
-            our_numbers: vec!["+44 20 7946 0000".into()],
-            region: Region::Gb,
-            ..Default::default()
-        };
+        let policy = CallbackPolicy { our_numbers: vec!["+44 20 7946 0000".into()], region: Region::Gb, ..Default::default() };
         let history = [
             customer("Hi, my number is 07700 900123"),
             us("Call us on 020 7946 0000"),
@@ -475,11 +366,7 @@ mod tests {
     #[test]
     fn a_suggestion_carries_the_latest_number() {
         let policy = CallbackPolicy::default();
-        let history = [
-            customer("old number +86 139 0000 1111"),
-            us("a"),
-            customer("new one: 138 0013 8000. 我很失望"),
-        ];
+        let history = [customer("old number +86 139 0000 1111"), us("a"), customer("new one: 138 0013 8000. 我很失望")];
         let s = suggest_call(&history, &policy).expect("suggested");
         assert_eq!(s.phone.map(|p| p.e164).as_deref(), Some("+8613800138000"));
     }

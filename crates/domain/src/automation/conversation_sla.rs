@@ -57,10 +57,9 @@ pub fn pending_clock(steps: &[TimelineStep]) -> PendingClock {
     for s in steps {
         state = match (s.step, state) {
             (Step::CustomerWrote, PendingClock::Running { .. }) => state,
-            (Step::CustomerWrote, _) => PendingClock::Running {
-                kind: if replied { ClockKind::NextResponse } else { ClockKind::FirstResponse },
-                since_ms: s.at_ms,
-            },
+            (Step::CustomerWrote, _) => {
+                PendingClock::Running { kind: if replied { ClockKind::NextResponse } else { ClockKind::FirstResponse }, since_ms: s.at_ms }
+            }
             (Step::TeamReplied, _) => {
                 replied = true;
                 PendingClock::WaitingOnCustomer
@@ -86,12 +85,7 @@ pub struct ConversationSla {
 
 /// The conversation's SLA at `now_ms`, or `None` when no clock runs (idle or waiting on
 /// the customer).
-pub fn conversation_sla(
-    steps: &[TimelineStep],
-    now_ms: i64,
-    targets: &SlaTargets,
-    calendar: &BusinessCalendar,
-) -> Option<ConversationSla> {
+pub fn conversation_sla(steps: &[TimelineStep], now_ms: i64, targets: &SlaTargets, calendar: &BusinessCalendar) -> Option<ConversationSla> {
     let PendingClock::Running { kind, since_ms } = pending_clock(steps) else { return None };
     let target = match kind {
         ClockKind::FirstResponse => targets.first_response_minutes,
@@ -133,8 +127,7 @@ mod tests {
     }
 
     fn shanghai() -> BusinessCalendar {
-        BusinessCalendar::weekdays(Shanghai, &[OpenHours::hm(9, 0, 12, 0), OpenHours::hm(13, 0, 18, 0)], [])
-            .expect("valid")
+        BusinessCalendar::weekdays(Shanghai, &[OpenHours::hm(9, 0, 12, 0), OpenHours::hm(13, 0, 18, 0)], []).expect("valid")
     }
 
     fn targets() -> SlaTargets {
@@ -144,10 +137,7 @@ mod tests {
     #[test]
     fn which_clock_runs() {
         assert_eq!(pending_clock(&[]), PendingClock::Idle);
-        assert_eq!(
-            pending_clock(&steps(&[(10, W), (20, W)])),
-            PendingClock::Running { kind: ClockKind::FirstResponse, since_ms: 10 }
-        );
+        assert_eq!(pending_clock(&steps(&[(10, W), (20, W)])), PendingClock::Running { kind: ClockKind::FirstResponse, since_ms: 10 });
         assert_eq!(pending_clock(&steps(&[(10, W), (20, W), (30, R)])), PendingClock::WaitingOnCustomer);
         // The customer's message after our reply starts the next-response clock.
         assert_eq!(
@@ -212,8 +202,7 @@ mod tests {
 
     #[test]
     fn a_zero_target_on_an_always_open_calendar_is_breached_at_once() {
-        let always = BusinessCalendar::new(Tz::UTC, std::array::from_fn(|_| vec![OpenHours::hm(0, 0, 24, 0)]), [])
-            .expect("valid");
+        let always = BusinessCalendar::new(Tz::UTC, std::array::from_fn(|_| vec![OpenHours::hm(0, 0, 24, 0)]), []).expect("valid");
         let t = SlaTargets { first_response_minutes: 0, next_response_minutes: 0, at_risk_minutes: 0 };
         let wrote = ms(Tz::UTC, 2026, 11, 21, 23, 59);
         let sla = conversation_sla(&steps(&[(wrote, W)]), wrote, &t, &always).unwrap();

@@ -91,14 +91,8 @@ mod tests {
         assert_eq!(should_send_still_working(&noted, 1_000_000), Err(LateSkip::AlreadyNoted));
         let mut auto = c(SlaLevel::Breached);
         auto.verdict = "skip:Auto-Submitted: auto-replied";
-        assert_eq!(
-            should_send_still_working(&auto, 1_000_000),
-            Err(LateSkip::Headers("Auto-Submitted: auto-replied".into()))
-        );
-        assert_eq!(
-            should_send_still_working(&c(SlaLevel::Breached), 1_000_001 + LATE_MAX_AGE_MS),
-            Err(LateSkip::BreachTooOld)
-        );
+        assert_eq!(should_send_still_working(&auto, 1_000_000), Err(LateSkip::Headers("Auto-Submitted: auto-replied".into())));
+        assert_eq!(should_send_still_working(&c(SlaLevel::Breached), 1_000_001 + LATE_MAX_AGE_MS), Err(LateSkip::BreachTooOld));
         let mut never = c(SlaLevel::Breached);
         never.due_ms = None;
         assert_eq!(should_send_still_working(&never, 0), Err(LateSkip::BreachTooOld));

@@ -24,17 +24,11 @@ pub mod sla;
 pub mod template;
 pub mod template_doc;
 
-
 pub use autoreply::{
-    automatic_headers, automatic_message_id, decide, is_automatic_message_id, Decision,
-    InboundMail, OurMailbox, SkipReason,
+    automatic_headers, automatic_message_id, decide, is_automatic_message_id, Decision, InboundMail, OurMailbox, SkipReason,
 };
-pub use callback::{
-    customer_phone, suggest_call, Author, CallReason, CallSuggestion, CallbackPolicy,
-    HistoryMessage, PhoneNumber, Region,
-};
+pub use callback::{customer_phone, suggest_call, Author, CallReason, CallSuggestion, CallbackPolicy, HistoryMessage, PhoneNumber, Region};
 pub use sla::{
-    business_minutes_between, due_at, level_by_due, BusinessCalendar, CalendarError, OpenHours, SlaClock,
-    SlaLevel, SlaTargets, Waiting,
+    business_minutes_between, due_at, level_by_due, BusinessCalendar, CalendarError, OpenHours, SlaClock, SlaLevel, SlaTargets, Waiting,
 };
 pub use template::{bullets, lint, render, MissingValues, TemplateProblem};

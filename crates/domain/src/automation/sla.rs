@@ -34,10 +34,7 @@ pub struct OpenHours {
 impl OpenHours {
     /// `OpenHours::hm(9, 0, 17, 30)` is 09:00–17:30.
     pub const fn hm(from_h: u32, from_m: u32, to_h: u32, to_m: u32) -> Self {
-        OpenHours {
-            from_minute: from_h * 60 + from_m,
-            to_minute: to_h * 60 + to_m,
-        }
+        OpenHours { from_minute: from_h * 60 + from_m, to_minute: to_h * 60 + to_m }
     }
 }
 
@@ -62,11 +59,7 @@ pub struct BusinessCalendar {
 
 impl BusinessCalendar {
     /// `weekly[0]` is Monday. Periods within a day are sorted; overlapping ones are refused.
-    pub fn new(
-        tz: Tz,
-        weekly: [Vec<OpenHours>; 7],
-        holidays: impl IntoIterator<Item = NaiveDate>,
-    ) -> Result<Self, CalendarError> {
+    pub fn new(tz: Tz, weekly: [Vec<OpenHours>; 7], holidays: impl IntoIterator<Item = NaiveDate>) -> Result<Self, CalendarError> {
         let mut weekly = weekly;
         for day in &mut weekly {
             day.sort_by_key(|h| h.from_minute);
@@ -82,29 +75,13 @@ impl BusinessCalendar {
         if weekly.iter().all(Vec::is_empty) {
             return Err(CalendarError::NeverOpen);
         }
-        Ok(BusinessCalendar {
-            tz,
-            weekly,
-            holidays: holidays.into_iter().collect(),
-        })
+        Ok(BusinessCalendar { tz, weekly, holidays: holidays.into_iter().collect() })
     }
 
     /// Monday to Friday, the same hours each day.
-    pub fn weekdays(
-        tz: Tz,
-        hours: &[OpenHours],
-        holidays: impl IntoIterator<Item = NaiveDate>,
-    ) -> Result<Self, CalendarError> {
+    pub fn weekdays(tz: Tz, hours: &[OpenHours], holidays: impl IntoIterator<Item = NaiveDate>) -> Result<Self, CalendarError> {
         let day = hours.to_vec();
-        let weekly = [
-            day.clone(),
-            day.clone(),
-            day.clone(),
-            day.clone(),
-            day,
-            Vec::new(),
-            Vec::new(),
-        ];
+        let weekly = [day.clone(), day.clone(), day.clone(), day.clone(), day, Vec::new(), Vec::new()];
         Self::new(tz, weekly, holidays)
     }
 
@@ -129,16 +106,9 @@ impl BusinessCalendar {
     }
 
     /// Opening periods from `from` on, clipped to start at `from`, for at most SEARCH_DAYS.
-    fn periods_from(
-        &self,
-        from: DateTime<Utc>,
-    ) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
+    fn periods_from(&self, from: DateTime<Utc>) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
         // Start a day early: a period of the previous local date may still be running.
-        let first = from
-            .with_timezone(&self.tz)
-            .date_naive()
-            .pred_opt()
-            .unwrap_or(NaiveDate::MIN);
+        let first = from.with_timezone(&self.tz).date_naive().pred_opt().unwrap_or(NaiveDate::MIN);
         first
             .iter_days()
             .take(SEARCH_DAYS as usize)
@@ -151,17 +121,9 @@ impl BusinessCalendar {
     /// begins later and does not merely continue the one before it (a 24/7 calendar's
     /// midnight is not an opening). `None` if there is none within the search horizon.
     pub fn next_opening(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let first = after
-            .with_timezone(&self.tz)
-            .date_naive()
-            .pred_opt()
-            .unwrap_or(NaiveDate::MIN);
+        let first = after.with_timezone(&self.tz).date_naive().pred_opt().unwrap_or(NaiveDate::MIN);
         let mut previous_end: Option<DateTime<Utc>> = None;
-        for (start, end) in first
-            .iter_days()
-            .take(SEARCH_DAYS as usize)
-            .flat_map(|d| self.periods_on(d))
-        {
+        for (start, end) in first.iter_days().take(SEARCH_DAYS as usize).flat_map(|d| self.periods_on(d)) {
             if start > after && previous_end != Some(start) {
                 return Some(start);
             }
@@ -172,19 +134,14 @@ impl BusinessCalendar {
 
     /// Whether `at` falls within open hours.
     pub fn is_open_at(&self, at: DateTime<Utc>) -> bool {
-        self.periods_from(at)
-            .next()
-            .is_some_and(|(start, _)| start == at)
+        self.periods_from(at).next().is_some_and(|(start, _)| start == at)
     }
 
     fn business_seconds_between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
         if b <= a {
             return 0;
         }
-        self.periods_from(a)
-            .take_while(|&(start, _)| start < b)
-            .map(|(start, end)| (end.min(b) - start).num_seconds())
-            .sum()
+        self.periods_from(a).take_while(|&(start, _)| start < b).map(|(start, end)| (end.min(b) - start).num_seconds()).sum()
     }
 
     fn add_business_seconds(&self, from: DateTime<Utc>, seconds: i64) -> Option<DateTime<Utc>> {
@@ -210,9 +167,7 @@ fn local_to_utc(tz: Tz, date: NaiveDate, minute: u32) -> Option<DateTime<Utc>> {
     let mut local = midnight + TimeDelta::minutes(i64::from(minute));
     for _ in 0..=24 * 60 {
         match tz.from_local_datetime(&local) {
-            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
-                return Some(t.with_timezone(&Utc))
-            }
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => return Some(t.with_timezone(&Utc)),
             LocalResult::None => local += TimeDelta::minutes(1),
         }
     }
@@ -221,32 +176,19 @@ fn local_to_utc(tz: Tz, date: NaiveDate, minute: u32) -> Option<DateTime<Utc>> {
 
 /// When a reply promised within `target_business_minutes` of `received` is due.
 /// `None` only if the calendar has no open hours for years (holidays cover everything).
-pub fn due_at(
-    received: DateTime<Utc>,
-    target_business_minutes: i64,
-    calendar: &BusinessCalendar,
-) -> Option<DateTime<Utc>> {
+pub fn due_at(received: DateTime<Utc>, target_business_minutes: i64, calendar: &BusinessCalendar) -> Option<DateTime<Utc>> {
     calendar.add_business_seconds(received, target_business_minutes.saturating_mul(60))
 }
 
 /// Whole business minutes from `a` to `b` (0 if `b` is not after `a`).
-pub fn business_minutes_between(
-    a: DateTime<Utc>,
-    b: DateTime<Utc>,
-    calendar: &BusinessCalendar,
-) -> i64 {
+pub fn business_minutes_between(a: DateTime<Utc>, b: DateTime<Utc>, calendar: &BusinessCalendar) -> i64 {
     calendar.business_seconds_between(a, b) / 60
 }
 
 /// How a reply due at `due` stands at `now`: breached from the due time on, at risk
 /// when at most `at_risk_minutes` business minutes are left. Counts only the business
 /// time between `now` and `due`, so it stays cheap for old conversations.
-pub fn level_by_due(
-    due: DateTime<Utc>,
-    now: DateTime<Utc>,
-    at_risk_minutes: i64,
-    calendar: &BusinessCalendar,
-) -> SlaLevel {
+pub fn level_by_due(due: DateTime<Utc>, now: DateTime<Utc>, at_risk_minutes: i64, calendar: &BusinessCalendar) -> SlaLevel {
     if now >= due {
         SlaLevel::Breached
     } else if calendar.business_seconds_between(now, due) <= at_risk_minutes.saturating_mul(60) {
@@ -303,21 +245,13 @@ pub struct SlaClock {
 
 impl SlaClock {
     pub fn new(started: DateTime<Utc>, target_minutes: i64) -> Self {
-        SlaClock {
-            started,
-            target_minutes,
-            waiting: Vec::new(),
-        }
+        SlaClock { started, target_minutes, waiting: Vec::new() }
     }
 
     /// The spans during which the clock runs, up to `until`, in order.
     fn running_spans(&self, until: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-        let mut waits: Vec<(DateTime<Utc>, DateTime<Utc>)> = self
-            .waiting
-            .iter()
-            .map(|w| (w.start, w.end.unwrap_or(until).min(until)))
-            .filter(|(s, e)| e > s)
-            .collect();
+        let mut waits: Vec<(DateTime<Utc>, DateTime<Utc>)> =
+            self.waiting.iter().map(|w| (w.start, w.end.unwrap_or(until).min(until))).filter(|(s, e)| e > s).collect();
         waits.sort();
         let mut spans = Vec::new();
         let mut cursor = self.started;
@@ -335,11 +269,7 @@ impl SlaClock {
 
     /// Business minutes the clock has run by `now`.
     pub fn elapsed_minutes(&self, now: DateTime<Utc>, calendar: &BusinessCalendar) -> i64 {
-        let seconds: i64 = self
-            .running_spans(now)
-            .iter()
-            .map(|&(a, b)| calendar.business_seconds_between(a, b))
-            .sum();
+        let seconds: i64 = self.running_spans(now).iter().map(|&(a, b)| calendar.business_seconds_between(a, b)).sum();
         seconds / 60
     }
 
@@ -351,11 +281,7 @@ impl SlaClock {
         }
         let mut remaining = self.target_minutes.saturating_mul(60);
         let mut cursor = self.started;
-        let mut waits: Vec<(DateTime<Utc>, DateTime<Utc>)> = self
-            .waiting
-            .iter()
-            .filter_map(|w| Some((w.start, w.end?)))
-            .collect();
+        let mut waits: Vec<(DateTime<Utc>, DateTime<Utc>)> = self.waiting.iter().filter_map(|w| Some((w.start, w.end?))).collect();
         waits.sort();
         for (start, end) in waits {
             if start > cursor {
@@ -371,12 +297,7 @@ impl SlaClock {
     }
 
     /// On time, at risk (within `at_risk_minutes` of the target) or breached, at `now`.
-    pub fn level(
-        &self,
-        now: DateTime<Utc>,
-        at_risk_minutes: i64,
-        calendar: &BusinessCalendar,
-    ) -> SlaLevel {
+    pub fn level(&self, now: DateTime<Utc>, at_risk_minutes: i64, calendar: &BusinessCalendar) -> SlaLevel {
         let elapsed = self.elapsed_minutes(now, calendar);
         if elapsed >= self.target_minutes {
             SlaLevel::Breached
@@ -396,8 +317,7 @@ mod tests {
 
     fn london() -> BusinessCalendar {
         let holidays = [date(2026, 12, 25), date(2026, 12, 28)];
-        BusinessCalendar::weekdays(London, &[OpenHours::hm(9, 0, 17, 0)], holidays)
-            .expect("valid calendar")
+        BusinessCalendar::weekdays(London, &[OpenHours::hm(9, 0, 17, 0)], holidays).expect("valid calendar")
     }
 
     /// Shanghai with a lunch break, closed for National Day week.
@@ -412,10 +332,7 @@ mod tests {
     }
 
     fn local(tz: Tz, y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-        tz.with_ymd_and_hms(y, mo, d, h, mi, 0)
-            .single()
-            .expect("unambiguous local time")
-            .with_timezone(&Utc)
+        tz.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("unambiguous local time").with_timezone(&Utc)
     }
 
     fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
@@ -426,61 +343,26 @@ mod tests {
     fn four_business_hours_within_a_day_and_across_the_close() {
         let cal = london();
         // Monday 16 November 2026 (GMT).
-        assert_eq!(
-            due_at(local(London, 2026, 11, 16, 10, 0), 240, &cal),
-            Some(local(London, 2026, 11, 16, 14, 0))
-        );
-        assert_eq!(
-            due_at(local(London, 2026, 11, 16, 15, 0), 240, &cal),
-            Some(local(London, 2026, 11, 17, 11, 0))
-        );
+        assert_eq!(due_at(local(London, 2026, 11, 16, 10, 0), 240, &cal), Some(local(London, 2026, 11, 16, 14, 0)));
+        assert_eq!(due_at(local(London, 2026, 11, 16, 15, 0), 240, &cal), Some(local(London, 2026, 11, 17, 11, 0)));
         // Before opening the clock starts at 09:00.
-        assert_eq!(
-            due_at(local(London, 2026, 11, 16, 7, 30), 240, &cal),
-            Some(local(London, 2026, 11, 16, 13, 0))
-        );
+        assert_eq!(due_at(local(London, 2026, 11, 16, 7, 30), 240, &cal), Some(local(London, 2026, 11, 16, 13, 0)));
         // Exactly at the close: the due time is the close, not the next morning.
-        assert_eq!(
-            due_at(local(London, 2026, 11, 16, 13, 0), 240, &cal),
-            Some(local(London, 2026, 11, 16, 17, 0))
-        );
+        assert_eq!(due_at(local(London, 2026, 11, 16, 13, 0), 240, &cal), Some(local(London, 2026, 11, 16, 17, 0)));
     }
 
     #[test]
     fn weekends_and_holidays_do_not_count() {
         let cal = london();
         // Friday 16:00 → Monday 12:00.
-        assert_eq!(
-            due_at(local(London, 2026, 11, 20, 16, 0), 240, &cal),
-            Some(local(London, 2026, 11, 23, 12, 0))
-        );
+        assert_eq!(due_at(local(London, 2026, 11, 20, 16, 0), 240, &cal), Some(local(London, 2026, 11, 23, 12, 0)));
         // Saturday → Monday 13:00.
-        assert_eq!(
-            due_at(local(London, 2026, 11, 21, 11, 0), 240, &cal),
-            Some(local(London, 2026, 11, 23, 13, 0))
-        );
+        assert_eq!(due_at(local(London, 2026, 11, 21, 11, 0), 240, &cal), Some(local(London, 2026, 11, 23, 13, 0)));
         // Thursday 24 December 15:00: Christmas (Fri), the weekend and the Monday holiday
         // are skipped → Tuesday 29 December 11:00.
-        assert_eq!(
-            due_at(local(London, 2026, 12, 24, 15, 0), 240, &cal),
-            Some(local(London, 2026, 12, 29, 11, 0))
-        );
-        assert_eq!(
-            business_minutes_between(
-                local(London, 2026, 12, 24, 15, 0),
-                local(London, 2026, 12, 29, 11, 0),
-                &cal
-            ),
-            240
-        );
-        assert_eq!(
-            business_minutes_between(
-                local(London, 2026, 11, 20, 9, 0),
-                local(London, 2026, 11, 27, 9, 0),
-                &cal
-            ),
-            5 * 8 * 60
-        );
+        assert_eq!(due_at(local(London, 2026, 12, 24, 15, 0), 240, &cal), Some(local(London, 2026, 12, 29, 11, 0)));
+        assert_eq!(business_minutes_between(local(London, 2026, 12, 24, 15, 0), local(London, 2026, 12, 29, 11, 0), &cal), 240);
+        assert_eq!(business_minutes_between(local(London, 2026, 11, 20, 9, 0), local(London, 2026, 11, 27, 9, 0), &cal), 5 * 8 * 60);
     }
 
     #[test]
@@ -502,30 +384,18 @@ mod tests {
     fn shanghai_lunch_break_and_national_day() {
         let cal = shanghai();
         // Monday 16 November 11:00 CST: one hour before lunch, three after → 16:00.
-        assert_eq!(
-            due_at(local(Shanghai, 2026, 11, 16, 11, 0), 240, &cal),
-            Some(local(Shanghai, 2026, 11, 16, 16, 0))
-        );
+        assert_eq!(due_at(local(Shanghai, 2026, 11, 16, 11, 0), 240, &cal), Some(local(Shanghai, 2026, 11, 16, 16, 0)));
         // Wednesday 30 September 17:00: one hour, then National Day (1–7 Oct, Thu–Wed) →
         // Thursday 8 October 12:00.
-        assert_eq!(
-            due_at(local(Shanghai, 2026, 9, 30, 17, 0), 240, &cal),
-            Some(local(Shanghai, 2026, 10, 8, 12, 0))
-        );
+        assert_eq!(due_at(local(Shanghai, 2026, 9, 30, 17, 0), 240, &cal), Some(local(Shanghai, 2026, 10, 8, 12, 0)));
     }
 
     #[test]
     fn the_same_instant_in_two_time_zones() {
         // Monday 16 November 2026 08:00 UTC = 16:00 in Shanghai, 08:00 in London.
         let received = utc(2026, 11, 16, 8, 0);
-        assert_eq!(
-            due_at(received, 240, &shanghai()),
-            Some(local(Shanghai, 2026, 11, 17, 11, 0))
-        );
-        assert_eq!(
-            due_at(received, 240, &london()),
-            Some(local(London, 2026, 11, 16, 13, 0))
-        );
+        assert_eq!(due_at(received, 240, &shanghai()), Some(local(Shanghai, 2026, 11, 17, 11, 0)));
+        assert_eq!(due_at(received, 240, &london()), Some(local(London, 2026, 11, 16, 13, 0)));
     }
 
     #[test]
@@ -533,76 +403,42 @@ mod tests {
         let cal = london();
         let mut clock = SlaClock::new(local(London, 2026, 11, 16, 9, 0), 240);
         // One hour runs, then we wait on the customer until Tuesday 10:00.
-        clock.waiting.push(Waiting {
-            start: local(London, 2026, 11, 16, 10, 0),
-            end: None,
-        });
+        clock.waiting.push(Waiting { start: local(London, 2026, 11, 16, 10, 0), end: None });
         assert_eq!(clock.due_at(&cal), None);
-        assert_eq!(
-            clock.elapsed_minutes(local(London, 2026, 11, 17, 9, 30), &cal),
-            60
-        );
-        assert_eq!(
-            clock.level(local(London, 2026, 11, 17, 9, 30), 60, &cal),
-            SlaLevel::Ok
-        );
+        assert_eq!(clock.elapsed_minutes(local(London, 2026, 11, 17, 9, 30), &cal), 60);
+        assert_eq!(clock.level(local(London, 2026, 11, 17, 9, 30), 60, &cal), SlaLevel::Ok);
         clock.waiting[0].end = Some(local(London, 2026, 11, 17, 10, 0));
         assert_eq!(clock.due_at(&cal), Some(local(London, 2026, 11, 17, 13, 0)));
-        assert_eq!(
-            clock.level(local(London, 2026, 11, 17, 11, 59), 60, &cal),
-            SlaLevel::Ok
-        );
-        assert_eq!(
-            clock.level(local(London, 2026, 11, 17, 12, 0), 60, &cal),
-            SlaLevel::AtRisk
-        );
-        assert_eq!(
-            clock.level(local(London, 2026, 11, 17, 13, 0), 60, &cal),
-            SlaLevel::Breached
-        );
+        assert_eq!(clock.level(local(London, 2026, 11, 17, 11, 59), 60, &cal), SlaLevel::Ok);
+        assert_eq!(clock.level(local(London, 2026, 11, 17, 12, 0), 60, &cal), SlaLevel::AtRisk);
+        assert_eq!(clock.level(local(London, 2026, 11, 17, 13, 0), 60, &cal), SlaLevel::Breached);
     }
 
     #[test]
     fn overlapping_and_early_waits_are_counted_once() {
         let cal = london();
         let mut clock = SlaClock::new(local(London, 2026, 11, 16, 9, 0), 240);
-        let w = |h1, h2| Waiting {
-            start: local(London, 2026, 11, 16, h1, 0),
-            end: Some(local(London, 2026, 11, 16, h2, 0)),
-        };
+        let w = |h1, h2| Waiting { start: local(London, 2026, 11, 16, h1, 0), end: Some(local(London, 2026, 11, 16, h2, 0)) };
         clock.waiting = vec![w(11, 13), w(10, 12), w(8, 9)];
         // Runs 09–10, waits 10–13, runs from 13: 3 more hours → 16:00.
         assert_eq!(clock.due_at(&cal), Some(local(London, 2026, 11, 16, 16, 0)));
-        assert_eq!(
-            clock.elapsed_minutes(local(London, 2026, 11, 16, 16, 0), &cal),
-            240
-        );
+        assert_eq!(clock.elapsed_minutes(local(London, 2026, 11, 16, 16, 0), &cal), 240);
     }
 
     #[test]
     fn bad_calendars_are_refused_and_dst_gaps_do_not_panic() {
-        assert_eq!(
-            BusinessCalendar::weekdays(London, &[], []),
-            Err(CalendarError::NeverOpen)
-        );
+        assert_eq!(BusinessCalendar::weekdays(London, &[], []), Err(CalendarError::NeverOpen));
         assert!(BusinessCalendar::weekdays(London, &[OpenHours::hm(17, 0, 9, 0)], []).is_err());
-        assert!(BusinessCalendar::weekdays(
-            London,
-            &[OpenHours::hm(9, 0, 12, 0), OpenHours::hm(11, 0, 13, 0)],
-            []
-        )
-        .is_err());
+        assert!(BusinessCalendar::weekdays(London, &[OpenHours::hm(9, 0, 12, 0), OpenHours::hm(11, 0, 13, 0)], []).is_err());
         // A night shift opening in the hour skipped on 29 March 2026: 01:30 does not exist,
         // so it opens at 02:00 BST (01:00 UTC) and closes at 03:00 BST — one real hour.
         let every_day = std::array::from_fn(|_| vec![OpenHours::hm(1, 30, 3, 0)]);
         let cal = BusinessCalendar::new(London, every_day, []).expect("valid");
-        let on_the_night =
-            business_minutes_between(utc(2026, 3, 29, 0, 0), utc(2026, 3, 29, 12, 0), &cal);
+        let on_the_night = business_minutes_between(utc(2026, 3, 29, 0, 0), utc(2026, 3, 29, 12, 0), &cal);
         assert_eq!(on_the_night, 60);
         // Holidays covering every day for years: no due time rather than a hang.
         let all = date(2026, 1, 1).iter_days().take(6 * 366);
-        let closed =
-            BusinessCalendar::weekdays(London, &[OpenHours::hm(9, 0, 17, 0)], all).expect("valid");
+        let closed = BusinessCalendar::weekdays(London, &[OpenHours::hm(9, 0, 17, 0)], all).expect("valid");
         assert_eq!(due_at(utc(2026, 1, 1, 0, 0), 60, &closed), None);
     }
 
@@ -610,30 +446,17 @@ mod tests {
     fn next_opening_skips_closed_time_and_continuations() {
         let cal = london();
         // Monday 10:00 (open): the next opening is Tuesday 09:00.
-        assert_eq!(
-            cal.next_opening(local(London, 2026, 11, 16, 10, 0)),
-            Some(local(London, 2026, 11, 17, 9, 0))
-        );
+        assert_eq!(cal.next_opening(local(London, 2026, 11, 16, 10, 0)), Some(local(London, 2026, 11, 17, 9, 0)));
         // Friday evening: Monday 09:00. Christmas Eve evening: Tuesday 29th.
-        assert_eq!(
-            cal.next_opening(local(London, 2026, 11, 20, 18, 0)),
-            Some(local(London, 2026, 11, 23, 9, 0))
-        );
-        assert_eq!(
-            cal.next_opening(local(London, 2026, 12, 24, 18, 0)),
-            Some(local(London, 2026, 12, 29, 9, 0))
-        );
+        assert_eq!(cal.next_opening(local(London, 2026, 11, 20, 18, 0)), Some(local(London, 2026, 11, 23, 9, 0)));
+        assert_eq!(cal.next_opening(local(London, 2026, 12, 24, 18, 0)), Some(local(London, 2026, 12, 29, 9, 0)));
         // Shanghai's lunch break ends at 13:00: that is an opening.
-        assert_eq!(
-            shanghai().next_opening(local(Shanghai, 2026, 11, 16, 12, 15)),
-            Some(local(Shanghai, 2026, 11, 16, 13, 0))
-        );
+        assert_eq!(shanghai().next_opening(local(Shanghai, 2026, 11, 16, 12, 15)), Some(local(Shanghai, 2026, 11, 16, 13, 0)));
         assert!(cal.is_open_at(local(London, 2026, 11, 16, 9, 0)));
         assert!(!cal.is_open_at(local(London, 2026, 11, 16, 17, 0)));
         assert!(!cal.is_open_at(local(London, 2026, 11, 21, 12, 0)));
         // Always open: midnight continues the day before; there is no next opening.
-        let always = BusinessCalendar::new(Tz::UTC, std::array::from_fn(|_| vec![OpenHours::hm(0, 0, 24, 0)]), [])
-            .expect("valid");
+        let always = BusinessCalendar::new(Tz::UTC, std::array::from_fn(|_| vec![OpenHours::hm(0, 0, 24, 0)]), []).expect("valid");
         assert_eq!(always.next_opening(utc(2026, 11, 16, 10, 0)), None);
         assert!(always.is_open_at(utc(2026, 11, 21, 0, 0)));
     }

@@ -41,11 +41,7 @@ pub struct MissingValues {
 
 impl fmt::Display for MissingValues {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<String> = self
-            .missing
-            .iter()
-            .map(|n| format!("{{{{{n}}}}}"))
-            .collect();
+        let names: Vec<String> = self.missing.iter().map(|n| format!("{{{{{n}}}}}")).collect();
         write!(f, "sending is blocked: no value for {}", names.join(", "))
     }
 }
@@ -90,10 +86,7 @@ fn pieces(line: &str) -> Vec<Piece<'_>> {
             None => (inner, false),
         };
         if is_placeholder_name(name) {
-            out.push(Piece::Placeholder {
-                name: name.to_ascii_lowercase(),
-                optional,
-            });
+            out.push(Piece::Placeholder { name: name.to_ascii_lowercase(), optional });
         } else {
             out.push(Piece::Malformed(&rest[open..open + 2 + close + 2]));
         }
@@ -106,21 +99,15 @@ fn pieces(line: &str) -> Vec<Piece<'_>> {
 /// Dotted words: `customer.first_name`, `sla.due`.
 fn is_placeholder_name(name: &str) -> bool {
     !name.is_empty()
-        && name.split('.').all(|part| {
-            part.starts_with(|c: char| c.is_ascii_alphabetic())
-                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
+        && name
+            .split('.')
+            .all(|part| part.starts_with(|c: char| c.is_ascii_alphabetic()) && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// Renders `template` with `values` (keyed by lower-case names, e.g. `sla.due`); fails
 /// naming every placeholder without a value.
 pub fn render(template: &str, values: &HashMap<String, String>) -> Result<String, MissingValues> {
-    let value = |name: &str| {
-        values
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
-    };
+    let value = |name: &str| values.get(name).map(String::as_str).filter(|v| !v.trim().is_empty());
     let mut missing: Vec<String> = Vec::new();
     let mut lines = Vec::new();
     for line in template.split('\n') {
@@ -198,15 +185,9 @@ pub fn lint(template: &str) -> Vec<TemplateProblem> {
         for piece in pieces(line) {
             match piece {
                 Piece::Unclosed => problems.push(TemplateProblem::Unclosed { line: line_no }),
-                Piece::Malformed(text) => problems.push(TemplateProblem::Malformed {
-                    line: line_no,
-                    text: text.to_owned(),
-                }),
+                Piece::Malformed(text) => problems.push(TemplateProblem::Malformed { line: line_no, text: text.to_owned() }),
                 Piece::Placeholder { name, .. } if !KNOWN_PLACEHOLDERS.contains(&name.as_str()) => {
-                    problems.push(TemplateProblem::Unknown {
-                        line: line_no,
-                        name,
-                    })
+                    problems.push(TemplateProblem::Unknown { line: line_no, name })
                 }
                 _ => {}
             }
@@ -217,12 +198,7 @@ pub fn lint(template: &str) -> Vec<TemplateProblem> {
 
 /// Details as a bulleted list, one item a line, for `{{reply.details}}`.
 pub fn bullets<S: AsRef<str>>(items: &[S]) -> String {
-    let lines: Vec<String> = items
-        .iter()
-        .map(|i| i.as_ref().trim())
-        .filter(|i| !i.is_empty())
-        .map(|i| format!("- {i}"))
-        .collect();
+    let lines: Vec<String> = items.iter().map(|i| i.as_ref().trim()).filter(|i| !i.is_empty()).map(|i| format!("- {i}")).collect();
     lines.join("\n")
 }
 
@@ -296,10 +272,7 @@ mod tests {
     use super::*;
 
     fn values(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn full() -> HashMap<String, String> {
@@ -311,10 +284,7 @@ mod tests {
             ("conversation.subject", "order 10442"),
             ("sla.due", "Monday 12:00"),
             ("reply.answer", "Your parcel left our depot today."),
-            (
-                "reply.details",
-                &bullets(&["Carrier: DPD", "Tracking: 1Z999"]),
-            ),
+            ("reply.details", &bullets(&["Carrier: DPD", "Tracking: 1Z999"])),
             ("reply.action", "nothing, it is on its way."),
         ])
     }
@@ -322,37 +292,22 @@ mod tests {
     #[test]
     fn placeholders_are_filled_with_or_without_inner_spaces() {
         let out = render("Hi {{customer.first_name}}, I am {{ advisor.name }}. Ref {{conversation.ref}}, due {{sla.due}}.", &full());
-        assert_eq!(
-            out.as_deref(),
-            Ok("Hi Anna, I am Sam. Ref SHOP-1042, due Monday 12:00.")
-        );
+        assert_eq!(out.as_deref(), Ok("Hi Anna, I am Sam. Ref SHOP-1042, due Monday 12:00."));
     }
 
     #[test]
     fn every_missing_value_is_named_and_blocks_sending() {
-        let err = render(
-            "{{customer.first_name}} {{sla.due}} {{custmer.first_name}} {{sla.due}}",
-            &values(&[("sla.due", "  ")]),
-        )
-        .expect_err("blocked");
-        assert_eq!(
-            err.missing,
-            vec!["customer.first_name", "sla.due", "custmer.first_name"]
-        );
+        let err = render("{{customer.first_name}} {{sla.due}} {{custmer.first_name}} {{sla.due}}", &values(&[("sla.due", "  ")]))
+            .expect_err("blocked");
+        assert_eq!(err.missing, vec!["customer.first_name", "sla.due", "custmer.first_name"]);
         assert_eq!(err.to_string(), "sending is blocked: no value for {{customer.first_name}}, {{sla.due}}, {{custmer.first_name}}");
     }
 
     #[test]
     fn malformed_braces_stay_text_and_values_are_not_expanded() {
         let v = values(&[("customer.first_name", "{{advisor.name}}")]);
-        let out = render(
-            "{x} {{ two words }} {{a-b}} {{}} {{Customer.First_Name}} {{ unclosed",
-            &v,
-        );
-        assert_eq!(
-            out.as_deref(),
-            Ok("{x} {{ two words }} {{a-b}} {{}} {{advisor.name}} {{ unclosed")
-        );
+        let out = render("{x} {{ two words }} {{a-b}} {{}} {{Customer.First_Name}} {{ unclosed", &v);
+        assert_eq!(out.as_deref(), Ok("{x} {{ two words }} {{a-b}} {{}} {{advisor.name}} {{ unclosed"));
     }
 
     #[test]
@@ -361,18 +316,13 @@ mod tests {
         assert_eq!(render(t, &full()).as_deref(), Ok("Thanks.\nAnswer."));
         let mut v = full();
         v.insert("reply.apology".into(), "Sorry for the wait.".into());
-        assert_eq!(
-            render(t, &v).as_deref(),
-            Ok("Thanks.\nSorry for the wait.\nAnswer.")
-        );
+        assert_eq!(render(t, &v).as_deref(), Ok("Thanks.\nSorry for the wait.\nAnswer."));
     }
 
     #[test]
     fn the_skeletons_render_in_english_and_chinese() {
         let en = render(DEFAULT_SKELETON_EN, &full()).expect("renders");
-        assert!(en.starts_with(
-            "Dear Anna,\n\nThank you for getting in touch about order 10442.\n\nYour parcel"
-        ));
+        assert!(en.starts_with("Dear Anna,\n\nThank you for getting in touch about order 10442.\n\nYour parcel"));
         assert!(en.contains("The details:\n- Carrier: DPD\n- Tracking: 1Z999\n"));
         assert!(en.ends_with("Kind regards,\nSam"));
         let zh = render(DEFAULT_SKELETON_ZH, &full()).expect("renders");
@@ -390,21 +340,10 @@ mod tests {
             assert!(render(t, &full()).is_ok());
         }
         // Without the advisor's parts the skeleton cannot go out.
-        let err = render(
-            DEFAULT_SKELETON_EN,
-            &values(&[("customer.first_name", "Anna")]),
-        )
-        .expect_err("blocked");
+        let err = render(DEFAULT_SKELETON_EN, &values(&[("customer.first_name", "Anna")])).expect_err("blocked");
         assert_eq!(
             err.missing,
-            vec![
-                "conversation.subject",
-                "reply.answer",
-                "reply.details",
-                "reply.action",
-                "conversation.ref",
-                "advisor.name"
-            ]
+            vec!["conversation.subject", "reply.answer", "reply.details", "reply.action", "conversation.ref", "advisor.name"]
         );
     }
 
@@ -414,14 +353,8 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                TemplateProblem::Unknown {
-                    line: 1,
-                    name: "customer.firstname".into()
-                },
-                TemplateProblem::Malformed {
-                    line: 2,
-                    text: "{{ two words }}".into()
-                },
+                TemplateProblem::Unknown { line: 1, name: "customer.firstname".into() },
+                TemplateProblem::Malformed { line: 2, text: "{{ two words }}".into() },
                 TemplateProblem::Unclosed { line: 2 },
             ]
         );

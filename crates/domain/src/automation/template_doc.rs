@@ -76,7 +76,10 @@ pub fn validate_template(name: &str, queue: &str, language: &str, body: &str, fo
     }
     let language = language.trim().to_owned();
     if !valid_language(&language) {
-        return Err(DocError::Invalid(format!("the language {:?} is not a language tag such as en or zh-CN", language.chars().take(20).collect::<String>())));
+        return Err(DocError::Invalid(format!(
+            "the language {:?} is not a language tag such as en or zh-CN",
+            language.chars().take(20).collect::<String>()
+        )));
     }
     if body.trim().is_empty() {
         return Err(DocError::EmptyBody);
@@ -92,7 +95,11 @@ pub fn parse_template_message(headers: &[(String, String)], body: &str) -> Resul
     let name = header(headers, TEMPLATE_HEADER).ok_or(DocError::MissingHeader(TEMPLATE_HEADER))?;
     if header(headers, DELETED_HEADER).is_some_and(|v| v.eq_ignore_ascii_case("yes")) {
         let name = clean_header_value(name);
-        return if name.is_empty() { Err(DocError::Invalid("a tombstone without a name".into())) } else { Ok(TemplateEntry::Tombstone { name }) };
+        return if name.is_empty() {
+            Err(DocError::Invalid("a tombstone without a name".into()))
+        } else {
+            Ok(TemplateEntry::Tombstone { name })
+        };
     }
     let queue = header(headers, QUEUE_HEADER).ok_or(DocError::MissingHeader(QUEUE_HEADER))?;
     let language = header(headers, LANGUAGE_HEADER).ok_or(DocError::MissingHeader(LANGUAGE_HEADER))?;
@@ -159,9 +166,8 @@ pub fn templates_in_force(versions: &[TemplateVersion], supervisors: &[String], 
             names.push(n.clone());
         }
     }
-    let approved_by = |v: &TemplateVersion| -> Vec<String> {
-        approvers(&v.flags).into_iter().filter(|a| supervisors.iter().any(|s| s == a)).collect()
-    };
+    let approved_by =
+        |v: &TemplateVersion| -> Vec<String> { approvers(&v.flags).into_iter().filter(|a| supervisors.iter().any(|s| s == a)).collect() };
     let mut out = Vec::new();
     for name in names {
         let mine: Vec<&&TemplateVersion> = sorted
@@ -241,7 +247,11 @@ mod tests {
                 footer: false
             })
         );
-        let f = parse_template_message(&h(&[(TEMPLATE_HEADER, "x"), (QUEUE_HEADER, "INBOX"), (LANGUAGE_HEADER, "en"), (FOOTER_HEADER, "yes")]), "FAQ: https://x").unwrap();
+        let f = parse_template_message(
+            &h(&[(TEMPLATE_HEADER, "x"), (QUEUE_HEADER, "INBOX"), (LANGUAGE_HEADER, "en"), (FOOTER_HEADER, "yes")]),
+            "FAQ: https://x",
+        )
+        .unwrap();
         assert!(matches!(f, TemplateEntry::Template(TemplateDoc { ref name, footer: true, .. }) if name == "footer/INBOX"));
     }
 

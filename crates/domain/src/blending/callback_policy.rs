@@ -18,10 +18,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::automation::callback::{
-    phone_numbers, CallbackPolicy, Region, DEFAULT_EXCHANGES, FRUSTRATION_WORDS_EN,
-    FRUSTRATION_WORDS_ZH,
-};
+use crate::automation::callback::{phone_numbers, CallbackPolicy, Region, DEFAULT_EXCHANGES, FRUSTRATION_WORDS_EN, FRUSTRATION_WORDS_ZH};
 
 /// More exchanges than this would never suggest a call; it is a typo.
 pub const MAX_EXCHANGES: u32 = 1000;
@@ -99,10 +96,7 @@ impl CallbackSettings {
         if let Some(n) = self.exchanges.filter(|n| *n > MAX_EXCHANGES) {
             return Err(CallbackPolicyError::Exchanges(n));
         }
-        for (lang, words) in [
-            ("en", &self.frustration_words.en),
-            ("zh", &self.frustration_words.zh),
-        ] {
+        for (lang, words) in [("en", &self.frustration_words.en), ("zh", &self.frustration_words.zh)] {
             let Some(words) = words else { continue };
             if words.len() > MAX_WORDS {
                 return Err(CallbackPolicyError::TooManyWords { lang, count: words.len() });
@@ -121,11 +115,7 @@ impl CallbackSettings {
             return Err(CallbackPolicyError::TooManyNumbers(self.our_numbers.len()));
         }
         let region = self.region();
-        if let Some(bad) = self
-            .our_numbers
-            .iter()
-            .find(|n| n.chars().count() > 64 || phone_numbers(n, region).is_empty())
-        {
+        if let Some(bad) = self.our_numbers.iter().find(|n| n.chars().count() > 64 || phone_numbers(n, region).is_empty()) {
             let short: String = bad.chars().take(64).collect();
             return Err(CallbackPolicyError::Number(short));
         }

@@ -47,10 +47,7 @@ pub fn parked_count<'a>(statuses: impl IntoIterator<Item = &'a ConversationStatu
     count(statuses, |s| s.is_parked())
 }
 
-fn count<'a>(
-    statuses: impl IntoIterator<Item = &'a ConversationStatus>,
-    keep: impl Fn(ConversationStatus) -> bool,
-) -> u32 {
+fn count<'a>(statuses: impl IntoIterator<Item = &'a ConversationStatus>, keep: impl Fn(ConversationStatus) -> bool) -> u32 {
     let n = statuses.into_iter().filter(|s| keep(**s)).count();
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -107,18 +104,11 @@ pub fn park(
         return Err(ParkRefused::Resolved);
     }
     if !current.is_parked() && parked_now >= policy.park_limit {
-        return Err(ParkRefused::LimitReached {
-            parked: parked_now,
-            limit: policy.park_limit,
-        });
+        return Err(ParkRefused::LimitReached { parked: parked_now, limit: policy.park_limit });
     }
-    let return_at_ms =
-        return_at_ms.unwrap_or_else(|| now_ms.saturating_add(policy.park_return_ms()));
+    let return_at_ms = return_at_ms.unwrap_or_else(|| now_ms.saturating_add(policy.park_return_ms()));
     if return_at_ms <= now_ms {
-        return Err(ParkRefused::ReturnNotInFuture {
-            return_at_ms,
-            now_ms,
-        });
+        return Err(ParkRefused::ReturnNotInFuture { return_at_ms, now_ms });
     }
     Ok(ConversationStatus::Parked { return_at_ms })
 }
@@ -127,18 +117,13 @@ pub fn park(
 /// This is a return, not a claim, so it happens even when it takes the load over the cap.
 pub fn return_if_due(status: ConversationStatus, now_ms: i64) -> ConversationStatus {
     match status {
-        ConversationStatus::Parked { return_at_ms } if return_at_ms <= now_ms => {
-            ConversationStatus::Active
-        }
+        ConversationStatus::Parked { return_at_ms } if return_at_ms <= now_ms => ConversationStatus::Active,
         other => other,
     }
 }
 
 /// Return every parked conversation that is due; returns how many came back.
-pub fn return_due_parked<'a>(
-    statuses: impl IntoIterator<Item = &'a mut ConversationStatus>,
-    now_ms: i64,
-) -> u32 {
+pub fn return_due_parked<'a>(statuses: impl IntoIterator<Item = &'a mut ConversationStatus>, now_ms: i64) -> u32 {
     let mut returned = 0u32;
     for status in statuses {
         let next = return_if_due(*status, now_ms);
@@ -156,22 +141,12 @@ mod tests {
     use ConversationStatus as C;
 
     fn policy(park_limit: u32) -> Policy {
-        Policy {
-            park_limit,
-            park_return_minutes: 60,
-            ..Policy::default()
-        }
+        Policy { park_limit, park_return_minutes: 60, ..Policy::default() }
     }
 
     #[test]
     fn only_active_conversations_count_toward_load() {
-        let convs = [
-            C::Active,
-            C::WaitingOnCustomer,
-            C::Parked { return_at_ms: 10 },
-            C::Resolved,
-            C::Active,
-        ];
+        let convs = [C::Active, C::WaitingOnCustomer, C::Parked { return_at_ms: 10 }, C::Resolved, C::Active];
         assert_eq!(load(&convs), 2);
         assert_eq!(parked_count(&convs), 1);
     }
@@ -180,12 +155,7 @@ mod tests {
     fn can_claim_needs_available_and_room() {
         assert!(can_claim(3, 2, AdvisorState::Available));
         assert!(!can_claim(3, 3, AdvisorState::Available));
-        for state in [
-            AdvisorState::OnCall,
-            AdvisorState::WrapUp,
-            AdvisorState::Away,
-            AdvisorState::Offline,
-        ] {
+        for state in [AdvisorState::OnCall, AdvisorState::WrapUp, AdvisorState::Away, AdvisorState::Offline] {
             assert!(!can_claim(3, 0, state), "{state:?}");
         }
     }
@@ -221,94 +191,44 @@ mod tests {
         let p = policy(2);
         assert!(park(C::Active, 1, Some(100), 0, &p).is_ok());
         let refused = park(C::Active, 2, Some(100), 0, &p).unwrap_err();
-        assert_eq!(
-            refused,
-            ParkRefused::LimitReached {
-                parked: 2,
-                limit: 2
-            }
-        );
+        assert_eq!(refused, ParkRefused::LimitReached { parked: 2, limit: 2 });
         assert!(refused.to_string().contains("limit is 2"));
         assert!(park(C::WaitingOnCustomer, 0, Some(100), 0, &p).is_ok());
-        assert_eq!(
-            park(C::Active, 0, Some(100), 0, &policy(0)).unwrap_err(),
-            ParkRefused::LimitReached {
-                parked: 0,
-                limit: 0
-            }
-        );
+        assert_eq!(park(C::Active, 0, Some(100), 0, &policy(0)).unwrap_err(), ParkRefused::LimitReached { parked: 0, limit: 0 });
     }
 
     #[test]
     fn re_parking_moves_the_return_time_even_at_the_limit() {
         let p = policy(1);
-        assert_eq!(
-            park(C::Parked { return_at_ms: 50 }, 1, Some(200), 0, &p),
-            Ok(C::Parked { return_at_ms: 200 })
-        );
+        assert_eq!(park(C::Parked { return_at_ms: 50 }, 1, Some(200), 0, &p), Ok(C::Parked { return_at_ms: 200 }));
     }
 
     #[test]
     fn park_defaults_to_the_policy_return_time() {
-        assert_eq!(
-            park(C::Active, 0, None, 1_000, &policy(3)),
-            Ok(C::Parked {
-                return_at_ms: 3_601_000
-            })
-        );
+        assert_eq!(park(C::Active, 0, None, 1_000, &policy(3)), Ok(C::Parked { return_at_ms: 3_601_000 }));
     }
 
     #[test]
     fn park_refuses_resolved_and_past_times() {
-        assert_eq!(
-            park(C::Resolved, 0, None, 0, &policy(3)),
-            Err(ParkRefused::Resolved)
-        );
-        assert_eq!(
-            park(C::Active, 0, Some(5), 5, &policy(3)),
-            Err(ParkRefused::ReturnNotInFuture {
-                return_at_ms: 5,
-                now_ms: 5
-            })
-        );
-        let p = Policy {
-            park_return_minutes: 0,
-            ..policy(3)
-        };
-        assert!(
-            park(C::Active, 0, None, 5, &p).is_err(),
-            "a zero return time is not a park"
-        );
+        assert_eq!(park(C::Resolved, 0, None, 0, &policy(3)), Err(ParkRefused::Resolved));
+        assert_eq!(park(C::Active, 0, Some(5), 5, &policy(3)), Err(ParkRefused::ReturnNotInFuture { return_at_ms: 5, now_ms: 5 }));
+        let p = Policy { park_return_minutes: 0, ..policy(3) };
+        assert!(park(C::Active, 0, None, 5, &p).is_err(), "a zero return time is not a park");
     }
 
     #[test]
     fn parked_conversations_return_when_due() {
-        assert_eq!(
-            return_if_due(C::Parked { return_at_ms: 10 }, 9),
-            C::Parked { return_at_ms: 10 }
-        );
+        assert_eq!(return_if_due(C::Parked { return_at_ms: 10 }, 9), C::Parked { return_at_ms: 10 });
         assert_eq!(return_if_due(C::Parked { return_at_ms: 10 }, 10), C::Active);
-        assert_eq!(
-            return_if_due(C::WaitingOnCustomer, 10),
-            C::WaitingOnCustomer
-        );
+        assert_eq!(return_if_due(C::WaitingOnCustomer, 10), C::WaitingOnCustomer);
     }
 
     #[test]
     fn returning_parked_conversations_may_exceed_the_cap() {
-        let mut convs = vec![
-            C::Active,
-            C::Active,
-            C::Parked { return_at_ms: 10 },
-            C::Parked { return_at_ms: 20 },
-        ];
+        let mut convs = vec![C::Active, C::Active, C::Parked { return_at_ms: 10 }, C::Parked { return_at_ms: 20 }];
         let cap = 2;
         assert_eq!(return_due_parked(&mut convs, 15), 1);
-        assert_eq!(
-            load(&convs),
-            3,
-            "above the cap of {cap}: a return, not a claim"
-        );
+        assert_eq!(load(&convs), 3, "above the cap of {cap}: a return, not a claim");
         assert!(!can_claim(cap, load(&convs), AdvisorState::Available));
         assert_eq!(return_due_parked(convs.iter_mut(), 20), 1);
         assert_eq!(parked_count(&convs), 0);

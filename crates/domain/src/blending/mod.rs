@@ -23,14 +23,10 @@ pub mod state;
 
 pub use callback_policy::{CallbackPolicyError, CallbackSettings, FrustrationWords, RegionSetting};
 pub use capacity::{
-    can_claim, can_take, free_slots, load, park, parked_count, return_due_parked, return_if_due,
-    ConversationStatus, ParkRefused,
+    can_claim, can_take, free_slots, load, park, parked_count, return_due_parked, return_if_due, ConversationStatus, ParkRefused,
 };
 pub use offer::{offer_order, sla_at_risk, CandidateEmail};
-pub use policy::{
-    AdvisorPolicy, Policy, PolicyError, PriorityRules, Skills, ALL_SKILLS, DEFAULT_CAP,
-    POLICY_MAX_BYTES, POLICY_VERSION,
-};
+pub use policy::{AdvisorPolicy, Policy, PolicyError, PriorityRules, Skills, ALL_SKILLS, DEFAULT_CAP, POLICY_MAX_BYTES, POLICY_VERSION};
 pub use sla_policy::{CalendarSpec, QueueSla, QueueSlaSettings, SlaPolicy, SlaPolicyError};
 pub use spread::{my_share, Racer};
 pub use state::{may_claim, AdvisorEvent, AdvisorPresence, AdvisorState, ManualState};

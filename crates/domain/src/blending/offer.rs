@@ -69,11 +69,7 @@ pub fn offer_order<'a, Id>(
                 Reverse(own_follow_up),
                 Reverse(sla_at_risk(email.sla_due_at_ms, now_ms, at_risk_ms)),
                 Reverse(policy.priority.is_vip(&email.sender)),
-                Reverse(
-                    policy
-                        .priority
-                        .is_urgent(&email.subject, &email.body_excerpt),
-                ),
+                Reverse(policy.priority.is_urgent(&email.subject, &email.body_excerpt)),
                 email.received_at_ms,
                 position,
             );
@@ -111,20 +107,14 @@ mod tests {
     fn policy() -> Policy {
         Policy {
             sla_at_risk_minutes: 30,
-            priority: PriorityRules {
-                vip_senders: vec!["vip.example".into()],
-                urgency_words: vec!["urgent".into(), "紧急".into()],
-            },
+            priority: PriorityRules { vip_senders: vec!["vip.example".into()], urgency_words: vec!["urgent".into(), "紧急".into()] },
             ..Policy::default()
         }
     }
 
     /// The ids alice is offered, in order.
     fn order(emails: &[CandidateEmail<u32>], skills: &Skills) -> Vec<u32> {
-        offer_order(emails, &id("alice"), skills, &policy(), NOW)
-            .iter()
-            .map(|e| e.id)
-            .collect()
+        offer_order(emails, &id("alice"), skills, &policy(), NOW).iter().map(|e| e.id).collect()
     }
 
     const NOW: i64 = 10_000_000;
@@ -159,14 +149,7 @@ mod tests {
         vip_and_urgent_at_risk.body_excerpt = "请尽快处理，紧急".into();
         vip_and_urgent_at_risk.sla_due_at_ms = Some(NOW);
 
-        let emails = [
-            at_risk,
-            breached,
-            safe_vip,
-            urgent,
-            old_plain,
-            vip_and_urgent_at_risk,
-        ];
+        let emails = [at_risk, breached, safe_vip, urgent, old_plain, vip_and_urgent_at_risk];
         // At risk: 6 (VIP + urgent), then 1 and 2 by age. Then VIP 3, urgent 4, plain 5.
         assert_eq!(order(&emails, &Skills::default()), [6, 1, 2, 3, 4, 5]);
     }
@@ -187,10 +170,7 @@ mod tests {
         follow_up.queue = "Billing".into();
         let mut at_risk = email(2, 100);
         at_risk.sla_due_at_ms = Some(NOW - MIN);
-        let skills = Skills {
-            queues: Some(["INBOX".to_string()].into()),
-            languages: None,
-        };
+        let skills = Skills { queues: Some(["INBOX".to_string()].into()), languages: None };
         assert_eq!(order(&[at_risk, follow_up], &skills), [1, 2]);
     }
 
@@ -212,15 +192,8 @@ mod tests {
         bobs.queue = "Billing".into();
         let plain = email(2, 100);
         let all = Skills::default();
-        assert_eq!(
-            order(&[bobs.clone(), plain.clone()], &all),
-            [2, 1],
-            "ordered by age, not first"
-        );
-        let inbox_only = Skills {
-            queues: Some(["INBOX".to_string()].into()),
-            languages: None,
-        };
+        assert_eq!(order(&[bobs.clone(), plain.clone()], &all), [2, 1], "ordered by age, not first");
+        let inbox_only = Skills { queues: Some(["INBOX".to_string()].into()), languages: None };
         assert_eq!(order(&[bobs, plain], &inbox_only), [2]);
     }
 
@@ -235,10 +208,7 @@ mod tests {
         let mut unknown = email(4, 100);
         unknown.language = None;
         let english = email(5, 100);
-        let skills = Skills {
-            queues: Some(["INBOX".to_string()].into()),
-            languages: Some(["en".to_string(), "zh".to_string()].into()),
-        };
+        let skills = Skills { queues: Some(["INBOX".to_string()].into()), languages: Some(["en".to_string(), "zh".to_string()].into()) };
         let emails = [billing, french, chinese, unknown, english];
         assert_eq!(order(&emails, &skills), [3, 4, 5]);
     }

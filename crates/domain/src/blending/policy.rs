@@ -61,10 +61,7 @@ pub struct Skills {
 }
 
 /// Every queue and every language.
-pub static ALL_SKILLS: Skills = Skills {
-    queues: None,
-    languages: None,
-};
+pub static ALL_SKILLS: Skills = Skills { queues: None, languages: None };
 
 impl Skills {
     /// Queue names are compared exactly (they are mailbox folder names).
@@ -81,9 +78,7 @@ impl Skills {
     pub fn covers_language(&self, language: Option<&str>) -> bool {
         match (&self.languages, language) {
             (None, _) | (Some(_), None) => true,
-            (Some(languages), Some(lang)) => {
-                languages.iter().any(|skill| language_matches(skill, lang))
-            }
+            (Some(languages), Some(lang)) => languages.iter().any(|skill| language_matches(skill, lang)),
         }
     }
 }
@@ -162,10 +157,7 @@ fn bare_address(sender: &str) -> &str {
 }
 
 fn domain_matches(domain: &str, vip_domain: &str) -> bool {
-    domain == vip_domain
-        || domain
-            .strip_suffix(vip_domain)
-            .is_some_and(|prefix| prefix.ends_with('.'))
+    domain == vip_domain || domain.strip_suffix(vip_domain).is_some_and(|prefix| prefix.ends_with('.'))
 }
 
 /// The blending policy. Build one with [`Policy::parse`] or [`Policy::default`] (the
@@ -232,28 +224,18 @@ impl Policy {
     /// Parse a policy document (the body of the policy message).
     pub fn parse(json: &[u8]) -> Result<Self, PolicyError> {
         if json.len() > POLICY_MAX_BYTES {
-            return Err(PolicyError::TooLarge {
-                bytes: json.len(),
-                max: POLICY_MAX_BYTES,
-            });
+            return Err(PolicyError::TooLarge { bytes: json.len(), max: POLICY_MAX_BYTES });
         }
         let probe: VersionProbe = serde_json::from_slice(json).map_err(malformed)?;
         match probe.version {
             None => return Err(PolicyError::MissingVersion),
             Some(v) if v != u64::from(POLICY_VERSION) => {
-                return Err(PolicyError::UnsupportedVersion {
-                    found: v,
-                    supported: POLICY_VERSION,
-                })
+                return Err(PolicyError::UnsupportedVersion { found: v, supported: POLICY_VERSION })
             }
             Some(_) => {}
         }
         let policy: Policy = serde_json::from_slice(json).map_err(malformed)?;
-        if let Some(key) = policy
-            .advisors
-            .keys()
-            .find(|k| AdvisorId::parse(k).is_err())
-        {
+        if let Some(key) = policy.advisors.keys().find(|k| AdvisorId::parse(k).is_err()) {
             return Err(PolicyError::InvalidAdvisorKey { key: key.clone() });
         }
         if let Err((queue, problem)) = policy.sla.validate() {
@@ -272,18 +254,12 @@ impl Policy {
 
     /// The advisor's cap: their own if set, else the team default.
     pub fn cap_for(&self, advisor: &AdvisorId) -> u32 {
-        self.advisors
-            .get(advisor.as_str())
-            .and_then(|a| a.cap)
-            .unwrap_or(self.default_cap)
+        self.advisors.get(advisor.as_str()).and_then(|a| a.cap).unwrap_or(self.default_cap)
     }
 
     /// The advisor's skills: their own if set, else every queue and language.
     pub fn skills_for(&self, advisor: &AdvisorId) -> &Skills {
-        self.advisors
-            .get(advisor.as_str())
-            .and_then(|a| a.skills.as_ref())
-            .unwrap_or(&ALL_SKILLS)
+        self.advisors.get(advisor.as_str()).and_then(|a| a.skills.as_ref()).unwrap_or(&ALL_SKILLS)
     }
 
     pub fn is_supervisor(&self, advisor: &AdvisorId) -> bool {
@@ -376,16 +352,14 @@ mod tests {
 
     #[test]
     fn advisor_without_cap_or_skills_uses_team_defaults() {
-        let p = Policy::parse(br#"{"version":1,"default_cap":5,"advisors":{"bob":{}}}"#)
-            .expect("parses");
+        let p = Policy::parse(br#"{"version":1,"default_cap":5,"advisors":{"bob":{}}}"#).expect("parses");
         assert_eq!(p.cap_for(&id("bob")), 5);
         assert!(p.skills_for(&id("bob")).covers_queue("anything"));
     }
 
     #[test]
     fn skills_absent_list_means_all_and_empty_list_means_none() {
-        let p = Policy::parse(br#"{"version":1,"advisors":{"bob":{"skills":{"queues":[]}}}}"#)
-            .expect("parses");
+        let p = Policy::parse(br#"{"version":1,"advisors":{"bob":{"skills":{"queues":[]}}}}"#).expect("parses");
         let bob = p.skills_for(&id("bob"));
         assert!(!bob.covers_queue("INBOX"));
         assert!(bob.covers_language(Some("de")), "languages absent = all");
@@ -400,18 +374,9 @@ mod tests {
     #[test]
     fn version_is_required_and_checked() {
         assert_eq!(Policy::parse(b"{}"), Err(PolicyError::MissingVersion));
-        assert_eq!(
-            Policy::parse(br#"{"version":2}"#),
-            Err(PolicyError::UnsupportedVersion {
-                found: 2,
-                supported: 1
-            })
-        );
+        assert_eq!(Policy::parse(br#"{"version":2}"#), Err(PolicyError::UnsupportedVersion { found: 2, supported: 1 }));
         let msg = Policy::parse(br#"{"version":2}"#).unwrap_err().to_string();
-        assert!(
-            msg.contains("version 2") && msg.contains("update Blendesk"),
-            "{msg}"
-        );
+        assert!(msg.contains("version 2") && msg.contains("update Blendesk"), "{msg}");
     }
 
     #[test]
@@ -440,45 +405,22 @@ mod tests {
 
     #[test]
     fn invalid_advisor_key_is_named() {
-        let err =
-            Policy::parse(br#"{"version":1,"advisors":{"Alice Smith":{"cap":1}}}"#).unwrap_err();
-        assert_eq!(
-            err,
-            PolicyError::InvalidAdvisorKey {
-                key: "Alice Smith".into()
-            }
-        );
+        let err = Policy::parse(br#"{"version":1,"advisors":{"Alice Smith":{"cap":1}}}"#).unwrap_err();
+        assert_eq!(err, PolicyError::InvalidAdvisorKey { key: "Alice Smith".into() });
         assert!(err.to_string().contains("\"Alice Smith\""));
     }
 
     #[test]
     fn oversized_and_deeply_nested_documents_are_refused() {
         let big = vec![b' '; POLICY_MAX_BYTES + 1];
-        assert!(matches!(
-            Policy::parse(&big),
-            Err(PolicyError::TooLarge { .. })
-        ));
+        assert!(matches!(Policy::parse(&big), Err(PolicyError::TooLarge { .. })));
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(matches!(
-            Policy::parse(deep.as_bytes()),
-            Err(PolicyError::Malformed(_))
-        ));
-        let deep_field = format!(
-            r#"{{"version":1,"x":{}1{}}}"#,
-            "[".repeat(100_000),
-            "]".repeat(100_000)
-        );
+        assert!(matches!(Policy::parse(deep.as_bytes()), Err(PolicyError::Malformed(_))));
+        let deep_field = format!(r#"{{"version":1,"x":{}1{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
         // Unknown fields are skipped without recursion, so even deep ones are harmless.
         assert!(Policy::parse(deep_field.as_bytes()).is_ok());
-        let deep_known = format!(
-            r#"{{"version":1,"supervisors":{}"sam"{}}}"#,
-            "[".repeat(100_000),
-            "]".repeat(100_000)
-        );
-        assert!(matches!(
-            Policy::parse(deep_known.as_bytes()),
-            Err(PolicyError::Malformed(_))
-        ));
+        let deep_known = format!(r#"{{"version":1,"supervisors":{}"sam"{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
+        assert!(matches!(Policy::parse(deep_known.as_bytes()), Err(PolicyError::Malformed(_))));
     }
 
     #[test]
@@ -491,11 +433,7 @@ mod tests {
     #[test]
     fn vip_senders_match_addresses_and_domains() {
         let rules = PriorityRules {
-            vip_senders: vec![
-                "CEO@Acme.com".into(),
-                "@bigbank.example".into(),
-                "gov.example".into(),
-            ],
+            vip_senders: vec!["CEO@Acme.com".into(), "@bigbank.example".into(), "gov.example".into()],
             urgency_words: vec![],
         };
         assert!(rules.is_vip("ceo@acme.com"));
@@ -506,43 +444,27 @@ mod tests {
         assert!(!rules.is_vip("a@notbigbank.example"), "not a subdomain");
         assert!(rules.is_vip("x@gov.example"));
         assert!(!rules.is_vip("no-at-sign"));
-        assert!(!PriorityRules {
-            vip_senders: vec!["  ".into()],
-            urgency_words: vec![]
-        }
-        .is_vip("a@b.c"));
+        assert!(!PriorityRules { vip_senders: vec!["  ".into()], urgency_words: vec![] }.is_vip("a@b.c"));
     }
 
     #[test]
     fn urgency_words_match_english_and_chinese_case_insensitively() {
-        let rules = PriorityRules {
-            vip_senders: vec![],
-            urgency_words: vec!["URGENT".into(), "紧急".into(), "".into(), "  ".into()],
-        };
+        let rules = PriorityRules { vip_senders: vec![], urgency_words: vec!["URGENT".into(), "紧急".into(), "".into(), "  ".into()] };
         assert!(rules.is_urgent("This is urgent", ""));
         assert!(rules.is_urgent("", "please, Urgent reply"));
         assert!(rules.is_urgent("订单问题，非常紧急", ""));
-        assert!(
-            !rules.is_urgent("Hello", "no rush"),
-            "empty words match nothing"
-        );
+        assert!(!rules.is_urgent("Hello", "no rush"), "empty words match nothing");
     }
 
     #[test]
     fn languages_cover_regions() {
-        let skills = Skills {
-            queues: None,
-            languages: Some(["en".to_string(), "zh-TW".to_string()].into()),
-        };
+        let skills = Skills { queues: None, languages: Some(["en".to_string(), "zh-TW".to_string()].into()) };
         assert!(skills.covers_language(Some("EN")));
         assert!(skills.covers_language(Some("en-GB")));
         assert!(skills.covers_language(Some("zh-tw")));
         assert!(!skills.covers_language(Some("zh-CN")));
         assert!(!skills.covers_language(Some("zh")));
-        assert!(
-            skills.covers_language(None),
-            "unknown language goes to everyone"
-        );
+        assert!(skills.covers_language(None), "unknown language goes to everyone");
     }
 
     #[test]
@@ -568,8 +490,7 @@ mod tests {
 
     #[test]
     fn invalid_sla_settings_are_named_errors() {
-        let err = Policy::parse(br#"{"version":1,"sla":{"queues":{"Billing":{"calendar":{"time_zone":"Nowhere/Land"}}}}}"#)
-            .unwrap_err();
+        let err = Policy::parse(br#"{"version":1,"sla":{"queues":{"Billing":{"calendar":{"time_zone":"Nowhere/Land"}}}}}"#).unwrap_err();
         assert!(matches!(&err, PolicyError::InvalidSla { queue: Some(q), .. } if q == "Billing"), "{err:?}");
         let msg = err.to_string();
         assert!(msg.contains("queue \"Billing\"") && msg.contains("Nowhere/Land"), "{msg}");
@@ -603,10 +524,7 @@ mod tests {
         let err = Policy::parse(br#"{"version":1,"callback":{"our_numbers":["ring us"]}}"#).unwrap_err();
         assert!(matches!(err, PolicyError::InvalidCallback(_)), "{err:?}");
         assert!(err.to_string().contains("callback") && err.to_string().contains("ring us"), "{err}");
-        assert!(matches!(
-            Policy::parse(br#"{"version":1,"callback":{"region":"mars"}}"#),
-            Err(PolicyError::Malformed(_))
-        ));
+        assert!(matches!(Policy::parse(br#"{"version":1,"callback":{"region":"mars"}}"#), Err(PolicyError::Malformed(_))));
     }
 
     #[test]

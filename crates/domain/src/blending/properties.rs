@@ -6,11 +6,7 @@ use proptest::prelude::*;
 use super::*;
 
 fn manual_state() -> impl Strategy<Value = ManualState> {
-    prop_oneof![
-        Just(ManualState::Available),
-        Just(ManualState::Away),
-        Just(ManualState::Offline)
-    ]
+    prop_oneof![Just(ManualState::Available), Just(ManualState::Away), Just(ManualState::Offline)]
 }
 
 fn advisor_event() -> impl Strategy<Value = AdvisorEvent> {
@@ -55,9 +51,7 @@ impl Told {
                 self.manually_away = true;
                 self.wrap_up_until = None;
             }
-            AdvisorEvent::Set(ManualState::Available)
-                if !self.in_call && self.wrap_up_until.is_none_or(|until| now >= until) =>
-            {
+            AdvisorEvent::Set(ManualState::Available) if !self.in_call && self.wrap_up_until.is_none_or(|until| now >= until) => {
                 self.logged_in = true;
                 self.manually_away = false;
             }
@@ -75,10 +69,7 @@ impl Told {
     }
 
     fn claim_forbidden(&self, now: i64) -> bool {
-        !self.logged_in
-            || self.manually_away
-            || self.in_call
-            || self.wrap_up_until.is_some_and(|until| now < until)
+        !self.logged_in || self.manually_away || self.in_call || self.wrap_up_until.is_some_and(|until| now < until)
     }
 }
 
@@ -115,10 +106,7 @@ fn pick(convs: &[ConversationStatus], n: usize) -> Option<usize> {
 #[derive(Debug, Clone)]
 enum ParkOp {
     Add,
-    Park {
-        n: usize,
-        return_after_ms: Option<i64>,
-    },
+    Park { n: usize, return_after_ms: Option<i64> },
     Resolve(usize),
     Advance(i64),
     SetLimit(u32),
@@ -327,24 +315,13 @@ proptest! {
     }
 }
 
-fn apply_park_op(
-    convs: &mut Vec<ConversationStatus>,
-    policy: &mut Policy,
-    now: &mut i64,
-    op: ParkOp,
-) {
+fn apply_park_op(convs: &mut Vec<ConversationStatus>, policy: &mut Policy, now: &mut i64, op: ParkOp) {
     match op {
         ParkOp::Add => convs.push(ConversationStatus::Active),
         ParkOp::Park { n, return_after_ms } => {
             if let Some(i) = pick(convs, n) {
                 let return_at = return_after_ms.map(|after| *now + after);
-                if let Ok(parked) = park(
-                    convs[i],
-                    parked_count(convs.iter()),
-                    return_at,
-                    *now,
-                    policy,
-                ) {
+                if let Ok(parked) = park(convs[i], parked_count(convs.iter()), return_at, *now, policy) {
                     convs[i] = parked;
                 }
             }

@@ -28,8 +28,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::automation::sla::{
-    BusinessCalendar, CalendarError, OpenHours, SlaTargets, DEFAULT_FIRST_RESPONSE_MINUTES,
-    DEFAULT_NEXT_RESPONSE_MINUTES,
+    BusinessCalendar, CalendarError, OpenHours, SlaTargets, DEFAULT_FIRST_RESPONSE_MINUTES, DEFAULT_NEXT_RESPONSE_MINUTES,
 };
 
 /// Targets and thresholds above a year of business minutes are refused.
@@ -127,10 +126,7 @@ impl CalendarSpec {
         let tz = Tz::from_str(self.time_zone.trim()).map_err(|_| SlaPolicyError::TimeZone(self.time_zone.clone()))?;
         let mut weekly: [Vec<OpenHours>; 7] = Default::default();
         for (day, periods) in &self.hours {
-            let index = DAYS
-                .iter()
-                .position(|d| d.eq_ignore_ascii_case(day.trim()))
-                .ok_or_else(|| SlaPolicyError::Day(day.clone()))?;
+            let index = DAYS.iter().position(|d| d.eq_ignore_ascii_case(day.trim())).ok_or_else(|| SlaPolicyError::Day(day.clone()))?;
             if periods.len() > MAX_PERIODS_PER_DAY {
                 return Err(SlaPolicyError::TooManyPeriods { day: day.clone(), count: periods.len(), max: MAX_PERIODS_PER_DAY });
             }
@@ -207,12 +203,8 @@ impl SlaPolicy {
     pub fn for_queue(&self, queue: &str, default_at_risk_minutes: u32) -> Result<QueueSlaSettings, SlaPolicyError> {
         let own = self.queues.get(queue);
         let pick = |f: fn(&QueueSla) -> Option<u32>| own.and_then(f).or_else(|| f(&self.default));
-        let calendar = own
-            .and_then(|q| q.calendar.as_ref())
-            .or(self.default.calendar.as_ref())
-            .cloned()
-            .unwrap_or_default()
-            .to_calendar()?;
+        let calendar =
+            own.and_then(|q| q.calendar.as_ref()).or(self.default.calendar.as_ref()).cloned().unwrap_or_default().to_calendar()?;
         let settings = QueueSlaSettings {
             targets: SlaTargets {
                 first_response_minutes: pick(|q| q.first_response_minutes).map_or(DEFAULT_FIRST_RESPONSE_MINUTES, i64::from),
@@ -246,12 +238,10 @@ mod tests {
 
     #[test]
     fn a_queue_inherits_what_it_leaves_out() {
-        let p = sla(
-            r#"{"default": {"next_response_minutes": 600, "at_risk_minutes": 45,
+        let p = sla(r#"{"default": {"next_response_minutes": 600, "at_risk_minutes": 45,
                             "calendar": {"time_zone": "Asia/Shanghai", "hours": {"mon": ["09:00-12:00", "13:00-18:00"]}}},
                 "queues": {"Billing": {"first_response_minutes": 60,
-                                       "calendar": {"time_zone": "Europe/London", "hours": {"sat": ["10:00-14:00"]}, "holidays": ["2026-12-26"]}}}}"#,
-        );
+                                       "calendar": {"time_zone": "Europe/London", "hours": {"sat": ["10:00-14:00"]}, "holidays": ["2026-12-26"]}}}}"#);
         p.validate().expect("valid");
         let billing = p.for_queue("Billing", 30).expect("valid");
         assert_eq!(billing.targets, SlaTargets { first_response_minutes: 60, next_response_minutes: 600, at_risk_minutes: 45 });
@@ -265,11 +255,9 @@ mod tests {
 
     #[test]
     fn an_always_open_calendar_with_a_zero_target() {
-        let p = sla(
-            r#"{"default": {"first_response_minutes": 0, "calendar": {"time_zone": "UTC",
+        let p = sla(r#"{"default": {"first_response_minutes": 0, "calendar": {"time_zone": "UTC",
                 "hours": {"mon": ["00:00-24:00"], "tue": ["00:00-24:00"], "wed": ["00:00-24:00"], "thu": ["00:00-24:00"],
-                          "fri": ["00:00-24:00"], "sat": ["00:00-24:00"], "sun": ["00:00-24:00"]}}}}"#,
-        );
+                          "fri": ["00:00-24:00"], "sat": ["00:00-24:00"], "sun": ["00:00-24:00"]}}}}"#);
         let s = p.for_queue("INBOX", 30).expect("valid");
         assert_eq!(s.targets.first_response_minutes, 0);
         let sunday_night = chrono::DateTime::parse_from_rfc3339("2026-11-29T23:30:00Z").unwrap().to_utc();
@@ -289,7 +277,10 @@ mod tests {
             (r#"{"default": {"calendar": {"time_zone": "UTC", "hours": {"mon": ["+9:00-17:00"]}}}}"#, "+9:00"),
             (r#"{"default": {"calendar": {"time_zone": "UTC", "hours": {"mon": ["09:00-12:00", "11:00-13:00"]}}}}"#, "opening hours"),
             (r#"{"default": {"calendar": {"time_zone": "UTC", "hours": {}}}}"#, "never open"),
-            (r#"{"queues": {"Billing": {"calendar": {"time_zone": "UTC", "hours": {"mon": ["09:00-17:00"]}, "holidays": ["25/12/2026"]}}}}"#, "25/12/2026"),
+            (
+                r#"{"queues": {"Billing": {"calendar": {"time_zone": "UTC", "hours": {"mon": ["09:00-17:00"]}, "holidays": ["25/12/2026"]}}}}"#,
+                "25/12/2026",
+            ),
         ];
         for (json, needle) in cases {
             let (_, err) = sla(json).validate().expect_err(json);
@@ -297,8 +288,10 @@ mod tests {
         }
         let (queue, _) = sla(r#"{"queues": {"Billing": {"first_response_minutes": 4000000}}}"#).validate().unwrap_err();
         assert_eq!(queue.as_deref(), Some("Billing"));
-        let many = format!(r#"{{"default": {{"calendar": {{"time_zone": "UTC", "hours": {{"mon": ["09:00-10:00"]}}, "holidays": [{}]}}}}}}"#,
-            vec!["\"2026-01-01\""; MAX_HOLIDAYS + 1].join(","));
+        let many = format!(
+            r#"{{"default": {{"calendar": {{"time_zone": "UTC", "hours": {{"mon": ["09:00-10:00"]}}, "holidays": [{}]}}}}}}"#,
+            vec!["\"2026-01-01\""; MAX_HOLIDAYS + 1].join(",")
+        );
         assert!(matches!(sla(&many).validate(), Err((None, SlaPolicyError::TooManyHolidays { .. }))));
     }
 }

@@ -39,9 +39,7 @@ pub fn my_share<Id>(order: &[&CandidateEmail<Id>], racers: &[Racer<'_>], me: Rac
     let reach: Vec<usize> = team.iter().map(|r| order.iter().filter(|e| can_take(r, e)).count()).collect();
     let mut free: Vec<bool> = vec![true; team.len()];
     for (position, email) in order.iter().enumerate() {
-        let pick = (0..team.len())
-            .filter(|&i| free[i] && can_take(&team[i], email))
-            .min_by_key(|&i| (reach[i], team[i].load, team[i].id));
+        let pick = (0..team.len()).filter(|&i| free[i] && can_take(&team[i], email)).min_by_key(|&i| (reach[i], team[i].load, team[i].id));
         let Some(i) = pick else { continue };
         if team[i].id == me.id {
             return Some(position);
@@ -93,7 +91,11 @@ mod tests {
         let (both, en) = (speaks(&["en", "zh"]), speaks(&["en"]));
         let emails = [email(0, "en"), email(1, "zh"), email(2, "en")];
         let order: Vec<_> = emails.iter().collect();
-        let team = [Racer { id: "a1", skills: &both, load: 0 }, Racer { id: "a3", skills: &en, load: 0 }, Racer { id: "a4", skills: &en, load: 0 }];
+        let team = [
+            Racer { id: "a1", skills: &both, load: 0 },
+            Racer { id: "a3", skills: &en, load: 0 },
+            Racer { id: "a4", skills: &en, load: 0 },
+        ];
         // The bilingual advisor is matched to the Chinese email although an English one is older.
         assert_eq!(my_share(&order, &team, team[0]), Some(1));
         assert_eq!(my_share(&order, &team, team[1]), Some(0));

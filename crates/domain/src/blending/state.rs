@@ -32,13 +32,7 @@ pub enum AdvisorState {
 }
 
 impl AdvisorState {
-    pub const ALL: [AdvisorState; 5] = [
-        Self::Available,
-        Self::OnCall,
-        Self::WrapUp,
-        Self::Away,
-        Self::Offline,
-    ];
+    pub const ALL: [AdvisorState; 5] = [Self::Available, Self::OnCall, Self::WrapUp, Self::Away, Self::Offline];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -94,13 +88,7 @@ pub struct AdvisorPresence {
 impl AdvisorPresence {
     /// An advisor who has not yet started blending: offline.
     pub fn new(now_ms: i64) -> Self {
-        Self {
-            state: AdvisorState::Offline,
-            since_ms: now_ms,
-            wrap_up_until_ms: None,
-            last_activity_ms: now_ms,
-            idle_away: false,
-        }
+        Self { state: AdvisorState::Offline, since_ms: now_ms, wrap_up_until_ms: None, last_activity_ms: now_ms, idle_away: false }
     }
 
     pub fn state(&self) -> AdvisorState {
@@ -127,12 +115,7 @@ impl AdvisorPresence {
     }
 
     /// Apply one event at `now_ms`. Returns the new state when it changed.
-    pub fn apply(
-        &mut self,
-        event: AdvisorEvent,
-        now_ms: i64,
-        policy: &Policy,
-    ) -> Option<AdvisorState> {
+    pub fn apply(&mut self, event: AdvisorEvent, now_ms: i64, policy: &Policy) -> Option<AdvisorState> {
         use AdvisorState as S;
         let before = self.state;
         match (event, self.state) {
@@ -204,11 +187,7 @@ mod tests {
     use AdvisorState as S;
 
     fn policy() -> Policy {
-        Policy {
-            wrap_up_seconds: 30,
-            idle_to_away_seconds: 300,
-            ..Policy::default()
-        }
+        Policy { wrap_up_seconds: 30, idle_to_away_seconds: 300, ..Policy::default() }
     }
 
     fn presence_in(state: S, now: i64) -> AdvisorPresence {
@@ -280,10 +259,7 @@ mod tests {
 
     #[test]
     fn zero_wrap_up_returns_to_available_at_call_end() {
-        let p = Policy {
-            wrap_up_seconds: 0,
-            ..policy()
-        };
+        let p = Policy { wrap_up_seconds: 0, ..policy() };
         let mut a = presence_in(S::OnCall, 0);
         assert_eq!(a.apply(E::CallEnd, 5, &p), Some(S::Available));
     }
@@ -301,11 +277,7 @@ mod tests {
         let mut a = presence_in(S::WrapUp, 0);
         a.apply(E::CallStart, 10, &policy());
         assert_eq!(a.wrap_up_until_ms(), None);
-        assert_eq!(
-            a.apply(E::Tick, 1_000_000, &policy()),
-            None,
-            "still on the call"
-        );
+        assert_eq!(a.apply(E::Tick, 1_000_000, &policy()), None, "still on the call");
     }
 
     #[test]
@@ -322,20 +294,14 @@ mod tests {
         let mut a = presence_in(S::OnCall, 0);
         assert_eq!(a.apply(E::Set(ManualState::Away), 1, &policy()), None);
         let mut a = presence_in(S::WrapUp, 0);
-        assert_eq!(
-            a.apply(E::Set(ManualState::Away), 1, &policy()),
-            Some(S::Away)
-        );
+        assert_eq!(a.apply(E::Set(ManualState::Away), 1, &policy()), Some(S::Away));
     }
 
     #[test]
     fn offline_is_always_honoured() {
         for state in [S::Available, S::OnCall, S::WrapUp, S::Away] {
             let mut a = presence_in(state, 0);
-            assert_eq!(
-                a.apply(E::Set(ManualState::Offline), 1, &policy()),
-                Some(S::Offline)
-            );
+            assert_eq!(a.apply(E::Set(ManualState::Offline), 1, &policy()), Some(S::Offline));
         }
     }
 
@@ -367,10 +333,7 @@ mod tests {
 
     #[test]
     fn idle_zero_disables_idle_detection() {
-        let p = Policy {
-            idle_to_away_seconds: 0,
-            ..policy()
-        };
+        let p = Policy { idle_to_away_seconds: 0, ..policy() };
         let mut a = presence_in(S::Available, 0);
         assert_eq!(a.apply(E::Tick, i64::MAX, &p), None);
     }
@@ -393,11 +356,7 @@ mod tests {
         assert_eq!(a.apply(E::Tick, i64::MIN, &policy()), None);
         let mut a = presence_in(S::OnCall, i64::MAX - 5);
         a.apply(E::CallEnd, i64::MAX - 5, &policy());
-        assert_eq!(
-            a.wrap_up_until_ms(),
-            Some(i64::MAX),
-            "saturates instead of overflowing"
-        );
+        assert_eq!(a.wrap_up_until_ms(), Some(i64::MAX), "saturates instead of overflowing");
     }
 
     #[test]
@@ -406,10 +365,6 @@ mod tests {
         a.apply(E::CallStart, 42, &policy());
         assert_eq!(a.since_ms(), 42);
         a.apply(E::CallStart, 99, &policy());
-        assert_eq!(
-            a.since_ms(),
-            42,
-            "a repeated call start keeps the original time"
-        );
+        assert_eq!(a.since_ms(), 42, "a repeated call start keeps the original time");
     }
 }
