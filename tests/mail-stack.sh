@@ -201,11 +201,12 @@ stop_pidfile() {
 start_smtp() {
     if pid_alive "$DIR/smtpd.pid" && port_open "$SMTP_PORT"; then return 0; fi
     smtpd -n -f "$DIR/smtpd.conf" >/dev/null 2>&1 || die "smtpd.conf rejected: $(smtpd -n -f "$DIR/smtpd.conf" 2>&1 | tail -1)"
-    # The spool is system-wide: mail queued by an earlier run would land in this run's
-    # mailboxes. Clear it when no other smtpd is using it.
-    if ! pgrep -x smtpd >/dev/null; then
-        as_root find /var/spool/smtpd -mindepth 2 -type f -delete 2>/dev/null || true
+    # OpenSMTPD's control socket and spool are system-wide: one per machine.
+    if pgrep -x smtpd >/dev/null; then
+        die "another OpenSMTPD runs on this machine (its control socket is system-wide): stop it first (tests/mail-stack.sh stop, with that stack's BLENDESK_STACK_DIR)"
     fi
+    # Mail queued by an earlier run would land in this run's mailboxes.
+    as_root find /var/spool/smtpd -mindepth 2 -type f -delete 2>/dev/null || true
     nohup smtpd -f "$DIR/smtpd.conf" -d >>"$DIR/smtpd.log" 2>&1 9>&- </dev/null &
     echo $! > "$DIR/smtpd.pid"
     wait_port "$SMTP_PORT" || die "smtpd did not open port $SMTP_PORT (see $DIR/smtpd.log)"
