@@ -8,13 +8,14 @@
 #
 #   tests/cyrus-stack.sh start                 install what is missing, start (or reuse)
 #   tests/cyrus-stack.sh stop
+#   tests/cyrus-stack.sh env                   host, port and state directory
 #   tests/cyrus-stack.sh adduser NAME PASSWORD a login and its INBOX
 #
 # Users: support, alice, bob, carol, sam (password "secret"); the admin is "cyrus".
 set -euo pipefail
 
 DIR="${BLENDESK_STACK_DIR:-/tmp/blendesk-mailstack}/cyrus"
-PORT="${BLENDESK_CYRUS_PORT:-14146}"
+PORT="${BLENDESK_CYRUS_PORT:-$((${BLENDESK_STACK_IMAP_PORT:-14143} + 3))}"
 HOST=127.0.0.1
 ADMIN_PASSWORD="cyrus-admin-secret"
 # The unpacked cyrus-imapd package, kept across state directories (a download).
@@ -148,5 +149,8 @@ case "${1:-}" in
         set_password "$2" "$3"
         admin_create "user/$2"
         ;;
-    *) die "usage: $0 start|stop|adduser NAME PASSWORD" ;;
+    env)
+        printf 'BLENDESK_CYRUS_HOST=%s\nBLENDESK_CYRUS_PORT=%s\nBLENDESK_CYRUS_DIR=%s\n' "$HOST" "$PORT" "$DIR"
+        ;;
+    *) die "usage: $0 start|stop|env|adduser NAME PASSWORD" ;;
 esac

@@ -14,6 +14,9 @@
 #   tests/mail-stack.sh restart-imap     stop and start Dovecot only (tests of reconnects)
 #   tests/mail-stack.sh stop-smtp | start-smtp
 #   tests/mail-stack.sh start-nocondstore   a second Dovecot without CONDSTORE (port IMAP+1)
+#   tests/mail-stack.sh start-maildir | start-cyrus   only that server (port IMAP+2 | IMAP+3)
+#   BLENDESK_STACK_SMTP=off tests/mail-stack.sh start   everything but OpenSMTPD (one per
+#                                        machine: for a second stack beside a running one)
 #   tests/mail-stack.sh reset            stop everything and delete the state
 #
 # Users (password "secret"): support (the shared support mailbox), alice, bob, carol
@@ -250,6 +253,10 @@ start_maildir_imap() {
     wait_port "$port" || die "the Maildir dovecot did not open port $port"
 }
 
+start_cyrus() {
+    BLENDESK_STACK_DIR="$DIR" BLENDESK_CYRUS_PORT=$((IMAP_PORT + 3)) "$(dirname "$0")/cyrus-stack.sh" start >&2
+}
+
 print_env() {
     cat <<EOF
 BLENDESK_STACK_DIR=$DIR
@@ -277,11 +284,17 @@ case "$cmd" in
             kill -HUP "$(cat "$DIR/run/master.pid")"
         fi
         start_imap
-        start_smtp
+        if [ "${BLENDESK_STACK_SMTP:-on}" = off ]; then
+            log "BLENDESK_STACK_SMTP=off: no OpenSMTPD (tests that send mail will fail)"
+        else
+            start_smtp
+        fi
         start_maildir_imap
-        BLENDESK_STACK_DIR="$DIR" BLENDESK_CYRUS_PORT=$((IMAP_PORT + 3)) "$(dirname "$0")/cyrus-stack.sh" start >&2
+        start_cyrus
         print_env
         ;;
+    start-maildir) start_maildir_imap; echo "BLENDESK_STACK_MAILDIR_PORT=$((IMAP_PORT + 2))" ;;
+    start-cyrus) start_cyrus; echo "BLENDESK_STACK_CYRUS_PORT=$((IMAP_PORT + 3))" ;;
     stop)
         stop_pidfile "$DIR/smtpd.pid"
         stop_pidfile "$DIR/run/master.pid"
@@ -309,9 +322,10 @@ case "$cmd" in
     reset)
         stop_pidfile "$DIR/smtpd.pid"
         stop_pidfile "$DIR/run/master.pid"
+        stop_pidfile "$DIR/run-nocondstore/master.pid"
         stop_pidfile "$DIR/maildir/run/master.pid"
         BLENDESK_STACK_DIR="$DIR" "$(dirname "$0")/cyrus-stack.sh" stop
-        rm -rf "${DIR:?}"/{run,state,mail,maildir,cyrus,*.conf,passwd,virt,users}
+        rm -rf "${DIR:?}"/{run,state,run-nocondstore,state-nocondstore,mail,maildir,cyrus,*.conf,passwd,virt,users}
         ;;
-    *) die "usage: $0 start|stop|status|env|restart-imap|stop-imap|start-imap|stop-smtp|start-smtp|start-nocondstore|reset" ;;
+    *) die "usage: $0 start|stop|status|env|restart-imap|stop-imap|start-imap|stop-smtp|start-smtp|start-nocondstore|start-maildir|start-cyrus|reset" ;;
 esac

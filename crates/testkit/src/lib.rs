@@ -398,6 +398,11 @@ pub mod servers {
         Cyrus,
     }
 
+    /// `server.login(user)`, spelled as a function.
+    pub async fn login_on(server: Server, user: &str) -> Result<ImapSession> {
+        server.login(user).await
+    }
+
     pub const ALL_SERVERS: [Server; 3] = [Server::Dovecot, Server::DovecotMaildir, Server::Cyrus];
 
     impl Server {
@@ -437,6 +442,34 @@ pub mod servers {
                 assert!(out.status.success(), "adding Cyrus user {user}: {}", String::from_utf8_lossy(&out.stderr));
             }
             user
+        }
+
+        /// Where the server listens: (host, port).
+        pub fn endpoint(&self) -> (String, u16) {
+            (stack().host.clone(), self.port())
+        }
+
+        /// `user(prefix)` with its password: the login a test hands to an app.
+        pub fn credentials(&self, prefix: &str) -> (String, String) {
+            (self.user(prefix), TEST_PASSWORD.to_owned())
+        }
+
+        /// A folder in `user`'s mailbox (Cyrus, altnamespace: a top-level name; both
+        /// servers use '/' as the separator).
+        pub async fn create_folder(&self, user: &str, folder: &str) -> Result<()> {
+            let mut s = self.login(user).await?;
+            s.create(folder).await.with_context(|| format!("CREATE {folder} on {}", self.label()))?;
+            let _ = s.logout().await;
+            Ok(())
+        }
+
+        /// Put one raw message into `user`'s `folder` over IMAP (APPEND): the way mail
+        /// reaches the Maildir Dovecot and Cyrus, which get no SMTP delivery.
+        pub async fn append(&self, user: &str, folder: &str, raw: &[u8]) -> Result<()> {
+            let mut s = self.login(user).await?;
+            s.append(folder, None, None, raw).await.with_context(|| format!("APPEND to {folder} on {}", self.label()))?;
+            let _ = s.logout().await;
+            Ok(())
         }
 
         pub async fn login(&self, user: &str) -> Result<ImapSession> {
