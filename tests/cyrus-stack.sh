@@ -57,7 +57,9 @@ install_missing() {
 }
 
 write_config() {
-    mkdir -p "$DIR"/{conf,spool,lock,proc,socket,log}
+    # imapd binds its IDLE socket at <configdirectory>/socket/idle.<pid>: without that
+    # directory it silently falls back to polling every 60 s (imapidlepoll).
+    mkdir -p "$DIR"/{conf/socket,spool,lock,proc,log}
     cat > "$DIR/imapd.conf" <<EOF
 configdirectory: $DIR/conf
 partition-default: $DIR/spool
@@ -72,9 +74,9 @@ sasl_auxprop_plugin: sasldb
 sasl_sasldb_path: $DIR/sasldb2
 sasl_mech_list: PLAIN LOGIN
 admins: cyrus
-lmtpsocket: $DIR/socket/lmtp
-idlesocket: $DIR/socket/idle
-notifysocket: $DIR/socket/notify
+lmtpsocket: $DIR/conf/socket/lmtp
+idlesocket: $DIR/conf/socket/idle
+notifysocket: $DIR/conf/socket/notify
 EOF
     # master does not pass -C on: every command names the configuration itself.
     cat > "$DIR/cyrus.conf" <<EOF
