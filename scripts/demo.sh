@@ -13,10 +13,14 @@ user="${DEMO_USER:-support}"
 password="${DEMO_PASSWORD:-secret}"
 
 bash scripts/desktop-deps.sh
-tests/mail-stack.sh start
+# The stack prints where it listens (BLENDESK_STACK_* honoured: a private stack works too).
+stack_env=$(tests/mail-stack.sh start)
+imap_port=$(sed -n 's/^BLENDESK_STACK_IMAP_PORT=//p' <<<"$stack_env")
+smtp_port=$(sed -n 's/^BLENDESK_STACK_SMTP_PORT=//p' <<<"$stack_env")
+ports=(--imap-port "$imap_port" --smtp-port "$smtp_port")
 mkdir -p target/demo
-python3 scripts/demo-seed.py --user "$user" --password "$password"
-python3 scripts/demo-seed.py --user "$user" --password "$password" --trickle "${DEMO_TRICKLE_SECONDS:-45}" --customers 0 \
+python3 scripts/demo-seed.py --user "$user" --password "$password" "${ports[@]}"
+python3 scripts/demo-seed.py --user "$user" --password "$password" "${ports[@]}" --trickle "${DEMO_TRICKLE_SECONDS:-45}" --customers 0 \
   > target/demo/trickle.log 2>&1 &
 trickle=$!
 trap 'kill $trickle 2>/dev/null || true' EXIT
@@ -33,7 +37,7 @@ name = "Alice Advisor"
 
 [imap]
 host = "127.0.0.1"
-port = 14143
+port = $imap_port
 security = "plain"
 username = "$user"
 queues = ["INBOX", "Billing", "Returns"]
@@ -41,7 +45,7 @@ sent = "Sent"
 
 [smtp]
 host = "127.0.0.1"
-port = 12525
+port = $smtp_port
 security = "plain"
 username = ""
 from = "Shop Support <$user@shop.test>"

@@ -22,13 +22,13 @@ shellcheck "${scripts[@]}"
 echo "== mail stack (Dovecot mdbox and Maildir, OpenSMTPD, Cyrus)"
 tests/mail-stack.sh start
 
-echo "== engine, store, mail, domain, CLI and control tests (real Dovecot + OpenSMTPD)"
+echo "== engine, store, mail, domain, CLI, control and testkit tests (real Dovecot + OpenSMTPD, Cyrus)"
 # One -p list instead of --workspace: the engine tests must not build the Tauri crate.
 # cargo runs the test binaries one after another; the fault tests rely on that (they
 # restart the servers).
 cargo test --locked \
     -p blendesk-domain -p blendesk-store -p blendesk-mail -p blendesk-engine \
-    -p blendesk-cli -p blendesk-control
+    -p blendesk-cli -p blendesk-control -p blendesk-testkit
 
 echo "== desktop end-to-end tests (tauri-driver + WebKitWebDriver under Xvfb)"
 scripts/test-e2e.sh
