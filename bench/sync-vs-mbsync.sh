@@ -105,7 +105,7 @@ if want blendesk; then
             echo "==================================================================" >&2
             echo "bench: BLENDESK BUILD FAILED: cargo build --release -p blendesk-cli" >&2
             echo "bench: last lines of the build log:" >&2
-            tail -n 25 "$TMP/build.log" | sed 's/^/    /' >&2
+            { tail -n 25 "$TMP/build.log" 2>/dev/null || true; } | sed 's/^/    /' >&2
             echo "bench: blendesk is NOT timed in this run; mbsync figures follow." >&2
             echo "==================================================================" >&2
         fi
@@ -256,7 +256,7 @@ EOF
         /usr/bin/time -f '%e %M' -o "$TMP/time" "$BIN" sync --json --config "$dir/config.toml" \
         >"$dir/out.json" 2>"$dir/err.log" || rc=$?
     if [ $rc -ne 0 ]; then
-        tail -n 20 "$dir/err.log" | sed 's/^/    /' >&2
+        { tail -n 20 "$dir/err.log" 2>/dev/null || true; } | sed 's/^/    /' >&2
         echo "bench: ERROR: blendesk sync exited with $rc" >&2
         FAILED=1; return 0
     fi
@@ -282,7 +282,7 @@ EOF
 )
     if [ "$got" = unparsable ]; then
         echo "bench: ERROR: blendesk sync --json printed no JSON object with an integer \"messages\":" >&2
-        head -c 2000 "$dir/out.json" | sed 's/^/    /' >&2
+        { head -c 2000 "$dir/out.json" 2>/dev/null || true; } | sed 's/^/    /' >&2
         FAILED=1; return 0
     fi
     read -r secs rss <"$TMP/time"
