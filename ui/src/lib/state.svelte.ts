@@ -110,8 +110,8 @@ class Desk {
 
   refreshWorkspace = async () => {
     try {
-      const ws = await api.workspace();
-      this.ws = ws;
+      this.ws = await api.workspace();
+      const ws = this.ws;
       this.lastError = null;
       for (const [folder, c] of Object.entries(ws.connections)) this.connection[folder] = c;
       // Keep the open conversation in step (its latest message may have changed).
