@@ -17,20 +17,11 @@ import {
 } from "./api";
 import { i18n, setLocale, t, type TemplateId } from "./i18n.svelte";
 import { rankTemplates } from "./templates";
+import { clock, errorText } from "./format";
 import { shortcutFor, type ShortcutAction } from "./shortcuts";
 
 export type SendStatus = { outbox: number; state: string; error: string | null };
 type Progress = { done: number; total: number };
-
-export function clock(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
-}
-
-export function errorText(e: unknown): string {
-  const ce = e as CommandError;
-  return ce && typeof ce === "object" && "message" in ce ? ce.message : String(e);
-}
 
 export function toggleLocale() {
   setLocale(i18n.locale === "en" ? "zh-CN" : "en");
