@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/desktop-deps.sh
 tests/mail-stack.sh start
 
-(cd ui && npm ci --no-audit --no-fund && npm run check && npm run build)
+(cd ui && npm ci --no-audit --no-fund && npm run check && npm test && npm run build)
 cargo build -p blendesk-desktop --features tauri/custom-protocol
 # The shell's lints, warnings denied (the engine crates' are in scripts/test.sh).
 cargo clippy --locked -p blendesk-desktop --all-targets --features tauri/custom-protocol -- -D warnings
