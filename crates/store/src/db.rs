@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_knowledge_templates.sql")),
     (4, include_str!("../migrations/0004_parked.sql")),
     (5, include_str!("../migrations/0005_messages_generation.sql")),
+    (6, include_str!("../migrations/0006_message_ids_never_reused.sql")),
 ];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {
