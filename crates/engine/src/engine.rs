@@ -98,7 +98,13 @@ pub struct Engine {
     pub(crate) breaker_reported: std::sync::atomic::AtomicBool,
     /// IMAP sessions open now (`connections::Connected`).
     pub(crate) open_connections: Arc<std::sync::atomic::AtomicUsize>,
+    /// Test hook run when a folder's sync has selected it (`on_sync_selected`).
+    pub(crate) sync_hook: std::sync::Mutex<Option<SyncHook>>,
 }
+
+/// Called with the folder name once a sync has SELECTed it, before it reads anything:
+/// lets a test act at a known point of a sync (deliver mail "during" it) without sleeps.
+pub type SyncHook = Arc<dyn Fn(String) -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
 
 impl Engine {
     /// Open the store and read the passwords (environment or keyring).
@@ -137,6 +143,7 @@ impl Engine {
             team: crate::team::TeamState::new(),
             breaker_reported: std::sync::atomic::AtomicBool::new(false),
             open_connections: Default::default(),
+            sync_hook: Default::default(),
         }))
     }
 

@@ -58,9 +58,19 @@ impl Engine {
         Ok(report)
     }
 
+    /// Test hook: run `hook` in every sync right after its SELECT (see `SyncHook`).
+    #[doc(hidden)]
+    pub fn on_sync_selected(&self, hook: Option<crate::engine::SyncHook>) {
+        *self.sync_hook.lock().unwrap_or_else(|e| e.into_inner()) = hook;
+    }
+
     /// Bring the mirror of `folder` up to date with the server.
     pub(crate) async fn sync_folder(self: &Arc<Self>, session: &mut ImapSession, folder: &str, condstore: bool) -> Result<FolderReport> {
         let selected = imap::select(session, folder, condstore).await?;
+        let hook = self.sync_hook.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(hook) = hook {
+            hook(folder.to_owned()).await;
+        }
         let state = self.store.ensure_folder(folder)?;
         let mut report = FolderReport { folder: folder.to_owned(), ..Default::default() };
 
