@@ -145,7 +145,7 @@ impl Store {
     }
 
     pub fn folder_summaries(&self) -> Result<Vec<FolderSummary>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(
             "SELECT f.name, (SELECT count(*) FROM messages m WHERE m.folder_id = f.id),
                     f.uidvalidity, f.highestmodseq, f.last_sync_at
@@ -264,7 +264,7 @@ impl Store {
     }
 
     pub fn message(&self, id: i64) -> Result<Option<StoredMessage>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let msg = conn.query_row(&format!("{SELECT_MESSAGE} WHERE m.id = ?1"), [id], row_to_message).optional()?;
         match msg {
             Some(m) => {
@@ -304,7 +304,7 @@ impl Store {
 
     /// Messages in a folder, newest first.
     pub fn list_messages(&self, folder: &str, limit: u32) -> Result<Vec<StoredMessage>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(&format!("{SELECT_MESSAGE} WHERE f.name = ?1 ORDER BY m.internal_date DESC, m.uid DESC LIMIT ?2"))?;
         let rows = stmt.query_map(params![folder, limit], row_to_message)?;
         let mut out = Vec::new();
