@@ -2,9 +2,36 @@
 //! a reply queued for a message whose row is gone must never thread onto whichever
 //! message came next. No mail server needed: queueing reads only the mirror.
 
-use blendesk_engine::EngineError;
+use blendesk_engine::config::Config;
+use blendesk_engine::{Engine, EngineError};
 use blendesk_store::NewMessage;
-use blendesk_testkit::Desk;
+
+/// An engine on a fresh database; its servers are never contacted.
+fn engine(dir: &std::path::Path) -> std::sync::Arc<Engine> {
+    let text = format!(
+        r#"[advisor]
+id = "alice"
+name = "Alice Chen"
+[imap]
+host = "127.0.0.1"
+port = 1
+security = "plain"
+username = "support"
+queues = ["INBOX"]
+sent = "Sent"
+[smtp]
+host = "127.0.0.1"
+port = 1
+security = "plain"
+username = "support"
+from = "Shop Support <support@shop.test>"
+[store]
+path = "{}"
+"#,
+        dir.join("b.db").display()
+    );
+    Engine::with_passwords(Config::parse(&text).unwrap(), "unused".into(), None).unwrap()
+}
 
 fn mail(uid: u32, id: &str, subject: &str) -> NewMessage {
     NewMessage {
@@ -21,8 +48,8 @@ fn mail(uid: u32, id: &str, subject: &str) -> NewMessage {
 
 #[test]
 fn a_reply_to_a_deleted_row_is_refused_not_threaded_onto_its_successor() {
-    let desk = Desk::new("handles");
-    let engine = desk.engine();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
     let store = engine.store();
     let f = store.ensure_folder("INBOX").unwrap();
     let gone = store.insert_messages(f.id, &[mail(1, "old@x", "old order")]).unwrap()[0].1;
