@@ -98,7 +98,14 @@ pub struct Engine {
     pub(crate) breaker_reported: std::sync::atomic::AtomicBool,
     /// IMAP sessions open now (`connections::Connected`).
     pub(crate) open_connections: Arc<std::sync::atomic::AtomicUsize>,
+    /// Test hook run once a folder's sync has fetched its new mail (`on_sync_fetched`).
+    pub(crate) sync_hook: std::sync::Mutex<Option<SyncHook>>,
 }
+
+/// Called with the folder name once a sync has fetched the new mail it saw, before its
+/// last command (UID SEARCH): lets a test deliver mail at a known point of a sync, where
+/// the only news of it is an EXISTS among that command's answers, without sleeps.
+pub type SyncHook = Arc<dyn Fn(String) -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
 
 impl Engine {
     /// Open the store and read the passwords (environment or keyring).
@@ -137,6 +144,7 @@ impl Engine {
             team: crate::team::TeamState::new(),
             breaker_reported: std::sync::atomic::AtomicBool::new(false),
             open_connections: Default::default(),
+            sync_hook: Default::default(),
         }))
     }
 

@@ -58,6 +58,13 @@ impl Engine {
         Ok(report)
     }
 
+    /// Test hook: run `hook` in every sync once it has fetched the new mail it saw,
+    /// before its last command (see `SyncHook`).
+    #[doc(hidden)]
+    pub fn on_sync_fetched(&self, hook: Option<crate::engine::SyncHook>) {
+        *self.sync_hook.lock().unwrap_or_else(|e| e.into_inner()) = hook;
+    }
+
     /// Bring the mirror of `folder` up to date with the server.
     pub(crate) async fn sync_folder(self: &Arc<Self>, session: &mut ImapSession, folder: &str, condstore: bool) -> Result<FolderReport> {
         let selected = imap::select(session, folder, condstore).await?;
@@ -86,6 +93,10 @@ impl Engine {
                     .filter(|m| m.uid > max_local)
                     .collect();
                 report.new = self.fetch_and_store(session, folder, state.id, metas).await?;
+            }
+            let hook = self.sync_hook.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some(hook) = hook {
+                hook(folder.to_owned()).await;
             }
             if !local.is_empty() {
                 let server: HashSet<u32> = imap::all_uids(session).await?.into_iter().collect();

@@ -15,7 +15,40 @@ use tokio::net::TcpStream;
 pub trait ImapIo: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> ImapIo for T {}
 
-pub type ImapSession = Session<Box<dyn ImapIo>>;
+/// A logged-in session that remembers whether a change notification (EXISTS, EXPUNGE,
+/// FETCH flags, VANISHED) arrived among any command's answers: the commands drain the
+/// library's bounded channel, and a dropped EXISTS would leave new mail waiting a whole
+/// IDLE period. `pending_changes` reads and clears the mark.
+pub struct ImapSession {
+    inner: Session<Box<dyn ImapIo>>,
+    changed: bool,
+}
+
+impl ImapSession {
+    fn new(inner: Session<Box<dyn ImapIo>>) -> Self {
+        ImapSession { inner, changed: false }
+    }
+
+    /// The next queued unsolicited response, noting a change as it passes.
+    fn next_unsolicited(&mut self) -> Option<async_imap::types::UnsolicitedResponse> {
+        let r = self.inner.unsolicited_responses.try_recv().ok()?;
+        self.changed |= is_change(&r);
+        Some(r)
+    }
+}
+
+impl std::ops::Deref for ImapSession {
+    type Target = Session<Box<dyn ImapIo>>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for ImapSession {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -158,7 +191,7 @@ pub async fn connect(endpoint: &Endpoint, password: &str) -> Result<Connected> {
             Capability::Atom(a) => a.to_string(),
         })
         .collect();
-    Ok(Connected { session, capabilities })
+    Ok(Connected { session: ImapSession::new(session), capabilities })
 }
 
 async fn read_greeting<T: ImapIo>(client: &mut Client<T>, host: &str) -> Result<()> {
@@ -170,11 +203,12 @@ async fn read_greeting<T: ImapIo>(client: &mut Client<T>, host: &str) -> Result<
     }
 }
 
-/// Drop unsolicited responses queued by the library (its channel is bounded): the
-/// engine re-reads state from the server instead of trusting these.
+/// Empty the library's queue of unsolicited responses (its channel is bounded): the
+/// engine re-reads state from the server instead of trusting their contents, but a
+/// change among them is remembered (`pending_changes`), never thrown away.
 pub fn drain_unsolicited(session: &mut ImapSession) -> usize {
     let mut n = 0;
-    while session.unsolicited_responses.try_recv().is_ok() {
+    while session.next_unsolicited().is_some() {
         n += 1;
     }
     n
@@ -200,7 +234,7 @@ pub async fn my_rights(session: &mut ImapSession, folder: &str) -> Result<String
     drain_unsolicited(session);
     timed(&what, COMMAND_TIMEOUT, session.run_command_and_check_ok(format!("MYRIGHTS {name}"))).await?;
     let mut rights = None;
-    while let Ok(r) = session.unsolicited_responses.try_recv() {
+    while let Some(r) = session.next_unsolicited() {
         if let UnsolicitedResponse::Other(data) = r {
             if let Response::MyRights(m) = data.parsed() {
                 let letters: String = m
@@ -434,8 +468,12 @@ pub async fn idle(
 ) -> std::result::Result<(ImapSession, IdleEnd), ImapError> {
     // Changes the server reports before its "+ idling" land in the unsolicited channel,
     // not in the wait: look there first, or they wait out the whole period.
+    // Never IDLE over a change already reported: the caller syncs first.
+    if session.changed {
+        return Ok((session, IdleEnd::Changed));
+    }
     let early = session.unsolicited_responses.clone();
-    let mut handle = session.idle();
+    let mut handle = session.inner.idle();
     timed("IDLE", COMMAND_TIMEOUT, handle.init()).await?;
     let reported_early = std::iter::from_fn(|| early.try_recv().ok()).filter(is_change).count() > 0;
     let end = if reported_early {
@@ -453,8 +491,10 @@ pub async fn idle(
             _ = interrupt => { drop(stop); IdleEnd::Interrupted }
         }
     };
-    let mut session = timed("IDLE DONE", COMMAND_TIMEOUT, handle.done()).await?;
+    let mut session = ImapSession::new(timed("IDLE DONE", COMMAND_TIMEOUT, handle.done()).await?);
     drain_unsolicited(&mut session);
+    // The change that ended the wait is being answered by the caller's sync.
+    session.changed = false;
     Ok((session, end))
 }
 
@@ -473,10 +513,13 @@ fn is_change(r: &async_imap::types::UnsolicitedResponse) -> bool {
 /// notification arrives among a sync command's answers) is synced at once, not after
 /// a whole IDLE period.
 pub async fn pending_changes(session: &mut ImapSession) -> Result<bool> {
-    let mut changed = std::iter::from_fn(|| session.unsolicited_responses.try_recv().ok()).filter(is_change).count() > 0;
+    drain_unsolicited(session);
+    if std::mem::take(&mut session.changed) {
+        return Ok(true);
+    }
     timed("NOOP", COMMAND_TIMEOUT, session.noop()).await?;
-    changed |= std::iter::from_fn(|| session.unsolicited_responses.try_recv().ok()).filter(is_change).count() > 0;
-    Ok(changed)
+    drain_unsolicited(session);
+    Ok(std::mem::take(&mut session.changed))
 }
 
 /// A compact UID set ("1:5,9,12:14") for ascending `uids`.

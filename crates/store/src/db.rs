@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_knowledge_templates.sql")),
     (4, include_str!("../migrations/0004_parked.sql")),
     (5, include_str!("../migrations/0005_messages_generation.sql")),
+    (6, include_str!("../migrations/0006_message_ids_never_reused.sql")),
 ];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {
@@ -25,6 +26,15 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
     configure(&conn)?;
     migrate(&conn)?;
+    Ok(conn)
+}
+
+/// A read-only connection to a database `open` has created and migrated.
+pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "query_only", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
 

@@ -47,7 +47,7 @@ impl Store {
         }
         let marks = vec!["?"; addresses.len()].join(", ");
         let sql = format!("{HISTORY_SQL_HEAD} ({marks})) ORDER BY m.internal_date DESC, m.id DESC LIMIT {limit}");
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(addresses.iter()), |r| {
             let refs: String = r.get(4)?;
@@ -83,7 +83,7 @@ impl Store {
     /// named `address` as Reply-To: the same person writing from another address.
     /// (`reply_to != ''` lets SQLite use the partial index on Reply-To.)
     pub fn reply_to_links(&self, address: &str) -> Result<Vec<String>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT reply_to FROM messages WHERE from_addr = ?1 AND reply_to != '' AND reply_to != ?1
              UNION
@@ -144,7 +144,7 @@ impl Store {
 
     /// Addresses linked by hand to `address`.
     pub fn customer_links(&self, address: &str) -> Result<Vec<String>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached("SELECT alias FROM customer_links WHERE address = ?1 ORDER BY alias")?;
         let rows = stmt.query_map([address.trim().to_lowercase()], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -145,7 +145,7 @@ impl Store {
     }
 
     pub fn folder_summaries(&self) -> Result<Vec<FolderSummary>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(
             "SELECT f.name, (SELECT count(*) FROM messages m WHERE m.folder_id = f.id),
                     f.uidvalidity, f.highestmodseq, f.last_sync_at
@@ -186,7 +186,7 @@ impl Store {
         let tx = conn.transaction()?;
         let mut inserted = Vec::with_capacity(messages.len());
         for m in messages {
-            if let Some(id) = insert_one(&tx, folder_id, m)? {
+            if let Some(id) = insert_one(&tx, folder_id, m, None)? {
                 inserted.push((m.uid, id));
             }
         }
@@ -198,10 +198,12 @@ impl Store {
     pub fn replace_message(&self, folder_id: i64, message: &NewMessage) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        if let Some(id) = id_of(&tx, folder_id, message.uid)? {
+        // The same message keeps its id: the window may hold it.
+        let old = id_of(&tx, folder_id, message.uid)?;
+        if let Some(id) = old {
             delete_ids(&tx, &[id])?;
         }
-        insert_one(&tx, folder_id, message)?;
+        insert_one(&tx, folder_id, message, old)?;
         tx.commit()?;
         Ok(())
     }
@@ -262,7 +264,7 @@ impl Store {
     }
 
     pub fn message(&self, id: i64) -> Result<Option<StoredMessage>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let msg = conn.query_row(&format!("{SELECT_MESSAGE} WHERE m.id = ?1"), [id], row_to_message).optional()?;
         match msg {
             Some(m) => {
@@ -302,7 +304,7 @@ impl Store {
 
     /// Messages in a folder, newest first.
     pub fn list_messages(&self, folder: &str, limit: u32) -> Result<Vec<StoredMessage>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(&format!("{SELECT_MESSAGE} WHERE f.name = ?1 ORDER BY m.internal_date DESC, m.uid DESC LIMIT ?2"))?;
         let rows = stmt.query_map(params![folder, limit], row_to_message)?;
         let mut out = Vec::new();
@@ -385,14 +387,17 @@ fn delete_ids(tx: &Transaction<'_>, ids: &[i64]) -> Result<()> {
     Ok(())
 }
 
-fn insert_one(tx: &Transaction<'_>, folder_id: i64, m: &NewMessage) -> Result<Option<i64>> {
+/// Insert `m` under a new id, or under `keep_id` when it replaces that same message.
+fn insert_one(tx: &Transaction<'_>, folder_id: i64, m: &NewMessage, keep_id: Option<i64>) -> Result<Option<i64>> {
     let state = m.body_state.unwrap_or(BodyState::Full);
     let changed = tx
         .prepare_cached(
-            "INSERT OR IGNORE INTO messages (folder_id, uid, identity, message_id, in_reply_to, refs,
+            // The id comes from the high-water mark (migration 0006), so an id once used
+            // never names another message.
+            "INSERT OR IGNORE INTO messages (id, folder_id, uid, identity, message_id, in_reply_to, refs,
                 subject, from_addr, from_name, to_addrs, cc_addrs, sent_at, internal_date, size,
                 flags, modseq, body_state, body_text, body_html, parse_note, has_attachments, ack_decision, reply_to)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+             VALUES (coalesce(?24, (SELECT n + 1 FROM messages_id_high)), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
                 ?18, ?19, ?20, ?21, ?22, ?23)",
         )?
         .execute(params![
@@ -419,6 +424,7 @@ fn insert_one(tx: &Transaction<'_>, folder_id: i64, m: &NewMessage) -> Result<Op
             !m.attachments.is_empty(),
             m.ack_decision,
             m.reply_to,
+            keep_id,
         ])?;
     if changed == 0 {
         return Ok(None);

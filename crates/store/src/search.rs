@@ -18,7 +18,7 @@ impl Store {
     /// Messages matching every word of `query`, best first (BM25).
     pub fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
         let Some(expr) = match_query(query) else { return Ok(Vec::new()) };
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT m.id, f.name, m.uid, m.subject, m.from_addr, m.internal_date
              FROM messages_fts

@@ -60,7 +60,7 @@ impl Store {
         );
         let mut args: Vec<String> = folders.to_vec();
         args.push(format!("%@{}", internal_domain.to_lowercase()));
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), row_to_head)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -79,7 +79,7 @@ impl Store {
              ORDER BY m.internal_date ASC, m.id ASC LIMIT {limit}"
         );
         let args: Vec<&String> = message_ids.iter().chain(message_ids).chain(message_ids).collect();
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(args), row_to_head)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -96,7 +96,7 @@ impl Store {
                OR EXISTS (SELECT 1 FROM json_each(m.to_addrs) WHERE lower(value) = ?1)
              ORDER BY m.internal_date DESC, m.id DESC LIMIT {limit}"
         );
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map([address], row_to_head)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

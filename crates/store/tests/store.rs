@@ -143,3 +143,32 @@ fn outbox_lifecycle_and_crash_recovery() {
     assert!(again.is_err());
     assert_eq!(s.integrity_check().unwrap(), "ok");
 }
+
+#[test]
+fn a_deleted_messages_id_is_never_given_to_another_message() {
+    let (_d, s) = store();
+    let f = s.ensure_folder("INBOX").unwrap();
+    let ids = s.insert_messages(f.id, &[msg(1, "mid:a@x", "a", "a"), msg(2, "mid:b@x", "b", "b")]).unwrap();
+    let newest = ids[1].1;
+    // The newest row goes (expunged on the server); the next message must not take its
+    // id, or a reply queued by that id would thread onto the wrong email.
+    assert_eq!(s.delete_uids(f.id, &[2]).unwrap(), 1);
+    let next = s.insert_messages(f.id, &[msg(3, "mid:c@x", "c", "c")]).unwrap()[0].1;
+    assert!(next > newest, "id {newest} reused as {next}");
+    assert!(s.message(newest).unwrap().is_none());
+    // The mark survives reopening the database.
+    drop(s);
+    let s = Store::open(&_d.path().join("b.db")).unwrap();
+    s.delete_uids(f.id, &[3]).unwrap();
+    let after = s.insert_messages(f.id, &[msg(4, "mid:d@x", "d", "d")]).unwrap()[0].1;
+    assert!(after > next);
+}
+
+#[test]
+fn replacing_a_headers_only_message_keeps_its_id() {
+    let (_d, s) = store();
+    let f = s.ensure_folder("INBOX").unwrap();
+    let id = s.insert_messages(f.id, &[msg(1, "mid:a@x", "a", ""), msg(2, "mid:b@x", "b", "b")]).unwrap()[0].1;
+    s.replace_message(f.id, &msg(1, "mid:a@x", "a", "full body")).unwrap();
+    assert_eq!(s.message(id).unwrap().unwrap().body_text, "full body");
+}
