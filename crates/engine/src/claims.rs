@@ -1,7 +1,9 @@
 //! The one compare-and-swap every team-wide decision uses (`rewrite_flags`): take an
 //! IMAP keyword on a message only if nobody holds one of its kind (owner claims
-//! `$bd_owner_<id>`, team-wide duties such as sending the acknowledgement once), or
-//! replace its flag list (moving an owner, a conversation token).
+//! `$bd_owner_<id>`, team-wide duties such as sending the acknowledgement once,
+//! `$bd_ack_<id>`), or replace its flag list (moving an owner, a conversation token).
+//! What is taken is always named for the taker and judged by reading back: a STORE
+//! that would change nothing is answered OK even when its MODSEQ is stale.
 //! Never MOVE or COPY to claim: measured on Dovecot, concurrent MOVEs duplicate mail.
 //!
 //! First use of a keyword: Dovecot applies every concurrent `UNCHANGEDSINCE` STORE of a
@@ -16,7 +18,7 @@
 use crate::engine::{Engine, EngineError, Result};
 use blendesk_domain::claim::{judge, ClaimOutcome, OWNER_PREFIX};
 use blendesk_domain::keywords::{unknown, RESOLVED_KEYWORD, TOUCH_KEYWORD};
-use blendesk_mail::imap::{self, Conditional, ImapSession};
+use blendesk_mail::imap::{self, ImapSession};
 
 /// Take `keyword` on message `uid` of the selected `folder` unless a keyword starting
 /// with `exclusive_prefix` is already there. `uidvalidity` is what the caller's UID was
@@ -65,24 +67,30 @@ pub async fn take_keyword_guarded(
     })
 }
 
-/// Take a team-wide duty (`$bd_ack`, `$bd_late`) on message `uid`: one keyword for the
-/// whole team, so the holder is not named; the app whose conditional STORE the server
-/// applied holds it. `held` tells a holder's keyword (earlier versions named the holder).
+/// Take a team-wide duty (the acknowledgement, the still-working note) on message `uid`
+/// under this app's own name, `named` (`$bd_ack_<id>`): held when no other holder's
+/// keyword (`held`) is there after the swap, read back like an owner claim. Never one
+/// shared name: Dovecot answers OK, without `[MODIFIED]`, to a conditional STORE that
+/// would change nothing, so two apps racing to add the same keyword can both be told
+/// they set it (measured: 10 % of six-way races; see `domain::automation::ack`).
 pub async fn take_duty(
     session: &mut ImapSession,
     folder: &str,
     uidvalidity: u32,
     uid: u32,
-    keyword: &str,
+    named: &str,
     held: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<ClaimOutcome> {
-    let change = |flags: &[String]| (!flags.iter().any(|f| held(f))).then(|| FlagChange::Add(keyword.to_owned()));
-    let (rewrite, applied) = rewrite(session, folder, uidvalidity, uid, &change).await?;
-    Ok(match rewrite {
+    let change = |flags: &[String]| (!flags.iter().any(|f| held(f))).then(|| FlagChange::Add(named.to_owned()));
+    let judged = |flags: &[String]| match flags.iter().find(|f| held(f) && !f.eq_ignore_ascii_case(named)) {
+        Some(other) => ClaimOutcome::Lost { holder: other.clone() },
+        None if has(flags, named) => ClaimOutcome::Won,
+        None => ClaimOutcome::Changed,
+    };
+    Ok(match rewrite_flags(session, folder, uidvalidity, uid, &change).await? {
         Rewrite::Stale => ClaimOutcome::Stale,
         Rewrite::Gone => ClaimOutcome::Gone,
-        Rewrite::Done(_) if applied => ClaimOutcome::Won,
-        Rewrite::Done(_) | Rewrite::Declined(_) => ClaimOutcome::Lost { holder: "another app".into() },
+        Rewrite::Done(flags) | Rewrite::Declined(flags) => judged(&flags),
         Rewrite::Contended(_) => ClaimOutcome::Changed,
     })
 }
@@ -170,7 +178,8 @@ const REWRITE_ATTEMPTS: usize = 5;
 /// MODSEQ, and read back. A STORE the server skipped because some flag moved meanwhile
 /// is decided again on a fresh reading: `change` sees the new flags (if someone took
 /// the email meanwhile, it declines). UIDVALIDITY is re-checked first, so a stale UID is
-/// never written to.
+/// never written to. The outcome is what the flags read back say, never the STORE's
+/// answer alone: a STORE that changes nothing is answered OK without `[MODIFIED]`.
 pub(crate) async fn rewrite_flags(
     session: &mut ImapSession,
     folder: &str,
@@ -178,33 +187,21 @@ pub(crate) async fn rewrite_flags(
     uid: u32,
     change: &(dyn Fn(&[String]) -> Option<FlagChange> + Sync),
 ) -> Result<Rewrite> {
-    Ok(rewrite(session, folder, uidvalidity, uid, change).await?.0)
-}
-
-/// `rewrite_flags`, also telling whether the list was written by this call's own STORE
-/// (the server applied it) rather than found so.
-async fn rewrite(
-    session: &mut ImapSession,
-    folder: &str,
-    uidvalidity: u32,
-    uid: u32,
-    change: &(dyn Fn(&[String]) -> Option<FlagChange> + Sync),
-) -> Result<(Rewrite, bool)> {
     let selected = imap::select(session, folder, true).await?;
     if selected.highestmodseq.is_none() {
         return Err(EngineError::MissingCapability("CONDSTORE"));
     }
     if selected.uidvalidity != uidvalidity {
-        return Ok((Rewrite::Stale, false));
+        return Ok(Rewrite::Stale);
     }
     let mut known = selected.keywords;
     let mut last = Vec::new();
     let mut attempts = 0;
     while attempts < REWRITE_ATTEMPTS {
-        let Some((flags, modseq)) = imap::flags_of(session, uid).await? else { return Ok((Rewrite::Gone, false)) };
-        let Some(want) = change(&flags) else { return Ok((Rewrite::Declined(flags), false)) };
+        let Some((flags, modseq)) = imap::flags_of(session, uid).await? else { return Ok(Rewrite::Gone) };
+        let Some(want) = change(&flags) else { return Ok(Rewrite::Declined(flags)) };
         if want.is_done(&flags) {
-            return Ok((Rewrite::Done(flags), false));
+            return Ok(Rewrite::Done(flags));
         }
         // New to the folder: register first, then read the MODSEQ the swap is made on.
         let new = unknown(want.keywords(), &known).into_iter().map(str::to_owned).collect::<Vec<_>>();
@@ -224,16 +221,14 @@ async fn rewrite(
         if touch {
             touch_another(session, uid).await?;
         }
-        let answer = imap::store_conditional(session, uid, modseq, &want.store_command())
-            .await
-            .map_err(|e| keyword_limit(e, folder, known.len()))?;
-        let Some((after, _)) = imap::flags_of(session, uid).await? else { return Ok((Rewrite::Gone, false)) };
+        imap::store_conditional(session, uid, modseq, &want.store_command()).await.map_err(|e| keyword_limit(e, folder, known.len()))?;
+        let Some((after, _)) = imap::flags_of(session, uid).await? else { return Ok(Rewrite::Gone) };
         if want.is_done(&after) {
-            return Ok((Rewrite::Done(after), answer == Conditional::Applied));
+            return Ok(Rewrite::Done(after));
         }
         last = after;
     }
-    Ok((Rewrite::Contended(last), false))
+    Ok(Rewrite::Contended(last))
 }
 
 /// Cyrus's "Too many user flags" as the error that says what to do.

@@ -1,7 +1,7 @@
 //! Team-wide duties: the one acknowledgement per new conversation, and the one "still
 //! working on it" note per conversation whose SLA breached. Every app looks; the
-//! compare-and-swap on `$bd_ack` / `$bd_late` (one keyword each for the whole team: the
-//! keyword budget) makes exactly one of them send. The rules (RFC 3834 headers, age, known conversation, per-sender window,
+//! compare-and-swap on the app's own `$bd_ack_<id>` / `$bd_late_<id>`, judged by reading
+//! back (no other holder's keyword), makes exactly one of them send. The rules (RFC 3834 headers, age, known conversation, per-sender window,
 //! breaker, the promise, when a note is due) are the domain's; this module reads the
 //! mirror, takes the duty and queues the message.
 
@@ -12,9 +12,9 @@ use crate::sla::{conversation_clocks, ConversationClock};
 use crate::team::is_open;
 use blendesk_domain::advisor::AdvisorId;
 use blendesk_domain::automation::ack::{
-    expected_reply_by, is_ack_flag, should_acknowledge, AckCandidate, ShiftCapacity, ACK_KEYWORD, BREAKER_MAX, BREAKER_WINDOW_MS,
+    ack_keyword, expected_reply_by, is_ack_flag, should_acknowledge, AckCandidate, ShiftCapacity, BREAKER_MAX, BREAKER_WINDOW_MS,
 };
-use blendesk_domain::automation::late::{is_late_flag, should_send_still_working, LateCandidate, BREACHED_KEYWORD, LATE_KEYWORD};
+use blendesk_domain::automation::late::{is_late_flag, late_keyword, should_send_still_working, LateCandidate, BREACHED_KEYWORD};
 use blendesk_domain::automation::template::{
     DEFAULT_ACKNOWLEDGEMENT_EN, DEFAULT_ACKNOWLEDGEMENT_ZH, DEFAULT_STILL_WORKING_EN, DEFAULT_STILL_WORKING_ZH,
 };
@@ -107,6 +107,7 @@ impl Engine {
                 threads_to_known,
                 joins_open_conversation: joins_open.contains(&h.id),
                 already_acknowledged: h.flags.iter().any(|f| is_ack_flag(f)),
+                resolved: crate::conversation::is_closed(h),
             };
             if should_acknowledge(&candidate, now, last_ack.get(&h.from_addr).copied(), PER_SENDER_WINDOW_MS).is_err() {
                 continue;
@@ -118,18 +119,19 @@ impl Engine {
             if !self.my_turn_for_duty(h, now) {
                 continue;
             }
-            match take_duty(session, &h.folder, h.uidvalidity, h.uid, ACK_KEYWORD, &is_ack_flag).await? {
+            let mine = ack_keyword(&self.config.advisor.id);
+            match take_duty(session, &h.folder, h.uidvalidity, h.uid, &mine, &is_ack_flag).await? {
                 ClaimOutcome::Won => {
-                    self.store.add_flag(h.id, ACK_KEYWORD)?;
+                    self.store.add_flag(h.id, &mine)?;
                     let capacity = self.shift_capacity(&policy, h, &queue_heads);
                     self.queue_acknowledgement(h, &policy, &capacity, now)?;
                     last_ack.insert(h.from_addr.clone(), h.internal_date * 1000);
                     recent += 1;
                     queued += 1;
                 }
-                ClaimOutcome::Lost { .. } => {
+                ClaimOutcome::Lost { holder } => {
                     // Another app has it: remember, so this sender's window starts now too.
-                    self.store.add_flag(h.id, ACK_KEYWORD)?;
+                    self.store.add_flag(h.id, &holder)?;
                     last_ack.insert(h.from_addr.clone(), h.internal_date * 1000);
                     recent += 1;
                 }
@@ -237,9 +239,10 @@ impl Engine {
                 self.report_breaker(recent);
                 return Ok(queued);
             }
-            match take_duty(session, &h.folder, h.uidvalidity, h.uid, LATE_KEYWORD, &is_late_flag).await? {
+            let mine = late_keyword(&self.config.advisor.id);
+            match take_duty(session, &h.folder, h.uidvalidity, h.uid, &mine, &is_late_flag).await? {
                 ClaimOutcome::Won => {
-                    self.store.add_flag(h.id, LATE_KEYWORD)?;
+                    self.store.add_flag(h.id, &mine)?;
                     let chinese = crate::team::language_of(&h.subject, &h.excerpt) == "zh";
                     let template = if chinese { DEFAULT_STILL_WORKING_ZH } else { DEFAULT_STILL_WORKING_EN };
                     let values = [("conversation.ref".to_owned(), reference(h))].into_iter().collect();
@@ -249,8 +252,8 @@ impl Engine {
                     recent += 1;
                     queued += 1;
                 }
-                ClaimOutcome::Lost { .. } => {
-                    self.store.add_flag(h.id, LATE_KEYWORD)?;
+                ClaimOutcome::Lost { holder } => {
+                    self.store.add_flag(h.id, &holder)?;
                     recent += 1;
                 }
                 _ => {}

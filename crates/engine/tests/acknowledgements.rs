@@ -2,6 +2,7 @@
 //! auto-responder that answers everything, two Blendesk teams mailing each other, the
 //! breaker, and exactly one acknowledgement per new conversation with several apps.
 
+use blendesk_domain::automation::ack::is_ack_flag;
 use blendesk_engine::events::Event;
 use blendesk_engine::Engine;
 use blendesk_mail::mime::{self, ParsedMail};
@@ -127,15 +128,36 @@ async fn a_flood_trips_the_breaker() {
     assert_eq!(round(&engine).await, 0);
 }
 
+/// A new team's folder: nothing resolved yet to register the duty names on before their
+/// first race (the touch fallback).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_apps_send_exactly_one_acknowledgement_per_new_conversation() {
+    four_apps_acknowledge(false).await;
+}
+
+/// A folder with a resolved email, which the duty names are registered on first (and
+/// which itself gets no acknowledgement).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_apps_acknowledge_once_in_a_folder_with_resolved_mail() {
+    four_apps_acknowledge(true).await;
+}
+
+async fn four_apps_acknowledge(resolved_marker: bool) {
     let desk = Desk::new("ack4");
+    let mut expected = 0;
+    if resolved_marker {
+        let (_, raw) = customer_mail("old@example.com", &desk.address, "Done", "Thanks, all sorted.");
+        let mut s = blendesk_testkit::login(&desk.user).await.unwrap();
+        s.append("INBOX", Some("(\\Seen $Resolved)"), None, &raw).await.unwrap();
+        blendesk_mail::imap::logout(s).await;
+        expected += 1;
+    }
     let customers: Vec<Customer> = (0..8).map(|_| Customer::new("a4c")).collect();
     for c in &customers {
         let (_, raw) = customer_mail(&c.address, &desk.address, "Refund", "Please refund order 12.");
         smtp_send(&c.address, &[&desk.address], &raw).await.unwrap();
     }
-    wait_count(&desk.user, customers.len()).await;
+    wait_count(&desk.user, expected + customers.len()).await;
     // Four apps of the same team (four advisors), each with its own database, racing.
     let apps: Vec<Arc<Engine>> = ["alice", "bob", "carol", "dan"]
         .into_iter()
@@ -169,12 +191,16 @@ async fn four_apps_send_exactly_one_acknowledgement_per_new_conversation() {
         let got = wait_count(&c.user, 1).await;
         assert_eq!(got.len(), 1, "{} got {} acknowledgements", c.address, got.len());
     }
-    // The server agrees: one ack keyword per message.
+    // The server agrees: one holder's keyword (`$bd_ack_<id>`) per message.
     let mut s = blendesk_testkit::login(&desk.user).await.unwrap();
     blendesk_mail::imap::select(&mut s, "INBOX", true).await.unwrap();
     for (uid, flags, _) in blendesk_mail::imap::fetch_flags(&mut s, None).await.unwrap() {
-        let acks: Vec<&String> = flags.iter().filter(|f| f.starts_with("$bd_ack")).collect();
-        assert_eq!(acks, ["$bd_ack"], "UID {uid}: {flags:?}");
+        let acks: Vec<&String> = flags.iter().filter(|f| is_ack_flag(f)).collect();
+        if flags.iter().any(|f| f == "$Resolved") {
+            assert!(acks.is_empty(), "UID {uid}: {flags:?}");
+        } else {
+            assert_eq!(acks.len(), 1, "UID {uid}: {flags:?}");
+        }
     }
 }
 
@@ -245,6 +271,6 @@ async fn a_chaser_joining_an_open_conversation_gets_no_second_acknowledgement() 
         .map(|(_, flags, _)| flags)
         .collect();
     assert_eq!(chasers.len(), 2, "the two new emails: {chasers:?}");
-    assert_eq!(chasers.iter().filter(|f| f.iter().any(|f| f == "$bd_ack")).count(), 1, "{chasers:?}");
+    assert_eq!(chasers.iter().filter(|f| f.iter().any(|f| is_ack_flag(f))).count(), 1, "{chasers:?}");
     assert!(inbox(&still_open.user).await.is_empty(), "no second promise to a customer whose conversation is open");
 }

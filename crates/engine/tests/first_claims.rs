@@ -5,12 +5,16 @@
 //! first. Each round: a new email, six sessions released together, each claiming with an
 //! advisor id never used before → exactly one owner. Both ways are raced.
 //!
+//! Duties (`$bd_ack_<id>`) race the same way, in a new folder each round so the names
+//! are new every time.
+//!
 //! The control race (the bare compare-and-swap, no registration) shows the harness
 //! races tightly enough to catch the server's behaviour: on Dovecot it must leave
 //! double owners, or this test proves nothing.
 
+use blendesk_domain::automation::ack::{is_ack_flag, ACK_PREFIX};
 use blendesk_domain::claim::{owners, ClaimOutcome, OWNER_PREFIX};
-use blendesk_engine::claims::take_keyword;
+use blendesk_engine::claims::{take_duty, take_keyword};
 use blendesk_mail::imap::{self, ImapSession};
 use blendesk_testkit::servers::{Server, ALL_SERVERS};
 use std::sync::Arc;
@@ -154,5 +158,71 @@ async fn without_registration_dovecot_lets_several_first_claims_through() {
             "{}: the control race must show the server's behaviour, or the harness is too slow to test it",
             server.label()
         );
+    }
+}
+
+/// Rounds of duty races per way and server: one new folder each.
+const DUTY_ROUNDS: usize = 100;
+
+/// Six sessions take the acknowledgement duty on a new email in a new folder; returns
+/// the rounds where the number of apps told `Won` or of holder keywords on the server
+/// was not exactly one.
+async fn duty_race(server: &Server, resolved_mail: bool) -> usize {
+    let user = server.user("duty");
+    let mut coordinator = server.login(&user).await.unwrap();
+    let mut sessions = Vec::new();
+    for _ in 0..RACERS {
+        sessions.push(server.login(&user).await.unwrap());
+    }
+    let run = rand::random::<u32>();
+    let mut wrong = 0;
+    for n in 0..DUTY_ROUNDS {
+        let round = Arc::new(new_email(&mut coordinator, &format!("duty{run:x}n{n}"), n, resolved_mail).await);
+        let barrier = Arc::new(Barrier::new(RACERS));
+        let tasks: Vec<_> = sessions
+            .drain(..)
+            .enumerate()
+            .map(|(i, mut s)| {
+                let (round, barrier) = (round.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let r = &round;
+                    let named = format!("{ACK_PREFIX}a{i}");
+                    let outcome = take_duty(&mut s, &r.folder, r.uidvalidity, r.uid, &named, &is_ack_flag).await.unwrap();
+                    (s, outcome == ClaimOutcome::Won)
+                })
+            })
+            .collect();
+        let mut winners = 0;
+        for t in tasks {
+            let (s, won) = t.await.unwrap();
+            sessions.push(s);
+            winners += usize::from(won);
+        }
+        imap::select(&mut coordinator, &round.folder, true).await.unwrap();
+        let (flags, _) = imap::flags_of(&mut coordinator, round.uid).await.unwrap().unwrap();
+        let holders = flags.iter().filter(|f| is_ack_flag(f)).count();
+        if (winners, holders) != (1, 1) {
+            wrong += 1;
+            eprintln!("{} round {n}: {winners} apps won, server flags {flags:?}", server.label());
+        }
+    }
+    for s in sessions.into_iter().chain([coordinator]) {
+        imap::logout(s).await;
+    }
+    wrong
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn first_duties_hold_on_every_server() {
+    for server in ALL_SERVERS {
+        for (resolved_mail, way) in [(true, "registered on resolved mail"), (false, "touch, no resolved mail")] {
+            let wrong = duty_race(&server, resolved_mail).await;
+            println!(
+                "{} ({way}): {DUTY_ROUNDS} six-way first-duty races in new folders: {wrong} without exactly one holder",
+                server.label()
+            );
+            assert_eq!(wrong, 0, "{} ({way}): exactly one app holds the duty every round, and knows it", server.label());
+        }
     }
 }

@@ -170,7 +170,8 @@ async fn a_breach_gets_one_note_team_wide_and_is_marked_for_supervisors() {
     // The server records the duty once and the breach for every app to see.
     let flags = server_flags(&desk.user, "INBOX", &late_id).await;
     assert!(flags.iter().any(|f| f == "$bd_breached"), "{flags:?}");
-    assert_eq!(flags.iter().filter(|f| f.starts_with("$bd_late")).collect::<Vec<_>>(), ["$bd_late"], "{flags:?}");
+    let holders: Vec<&String> = flags.iter().filter(|f| f.starts_with("$bd_late")).collect();
+    assert!(holders.len() == 1 && holders[0].starts_with("$bd_late_"), "one holder's keyword: {flags:?}");
     let flags = server_flags(&desk.user, "INBOX", &answered_id).await;
     assert!(!flags.iter().any(|f| f.starts_with("$bd_late") || f == "$bd_breached"), "{flags:?}");
     let flags = server_flags(&desk.user, "INBOX", &robot_id).await;

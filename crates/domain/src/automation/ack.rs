@@ -1,17 +1,25 @@
 //! Which queue messages get the team's one acknowledgement, decided from what the
 //! mirror knows. Pure: the engine passes the messages and the time in.
 
+use crate::advisor::AdvisorId;
 use crate::automation::sla::{due_at, BusinessCalendar, OpenHours};
 use chrono::{DateTime, Utc};
 
-/// The keyword marking "this message's acknowledgement is taken care of": the team-wide
-/// duty, taken with the same compare-and-swap as ownership. One name for the whole team
-/// (the keyword budget, `crate::keywords`): the app whose conditional STORE the server
-/// applied sends it.
+/// "This message's acknowledgement is taken care of": the team-wide duty, taken with the
+/// same compare-and-swap as ownership under the holder's own name, `$bd_ack_<id>`
+/// (`ack_keyword`). Not one shared name: Dovecot answers OK, without `[MODIFIED]`, to a
+/// conditional STORE that would change nothing, so two apps racing to add one shared
+/// keyword can both be told they set it (measured: 10 % of six-way races, known name or
+/// not); distinct names make every STORE a real change, judged by reading back.
+pub const ACK_PREFIX: &str = "$bd_ack_";
+
+/// The one shared name an earlier version used. Still read as "taken care of".
 pub const ACK_KEYWORD: &str = "$bd_ack";
 
-/// Earlier versions named the holder: `$bd_ack_<advisor id>`. Still read.
-pub const ACK_PREFIX: &str = "$bd_ack_";
+/// The acknowledgement duty keyword of `advisor`.
+pub fn ack_keyword(advisor: &AdvisorId) -> String {
+    format!("{ACK_PREFIX}{}", advisor.as_str())
+}
 
 /// More than this many acknowledgements within `BREAKER_WINDOW_MS` trips the breaker:
 /// automatic mail stops and supervisors are told.
@@ -39,6 +47,8 @@ pub struct AckCandidate<'a> {
     /// an email merged into one): the customer already has our promise.
     pub joins_open_conversation: bool,
     pub already_acknowledged: bool,
+    /// Resolved before any app got to it: answered already, or needing no answer.
+    pub resolved: bool,
 }
 
 /// Why a message gets no acknowledgement (beyond the header rules).
@@ -55,7 +65,7 @@ pub enum AckSkip {
 /// acknowledgement (team-wide, from the mirror's keywords); `window_ms` is the per-sender
 /// window.
 pub fn should_acknowledge(c: &AckCandidate<'_>, now_ms: i64, sender_last_ack_ms: Option<i64>, window_ms: i64) -> Result<(), AckSkip> {
-    if c.already_acknowledged {
+    if c.already_acknowledged || c.resolved {
         return Err(AckSkip::Done);
     }
     if c.verdict != "acknowledge" {
@@ -142,6 +152,7 @@ mod tests {
             threads_to_known: false,
             joins_open_conversation: false,
             already_acknowledged: false,
+            resolved: false,
         }
     }
 
@@ -172,6 +183,10 @@ mod tests {
         let mut done = c("acknowledge");
         done.already_acknowledged = true;
         assert_eq!(should_acknowledge(&done, 1_000_500, None, 86_400_000), Err(AckSkip::Done));
+        // Resolved before any app got to it (answered by phone, closed as spam).
+        let mut resolved = c("acknowledge");
+        resolved.resolved = true;
+        assert_eq!(should_acknowledge(&resolved, 1_000_500, None, 86_400_000), Err(AckSkip::Done));
     }
 
     #[test]
