@@ -44,6 +44,8 @@ pub struct Bootstrap {
     pub presence: PresenceView,
     /// The system's language (LC_ALL, LC_MESSAGES, LANG, LANGUAGE), e.g. `zh_CN.UTF-8`.
     pub system_locale: Option<String>,
+    /// The engine's tasks (`blendesk_engine::runtime::Task`), once started.
+    pub engine_tasks: Vec<&'static str>,
 }
 
 #[tauri::command]
@@ -60,6 +62,7 @@ pub fn bootstrap(desk: State<'_, Desk>) -> Bootstrap {
             .iter()
             .filter_map(|k| std::env::var(k).ok())
             .find(|v| !v.is_empty() && v != "C" && v != "POSIX"),
+        engine_tasks: desk.runtime_tasks(),
     }
 }
 

@@ -1,11 +1,13 @@
 //! The desktop's state: the engine (once started) and what the window needs between
-//! commands. The advisor's state machine, the policy and the claims live in the engine;
-//! this file forwards events to the UI and runs the engine's tasks: sync/watch, outbox,
-//! claims (with presence heartbeats), the wrap-up clock and the call socket.
+//! commands. The advisor's state machine, the policy and the claims live in the engine,
+//! and its tasks in the engine's runtime (`blendesk_engine::runtime`, the same list the
+//! headless runner starts); this file adds only the window's own: events to the UI,
+//! desktop notifications, the OS idle watcher.
 
 use blendesk_domain::blending::{AdvisorEvent, AdvisorState, ManualState};
 use blendesk_engine::config::Config;
 use blendesk_engine::events::Event as EngineEvent;
+use blendesk_engine::runtime::{Mode, OnTeamFailure, Runtime};
 use blendesk_engine::Engine;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -54,6 +56,9 @@ pub struct Desk {
     pub risk_announced: Mutex<std::collections::HashSet<i64>>,
     /// Each folder's last reported connection state (events may fire before the UI listens).
     pub connections: Mutex<std::collections::BTreeMap<String, ConnectionView>>,
+    /// The engine's tasks, once started.
+    runtime: Mutex<Option<Runtime>>,
+    /// The window's own tasks.
     tasks: Mutex<Vec<tauri::async_runtime::JoinHandle<()>>>,
 }
 
@@ -66,6 +71,7 @@ impl Desk {
             mine: Mutex::new(Vec::new()),
             connections: Mutex::new(Default::default()),
             risk_announced: Mutex::new(Default::default()),
+            runtime: Mutex::new(None),
             tasks: Mutex::new(Vec::new()),
         }
     }
@@ -89,13 +95,28 @@ impl Desk {
         self.engine.get().map_or(AdvisorState::Offline, |e| e.advisor_state())
     }
 
+    /// Stop the engine's tasks (each logs out of IMAP) and the window's.
     pub fn shutdown(&self) {
-        if let Some(e) = self.engine.get() {
-            e.shutdown();
+        let runtime = self.runtime.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match runtime {
+            Some(r) => {
+                tauri::async_runtime::block_on(r.shutdown(SHUTDOWN_GRACE));
+            }
+            None => {
+                if let Some(e) = self.engine.get() {
+                    e.shutdown();
+                }
+            }
         }
         for t in self.tasks.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
             t.abort();
         }
+    }
+
+    /// The engine's tasks, as the runtime started them (empty before).
+    pub fn runtime_tasks(&self) -> Vec<&'static str> {
+        let runtime = self.runtime.lock().unwrap_or_else(|e| e.into_inner());
+        runtime.as_ref().map(|r| r.tasks().into_iter().map(|t| t.as_str()).collect()).unwrap_or_default()
     }
 
     fn keep(&self, task: tauri::async_runtime::JoinHandle<()>) {
@@ -148,7 +169,6 @@ async fn run_engine(app: AppHandle) -> anyhow::Result<()> {
 /// socket. Called once, at start or after first-run setup.
 pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()> {
     let desk = app.state::<Desk>();
-    let advisor = engine.config().advisor.id.as_str().to_owned();
     if desk.engine.set(engine.clone()).is_err() {
         anyhow::bail!("the engine is already running");
     }
@@ -192,9 +212,6 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
             }
         }
     }));
-    let e = engine.clone();
-    // The queues; Sent is synced by the claim loop's chores (or below, without team mode).
-    desk.keep(tauri::async_runtime::spawn(async move { e.watch_queues().await }));
     let a = app.clone();
     desk.keep(tauri::async_runtime::spawn(async move {
         let mut tick = tokio::time::interval(SLA_CHECK_PERIOD);
@@ -203,58 +220,29 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
             announce_sla_risk(&a);
         }
     }));
-    let e = engine.clone();
-    desk.keep(tauri::async_runtime::spawn(async move { e.run_outbox().await }));
-    // Knowledge articles, usage counts and templates from the shared mailbox.
-    let e = engine.clone();
-    desk.keep(tauri::async_runtime::spawn(async move { e.run_shared_docs().await }));
+    // The engine's tasks. Team mode when the server allows it; otherwise the advisor
+    // still works alone (and is told why in the log).
+    let runtime = match Runtime::start(engine.clone(), Mode::Team, OnTeamFailure::ContinueSolo).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("no team claims: {e}");
+            Runtime::start(engine.clone(), Mode::Solo, OnTeamFailure::ContinueSolo).await?
+        }
+    };
+    *desk.runtime.lock().unwrap_or_else(|e| e.into_inner()) = Some(runtime);
     // Opening the app logs the advisor in; the claim loop then takes email for them
     // within the supervisor's cap and publishes their presence.
     engine.presence_event(AdvisorEvent::Set(ManualState::Available));
-    let e = engine.clone();
-    desk.keep(tauri::async_runtime::spawn(async move {
-        if let Err(err) = e.run_claims().await {
-            tracing::error!("no team claims: {err}");
-            let sent = e.config().imap.sent.clone();
-            e.watch_folders(vec![sent]).await;
-        }
-    }));
     // Input anywhere on the desktop (the softphone, the CRM) keeps the advisor active.
     let a = app.clone();
     crate::os_idle::watch(move || {
         let _ = apply_presence(&a, AdvisorEvent::Activity);
     });
-    // The wrap-up clock: ends wrap-up on time (200 ms keeps the countdown honest).
-    let e = engine.clone();
-    desk.keep(tauri::async_runtime::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
-        loop {
-            tick.tick().await;
-            e.presence_event(AdvisorEvent::Tick);
-        }
-    }));
-
-    // The call socket: a softphone's `blendesk call start|end` lands here.
-    match blendesk_control::socket_path(&advisor) {
-        Ok(path) => match blendesk_control::CallSocket::bind(&path).await {
-            Ok(socket) => {
-                tracing::info!("call socket at {}", socket.path().display());
-                let a = app.clone();
-                let handler: blendesk_control::Handler = Arc::new(move |event| {
-                    let e = match event {
-                        blendesk_control::CallEvent::Start => AdvisorEvent::CallStart,
-                        blendesk_control::CallEvent::End => AdvisorEvent::CallEnd,
-                    };
-                    apply_presence(&a, e).map(|v| v.state.to_owned())
-                });
-                desk.keep(tauri::async_runtime::spawn(socket.serve(handler)));
-            }
-            Err(e) => tracing::warn!("no call socket: {e}"),
-        },
-        Err(e) => tracing::warn!("no call socket: {e}"),
-    }
     Ok(())
 }
+
+/// How long the engine's tasks get to log out when the app quits.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// How often my conversations are checked for SLA risk (also after every workspace refresh).
 const SLA_CHECK_PERIOD: Duration = Duration::from_secs(20);

@@ -350,71 +350,53 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-/// The headless engine: the same tasks as the desktop, without a window.
+/// The headless engine: the runtime's tasks (the same list as the desktop's), without a
+/// window; events as JSON lines on stdout, the last one how it stopped.
 async fn run_headless(engine: Arc<Engine>, claims: bool) -> Result<()> {
     use blendesk_domain::blending::{AdvisorEvent, ManualState};
-    if claims {
-        // Team mode needs the compare-and-swap: say so at once rather than run half a team.
-        let c = engine.connect_for_team().await.map_err(|e| anyhow::anyhow!("{e}; run with --no-claims for solo mode"))?;
-        blendesk_engine::logout(c.session).await;
-    }
-    let socket_path = blendesk_control::socket_path(engine.config().advisor.id.as_str())?;
-    let socket = blendesk_control::CallSocket::bind(&socket_path).await?;
-    let handler_engine = engine.clone();
-    let handler: blendesk_control::Handler = Arc::new(move |event| {
-        let e = match event {
-            blendesk_control::CallEvent::Start => AdvisorEvent::CallStart,
-            blendesk_control::CallEvent::End => AdvisorEvent::CallEnd,
-        };
-        Ok(handler_engine.presence_event(e).as_str().to_owned())
-    });
-    let server = tokio::spawn(socket.serve(handler));
-
+    use blendesk_engine::runtime::{Mode, OnTeamFailure, Runtime};
     let mut events = engine.subscribe();
     let printer = tokio::spawn(async move {
-        use std::io::Write;
         while let Ok(e) = events.recv().await {
-            if let Ok(line) = serde_json::to_string(&e) {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{line}");
-                let _ = out.flush();
-            }
+            print_json_line(&e);
         }
     });
+    let mode = if claims { Mode::Team } else { Mode::Solo };
+    let runtime = match Runtime::start(engine.clone(), mode, OnTeamFailure::Stop).await {
+        Ok(r) => r,
+        // Team mode needs the compare-and-swap: say so at once rather than run half a team.
+        Err(e) if claims => return Err(anyhow::Error::new(e).context("team mode cannot start; run with --no-claims for solo mode")),
+        Err(e) => return Err(e.into()),
+    };
     engine.presence_event(AdvisorEvent::Set(ManualState::Available));
-    let stopper = engine.clone();
-    tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => return,
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        stopper.shutdown();
-    });
-    let (w, o, c) = (engine.clone(), engine.clone(), engine.clone());
-    let claim_task = async move {
-        let result = if claims { c.run_claims().await } else { Ok(()) };
-        if result.is_err() {
-            c.shutdown();
-        }
-        result
-    };
-    // In team mode the claim loop's chores sync Sent (one connection fewer).
-    let watch = async move {
-        if claims {
-            w.watch_queues().await
-        } else {
-            w.watch().await
-        }
-    };
-    let ((), (), claimed) = tokio::join!(watch, o.run_outbox(), claim_task);
-    server.abort();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+        _ = runtime.stopping() => {}
+    }
+    let team_error = runtime.team_error();
+    let stopped = runtime.shutdown(SHUTDOWN_GRACE).await;
     printer.abort();
-    claimed?;
+    print_json_line(
+        &serde_json::json!({ "type": "runtime_stopped", "finished": stopped.finished, "aborted": stopped.aborted, "open_connections": stopped.open_connections }),
+    );
+    if let Some(e) = team_error {
+        anyhow::bail!("team mode stopped: {e}");
+    }
     Ok(())
+}
+
+/// How long the runtime's tasks get to log out and finish when asked to stop.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn print_json_line(value: &impl serde::Serialize) {
+    use std::io::Write;
+    if let Ok(line) = serde_json::to_string(value) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
 }
 
 async fn call(config: Option<PathBuf>, event: CallArg) -> Result<()> {

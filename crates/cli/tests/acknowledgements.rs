@@ -72,8 +72,12 @@ async fn four_headless_advisors_send_one_acknowledgement_per_new_conversation() 
     let flags = imap::fetch_flags(&mut s, None).await.unwrap();
     imap::logout(s).await;
     assert_eq!(flags.len(), customers.len() + 3);
-    let with_duty =
-        flags.iter().filter(|(_, f, _)| f.iter().filter(|k| k.starts_with("$bd_ack")).collect::<Vec<_>>() == ["$bd_ack"]).count();
+    // Exactly one holder's `$bd_ack_<id>`, and the holder is one of the four apps.
+    let one_holder = |f: &Vec<String>| {
+        let held: Vec<&String> = f.iter().filter(|k| k.starts_with("$bd_ack")).collect();
+        held.len() == 1 && apps.iter().any(|a| *held[0] == format!("$bd_ack_{}", a.id))
+    };
+    let with_duty = flags.iter().filter(|(_, f, _)| one_holder(f)).count();
     let without = flags.iter().filter(|(_, f, _)| !f.iter().any(|k| k.starts_with("$bd_ack"))).count();
     assert_eq!((with_duty, without), (customers.len() + 1, 2), "{flags:?}");
 }

@@ -4,18 +4,10 @@
 //! presence note), `blendesk status --json` and the server's count agree; shutting
 //! down leaves no session behind. Against the stack's Dovecot (`doveadm who`).
 
-use blendesk_testkit::{eventually, stack, Desk, HeadlessApp};
+use blendesk_testkit::{eventually, server_sessions, Desk, HeadlessApp};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-
-/// Sessions the server holds for `user` right now.
-fn server_sessions(user: &str) -> usize {
-    let conf = stack().dir.join("dovecot.conf");
-    let out = Command::new("doveadm").arg("-c").arg(&conf).args(["who", "-1", user]).output().expect("doveadm runs");
-    assert!(out.status.success(), "doveadm who: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.split_whitespace().next() == Some(user)).count()
-}
 
 /// The newest `connections` advisor `id` published in Blendesk/Presence.
 async fn published_connections(desk: &Desk, id: &str) -> Option<u64> {

@@ -112,6 +112,11 @@ pub enum Event {
     PolicyChanged {
         uid: u32,
     },
+    /// The runtime started these tasks (`runtime::Task`, in start order).
+    RuntimeStarted {
+        mode: crate::runtime::Mode,
+        tasks: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -22,6 +22,7 @@ mod mirror;
 mod outbox;
 pub mod parking;
 pub mod presence;
+pub mod runtime;
 pub mod sla;
 mod sync;
 pub mod team;

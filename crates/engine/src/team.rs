@@ -104,11 +104,13 @@ fn conversation_owners<'a>(heads: &'a [QueueHead], keys: &[String]) -> HashMap<S
 pub(crate) type ConversationKeys = Arc<Vec<String>>;
 
 /// Aborts a background task when dropped (the presence task ends with the claim loop).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        self.0.abort();
+        if let Some(handle) = &self.0 {
+            handle.abort();
+        }
     }
 }
 
@@ -240,9 +242,15 @@ impl Engine {
         // Heartbeats, duties and Sent on a connection and task of their own
         // (`chores.rs`): a slow claim pass must never make this advisor look offline, and
         // an acknowledgement race must not delay a claim.
-        let chores = AbortOnDrop(tokio::spawn(self.clone().run_team_chores()));
+        let mut chores = AbortOnDrop(Some(tokio::spawn(self.clone().run_team_chores())));
         let result = self.run_claim_sessions().await;
-        drop(chores);
+        // Stopping: the chores log out and end by themselves; wait for them, so nothing
+        // of team mode outlives it. Failing: they stop with the claims (dropped below).
+        if self.is_stopping() {
+            if let Some(handle) = chores.0.take() {
+                let _ = handle.await;
+            }
+        }
         result
     }
 

@@ -275,6 +275,15 @@ pub async fn wait_for_event(
     .expect("the expected engine event did not come")
 }
 
+/// IMAP sessions the stack's Dovecot holds for `user` right now (`doveadm who`): what
+/// the server says, whatever the app believes.
+pub fn server_sessions(user: &str) -> usize {
+    let conf = stack().dir.join("dovecot.conf");
+    let out = Command::new("doveadm").arg("-c").arg(&conf).args(["who", "-1", user]).output().expect("doveadm runs");
+    assert!(out.status.success(), "doveadm who: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.split_whitespace().next() == Some(user)).count()
+}
+
 /// A `blendesk run --headless` process for one advisor of `desk`, its events (JSON lines
 /// from standard output, without the per-message ones) collected as they come. Killed
 /// when dropped, so a failing test leaves nothing running.
@@ -294,12 +303,18 @@ impl HeadlessApp {
     /// `bin` is the `blendesk` binary (`env!("CARGO_BIN_EXE_blendesk")` in the CLI's tests);
     /// `runtime` the `XDG_RUNTIME_DIR` where its call socket goes.
     pub fn start(bin: &Path, desk: &Desk, id: &str, runtime: &Path) -> HeadlessApp {
+        Self::start_with(bin, desk, id, runtime, &[])
+    }
+
+    /// `start`, with more arguments to `run --headless` (`--no-claims`).
+    pub fn start_with(bin: &Path, desk: &Desk, id: &str, runtime: &Path, args: &[&str]) -> HeadlessApp {
         use std::io::BufRead;
         let config = desk.config_for(id, id);
         let mut child = Command::new(bin)
             .arg("--config")
             .arg(&config)
             .args(["run", "--headless"])
+            .args(args)
             .env("BLENDESK_IMAP_PASSWORD", TEST_PASSWORD)
             .env("XDG_RUNTIME_DIR", runtime)
             .stdout(std::process::Stdio::piped())

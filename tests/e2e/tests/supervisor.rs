@@ -47,6 +47,7 @@ fn row_attr(app: &App, advisor: &str, attr: &str) -> Option<String> {
 fn supervisor_lowers_an_advisors_cap_and_the_advisor_follows_within_5_s() {
     let mail = Mailboxes::new();
     let app = launch(&mail, Some("sam"), team_policy());
+    let before_ann = Instant::now();
     let ann = Headless::start(&mail, "ann", "Ann Advisor", &["INBOX"]);
     let started = Instant::now();
 
@@ -59,6 +60,20 @@ fn supervisor_lowers_an_advisors_cap_and_the_advisor_follows_within_5_s() {
         (row_attr(&app, "ann", "data-state")? == "available" && row_attr(&app, "ann", "data-reported-cap")? == "3").then_some(())
     });
     assert_eq!(row_attr(&app, "sam", "data-policy-cap").as_deref(), Some("0"), "Sam's own row, cap 0");
+    // The window and the headless runner run the engine's one task list.
+    let ann_tasks = wait_for("Ann's runtime_started event", Duration::from_secs(10), || {
+        ann.events("runtime_started", before_ann).first().map(|(_, e)| e["tasks"].clone())
+    });
+    let desk_tasks = app
+        .session
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI_INTERNALS__.invoke('bootstrap').then((b) => done(b.engine_tasks), (e) => done(e));",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(desk_tasks, json!(["watch", "outbox", "shared_docs", "claims", "wrap_up_clock", "call_socket"]), "the desktop's tasks");
+    assert_eq!(desk_tasks, ann_tasks, "the desktop and the headless runner start the same tasks");
     let queues = app.session.find("[data-testid=queue-row][data-queue=INBOX]").unwrap().text().unwrap();
     assert!(queues.contains("INBOX"), "queue table {queues:?}");
     app.screenshot("30-supervisor-view");

@@ -52,6 +52,7 @@ export interface Bootstrap {
   cap: number;
   presence: Presence;
   system_locale: string | null;
+  engine_tasks: string[];
 }
 
 export type SlaLevel = "ok" | "at_risk" | "breached";
