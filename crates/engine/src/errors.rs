@@ -7,7 +7,7 @@ use crate::engine::EngineError;
 use serde::Serialize;
 
 /// What went wrong, as the window and scripts tell cases apart. Serialised snake_case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The configuration file is missing or wrong.
@@ -50,6 +50,29 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for the window's table of messages (generated into the UI's contract;
+    /// the contract test fails if one is missing here).
+    pub const ALL: [ErrorCode; 18] = [
+        ErrorCode::Config,
+        ErrorCode::Credentials,
+        ErrorCode::Imap,
+        ErrorCode::Smtp,
+        ErrorCode::NotPermitted,
+        ErrorCode::KeywordLimit,
+        ErrorCode::Unsupported,
+        ErrorCode::Missing,
+        ErrorCode::Forbidden,
+        ErrorCode::Invalid,
+        ErrorCode::Store,
+        ErrorCode::Internal,
+        ErrorCode::Starting,
+        ErrorCode::Paused,
+        ErrorCode::Images,
+        ErrorCode::Open,
+        ErrorCode::Keyring,
+        ErrorCode::Io,
+    ];
+
     /// The `blendesk` command's exit code.
     pub fn exit_code(self) -> u8 {
         match self {

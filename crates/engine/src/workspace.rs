@@ -30,7 +30,7 @@ pub struct SlaDue {
 }
 
 /// One open conversation. Times are unix seconds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Conversation {
     /// Its key: the customer's address, or a `$bd_conv_` token once merged or split.
     pub key: String,
@@ -54,7 +54,7 @@ pub struct Conversation {
     pub sla_running: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct QueueSummary {
     pub queue: String,
     pub waiting: u32,

@@ -1,6 +1,9 @@
 // The only place the UI talks to the Rust side: typed commands and events.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { Conversation, EngineEvent, ErrorCode, QueueSummary, SlaLevel } from "./generated/engine";
+
+export type { Conversation, EngineEvent, ErrorCode, QueueSummary, SlaLevel };
 
 export type AdvisorState = "available" | "on_call" | "wrap_up" | "away" | "offline";
 
@@ -55,34 +58,8 @@ export interface Bootstrap {
   engine_tasks: string[];
 }
 
-export type SlaLevel = "ok" | "at_risk" | "breached";
 
-export interface Conversation {
-  /// The conversation's key: the customer's address, or a token once merged or split.
-  key: string;
-  /// The customer of its newest open message; `customers`: all of them (after a merge).
-  customer: string;
-  customers: string[];
-  customer_name: string;
-  subject: string;
-  latest_id: number;
-  queue: string;
-  open_messages: number;
-  waiting_since: number;
-  sla_due_at: number;
-  sla: SlaLevel;
-  /// False while the clock is stopped (our reply is the newest: waiting on the customer).
-  sla_running: boolean;
-}
 
-export interface QueueSummary {
-  queue: string;
-  waiting: number;
-  oldest_waiting_since: number | null;
-  /// At risk or breached.
-  at_risk: number;
-  breached: number;
-}
 
 export interface ParkedConversation extends Conversation {
   return_at_ms: number;
@@ -259,24 +236,15 @@ export interface Rearranged {
   lost: number;
 }
 
+/// What every command rejects with: a code from the engine's one table (generated),
+/// shown localised (`format.errorText`), and the detail in words.
 export interface CommandError {
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
-export type EngineEvent =
-  | { type: "sync_progress"; folder: string; done: number; total: number }
-  | { type: "sync_finished"; folder: string; new: number; messages: number }
-  | { type: "message_arrived"; folder: string; id: number; subject: string; from: string }
-  | { type: "messages_expunged"; folder: string; count: number }
-  | { type: "flags_changed"; folder: string; count: number }
-  | { type: "folder_rebuilt"; folder: string }
-  | { type: "connection"; folder: string; state: "online" | "offline"; detail: string | null }
-  | { type: "outbox"; id: number; state: string; error: string | null }
-  | { type: "advisor_state"; state: AdvisorState; at_ms: number }
-  | { type: "claimed"; folder: string; uid: number; id: number; load: number; cap: number }
-  | { type: "policy_changed"; uid: number }
-  | { type: "lagged" };
+/// The engine's events (generated) and the window's own "you missed some, reload".
+export type WindowEvent = EngineEvent | { type: "lagged" };
 
 export const api = {
   bootstrap: () => invoke<Bootstrap>("bootstrap"),
@@ -315,8 +283,8 @@ export const api = {
 export function onPresence(f: (p: Presence) => void): Promise<UnlistenFn> {
   return listen<Presence>("presence", (e) => f(e.payload));
 }
-export function onEngine(f: (e: EngineEvent) => void): Promise<UnlistenFn> {
-  return listen<EngineEvent>("engine", (e) => f(e.payload));
+export function onEngine(f: (e: WindowEvent) => void): Promise<UnlistenFn> {
+  return listen<WindowEvent>("engine", (e) => f(e.payload));
 }
 export function onStartup(f: (s: Startup) => void): Promise<UnlistenFn> {
   return listen<Startup>("startup", (e) => f(e.payload));

@@ -1,5 +1,7 @@
 // Small pure helpers shared by the desk's state and components.
 import type { CommandError } from "./api";
+import { ERROR_CODES } from "./generated/engine";
+import { t, type MessageKey } from "./i18n.svelte";
 
 /// "mm:ss" from a span in milliseconds (call clock, handle time); never negative.
 export function clock(ms: number): string {
@@ -7,8 +9,12 @@ export function clock(ms: number): string {
   return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 }
 
-/// The message of a command error (the engine's `{ code, message }`), or the value as text.
+/// A command error (the engine's `{ code, message }`) in the advisor's language: what
+/// went wrong by its code, then the detail the engine gave; anything else as text.
 export function errorText(e: unknown): string {
   const ce = e as CommandError;
-  return ce && typeof ce === "object" && "message" in ce ? ce.message : String(e);
+  if (!ce || typeof ce !== "object" || !("message" in ce)) return String(e);
+  if (!ERROR_CODES.includes(ce.code)) return ce.message;
+  const summary = t(`error.${ce.code}` as MessageKey);
+  return ce.message ? t("error.detail", { summary, detail: ce.message }) : summary;
 }

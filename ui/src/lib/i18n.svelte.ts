@@ -214,9 +214,29 @@ const en = {
   "tpl.refund.body": "Hello,\n\nWe have issued your refund. It usually reaches your account within 3–5 working days.\n\nKind regards,\n{advisor}",
   "tpl.tracking.name": "Where is my order",
   "tpl.tracking.body": "Hello,\n\nYour order has left our warehouse. You can follow it with the tracking link in your shipping confirmation.\n\nKind regards,\n{advisor}",
+  "error.config": "The configuration is missing or wrong",
+  "error.credentials": "No password found",
+  "error.imap": "The mail server or the network failed",
+  "error.smtp": "The outgoing mail server failed",
+  "error.not_permitted": "The mail server does not allow this",
+  "error.keyword_limit": "The mail server keeps no more keywords in this folder",
+  "error.unsupported": "The mail server lacks what team mode needs",
+  "error.missing": "This email is no longer there",
+  "error.forbidden": "Not allowed",
+  "error.invalid": "This input is not valid",
+  "error.store": "The local database failed",
+  "error.internal": "Something went wrong inside Blendesk",
+  "error.starting": "Blendesk is still starting",
+  "error.paused": "Email is paused during a call or wrap-up",
+  "error.images": "The images could not be loaded",
+  "error.open": "It could not be opened",
+  "error.keyring": "The system keyring refused",
+  "error.io": "A local file could not be read or written",
+  "error.detail": "{summary} ({detail})",
 };
 
 type Key = keyof typeof en;
+export type MessageKey = Key;
 
 const zh: Record<Key, string> = {
   "app.name": "Blendesk",
@@ -429,6 +449,25 @@ const zh: Record<Key, string> = {
   "tpl.refund.body": "您好：\n\n您的退款已办理，通常会在 3–5 个工作日内到账。\n\n此致\n{advisor}",
   "tpl.tracking.name": "订单在哪里",
   "tpl.tracking.body": "您好：\n\n您的订单已从仓库发出。您可以通过发货确认邮件中的物流链接查询。\n\n此致\n{advisor}",
+  "error.config": "配置缺失或有误",
+  "error.credentials": "未找到密码",
+  "error.imap": "邮件服务器或网络出错",
+  "error.smtp": "发件服务器出错",
+  "error.not_permitted": "邮件服务器不允许此操作",
+  "error.keyword_limit": "邮件服务器无法在此文件夹中保存更多关键字",
+  "error.unsupported": "邮件服务器缺少团队模式所需的功能",
+  "error.missing": "这封邮件已不存在",
+  "error.forbidden": "不允许",
+  "error.invalid": "输入无效",
+  "error.store": "本地数据库出错",
+  "error.internal": "Blendesk 内部出错",
+  "error.starting": "Blendesk 仍在启动",
+  "error.paused": "通话或话后处理期间邮件已暂停",
+  "error.images": "无法加载图片",
+  "error.open": "无法打开",
+  "error.keyring": "系统钥匙串拒绝了请求",
+  "error.io": "无法读取或写入本地文件",
+  "error.detail": "{summary}（{detail}）",
 };
 
 export const messages: Record<Locale, Record<Key, string>> = { en, "zh-CN": zh };

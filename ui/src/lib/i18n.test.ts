@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { ERROR_CODES } from "./generated/engine";
 import { adoptSystemLocale, age, i18n, messages, setLocale, systemLocale, t, TEMPLATES } from "./i18n.svelte";
 
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
@@ -20,6 +21,13 @@ describe("catalogue", () => {
   it("really translates (only the product name and bare numbers read the same)", () => {
     const same = Object.keys(en).filter((k) => zh[k as keyof typeof en] === en[k as keyof typeof en]);
     expect(same.sort()).toEqual(["app.name", "load.value"]);
+  });
+
+  it("says every engine error code in both languages", () => {
+    for (const code of ERROR_CODES) {
+      expect(en, code).toHaveProperty(`error.${code}`);
+      expect(zh, code).toHaveProperty(`error.${code}`);
+    }
   });
 
   it("names and fills every built-in template", () => {

@@ -8,7 +8,7 @@ import {
   type CommandError,
   type Conversation,
   type ConversationPayload,
-  type EngineEvent,
+  type WindowEvent,
   type Presence,
   type Snippet,
   type Startup,
@@ -381,7 +381,7 @@ class Desk {
     }
   };
 
-  onEngineEvent = (ev: EngineEvent) => {
+  onEngineEvent = (ev: WindowEvent) => {
     switch (ev.type) {
       case "connection":
         this.connection[ev.folder] = { state: ev.state, detail: ev.detail };

@@ -199,7 +199,7 @@ pub fn level_by_due(due: DateTime<Utc>, now: DateTime<Utc>, at_risk_minutes: i64
 }
 
 /// How an SLA stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SlaLevel {
     Ok,
