@@ -107,7 +107,7 @@ fn conversation<'a>(
     let boundary = heads
         .iter()
         .filter(mine)
-        .filter(|h| has(&h.flags, crate::workspace::RESOLVED_KEYWORD))
+        .filter(|h| has(&h.flags, blendesk_domain::keywords::RESOLVED_KEYWORD))
         .map(|h| (h.internal_date, h.id))
         .filter(|k| *k < at)
         .max()

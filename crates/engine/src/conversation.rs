@@ -87,7 +87,7 @@ impl Engine {
     /// `keys_of` for a heads list the store shares (`Store::queue_heads`): computed once
     /// per list, so the claim loop, the clocks and the duties do not each group the whole
     /// mirror again until it changes.
-    pub(crate) fn conversation_keys_for(&self, heads: &Arc<Vec<QueueHead>>) -> crate::team::ConversationKeys {
+    pub(crate) fn conversation_keys_for(&self, heads: &Arc<Vec<QueueHead>>) -> ConversationKeys {
         let mut memo = self.team.keys_memo.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, keys)) = memo.iter().find(|(h, _)| Arc::ptr_eq(h, heads)) {
             return keys.clone();
@@ -275,4 +275,23 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Open: not answered, not deleted, not resolved without a reply (`$Resolved`). A
+/// resolved email keeps its owner keyword as a record but no longer counts as load.
+pub(crate) fn is_open(h: &QueueHead) -> bool {
+    blendesk_domain::keywords::awaits_reply(&h.flags)
+}
+
+/// Each head's conversation key, in the heads' order (`crate::conversation::keys_of`).
+pub(crate) type ConversationKeys = Arc<Vec<String>>;
+
+/// The keys of the open conversations `owner_keyword` holds (parked ones included).
+pub(crate) fn open_conversations_of(heads: &[QueueHead], keys: &[String], owner_keyword: &str) -> std::collections::HashSet<String> {
+    heads
+        .iter()
+        .zip(keys)
+        .filter(|(h, _)| is_open(h) && h.flags.iter().any(|f| f.eq_ignore_ascii_case(owner_keyword)))
+        .map(|(_, key)| key.clone())
+        .collect()
 }

@@ -6,10 +6,10 @@
 //! mirror, takes the duty and queues the message.
 
 use crate::claims::take_duty;
+use crate::conversation::is_open;
 use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use crate::sla::{conversation_clocks, ConversationClock};
-use crate::team::is_open;
 use blendesk_domain::advisor::AdvisorId;
 use blendesk_domain::automation::ack::{
     ack_keyword, expected_reply_by, is_ack_flag, should_acknowledge, AckCandidate, ShiftCapacity, BREAKER_MAX, BREAKER_WINDOW_MS,

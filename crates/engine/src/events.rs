@@ -115,7 +115,7 @@ pub enum Event {
     },
     /// The runtime started these tasks (`runtime::Task`, in start order).
     RuntimeStarted {
-        mode: crate::runtime::Mode,
+        mode: Mode,
         tasks: Vec<String>,
     },
 }
@@ -126,4 +126,14 @@ pub enum ConnectionState {
     Online,
     /// Waiting to reconnect after a failure; `detail` says why.
     Offline,
+}
+
+/// How the team coordinates, which decides the runtime's task list (`runtime::plan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Claims through the mailbox's compare-and-swap, presence, team duties.
+    Team,
+    /// One advisor alone: no claims, no presence; Sent is watched beside the queues.
+    Solo,
 }

@@ -27,7 +27,7 @@ impl Engine {
         Ok(heads
             .iter()
             .zip(keys.iter())
-            .filter(|(h, k)| crate::team::is_open(h) && **k == key)
+            .filter(|(h, k)| crate::conversation::is_open(h) && **k == key)
             .map(|(h, _)| h)
             .filter_map(|h| {
                 let owner = owners(&h.flags).next()?.to_owned();

@@ -81,7 +81,7 @@ impl Engine {
         skip: &mut std::collections::HashMap<i64, i64>,
         now: i64,
     ) -> Result<bool> {
-        let is_open = crate::team::is_open;
+        let is_open = crate::conversation::is_open;
         let Some(i) =
             (0..heads.len()).find(|&i| is_open(&heads[i]) && owners(&heads[i].flags).nth(1).is_some() && !skip.contains_key(&heads[i].id))
         else {

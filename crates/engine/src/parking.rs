@@ -3,8 +3,8 @@
 //! The rules are the domain's (`blending::park`, `return_if_due`); the list is this
 //! advisor's own, kept in the local store across restarts.
 
+use crate::conversation::open_conversations_of;
 use crate::engine::{now_ms, Engine, EngineError, Result};
-use crate::team::open_conversations_of;
 use blendesk_domain::blending::{park as park_rule, return_if_due, ConversationStatus};
 use blendesk_domain::claim::owner_keyword;
 use std::collections::{BTreeMap, HashSet};

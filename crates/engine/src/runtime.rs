@@ -15,15 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
-/// How the team coordinates, which decides the task list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Claims through the mailbox's compare-and-swap, presence, team duties.
-    Team,
-    /// One advisor alone: no claims, no presence; Sent is watched beside the queues.
-    Solo,
-}
+pub use crate::events::Mode;
 
 /// What to do when team mode stops after it started (the server withdrew a
 /// capability, the folder is full of keywords).

@@ -96,7 +96,7 @@ pub fn conversation_clocks(
                 None if has(&m.flags, "\\Answered") => steps.push(TimelineStep { at_ms: at, step: Step::TeamReplied }),
                 None => {}
             }
-            if has(&m.flags, crate::workspace::RESOLVED_KEYWORD) {
+            if has(&m.flags, blendesk_domain::keywords::RESOLVED_KEYWORD) {
                 steps.push(TimelineStep { at_ms: at, step: Step::Resolved });
                 closed_at = closed_at.max(at);
             }

@@ -6,6 +6,7 @@
 //! feeds them from the mirror and the server and acts on the answer.
 
 use crate::claims::take_keyword_guarded;
+use crate::conversation::{is_open, open_conversations_of, ConversationKeys};
 use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use blendesk_domain::advisor::AdvisorId;
@@ -82,12 +83,6 @@ pub(crate) fn language_of(subject: &str, excerpt: &str) -> &'static str {
     }
 }
 
-/// Open: not answered, not deleted, not resolved without a reply (`$Resolved`). A
-/// resolved email keeps its owner keyword as a record but no longer counts as load.
-pub(crate) fn is_open(h: &QueueHead) -> bool {
-    blendesk_domain::keywords::awaits_reply(&h.flags)
-}
-
 /// Who holds each open conversation: conversation key (`crate::conversation::keys_of`,
 /// one per head in `keys`) → owner id, the owner of its emails.
 fn conversation_owners<'a>(heads: &'a [QueueHead], keys: &[String]) -> HashMap<String, &'a str> {
@@ -100,9 +95,6 @@ fn conversation_owners<'a>(heads: &'a [QueueHead], keys: &[String]) -> HashMap<S
     out
 }
 
-/// Each head's conversation key, in the heads' order (`crate::conversation::keys_of`).
-pub(crate) type ConversationKeys = Arc<Vec<String>>;
-
 /// Aborts a background task when dropped (the presence task ends with the claim loop).
 struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
 
@@ -112,16 +104,6 @@ impl Drop for AbortOnDrop {
             handle.abort();
         }
     }
-}
-
-/// The keys of the open conversations `owner_keyword` holds (parked ones included).
-pub(crate) fn open_conversations_of(heads: &[QueueHead], keys: &[String], owner_keyword: &str) -> std::collections::HashSet<String> {
-    heads
-        .iter()
-        .zip(keys)
-        .filter(|(h, _)| is_open(h) && h.flags.iter().any(|f| f.eq_ignore_ascii_case(owner_keyword)))
-        .map(|(_, key)| key.clone())
-        .collect()
 }
 
 impl Engine {
