@@ -4,8 +4,8 @@
 use crate::desk::{apply_presence, Desk, PresenceView, Startup};
 use crate::html::{is_converted_text, sanitise, SafeHtml};
 use blendesk_domain::advisor::AdvisorId;
+use blendesk_domain::blending::AdvisorEvent;
 use blendesk_domain::blending::Skills;
-use blendesk_domain::blending::{AdvisorEvent, AdvisorState};
 use blendesk_engine::errors::ErrorCode;
 use blendesk_engine::presence::{PresenceEntry, PresenceNote};
 use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, Snippet, ThreadMessage};
@@ -192,15 +192,9 @@ pub async fn show_images(desk: State<'_, Desk>, message: i64) -> Result<SafeHtml
     Ok(crate::html::sanitise_with_images(&html, &fetched))
 }
 
-/// Queue a reply. Refused while on a call or in wrap-up: email is paused then.
+/// Queue a reply (the engine refuses while email is paused, and an empty one).
 #[tauri::command]
 pub fn send_reply(desk: State<'_, Desk>, message: i64, body: String) -> Result<i64> {
-    if matches!(desk.state(), AdvisorState::OnCall | AdvisorState::WrapUp) {
-        return Err(CommandError { code: ErrorCode::Paused, message: "email is paused during a call".into() });
-    }
-    if body.trim().is_empty() {
-        return Err(CommandError { code: ErrorCode::Invalid, message: "the reply is empty".into() });
-    }
     let engine = desk.engine().map_err(err(ErrorCode::Starting))?;
     engine.queue_reply(message, &body).map_err(engine_err)
 }
@@ -217,12 +211,9 @@ pub fn park(desk: State<'_, Desk>, customer: String, seconds: Option<u32>) -> Re
 
 /// Close the conversation without a reply: `$Resolved` on its open messages. They keep
 /// my owner keyword as a record of who closed them, and stop counting as my load (the
-/// claim loop counts open emails only). Refused while email is paused.
+/// claim loop counts open emails only). The engine refuses while email is paused.
 #[tauri::command]
 pub async fn resolve(desk: State<'_, Desk>, message: i64) -> Result<u32> {
-    if matches!(desk.state(), AdvisorState::OnCall | AdvisorState::WrapUp) {
-        return Err(CommandError { code: ErrorCode::Paused, message: "email is paused during a call".into() });
-    }
     let engine = desk.engine().map_err(err(ErrorCode::Starting))?.clone();
     engine.resolve_conversation(message).await.map_err(engine_err)
 }

@@ -91,10 +91,6 @@ impl Desk {
         }
     }
 
-    pub fn state(&self) -> AdvisorState {
-        self.engine.get().map_or(AdvisorState::Offline, |e| e.advisor_state())
-    }
-
     /// Stop the engine's tasks (each logs out of IMAP) and the window's.
     pub fn shutdown(&self) {
         let runtime = self.runtime.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -251,10 +247,10 @@ const SLA_CHECK_PERIOD: Duration = Duration::from_secs(20);
 /// during a call or wrap-up (checked again after).
 pub fn announce_sla_risk(app: &AppHandle) {
     let desk = app.state::<Desk>();
-    if matches!(desk.state(), AdvisorState::OnCall | AdvisorState::WrapUp) {
+    let Ok(engine) = desk.engine() else { return };
+    if engine.email_paused() {
         return;
     }
-    let Ok(engine) = desk.engine() else { return };
     let now = now_ms() / 1000;
     let Ok(mine) = engine.owned_conversations(now) else { return };
     let mut announced = desk.risk_announced.lock().unwrap_or_else(|e| e.into_inner());
@@ -267,7 +263,7 @@ pub fn announce_sla_risk(app: &AppHandle) {
 
 fn notify_if_mine(app: &AppHandle, from: &str, subject: &str) {
     let desk = app.state::<Desk>();
-    if desk.state() == AdvisorState::OnCall || desk.state() == AdvisorState::WrapUp {
+    if desk.engine().is_ok_and(|e| e.email_paused()) {
         return; // held during a call
     }
     let from_addr = from.rsplit_once('<').map(|(_, r)| r.trim_end_matches('>')).unwrap_or(from).trim().to_lowercase();

@@ -258,12 +258,14 @@ impl Engine {
         let body = format!("Call note by {}:\n\n{text}\n", self.config.advisor.id.as_str());
         let built = build_automatic(&self.config.smtp.from, &original, &body, &message_id, &headers, std::time::SystemTime::now())?;
         let sent = self.config.imap.sent.clone();
-        let mut c = self.connect().await?;
-        let condstore = c.has("CONDSTORE");
-        imap::create_folder(&mut c.session, &sent).await?;
-        imap::append(&mut c.session, &sent, &format!("(\\Seen {NOTE_KEYWORD})"), &built.raw).await?;
-        self.sync_folder(&mut c.session, &sent, condstore).await?;
-        imap::logout(c.session).await;
+        self.with_session(async |c| {
+            let condstore = c.has("CONDSTORE");
+            imap::create_folder(&mut c.session, &sent).await?;
+            imap::append(&mut c.session, &sent, &format!("(\\Seen {NOTE_KEYWORD})"), &built.raw).await?;
+            self.sync_folder(&mut c.session, &sent, condstore).await?;
+            Ok(())
+        })
+        .await?;
         Ok(message_id)
     }
 }

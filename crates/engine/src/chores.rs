@@ -31,28 +31,28 @@ impl Engine {
     }
 
     async fn chores_session(self: &Arc<Self>, failures: &mut u32) -> Result<()> {
-        let mut c = self.connect().await?;
-        let condstore = c.has("CONDSTORE");
-        let sent = self.config.imap.sent.clone();
-        imap::create_folder(&mut c.session, &sent).await?;
-        *failures = 0;
-        let mut next_beat = Instant::now();
-        loop {
-            if Instant::now() >= next_beat {
-                let note = self.presence_note()?;
-                self.heartbeat(&mut c.session, &note).await?;
-                next_beat = Instant::now() + HEARTBEAT;
-            }
-            // Our replies in Sent before the duties look at the conversations.
-            self.sync_folder(&mut c.session, &sent, condstore).await?;
-            self.run_duties(&mut c.session).await?;
-            tokio::select! {
-                _ = tokio::time::sleep(CHORE_PERIOD) => {}
-                _ = self.stopped() => {
-                    imap::logout(c.session).await;
-                    return Ok(());
+        // Scoped: logged out on stop and on any error that leaves the session usable.
+        self.with_session(async |c| {
+            let condstore = c.has("CONDSTORE");
+            let sent = self.config.imap.sent.clone();
+            imap::create_folder(&mut c.session, &sent).await?;
+            *failures = 0;
+            let mut next_beat = Instant::now();
+            loop {
+                if Instant::now() >= next_beat {
+                    let note = self.presence_note()?;
+                    self.heartbeat(&mut c.session, &note).await?;
+                    next_beat = Instant::now() + HEARTBEAT;
+                }
+                // Our replies in Sent before the duties look at the conversations.
+                self.sync_folder(&mut c.session, &sent, condstore).await?;
+                self.run_duties(&mut c.session).await?;
+                tokio::select! {
+                    _ = tokio::time::sleep(CHORE_PERIOD) => {}
+                    _ = self.stopped() => return Ok(()),
                 }
             }
-        }
+        })
+        .await
     }
 }

@@ -35,6 +35,33 @@ impl Drop for OpenConnection {
     }
 }
 
+impl crate::engine::Engine {
+    /// Connect, run `work` on the session, then log out whatever `work` returned: an
+    /// early `?` inside cannot leave a session open on the server. For the short jobs
+    /// (a sync, a body on demand, a publish); the long-lived loops log out when told to
+    /// stop (`runtime`).
+    pub(crate) async fn with_session<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut Connected) -> crate::engine::Result<T>,
+    ) -> crate::engine::Result<T> {
+        scoped(self.connect().await?, work).await
+    }
+
+    /// `with_session` on a connection checked for team mode (`connect_for_team`).
+    pub(crate) async fn with_team_session<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut Connected) -> crate::engine::Result<T>,
+    ) -> crate::engine::Result<T> {
+        scoped(self.connect_for_team().await?, work).await
+    }
+}
+
+async fn scoped<T>(mut c: Connected, work: impl AsyncFnOnce(&mut Connected) -> crate::engine::Result<T>) -> crate::engine::Result<T> {
+    let result = work(&mut c).await;
+    blendesk_mail::imap::logout(c.session).await;
+    result
+}
+
 /// The connections an app holds while it runs, by task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectionPlan {

@@ -13,7 +13,6 @@ use crate::engine::{Engine, EngineError, Result};
 use blendesk_domain::blending::Policy;
 use blendesk_domain::claim::{owners, OWNER_PREFIX};
 use blendesk_domain::conversation::{conversation_keys, free_token, is_token, may_rearrange, token_of, with_token, KeyedEmail, Refusal};
-use blendesk_mail::imap;
 use blendesk_store::QueueHead;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -225,41 +224,43 @@ impl Engine {
     /// server, then in the mirror so this app's window follows at once.
     async fn retoken<'h>(&self, emails: impl Iterator<Item = &'h QueueHead>, token: &str, owner: Option<&str>) -> Result<Rearranged> {
         let emails: Vec<&QueueHead> = emails.collect();
-        let mut c = self.connect_for_team().await?;
-        let mut done = Rearranged::default();
-        for h in emails {
-            let planned = owners(&h.flags).next().map(str::to_owned);
-            let new_owner = owner.filter(|o| planned.as_deref().is_some_and(|p| p != *o)).map(|o| format!("{OWNER_PREFIX}{o}"));
-            let change = |flags: &[String]| -> Option<FlagChange> {
-                // The owner we planned with must still hold it: otherwise someone moved it.
-                if owners(flags).next() != planned.as_deref() {
-                    return None;
+        let done = self
+            .with_team_session(async |c| {
+                let mut done = Rearranged::default();
+                for h in emails {
+                    let planned = owners(&h.flags).next().map(str::to_owned);
+                    let new_owner = owner.filter(|o| planned.as_deref().is_some_and(|p| p != *o)).map(|o| format!("{OWNER_PREFIX}{o}"));
+                    let change = |flags: &[String]| -> Option<FlagChange> {
+                        // The owner we planned with must still hold it: otherwise someone moved it.
+                        if owners(flags).next() != planned.as_deref() {
+                            return None;
+                        }
+                        let mut new = with_token(flags, token);
+                        if let Some(to) = &new_owner {
+                            new.retain(|f| !f.get(..OWNER_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(OWNER_PREFIX)));
+                            new.push(to.clone());
+                        }
+                        Some(FlagChange::Replace(new))
+                    };
+                    match rewrite_flags(&mut c.session, &h.folder, h.uidvalidity, h.uid, &change).await {
+                        Ok(Rewrite::Done(after)) => {
+                            self.store.set_flags(h.id, &after)?;
+                            done.changed += 1;
+                        }
+                        // Its owner moved, or it is gone or renumbered: left alone.
+                        Ok(Rewrite::Declined(_) | Rewrite::Gone | Rewrite::Stale) => done.lost += 1,
+                        Ok(Rewrite::Contended(_)) => {
+                            return Err(EngineError::Conversation(format!(
+                                "{} UID {}: its flags kept changing; try again",
+                                h.folder, h.uid
+                            )));
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
-                let mut new = with_token(flags, token);
-                if let Some(to) = &new_owner {
-                    new.retain(|f| !f.get(..OWNER_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(OWNER_PREFIX)));
-                    new.push(to.clone());
-                }
-                Some(FlagChange::Replace(new))
-            };
-            match rewrite_flags(&mut c.session, &h.folder, h.uidvalidity, h.uid, &change).await {
-                Ok(Rewrite::Done(after)) => {
-                    self.store.set_flags(h.id, &after)?;
-                    done.changed += 1;
-                }
-                // Its owner moved, or it is gone or renumbered: left alone.
-                Ok(Rewrite::Declined(_) | Rewrite::Gone | Rewrite::Stale) => done.lost += 1,
-                Ok(Rewrite::Contended(_)) => {
-                    imap::logout(c.session).await;
-                    return Err(EngineError::Conversation(format!("{} UID {}: its flags kept changing; try again", h.folder, h.uid)));
-                }
-                Err(e) => {
-                    imap::logout(c.session).await;
-                    return Err(e);
-                }
-            }
-        }
-        imap::logout(c.session).await;
+                Ok(done)
+            })
+            .await?;
         self.team.wake.notify_waiters();
         Ok(done)
     }

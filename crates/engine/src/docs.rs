@@ -146,14 +146,15 @@ impl Engine {
 
     /// Mirror the knowledge, usage and template folders once.
     pub async fn refresh_shared_docs(&self) -> Result<bool> {
-        let mut c = self.connect().await?;
-        let condstore = c.has("CONDSTORE");
-        let mut changed = false;
-        for folder in [KNOWLEDGE_FOLDER, USAGE_FOLDER, TEMPLATES_FOLDER] {
-            changed |= self.sync_doc_folder(&mut c.session, folder, condstore).await?;
-        }
-        imap::logout(c.session).await;
-        Ok(changed)
+        self.with_session(async |c| {
+            let condstore = c.has("CONDSTORE");
+            let mut changed = false;
+            for folder in [KNOWLEDGE_FOLDER, USAGE_FOLDER, TEMPLATES_FOLDER] {
+                changed |= self.sync_doc_folder(&mut c.session, folder, condstore).await?;
+            }
+            Ok(changed)
+        })
+        .await
     }
 
     /// Keep the shared documents mirrored until shutdown (the desktop runs this; other
@@ -184,9 +185,6 @@ impl Engine {
         all.push((AUTHOR_HEADER, self.config.advisor.id.to_string()));
         let raw = blendesk_mail::compose::build_document(&from, subject, &all, body, &message_id, std::time::SystemTime::now())?;
         let imap_folder = self.config.team_folder(folder);
-        let mut c = self.connect().await?;
-        let condstore = c.has("CONDSTORE");
-        imap::create_folder(&mut c.session, &imap_folder).await?;
         let refused = || EngineError::NotPermitted {
             user: self.config.imap.username.clone(),
             action: "add documents",
@@ -194,20 +192,21 @@ impl Engine {
             hint:
                 "the mailbox owner grants the insert right (i) on that folder (supervisors for Knowledge and Templates, everyone for Usage)",
         };
-        // With ACLs, ask first: a refused APPEND loses the server's reason on the way.
-        if c.has("ACL") && !imap::my_rights(&mut c.session, &imap_folder).await?.contains('i') {
-            imap::logout(c.session).await;
-            return Err(refused());
-        }
-        match imap::append(&mut c.session, &imap_folder, "(\\Seen)", &raw).await {
-            Err(e) if e.is_permission_denied() => {
-                imap::logout(c.session).await;
+        self.with_session(async |c| {
+            let condstore = c.has("CONDSTORE");
+            imap::create_folder(&mut c.session, &imap_folder).await?;
+            // With ACLs, ask first: a refused APPEND loses the server's reason on the way.
+            if c.has("ACL") && !imap::my_rights(&mut c.session, &imap_folder).await?.contains('i') {
                 return Err(refused());
             }
-            other => other?,
-        }
-        self.sync_doc_folder(&mut c.session, folder, condstore).await?;
-        imap::logout(c.session).await;
+            match imap::append(&mut c.session, &imap_folder, "(\\Seen)", &raw).await {
+                Err(e) if e.is_permission_denied() => return Err(refused()),
+                other => other?,
+            }
+            self.sync_doc_folder(&mut c.session, folder, condstore).await?;
+            Ok(())
+        })
+        .await?;
         tracing::debug!(folder, at = now_ms(), "document appended");
         Ok(())
     }

@@ -68,7 +68,7 @@ impl Engine {
         let all = self.heads_with_sent()?;
         let known: HashSet<&str> = all.iter().filter_map(|h| h.message_id.as_deref()).collect();
         let queue_heads: Vec<&QueueHead> = all.iter().filter(|h| self.config.imap.queues.contains(&h.folder)).collect();
-        let now = now_ms();
+        let now = self.now_ms();
         let policy = self.policy();
         let mut last_ack: HashMap<String, i64> = HashMap::new();
         for h in &queue_heads {
@@ -213,7 +213,7 @@ impl Engine {
     /// notes this app queued.
     pub async fn note_breaches(&self, session: &mut ImapSession) -> Result<u32> {
         let heads = self.heads_with_sent()?;
-        let now = now_ms();
+        let now = self.now_ms();
         let policy = self.policy();
         let keys = self.conversation_keys_for(&heads);
         let clocks = conversation_clocks(&heads, &keys, &self.config.imap.queues, &self.team_domain(), &policy, now);

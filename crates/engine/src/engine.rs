@@ -59,9 +59,15 @@ pub enum EngineError {
         "the server refuses new keywords in {folder}: it holds {count} distinct keywords, as many \
          as the server keeps (Cyrus: 100 per mailbox, freed only by `cyr_expire -t`). Ask the \
          mail administrator to run `cyr_expire -t` (as the cyrus user) on the server; Blendesk \
-         needs two keywords per advisor and 16 more"
+         needs up to four keywords per advisor and 14 more"
     )]
     KeywordLimit { folder: String, count: usize },
+    /// Email is paused during a call and its wrap-up (`blending::email_paused`).
+    #[error("email is paused during a call and its wrap-up")]
+    Paused,
+    /// A reply with nothing in it.
+    #[error("the reply is empty")]
+    EmptyReply,
     #[error("the server lacks {0}, which team mode needs (claims are a compare-and-swap on the mailbox); use solo mode with this server")]
     MissingCapability(&'static str),
 }
@@ -100,6 +106,8 @@ pub struct Engine {
     pub(crate) open_connections: Arc<std::sync::atomic::AtomicUsize>,
     /// Test hook run once a folder's sync has fetched its new mail (`on_sync_fetched`).
     pub(crate) sync_hook: std::sync::Mutex<Option<SyncHook>>,
+    /// What `now_ms` reads (`clock.rs`): the system's, or a test's.
+    pub(crate) clock: std::sync::RwLock<Arc<dyn crate::clock::Clock>>,
 }
 
 /// Called with the folder name once a sync has fetched the new mail it saw, before its
@@ -145,11 +153,23 @@ impl Engine {
             breaker_reported: std::sync::atomic::AtomicBool::new(false),
             open_connections: Default::default(),
             sync_hook: Default::default(),
+            clock: std::sync::RwLock::new(Arc::new(crate::clock::SystemClock)),
         }))
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Now, on the engine's clock (unix ms): what every rule about the advisor's time reads.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.read().unwrap_or_else(|e| e.into_inner()).now_ms()
+    }
+
+    /// Test hook: read time from `clock` from now on.
+    #[doc(hidden)]
+    pub fn use_clock(&self, clock: Arc<dyn crate::clock::Clock>) {
+        *self.clock.write().unwrap_or_else(|e| e.into_inner()) = clock;
     }
 
     /// Who "we" are for the auto-reply rules: our addresses and our X-Loop marker.
@@ -225,10 +245,7 @@ impl Engine {
 
     /// Check that the server is reachable and the login works (setup screen, `status`).
     pub async fn test_connection(&self) -> Result<Vec<String>> {
-        let c = self.connect().await?;
-        let caps = c.capabilities.clone();
-        imap::logout(c.session).await;
-        Ok(caps)
+        self.with_session(async |c| Ok(c.capabilities.clone())).await
     }
 
     pub fn status(&self) -> Result<Status> {

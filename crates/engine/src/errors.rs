@@ -101,6 +101,8 @@ impl EngineError {
             EngineError::Conversation(_) => ErrorCode::Invalid,
             EngineError::Compose(_) | EngineError::Document(_) | EngineError::Template(_) => ErrorCode::Invalid,
             EngineError::Store(_) => ErrorCode::Store,
+            EngineError::Paused => ErrorCode::Paused,
+            EngineError::EmptyReply => ErrorCode::Invalid,
             EngineError::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -51,20 +51,21 @@ impl Engine {
             return Err(EngineError::Conversation(format!("{customer} has no open conversation with an owner")));
         }
         let target = owner_keyword(to);
-        let mut c = self.connect_for_team().await?;
-        let mut done = Handover::default();
-        for (h, owner) in emails.iter().filter(|(_, o)| o != to.as_str()) {
-            let from = format!("{OWNER_PREFIX}{owner}");
-            match swap_owner(&mut c.session, &h.folder, h.uidvalidity, h.uid, &from, Some(&target)).await? {
-                ClaimOutcome::Won => {
-                    self.store.replace_flag(h.id, Some(&from), &target)?;
-                    done.moved += 1;
+        self.with_team_session(async |c| {
+            let mut done = Handover::default();
+            for (h, owner) in emails.iter().filter(|(_, o)| o != to.as_str()) {
+                let from = format!("{OWNER_PREFIX}{owner}");
+                match swap_owner(&mut c.session, &h.folder, h.uidvalidity, h.uid, &from, Some(&target)).await? {
+                    ClaimOutcome::Won => {
+                        self.store.replace_flag(h.id, Some(&from), &target)?;
+                        done.moved += 1;
+                    }
+                    _ => done.lost += 1,
                 }
-                _ => done.lost += 1,
             }
-        }
-        imap::logout(c.session).await;
-        Ok(done)
+            Ok(done)
+        })
+        .await
     }
 
     /// Give my open conversation with `customer` back to the queue: my owner keyword goes
@@ -78,27 +79,28 @@ impl Engine {
             return Err(EngineError::Conversation(format!("{customer} has no open conversation of yours to release")));
         }
         let declined = declined_keyword(me);
-        let mut c = self.connect_for_team().await?;
-        let mut done = Handover::default();
-        for (h, _) in &emails {
-            let selected = imap::select(&mut c.session, &h.folder, true).await?;
-            if selected.uidvalidity != h.uidvalidity {
-                done.lost += 1;
-                continue;
-            }
-            // The mark first: a crash in between leaves it mine, never taken back by me.
-            imap::store(&mut c.session, h.uid, &format!("+FLAGS.SILENT ({declined})"))
-                .await
-                .map_err(|e| crate::claims::keyword_limit(e, &h.folder, selected.keywords.len()))?;
-            match swap_owner(&mut c.session, &h.folder, h.uidvalidity, h.uid, &mine, None).await? {
-                ClaimOutcome::Won => {
-                    self.store.replace_flag(h.id, Some(&mine), &declined)?;
-                    done.moved += 1;
+        self.with_team_session(async |c| {
+            let mut done = Handover::default();
+            for (h, _) in &emails {
+                let selected = imap::select(&mut c.session, &h.folder, true).await?;
+                if selected.uidvalidity != h.uidvalidity {
+                    done.lost += 1;
+                    continue;
                 }
-                _ => done.lost += 1,
+                // The mark first: a crash in between leaves it mine, never taken back by me.
+                imap::store(&mut c.session, h.uid, &format!("+FLAGS.SILENT ({declined})"))
+                    .await
+                    .map_err(|e| crate::claims::keyword_limit(e, &h.folder, selected.keywords.len()))?;
+                match swap_owner(&mut c.session, &h.folder, h.uidvalidity, h.uid, &mine, None).await? {
+                    ClaimOutcome::Won => {
+                        self.store.replace_flag(h.id, Some(&mine), &declined)?;
+                        done.moved += 1;
+                    }
+                    _ => done.lost += 1,
+                }
             }
-        }
-        imap::logout(c.session).await;
-        Ok(done)
+            Ok(done)
+        })
+        .await
     }
 }

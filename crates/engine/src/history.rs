@@ -8,7 +8,7 @@
 //! domain, so a hostile Reply-To cannot chain unrelated customers together; hand links
 //! are followed transitively (bounded).
 
-use crate::engine::{now_ms, Engine, EngineError, Result};
+use crate::engine::{Engine, EngineError, Result};
 use blendesk_domain::conversation::{token_keywords, token_of, CONV_PREFIX, TOKEN_BIT_PREFIX};
 use blendesk_domain::history::{alias_closure, conversations, ConversationHistory, HistoryMessage};
 use serde::Serialize;
@@ -105,7 +105,7 @@ impl Engine {
                 return Err(EngineError::Document(format!("{x} is the team's own address, not a customer's")));
             }
         }
-        Ok(self.store.link_customers(a, b, now_ms() / 1000)?)
+        Ok(self.store.link_customers(a, b, self.now_ms() / 1000)?)
     }
 
     pub fn unlink_customers(&self, a: &str, b: &str) -> Result<bool> {

@@ -5,6 +5,7 @@
 pub mod callback;
 mod chores;
 pub mod claims;
+pub mod clock;
 pub mod config;
 pub mod connections;
 pub mod conversation;

@@ -30,7 +30,12 @@ pub struct OutboxReport {
 impl Engine {
     /// Build a reply to mirrored message `message` and store it in the outbox.
     /// Returns the outbox id. Nothing is sent here; the worker picks it up.
+    /// Refused while email is paused (a call, wrap-up) and for an empty reply.
     pub fn queue_reply(&self, message: i64, body: &str) -> Result<i64> {
+        self.refuse_while_paused()?;
+        if body.trim().is_empty() {
+            return Err(EngineError::EmptyReply);
+        }
         // A template's placeholder left unfilled blocks sending, with every name listed.
         let body = &crate::templates::final_reply_body(body)?;
         let m = self.store.message(message)?.ok_or(EngineError::NoSuchMessage(message))?;
@@ -109,43 +114,44 @@ impl Engine {
     }
 
     async fn file_and_flag(self: &Arc<Self>, items: &[OutboxItem], report: &mut OutboxReport) -> Result<()> {
-        let mut c = self.connect().await?;
-        let condstore = c.has("CONDSTORE");
         let sent = self.config.imap.sent.clone();
-        imap::create_folder(&mut c.session, &sent).await?;
-        imap::select(&mut c.session, &sent, condstore).await?;
-        for item in items.iter().filter(|i| !i.appended_to_sent) {
-            // Idempotent: a crash between APPEND and recording it must not file twice,
-            // and some providers file submitted mail themselves.
-            if imap::search_message_id(&mut c.session, &item.message_id).await?.is_empty() {
-                imap::append(&mut c.session, &sent, "(\\Seen)", &item.raw).await?;
-            }
-            self.store.outbox_mark_appended(item.id)?;
-            report.filed_in_sent += 1;
-        }
-        for item in items.iter().filter(|i| !i.flagged_answered) {
-            let Some((folder, uidvalidity, uid)) = &item.answers else { continue };
-            let selected = imap::select(&mut c.session, folder, condstore).await?;
-            // Never act on a stale UID: if the folder was recreated, find the original
-            // again by its Message-ID, or leave it unflagged.
-            let target = if selected.uidvalidity == *uidvalidity {
-                Some(*uid)
-            } else if let Some(mid) = &item.answers_message_id {
-                imap::search_message_id(&mut c.session, mid).await?.into_iter().min()
-            } else {
-                None
-            };
-            if let Some(uid) = target {
-                imap::store(&mut c.session, uid, "+FLAGS.SILENT (\\Answered)").await?;
-                report.flagged_answered += 1;
-            }
-            self.store.outbox_mark_flagged(item.id)?;
-        }
-        imap::logout(c.session).await;
+        let condstore = self
+            .with_session(async |c| {
+                let condstore = c.has("CONDSTORE");
+                imap::create_folder(&mut c.session, &sent).await?;
+                imap::select(&mut c.session, &sent, condstore).await?;
+                for item in items.iter().filter(|i| !i.appended_to_sent) {
+                    // Idempotent: a crash between APPEND and recording it must not file twice,
+                    // and some providers file submitted mail themselves.
+                    if imap::search_message_id(&mut c.session, &item.message_id).await?.is_empty() {
+                        imap::append(&mut c.session, &sent, "(\\Seen)", &item.raw).await?;
+                    }
+                    self.store.outbox_mark_appended(item.id)?;
+                    report.filed_in_sent += 1;
+                }
+                for item in items.iter().filter(|i| !i.flagged_answered) {
+                    let Some((folder, uidvalidity, uid)) = &item.answers else { continue };
+                    let selected = imap::select(&mut c.session, folder, condstore).await?;
+                    // Never act on a stale UID: if the folder was recreated, find the original
+                    // again by its Message-ID, or leave it unflagged.
+                    let target = if selected.uidvalidity == *uidvalidity {
+                        Some(*uid)
+                    } else if let Some(mid) = &item.answers_message_id {
+                        imap::search_message_id(&mut c.session, mid).await?.into_iter().min()
+                    } else {
+                        None
+                    };
+                    if let Some(uid) = target {
+                        imap::store(&mut c.session, uid, "+FLAGS.SILENT (\\Answered)").await?;
+                        report.flagged_answered += 1;
+                    }
+                    self.store.outbox_mark_flagged(item.id)?;
+                }
+                Ok(condstore)
+            })
+            .await?;
         // Mirror the filed copies now rather than at the next sync.
-        let mut c = self.connect().await?;
-        self.sync_folder(&mut c.session, &sent, condstore).await?;
-        imap::logout(c.session).await;
+        self.with_session(async |c| self.sync_folder(&mut c.session, &sent, condstore).await).await?;
         Ok(())
     }
 

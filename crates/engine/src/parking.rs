@@ -4,7 +4,7 @@
 //! advisor's own, kept in the local store across restarts.
 
 use crate::conversation::open_conversations_of;
-use crate::engine::{now_ms, Engine, EngineError, Result};
+use crate::engine::{Engine, EngineError, Result};
 use blendesk_domain::blending::{park as park_rule, return_if_due, ConversationStatus};
 use blendesk_domain::claim::owner_keyword;
 use std::collections::{BTreeMap, HashSet};
@@ -25,7 +25,7 @@ impl Engine {
     /// `seconds` (default: the policy's return time). Refused past the policy's park
     /// limit; re-parking moves the time. Returns when it comes back (unix ms).
     pub fn park(&self, customer: &str, seconds: Option<u32>) -> Result<i64> {
-        let now = now_ms();
+        let now = self.now_ms();
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
         let keys = self.conversation_keys_for(&heads);
         let customer = self.conversation_key(customer).unwrap_or_else(|_| customer.trim().to_lowercase());
@@ -50,7 +50,7 @@ impl Engine {
 
     /// My parked conversations now (key → return time, ms).
     pub fn parked(&self) -> Result<BTreeMap<String, i64>> {
-        self.parked_now(now_ms())
+        self.parked_now(self.now_ms())
     }
 
     /// Bring a parked conversation (its key, or a customer's address) back now.

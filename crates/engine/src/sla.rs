@@ -144,7 +144,7 @@ impl Engine {
     /// customer), a first response to a message received at `received_ms` in `queue`.
     pub fn reply_due_ms(&self, key: &str, queue: &str, received_ms: i64) -> Result<Option<i64>> {
         let key = key.to_lowercase();
-        if let Some(clock) = self.sla_clocks(crate::engine::now_ms())?.into_iter().find(|c| c.key == key) {
+        if let Some(clock) = self.sla_clocks(self.now_ms())?.into_iter().find(|c| c.key == key) {
             return Ok(clock.due_ms);
         }
         let settings = self.policy().sla_for(queue);

@@ -42,20 +42,21 @@ pub struct SyncReport {
 impl Engine {
     /// One full sync of every configured folder over one connection.
     pub async fn sync_once(self: &Arc<Self>) -> Result<SyncReport> {
-        let mut c = self.connect().await?;
-        let condstore = c.has("CONDSTORE");
-        let mut report = SyncReport::default();
-        for folder in self.config.folders() {
-            if folder == self.config.imap.sent {
-                imap::create_folder(&mut c.session, &folder).await?;
+        self.with_session(async |c| {
+            let condstore = c.has("CONDSTORE");
+            let mut report = SyncReport::default();
+            for folder in self.config.folders() {
+                if folder == self.config.imap.sent {
+                    imap::create_folder(&mut c.session, &folder).await?;
+                }
+                let r = self.sync_folder(&mut c.session, &folder, condstore).await?;
+                report.new += r.new;
+                report.messages += r.messages;
+                report.folders.push(r);
             }
-            let r = self.sync_folder(&mut c.session, &folder, condstore).await?;
-            report.new += r.new;
-            report.messages += r.messages;
-            report.folders.push(r);
-        }
-        imap::logout(c.session).await;
-        Ok(report)
+            Ok(report)
+        })
+        .await
     }
 
     /// Test hook: run `hook` in every sync once it has fetched the new mail it saw,
@@ -274,16 +275,18 @@ impl Engine {
         if m.body_state != blendesk_store::BodyState::HeadersOnly {
             return Ok(m);
         }
-        let mut c = self.connect().await?;
-        let condstore = c.has("CONDSTORE");
-        let selected = imap::select(&mut c.session, &m.folder, condstore).await?;
-        if selected.uidvalidity != m.uidvalidity {
-            imap::logout(c.session).await;
-            return Err(crate::engine::EngineError::Stale(m.folder.clone()));
-        }
-        let metas = imap::fetch_meta(&mut c.session, &m.uid.to_string(), condstore).await?;
-        let raw = imap::fetch_raw(&mut c.session, &m.uid.to_string(), false).await?;
-        imap::logout(c.session).await;
+        let (metas, raw) = self
+            .with_session(async |c| {
+                let condstore = c.has("CONDSTORE");
+                let selected = imap::select(&mut c.session, &m.folder, condstore).await?;
+                if selected.uidvalidity != m.uidvalidity {
+                    return Err(crate::engine::EngineError::Stale(m.folder.clone()));
+                }
+                let metas = imap::fetch_meta(&mut c.session, &m.uid.to_string(), condstore).await?;
+                let raw = imap::fetch_raw(&mut c.session, &m.uid.to_string(), false).await?;
+                Ok((metas, raw))
+            })
+            .await?;
         let (Some(meta), Some((_, raw))) = (metas.into_iter().find(|x| x.uid == m.uid), raw.into_iter().next()) else {
             return Err(crate::engine::EngineError::NoSuchMessage(message));
         };
@@ -298,14 +301,15 @@ impl Engine {
     pub async fn attachment(self: &Arc<Self>, message: i64, part: u32) -> Result<(String, Vec<u8>)> {
         use mail_parser::MimeHeaders;
         let m = self.store.message(message)?.ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
-        let mut c = self.connect().await?;
-        let selected = imap::select(&mut c.session, &m.folder, false).await?;
-        if selected.uidvalidity != m.uidvalidity {
-            imap::logout(c.session).await;
-            return Err(crate::engine::EngineError::Stale(m.folder.clone()));
-        }
-        let raw = imap::fetch_raw(&mut c.session, &m.uid.to_string(), false).await?;
-        imap::logout(c.session).await;
+        let raw = self
+            .with_session(async |c| {
+                let selected = imap::select(&mut c.session, &m.folder, false).await?;
+                if selected.uidvalidity != m.uidvalidity {
+                    return Err(crate::engine::EngineError::Stale(m.folder.clone()));
+                }
+                Ok(imap::fetch_raw(&mut c.session, &m.uid.to_string(), false).await?)
+            })
+            .await?;
         let raw = raw.into_iter().next().map(|(_, r)| r).ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
         let parsed = mail_parser::MessageParser::default().parse(&raw).ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
         let att = parsed.attachments().nth(part as usize).ok_or(crate::engine::EngineError::NoSuchMessage(message))?;

@@ -111,6 +111,18 @@ impl Engine {
         lock(&self.team.presence).state()
     }
 
+    /// Whether email is paused now (a call, wrap-up): the one place the shell asks.
+    pub fn email_paused(&self) -> bool {
+        blendesk_domain::blending::email_paused(self.advisor_state())
+    }
+
+    pub(crate) fn refuse_while_paused(&self) -> Result<()> {
+        if self.email_paused() {
+            return Err(EngineError::Paused);
+        }
+        Ok(())
+    }
+
     /// The advisor's presence with its times (since, wrap-up end), for the window.
     pub fn advisor_presence(&self) -> AdvisorPresence {
         lock(&self.team.presence).clone()
@@ -120,11 +132,11 @@ impl Engine {
     pub fn presence_event(&self, event: AdvisorEvent) -> AdvisorState {
         let policy = self.policy();
         let mut p = lock(&self.team.presence);
-        let changed = p.apply(event, now_ms(), &policy);
+        let changed = p.apply(event, self.now_ms(), &policy);
         let state = p.state();
         drop(p);
         if let Some(s) = changed {
-            self.emit(Event::AdvisorState { state: s.as_str().to_owned(), at_ms: now_ms() });
+            self.emit(Event::AdvisorState { state: s.as_str().to_owned(), at_ms: self.now_ms() });
             self.team.wake.notify_waiters();
         }
         state
@@ -144,28 +156,24 @@ impl Engine {
             token = rand::random::<u128>(),
         );
         let folder = self.config.team_folder(POLICY_FOLDER);
-        let mut c = self.connect().await?;
-        imap::create_folder(&mut c.session, &folder).await?;
         let refused = || EngineError::NotPermitted {
             user: self.config.imap.username.clone(),
             action: "change the team policy",
             folder: folder.clone(),
             hint: "only supervisors may: the mailbox owner grants them the insert right (i) on that folder",
         };
-        // With ACLs, ask first: a refused APPEND loses the server's reason on the way.
-        if c.has("ACL") && !imap::my_rights(&mut c.session, &folder).await?.contains('i') {
-            imap::logout(c.session).await;
-            return Err(refused());
-        }
-        match imap::append(&mut c.session, &folder, "(\\Seen)", raw.as_bytes()).await {
-            Err(e) if e.is_permission_denied() => {
-                imap::logout(c.session).await;
+        self.with_session(async |c| {
+            imap::create_folder(&mut c.session, &folder).await?;
+            // With ACLs, ask first: a refused APPEND loses the server's reason on the way.
+            if c.has("ACL") && !imap::my_rights(&mut c.session, &folder).await?.contains('i') {
                 return Err(refused());
             }
-            other => other?,
-        }
-        imap::logout(c.session).await;
-        Ok(())
+            match imap::append(&mut c.session, &folder, "(\\Seen)", raw.as_bytes()).await {
+                Err(e) if e.is_permission_denied() => Err(refused()),
+                other => Ok(other?),
+            }
+        })
+        .await
     }
 
     /// A supervisor sets one advisor's cap: the newest policy is read from the server
@@ -257,48 +265,49 @@ impl Engine {
     }
 
     async fn claim_session(self: &Arc<Self>, failures: &mut u32) -> Result<()> {
-        let mut c = self.connect_for_team().await?;
-        *failures = 0;
-        let mut events = self.subscribe();
-        let mut next_policy = tokio::time::Instant::now();
-        let mut memory = ClaimMemory::default();
-        // The team whose keywords are registered in the queues (again when it changes).
-        let mut registered_for: Option<Vec<AdvisorId>> = None;
-        loop {
-            if self.is_stopping() {
-                imap::logout(c.session).await;
-                return Ok(());
-            }
-            if tokio::time::Instant::now() >= next_policy {
-                self.refresh_policy(&mut c.session).await?;
-                next_policy = tokio::time::Instant::now() + POLICY_POLL;
-                let team = crate::keywords::team_of(&self.policy(), &self.config.advisor.id);
-                if registered_for.as_ref() != Some(&team) {
-                    self.register_team_keywords(&mut c.session, &team).await?;
-                    registered_for = Some(team);
+        self.with_team_session(async |c| {
+            *failures = 0;
+            let mut events = self.subscribe();
+            let mut next_policy = tokio::time::Instant::now();
+            let mut memory = ClaimMemory::default();
+            // The team whose keywords are registered in the queues (again when it changes).
+            let mut registered_for: Option<Vec<AdvisorId>> = None;
+            loop {
+                if self.is_stopping() {
+                    return Ok(());
+                }
+                if tokio::time::Instant::now() >= next_policy {
+                    self.refresh_policy(&mut c.session).await?;
+                    next_policy = tokio::time::Instant::now() + POLICY_POLL;
+                    let team = crate::keywords::team_of(&self.policy(), &self.config.advisor.id);
+                    if registered_for.as_ref() != Some(&team) {
+                        self.register_team_keywords(&mut c.session, &team).await?;
+                        registered_for = Some(team);
+                    }
+                }
+                self.presence_event(AdvisorEvent::Tick);
+                if self.try_one_claim(&mut c.session, &mut memory).await? {
+                    continue;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    _ = self.team.wake.notified() => {}
+                    _ = events.recv() => {
+                        // A sync reports many events at once: look again once for all of them.
+                        while events.try_recv().is_ok() {}
+                    }
+                    _ = self.stopped() => {}
                 }
             }
-            self.presence_event(AdvisorEvent::Tick);
-            if self.try_one_claim(&mut c.session, &mut memory).await? {
-                continue;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = self.team.wake.notified() => {}
-                _ = events.recv() => {
-                    // A sync reports many events at once: look again once for all of them.
-                    while events.try_recv().is_ok() {}
-                }
-                _ = self.stopped() => {}
-            }
-        }
+        })
+        .await
     }
 
     /// This advisor's current load: their open conversations, parked ones excepted.
     pub fn load(&self) -> Result<u32> {
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
         let keys = self.conversation_keys_for(&heads);
-        Ok(self.load_in(&heads, &keys, now_ms())?.1)
+        Ok(self.load_in(&heads, &keys, self.now_ms())?.1)
     }
 
     /// My open conversations' keys (parked included, for chasers) and my load
@@ -354,7 +363,7 @@ impl Engine {
     /// One decision: returns true when it acted (so the loop looks again at once).
     async fn try_one_claim(&self, session: &mut imap::ImapSession, memory: &mut ClaimMemory) -> Result<bool> {
         let me: &AdvisorId = &self.config.advisor.id;
-        let now = now_ms();
+        let now = self.now_ms();
         memory.skip.retain(|_, until| *until > now);
         let skip = &mut memory.skip;
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
@@ -479,7 +488,7 @@ impl Engine {
         // the matching is mine alone (it already went to the least loaded who could take
         // it), and sticky follow-ups go to their owner at once: no wait.
         if racing && first.owner.as_ref() != Some(me) {
-            let idle_ms = now_ms().saturating_sub(lock(&self.team.presence).last_activity_ms()).max(0);
+            let idle_ms = self.now_ms().saturating_sub(lock(&self.team.presence).last_activity_ms()).max(0);
             let wait =
                 fairness_wait(load, FAIRNESS_STEP, rand::random::<f64>()) + idle_wait(Duration::from_millis(idle_ms as u64), FAIRNESS_STEP);
             if !wait.is_zero() {
@@ -497,7 +506,7 @@ impl Engine {
         }
         // The claim's time is when it was decided, with the advisor available; the guard
         // below withdraws it if a call begins before the swap is sent.
-        let decided_at = now_ms();
+        let decided_at = self.now_ms();
         let outcome = match owners(&head.flags).next() {
             Some(gone) => {
                 let from = format!("{OWNER_PREFIX}{gone}");
@@ -545,9 +554,7 @@ impl Engine {
 impl Engine {
     /// The policy in force on the server now (defaults when none is published).
     pub async fn load_policy(&self) -> Result<Policy> {
-        let mut c = self.connect().await?;
-        self.refresh_policy(&mut c.session).await?;
-        imap::logout(c.session).await;
+        self.with_session(async |c| self.refresh_policy(&mut c.session).await).await?;
         Ok(self.policy())
     }
 }

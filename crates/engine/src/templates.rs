@@ -87,38 +87,38 @@ impl Engine {
     /// approval keyword on that message. Returns its UID.
     pub async fn approve_template(&self, name: &str) -> Result<u32> {
         self.require_supervisor("approve templates").await?;
-        let mut c = self.connect().await?;
-        let condstore = c.has("CONDSTORE");
-        self.sync_doc_folder(&mut c.session, TEMPLATES_FOLDER, condstore).await?;
-        let name = name.trim();
-        let newest = self
-            .template_versions()?
-            .into_iter()
-            .filter(|v| !v.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted")))
-            .filter(|v| matches!(&v.entry, TemplateEntry::Template(t) if t.name == name || t.name == footer_name(name)))
-            .max_by_key(|v| v.uid)
-            .ok_or_else(|| EngineError::Document(format!("no template named {name:?}")))?;
-        let keyword = approval_keyword(self.config.advisor.id.as_str());
-        let state = self.store.doc_folder_state(TEMPLATES_FOLDER)?;
-        let selected = imap::select(&mut c.session, &self.config.team_folder(TEMPLATES_FOLDER), condstore).await?;
-        if selected.uidvalidity != state.uidvalidity {
-            return Err(EngineError::Stale(TEMPLATES_FOLDER.into()));
-        }
-        match imap::store(&mut c.session, newest.uid, &format!("+FLAGS.SILENT ({keyword})")).await {
-            Err(e) if e.is_permission_denied() => {
-                imap::logout(c.session).await;
-                return Err(EngineError::NotPermitted {
-                    user: self.config.imap.username.clone(),
-                    action: "approve templates",
-                    folder: self.config.team_folder(TEMPLATES_FOLDER),
-                    hint: "only supervisors may: the mailbox owner grants them the write right (w) on that folder",
-                });
+        self.with_session(async |c| {
+            let condstore = c.has("CONDSTORE");
+            self.sync_doc_folder(&mut c.session, TEMPLATES_FOLDER, condstore).await?;
+            let name = name.trim();
+            let newest = self
+                .template_versions()?
+                .into_iter()
+                .filter(|v| !v.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted")))
+                .filter(|v| matches!(&v.entry, TemplateEntry::Template(t) if t.name == name || t.name == footer_name(name)))
+                .max_by_key(|v| v.uid)
+                .ok_or_else(|| EngineError::Document(format!("no template named {name:?}")))?;
+            let keyword = approval_keyword(self.config.advisor.id.as_str());
+            let state = self.store.doc_folder_state(TEMPLATES_FOLDER)?;
+            let selected = imap::select(&mut c.session, &self.config.team_folder(TEMPLATES_FOLDER), condstore).await?;
+            if selected.uidvalidity != state.uidvalidity {
+                return Err(EngineError::Stale(TEMPLATES_FOLDER.into()));
             }
-            other => other?,
-        }
-        self.sync_doc_folder(&mut c.session, TEMPLATES_FOLDER, condstore).await?;
-        imap::logout(c.session).await;
-        Ok(newest.uid)
+            match imap::store(&mut c.session, newest.uid, &format!("+FLAGS.SILENT ({keyword})")).await {
+                Err(e) if e.is_permission_denied() => {
+                    return Err(EngineError::NotPermitted {
+                        user: self.config.imap.username.clone(),
+                        action: "approve templates",
+                        folder: self.config.team_folder(TEMPLATES_FOLDER),
+                        hint: "only supervisors may: the mailbox owner grants them the write right (w) on that folder",
+                    });
+                }
+                other => other?,
+            }
+            self.sync_doc_folder(&mut c.session, TEMPLATES_FOLDER, condstore).await?;
+            Ok(newest.uid)
+        })
+        .await
     }
 
     /// Values the app fills for a reply to `message`.

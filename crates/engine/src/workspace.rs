@@ -402,6 +402,7 @@ impl Engine {
     /// in the queues gets the `$Resolved` keyword on the server (UIDVALIDITY
     /// re-checked first), so every app sees it closed. Returns how many were flagged.
     pub async fn resolve_conversation(&self, message: i64) -> Result<u32> {
+        self.refuse_while_paused()?;
         let m = self.store.message(message)?.ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
         let keys = self.conversation_keys()?;
         let key = keys.get(&m.id).cloned().unwrap_or_else(|| m.from_addr.to_lowercase());
@@ -415,23 +416,24 @@ impl Engine {
         if by_folder.is_empty() {
             return Ok(0);
         }
-        let mut c = self.connect().await?;
-        let condstore = c.has("CONDSTORE");
-        let mut flagged = 0;
-        for (folder, uids) in by_folder {
-            let selected = blendesk_mail::imap::select(&mut c.session, &folder, condstore).await?;
-            for (uidvalidity, uid) in uids {
-                // A rebuilt folder renumbers UIDs: never flag by a stale UID.
-                if uidvalidity != selected.uidvalidity {
-                    tracing::warn!(folder, uid, "UIDVALIDITY changed; not resolving by a stale UID");
-                    continue;
+        self.with_session(async |c| {
+            let condstore = c.has("CONDSTORE");
+            let mut flagged = 0;
+            for (folder, uids) in by_folder {
+                let selected = blendesk_mail::imap::select(&mut c.session, &folder, condstore).await?;
+                for (uidvalidity, uid) in uids {
+                    // A rebuilt folder renumbers UIDs: never flag by a stale UID.
+                    if uidvalidity != selected.uidvalidity {
+                        tracing::warn!(folder, uid, "UIDVALIDITY changed; not resolving by a stale UID");
+                        continue;
+                    }
+                    blendesk_mail::imap::store(&mut c.session, uid, &format!("+FLAGS.SILENT ({RESOLVED_KEYWORD})")).await?;
+                    flagged += 1;
                 }
-                blendesk_mail::imap::store(&mut c.session, uid, &format!("+FLAGS.SILENT ({RESOLVED_KEYWORD})")).await?;
-                flagged += 1;
             }
-        }
-        blendesk_mail::imap::logout(c.session).await;
-        Ok(flagged)
+            Ok(flagged)
+        })
+        .await
     }
 
     /// Everything from or to `customer`, newest first.

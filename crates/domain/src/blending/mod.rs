@@ -29,7 +29,7 @@ pub use offer::{offer_order, sla_at_risk, CandidateEmail};
 pub use policy::{AdvisorPolicy, Policy, PolicyError, PriorityRules, Skills, ALL_SKILLS, DEFAULT_CAP, POLICY_MAX_BYTES, POLICY_VERSION};
 pub use sla_policy::{CalendarSpec, QueueSla, QueueSlaSettings, SlaPolicy, SlaPolicyError};
 pub use spread::{my_share, Racer};
-pub use state::{may_claim, AdvisorEvent, AdvisorPresence, AdvisorState, ManualState};
+pub use state::{email_paused, may_claim, AdvisorEvent, AdvisorPresence, AdvisorState, ManualState};
 
 #[cfg(test)]
 mod properties;

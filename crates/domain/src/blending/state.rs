@@ -54,6 +54,12 @@ pub fn may_claim(state: AdvisorState) -> bool {
     state == AdvisorState::Available
 }
 
+/// Email is paused during a call and its wrap-up: no reply goes out, nothing is resolved,
+/// no email notification shows (the advisor's attention belongs to the caller).
+pub fn email_paused(state: AdvisorState) -> bool {
+    matches!(state, AdvisorState::OnCall | AdvisorState::WrapUp)
+}
+
 /// A state the advisor picks by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ManualState {
@@ -188,6 +194,12 @@ mod tests {
 
     fn policy() -> Policy {
         Policy { wrap_up_seconds: 30, idle_to_away_seconds: 300, ..Policy::default() }
+    }
+
+    #[test]
+    fn email_pauses_for_a_call_and_its_wrap_up_only() {
+        let paused: Vec<S> = S::ALL.into_iter().filter(|s| email_paused(*s)).collect();
+        assert_eq!(paused, [S::OnCall, S::WrapUp]);
     }
 
     fn presence_in(state: S, now: i64) -> AdvisorPresence {
