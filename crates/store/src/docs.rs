@@ -2,6 +2,7 @@
 //! templates): one row per message version, and for the knowledge folder the articles in
 //! force with their own FTS5 index (Chinese shaped like the message index).
 
+use crate::error::{json_column, parse_json};
 use crate::{Result, Store};
 use blendesk_domain::fts::index_text;
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -69,11 +70,10 @@ const SELECT_ARTICLE: &str = "a.article_id, a.title, a.tags, a.body, a.author, a
     (SELECT count(*) FROM doc_versions u WHERE u.folder = ?1 AND u.kind = 'usage' AND u.doc_id = a.article_id)";
 
 fn row_to_article(r: &rusqlite::Row<'_>) -> rusqlite::Result<KbArticle> {
-    let tags: String = r.get(2)?;
     Ok(KbArticle {
         article_id: r.get(0)?,
         title: r.get(1)?,
-        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        tags: json_column(r, 2, "kb_articles.tags")?,
         body: r.get(3)?,
         author: r.get(4)?,
         updated_at: r.get(5)?,
@@ -200,14 +200,12 @@ impl Store {
              FROM doc_versions WHERE folder = ?1 AND kind != 'usage' ORDER BY uid",
         )?;
         let rows = stmt.query_map([folder], |r| {
-            let tags: String = r.get(4)?;
-            let flags: String = r.get(12)?;
             Ok(DocVersion {
                 uid: r.get(0)?,
                 kind: r.get(1)?,
                 doc_id: r.get(2)?,
                 title: r.get(3)?,
-                tags: serde_json::from_str(&tags).unwrap_or_default(),
+                tags: json_column(r, 4, "doc_versions.tags")?,
                 queue: r.get(5)?,
                 language: r.get(6)?,
                 footer: r.get(7)?,
@@ -215,7 +213,7 @@ impl Store {
                 author: r.get(9)?,
                 problem: r.get(10)?,
                 internal_date: r.get(11)?,
-                flags: serde_json::from_str(&flags).unwrap_or_default(),
+                flags: json_column(r, 12, "doc_versions.flags")?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -320,7 +318,7 @@ fn reindex_article(tx: &Transaction<'_>, folder: &str, article_id: &str) -> Resu
                 "INSERT INTO kb_articles (id, article_id, title, tags, body, author, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![id, article_id, title, tags, body, author, date])?;
-            let tag_text: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
+            let tag_text: Vec<String> = parse_json(&tags, "a knowledge article's tags")?;
             tx.prepare_cached("INSERT INTO kb_fts (rowid, title, tags, body) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
                 id,
                 index_text(&title),

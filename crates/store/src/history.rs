@@ -2,6 +2,7 @@
 //! through the `message_addresses` index (From, To, Cc, Reply-To), and the addresses
 //! known to be the same customer (learned from Reply-To, or linked by hand).
 
+use crate::error::{json_column, parse_json};
 use crate::{NewMessage, Result, Store};
 use rusqlite::{params, params_from_iter, Transaction};
 
@@ -50,18 +51,16 @@ impl Store {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(addresses.iter()), |r| {
-            let refs: String = r.get(4)?;
-            let flags: String = r.get(8)?;
             Ok(HistoryRow {
                 id: r.get(0)?,
                 folder: r.get(1)?,
                 message_id: r.get(2)?,
                 in_reply_to: r.get(3)?,
-                references: serde_json::from_str(&refs).unwrap_or_default(),
+                references: json_column(r, 4, "messages.refs")?,
                 subject: r.get(5)?,
                 from_addr: r.get(6)?,
                 internal_date: r.get(7)?,
-                flags: serde_json::from_str(&flags).unwrap_or_default(),
+                flags: json_column(r, 8, "messages.flags")?,
                 excerpt: r.get(9)?,
             })
         })?;
@@ -101,7 +100,7 @@ impl Store {
         let mut stmt = conn.prepare_cached("SELECT flags FROM messages WHERE from_addr = ?1 AND instr(flags, ?2) > 0 LIMIT 50")?;
         let rows = stmt.query_map(params![address, fragment], |r| r.get::<_, String>(0))?;
         let flags: Vec<String> = rows.collect::<std::result::Result<_, _>>()?;
-        Ok(flags.iter().map(|f| serde_json::from_str(f).unwrap_or_default()).collect())
+        flags.iter().map(|f| parse_json(f, "messages.flags")).collect()
     }
 
     /// Senders and flags (at most 500 messages) of messages carrying any of `keywords`
@@ -118,7 +117,7 @@ impl Store {
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(quoted.iter()), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let rows: Vec<(String, String)> = rows.collect::<std::result::Result<_, _>>()?;
-        Ok(rows.into_iter().map(|(from, flags)| (from, serde_json::from_str(&flags).unwrap_or_default())).collect())
+        rows.into_iter().map(|(from, flags)| Ok((from, parse_json(&flags, "messages.flags")?))).collect()
     }
 
     /// Say that `a` and `b` are the same customer (both directions).

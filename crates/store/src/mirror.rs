@@ -1,6 +1,7 @@
 //! The mirror of IMAP folders: messages, flags, attachments metadata, and the search
 //! index kept in step with them.
 
+use crate::error::parse_json;
 use crate::{Result, Store, StoreError};
 use blendesk_domain::fts::index_text;
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -120,10 +121,6 @@ pub struct FolderSummary {
 
 fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".to_owned())
-}
-
-fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{e}: {s:.80}")))
 }
 
 impl Store {
@@ -335,15 +332,15 @@ fn row_to_message(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredMessag
             identity: r.get(4)?,
             message_id: r.get(5)?,
             in_reply_to: r.get(6)?,
-            references: from_json(&refs)?,
+            references: parse_json(&refs, "messages.refs")?,
             subject: r.get(8)?,
             from_addr: r.get(9)?,
             from_name: r.get(10)?,
-            to: from_json(&to)?,
+            to: parse_json(&to, "messages.to")?,
             sent_at: r.get(12)?,
             internal_date: r.get(13)?,
             size: r.get(14)?,
-            flags: from_json(&flags)?,
+            flags: parse_json(&flags, "messages.flags")?,
             modseq: r.get::<_, i64>(16)? as u64,
             body_state: BodyState::parse(&state)?,
             body_text: r.get(18)?,

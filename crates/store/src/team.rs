@@ -5,6 +5,7 @@
 //! the messages generation has moved (triggers log every write to `messages`, from any
 //! connection: migration 0005), only the rows changed since are read again.
 
+use crate::error::{json_column, parse_json};
 use crate::{Result, Store};
 use rusqlite::{params_from_iter, Connection};
 use std::collections::HashSet;
@@ -91,7 +92,7 @@ impl Store {
     pub fn replace_flag(&self, id: i64, from: Option<&str>, flag: &str) -> Result<()> {
         let conn = self.conn();
         let flags: String = conn.query_row("SELECT flags FROM messages WHERE id = ?1", [id], |r| r.get(0))?;
-        let mut list: Vec<String> = serde_json::from_str(&flags).unwrap_or_default();
+        let mut list: Vec<String> = parse_json(&flags, "messages.flags")?;
         if let Some(from) = from {
             list.retain(|f| !f.eq_ignore_ascii_case(from));
         }
@@ -152,8 +153,6 @@ fn read_heads(conn: &Connection, folders: &[String], since: Option<i64>) -> Resu
            WHERE f.name IN ({marks}) {changed_only} ORDER BY m.internal_date, m.id"#
     ))?;
     let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-        let refs: String = r.get(6)?;
-        let flags: String = r.get(10)?;
         Ok(QueueHead {
             id: r.get(0)?,
             folder: r.get(1)?,
@@ -161,11 +160,11 @@ fn read_heads(conn: &Connection, folders: &[String], since: Option<i64>) -> Resu
             uid: r.get(3)?,
             message_id: r.get(4)?,
             in_reply_to: r.get(5)?,
-            references: serde_json::from_str(&refs).unwrap_or_default(),
+            references: json_column(r, 6, "messages.refs")?,
             subject: r.get(7)?,
             from_addr: r.get(8)?,
             internal_date: r.get(9)?,
-            flags: serde_json::from_str(&flags).unwrap_or_default(),
+            flags: json_column(r, 10, "messages.flags")?,
             excerpt: r.get(11)?,
             ack_decision: r.get(12)?,
             from_name: r.get(13)?,

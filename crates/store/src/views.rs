@@ -2,6 +2,7 @@
 //! the messages of one thread, one customer's history. They return message ids (newest
 //! first unless said otherwise); callers load the messages they show.
 
+use crate::error::json_column;
 use crate::{Result, Store};
 use rusqlite::params_from_iter;
 
@@ -25,21 +26,17 @@ const SELECT_HEAD: &str = "SELECT m.id, f.name, m.message_id, m.in_reply_to, m.r
     FROM messages m JOIN folders f ON f.id = m.folder_id";
 
 fn row_to_head(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageHead> {
-    let refs: String = r.get(4)?;
-    let flags: String = r.get(9)?;
     Ok(MessageHead {
         id: r.get(0)?,
         folder: r.get(1)?,
         message_id: r.get(2)?,
         in_reply_to: r.get(3)?,
-        // A malformed JSON column reads as empty: these views never decide anything
-        // destructive, and the full message read reports corruption.
-        references: serde_json::from_str(&refs).unwrap_or_default(),
+        references: json_column(r, 4, "messages.refs")?,
         subject: r.get(5)?,
         from_addr: r.get(6)?,
         from_name: r.get(7)?,
         internal_date: r.get(8)?,
-        flags: serde_json::from_str(&flags).unwrap_or_default(),
+        flags: json_column(r, 9, "messages.flags")?,
     })
 }
 

@@ -172,3 +172,32 @@ fn replacing_a_headers_only_message_keeps_its_id() {
     s.replace_message(f.id, &msg(1, "mid:a@x", "a", "full body")).unwrap();
     assert_eq!(s.message(id).unwrap().unwrap().body_text, "full body");
 }
+
+#[test]
+fn a_corrupt_flags_column_is_reported_never_read_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    let s = Store::open(&path).unwrap();
+    let f = s.ensure_folder("INBOX").unwrap();
+    let ids = s.insert_messages(f.id, &[msg(1, "mid:owned@x", "Refund", "Please refund.")]).unwrap();
+    let id = ids[0].1;
+    s.add_flag(id, "$bd_owner_alice").unwrap();
+    // Damage the row the way a disk or a foreign writer could.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute("UPDATE messages SET flags = '[\"$bd_owner_alice\"' WHERE id = ?1", [id]).unwrap();
+    drop(raw);
+    let s = Store::open(&path).unwrap();
+    let inbox = ["INBOX".to_owned()];
+    // Read as empty, the owned email would look unowned to the claim loop.
+    // (SQLite's own JSON functions in a query say "malformed JSON"; our reads name the column.)
+    let err = s.queue_heads(&inbox).unwrap_err().to_string();
+    assert!(err.contains("JSON"), "{err}");
+    let err = s.open_customer_messages(&inbox, "shop.test", 10).unwrap_err().to_string();
+    assert!(err.contains("JSON"), "{err}");
+    // Written back from an empty list, the owner would be lost for good: refused instead.
+    let err = s.replace_flag(id, None, "$bd_ack_alice").unwrap_err().to_string();
+    assert!(err.contains("messages.flags is not valid JSON"), "{err}");
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let flags: String = raw.query_row("SELECT flags FROM messages WHERE id = ?1", [id], |r| r.get(0)).unwrap();
+    assert_eq!(flags, "[\"$bd_owner_alice\"", "the damaged value is left for repair, not overwritten");
+}
