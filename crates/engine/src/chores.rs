@@ -4,6 +4,7 @@
 //! of the team), so an app in team mode holds one IDLE connection per queue, the claim
 //! loop's, and this one. The claim loop keeps its own: a duty burst never delays a claim.
 
+use crate::connections::Reconnect;
 use crate::engine::{Engine, Result};
 use crate::presence::HEARTBEAT;
 use blendesk_mail::imap;
@@ -17,26 +18,22 @@ const CHORE_PERIOD: Duration = Duration::from_secs(1);
 impl Engine {
     /// Run the chores until shutdown, reconnecting with backoff after a failure.
     pub(crate) async fn run_team_chores(self: Arc<Self>) {
-        let mut failures = 0u32;
+        let mut retry = Reconnect::default();
         while !self.is_stopping() {
-            let Err(e) = self.chores_session(&mut failures).await else { return };
-            failures += 1;
-            tracing::warn!(error = %e, "team chores failed; retrying");
-            let delay = blendesk_domain::backoff::reconnect_delay(failures, rand::random::<f64>());
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = self.stopped() => return,
+            let Err(e) = self.chores_session(&mut retry).await else { return };
+            if !self.wait_to_reconnect(retry.failed("team chores", &e)).await {
+                return;
             }
         }
     }
 
-    async fn chores_session(self: &Arc<Self>, failures: &mut u32) -> Result<()> {
+    async fn chores_session(self: &Arc<Self>, retry: &mut Reconnect) -> Result<()> {
         // Scoped: logged out on stop and on any error that leaves the session usable.
         self.with_session(async |c| {
             let condstore = c.has("CONDSTORE");
             let sent = self.config.imap.sent.clone();
             imap::create_folder(&mut c.session, &sent).await?;
-            *failures = 0;
+            retry.connected();
             let mut next_beat = Instant::now();
             loop {
                 if Instant::now() >= next_beat {

@@ -56,6 +56,40 @@ impl crate::engine::Engine {
     }
 }
 
+/// The one reconnect rule for the long-lived sessions (IDLE watchers, the claim loop,
+/// the chores): after the n-th failure in a row wait the domain's backoff
+/// (`backoff::reconnect_delay`, jittered); a session that got going (`connected`) starts
+/// the count again.
+#[derive(Debug, Default)]
+pub(crate) struct Reconnect {
+    failures: u32,
+}
+
+impl Reconnect {
+    /// The session is connected and caught up.
+    pub(crate) fn connected(&mut self) {
+        self.failures = 0;
+    }
+
+    /// Count a failure of `what`; returns the wait before the next try (and logs both).
+    pub(crate) fn failed(&mut self, what: &str, error: &crate::engine::EngineError) -> std::time::Duration {
+        self.failures = self.failures.saturating_add(1);
+        let delay = blendesk_domain::backoff::reconnect_delay(self.failures, rand::random::<f64>());
+        tracing::warn!(what, error = %error, retry_in_ms = delay.as_millis() as u64, "failed; reconnecting");
+        delay
+    }
+}
+
+impl crate::engine::Engine {
+    /// Wait `delay` before reconnecting; `false` when asked to stop meanwhile.
+    pub(crate) async fn wait_to_reconnect(&self, delay: std::time::Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => true,
+            _ = self.stopped() => false,
+        }
+    }
+}
+
 async fn scoped<T>(mut c: Connected, work: impl AsyncFnOnce(&mut Connected) -> crate::engine::Result<T>) -> crate::engine::Result<T> {
     let result = work(&mut c).await;
     blendesk_mail::imap::logout(c.session).await;

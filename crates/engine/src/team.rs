@@ -245,18 +245,15 @@ impl Engine {
     }
 
     async fn run_claim_sessions(self: &Arc<Self>) -> Result<()> {
-        let mut failures = 0u32;
+        let mut retry = crate::connections::Reconnect::default();
         while !self.is_stopping() {
-            match self.claim_session(&mut failures).await {
+            match self.claim_session(&mut retry).await {
                 Ok(()) => return Ok(()),
+                // A server without CONDSTORE will not grow it: team mode stops.
                 Err(e @ EngineError::MissingCapability(_)) => return Err(e),
                 Err(e) => {
-                    failures += 1;
-                    let delay = blendesk_domain::backoff::reconnect_delay(failures, rand::random::<f64>());
-                    tracing::warn!(error = %e, "claim loop failed; retrying");
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = self.stopped() => return Ok(()),
+                    if !self.wait_to_reconnect(retry.failed("claim loop", &e)).await {
+                        return Ok(());
                     }
                 }
             }
@@ -264,9 +261,9 @@ impl Engine {
         Ok(())
     }
 
-    async fn claim_session(self: &Arc<Self>, failures: &mut u32) -> Result<()> {
+    async fn claim_session(self: &Arc<Self>, retry: &mut crate::connections::Reconnect) -> Result<()> {
         self.with_team_session(async |c| {
-            *failures = 0;
+            retry.connected();
             let mut events = self.subscribe();
             let mut next_policy = tokio::time::Instant::now();
             let mut memory = ClaimMemory::default();

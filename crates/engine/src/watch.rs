@@ -1,9 +1,9 @@
 //! Live updates: one connection per mirrored folder, idling between catch-up syncs, and
 //! reconnecting with backoff (2 s to 80 s with jitter, reset after a good sync).
 
+use crate::connections::Reconnect;
 use crate::engine::Engine;
 use crate::events::{ConnectionState, Event};
-use blendesk_domain::backoff::reconnect_delay;
 use blendesk_mail::imap::{self, IdleEnd};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,36 +40,33 @@ impl Engine {
     }
 
     async fn watch_folder(self: &Arc<Self>, folder: &str) {
-        let mut failures: u32 = 0;
+        let mut retry = Reconnect::default();
         while !self.is_stopping() {
-            let error = match self.watch_session(folder, &mut failures).await {
+            let error = match self.watch_session(folder, &mut retry).await {
                 Ok(()) => return, // stopped
                 Err(e) => e,
             };
-            failures = failures.saturating_add(1);
-            let delay = reconnect_delay(failures, rand::random::<f64>());
-            tracing::warn!(folder, error = %error, retry_in_ms = delay.as_millis() as u64, "IMAP watch failed");
+            let delay = retry.failed(folder, &error);
             self.emit(Event::Connection {
                 folder: folder.to_owned(),
                 state: ConnectionState::Offline,
                 detail: Some(format!("{error}; retrying in {} s", delay.as_secs())),
             });
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = self.stopped() => return,
+            if !self.wait_to_reconnect(delay).await {
+                return;
             }
         }
     }
 
     /// One connection's life: catch up, then IDLE and catch up again on every change.
-    async fn watch_session(self: &Arc<Self>, folder: &str, failures: &mut u32) -> crate::engine::Result<()> {
+    async fn watch_session(self: &Arc<Self>, folder: &str, retry: &mut Reconnect) -> crate::engine::Result<()> {
         let mut c = self.connect().await?;
         let condstore = c.has("CONDSTORE");
         if folder == self.config.imap.sent {
             imap::create_folder(&mut c.session, folder).await?;
         }
         self.sync_folder(&mut c.session, folder, condstore).await?;
-        *failures = 0;
+        retry.connected();
         self.emit(Event::Connection { folder: folder.to_owned(), state: ConnectionState::Online, detail: None });
         let mut session = c.session;
         loop {
