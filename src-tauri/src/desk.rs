@@ -96,7 +96,9 @@ impl Desk {
         let runtime = self.runtime.lock().unwrap_or_else(|e| e.into_inner()).take();
         match runtime {
             Some(r) => {
-                tauri::async_runtime::block_on(r.shutdown(SHUTDOWN_GRACE));
+                let started = std::time::Instant::now();
+                let stopped = tauri::async_runtime::block_on(r.shutdown(SHUTDOWN_GRACE));
+                tracing::info!(ms = started.elapsed().as_millis() as u64, ?stopped, "engine stopped");
             }
             None => {
                 if let Some(e) = self.engine.get() {
@@ -237,8 +239,9 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
     Ok(())
 }
 
-/// How long the engine's tasks get to log out when the app quits.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long the engine's tasks get to log out when the app quits (the window is gone
+/// by then; a relaunch waits for this process to end).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// How often my conversations are checked for SLA risk (also after every workspace refresh).
 const SLA_CHECK_PERIOD: Duration = Duration::from_secs(20);

@@ -73,14 +73,16 @@ pub fn quote(original_text: &str, sender: &str, date: &str) -> String {
     out
 }
 
-/// A new Message-ID for our own mail: `<token@domain>`; `token` comes from the caller's
-/// random source, `domain` from the configured From address.
-pub fn new_message_id(token: &str, from_address: &str) -> String {
+/// The one Message-ID minter for everything Blendesk writes (replies, automatic mail,
+/// call notes, documents, policies): `kind` + `token` @ the domain of `from_address`
+/// (an address or a bare domain). `kind` marks what it is (`blendesk-auto.`, `doc-`, …;
+/// empty for a reply); `token` comes from the caller's random source, so this stays pure.
+pub fn new_message_id(kind: &str, token: &str, from_address: &str) -> String {
     let domain = from_address.rsplit('@').next().unwrap_or("blendesk.invalid");
     let domain: String = domain.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-').collect();
     let domain = if domain.is_empty() { "blendesk.invalid".to_owned() } else { domain };
     let token: String = token.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    format!("{token}@{domain}")
+    format!("{kind}{token}@{domain}")
 }
 
 #[cfg(test)]
@@ -122,7 +124,8 @@ mod tests {
 
     #[test]
     fn message_ids_use_the_from_domain() {
-        assert_eq!(new_message_id("ab-12", "support@shop.test"), "ab12@shop.test");
-        assert_eq!(new_message_id("x", "weird"), "x@weird");
+        assert_eq!(new_message_id("", "ab-12", "support@shop.test"), "ab12@shop.test");
+        assert_eq!(new_message_id("doc-", "x", "weird"), "doc-x@weird");
+        assert_eq!(new_message_id("blendesk-auto.", "7f", ""), "blendesk-auto.7f@blendesk.invalid");
     }
 }

@@ -251,9 +251,7 @@ impl Engine {
             headers.push(("References", refs.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" ")));
         }
         headers.push(("X-Blendesk-Author", self.config.advisor.id.to_string()));
-        let domain = self.team_domain();
-        let domain = if domain.is_empty() { "blendesk.invalid".to_owned() } else { domain };
-        let message_id = format!("{NOTE_ID_PREFIX}{:032x}@{domain}", rand::random::<u128>());
+        let message_id = self.mint_message_id(NOTE_ID_PREFIX);
         let original = Original { from_addr: customer.clone(), subject, ..Original::default() };
         let body = format!("Call note by {}:\n\n{text}\n", self.config.advisor.id.as_str());
         let built = build_automatic(&self.config.smtp.from, &original, &body, &message_id, &headers, std::time::SystemTime::now())?;

@@ -175,12 +175,7 @@ impl Engine {
     /// this app sees its own change at once.
     pub(crate) async fn append_doc(&self, folder: &str, subject: &str, headers: &[(&'static str, String)], body: &str) -> Result<()> {
         let from = self.config.smtp.from.clone();
-        let domain = self
-            .config
-            .from_address()
-            .and_then(|a| a.split_once('@').map(|(_, d)| d.to_owned()))
-            .unwrap_or_else(|| "blendesk.invalid".into());
-        let message_id = format!("doc-{:032x}@{domain}", rand::random::<u128>());
+        let message_id = self.mint_message_id("doc-");
         let mut all: Vec<(&'static str, String)> = headers.to_vec();
         all.push((AUTHOR_HEADER, self.config.advisor.id.to_string()));
         let raw = blendesk_mail::compose::build_document(&from, subject, &all, body, &message_id, std::time::SystemTime::now())?;

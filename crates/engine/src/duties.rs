@@ -327,8 +327,7 @@ impl Engine {
     /// recognisable Message-ID); it does not mark `h` answered.
     fn queue_automatic(&self, h: &QueueHead, body: &str) -> Result<i64> {
         let from_address = self.config.from_address().unwrap_or_default();
-        let domain = from_address.rsplit('@').next().unwrap_or("blendesk.invalid").to_owned();
-        let message_id = automatic_message_id(&format!("{:032x}", rand::random::<u128>()), &domain);
+        let message_id = automatic_message_id(&format!("{:032x}", rand::random::<u128>()), &from_address);
         let headers = automatic_headers(&from_address, h.message_id.as_deref(), h.in_reply_to.as_deref(), &h.references);
         let original = Original {
             message_id: h.message_id.clone(),

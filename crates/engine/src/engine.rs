@@ -161,6 +161,12 @@ impl Engine {
         &self.config
     }
 
+    /// A new Message-ID for mail Blendesk writes, of `kind` (`domain::reply::new_message_id`).
+    pub(crate) fn mint_message_id(&self, kind: &str) -> String {
+        let from = self.config.from_address().unwrap_or_default();
+        blendesk_domain::reply::new_message_id(kind, &format!("{:032x}", rand::random::<u128>()), &from)
+    }
+
     /// Now, on the engine's clock (unix ms): what every rule about the advisor's time reads.
     pub fn now_ms(&self) -> i64 {
         self.clock.read().unwrap_or_else(|e| e.into_inner()).now_ms()

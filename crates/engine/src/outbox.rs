@@ -9,7 +9,6 @@ use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use blendesk_domain::backoff::outbox_retry_delay;
 use blendesk_domain::outbox::{after_attempt, AfterAttempt};
-use blendesk_domain::reply::new_message_id;
 use blendesk_mail::compose::{build_reply, Original};
 use blendesk_mail::imap;
 use blendesk_store::{NewOutboxItem, OutboxItem};
@@ -49,9 +48,7 @@ impl Engine {
             text: m.body_text.clone(),
             date_label: date_label(m.sent_at.unwrap_or(m.internal_date)),
         };
-        let from_address = self.config.from_address().unwrap_or_default();
-        let token = format!("{:032x}", rand::random::<u128>());
-        let message_id = new_message_id(&token, &from_address);
+        let message_id = self.mint_message_id("");
         let built = build_reply(&self.config.smtp.from, &original, body, &message_id, std::time::SystemTime::now())?;
         let id = self.store.outbox_enqueue(
             &NewOutboxItem {

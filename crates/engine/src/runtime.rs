@@ -68,6 +68,9 @@ pub fn plan(mode: Mode) -> Vec<Task> {
     tasks
 }
 
+/// How long an aborted task gets to unwind before shutdown moves on.
+const ABORT_WAIT: Duration = Duration::from_millis(200);
+
 /// The wrap-up clock's tick: 200 ms keeps the window's countdown honest.
 const WRAP_UP_TICK: Duration = Duration::from_millis(200);
 
@@ -139,7 +142,8 @@ impl Runtime {
                 Err(_) => {
                     tracing::error!(task = task.as_str(), "task did not stop within the grace period; aborted");
                     handle.abort();
-                    let _ = handle.await;
+                    // An abort lands at the task's next await; never wait long for it.
+                    let _ = tokio::time::timeout(ABORT_WAIT, handle).await;
                     aborted.push(task);
                 }
             }

@@ -151,9 +151,9 @@ impl Engine {
     pub async fn publish_policy(&self, policy: &Policy) -> Result<()> {
         let json = policy.to_json().map_err(|e| EngineError::Policy(e.to_string()))?;
         let raw = format!(
-            "From: Blendesk <{from}>\r\nSubject: Blendesk policy\r\nMessage-ID: <policy-{token:032x}@blendesk.invalid>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{json}\r\n",
+            "From: Blendesk <{from}>\r\nSubject: Blendesk policy\r\nMessage-ID: <{id}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{json}\r\n",
             from = self.config.from_address().unwrap_or_default(),
-            token = rand::random::<u128>(),
+            id = self.mint_message_id("policy-"),
         );
         let folder = self.config.team_folder(POLICY_FOLDER);
         let refused = || EngineError::NotPermitted {

@@ -419,10 +419,17 @@ fn wait_app_gone(config_dir: &Path) {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    for pid in pids_with_arg(&needle) {
+    let stuck = pids_with_arg(&needle);
+    eprintln!("the app did not exit within 10 s of its window closing: killing {stuck:?}");
+    for pid in stuck {
         unsafe {
             libc::kill(pid, libc::SIGKILL);
         }
+    }
+    // A killed process still holds the single-instance name until it is reaped.
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end && !pids_with_arg(&needle).is_empty() {
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

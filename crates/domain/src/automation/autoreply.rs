@@ -218,7 +218,7 @@ pub fn system_local_part(address: &str) -> Option<String> {
 /// [`is_automatic_message_id`] recognise replies to it without remembering every id.
 /// `unique` is passed in (the engine makes it), so this stays pure.
 pub fn automatic_message_id(unique: &str, domain: &str) -> String {
-    format!("{AUTOMATIC_ID_PREFIX}{unique}@{domain}")
+    crate::reply::new_message_id(AUTOMATIC_ID_PREFIX, unique, domain)
 }
 
 /// Whether `id` was made by [`automatic_message_id`] (brackets allowed).
