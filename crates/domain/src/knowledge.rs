@@ -181,13 +181,7 @@ const CJK_STOP: &[char] = &['的', '了', '是', '我', '你', '您', '吗', '�
 /// not the customer's words and are skipped. The subject comes first; at most `max`.
 pub fn search_terms(subject: &str, body: &str, max: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let own_body: String = body
-        .lines()
-        .take_while(|l| !(l.starts_with("On ") && l.trim_end().ends_with("wrote:")))
-        .filter(|l| !l.trim_start().starts_with('>'))
-        .take(200)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let own_body: String = crate::reply::own_lines(body).take(200).collect::<Vec<_>>().join("\n");
     for text in [subject, own_body.as_str()] {
         for word in text.split(|c: char| !(c.is_alphanumeric() || crate::fts::is_cjk(c))) {
             if out.len() >= max {

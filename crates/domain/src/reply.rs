@@ -73,6 +73,13 @@ pub fn quote(original_text: &str, sender: &str, date: &str) -> String {
     out
 }
 
+/// The lines a message's writer wrote themselves: up to an attribution line ("On …
+/// wrote:"), quoted lines (`>`) left out. The one quote rule for excerpts, search terms
+/// and the call suggestion's reading of the customer's words.
+pub fn own_lines(body: &str) -> impl Iterator<Item = &str> {
+    body.lines().take_while(|l| !(l.starts_with("On ") && l.trim_end().ends_with("wrote:"))).filter(|l| !l.trim_start().starts_with('>'))
+}
+
 /// The one Message-ID minter for everything Blendesk writes (replies, automatic mail,
 /// call notes, documents, policies): `kind` + `token` @ the domain of `from_address`
 /// (an address or a bare domain). `kind` marks what it is (`blendesk-auto.`, `doc-`, …;
@@ -88,6 +95,12 @@ pub fn new_message_id(kind: &str, token: &str, from_address: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_lines_stop_at_the_attribution_and_skip_quotes() {
+        let body = "Thanks!\n> old\n  > indented quote\nStill me\nOn Mon, 1 Jan 2026, Ann wrote:\nquoted without markers";
+        assert_eq!(own_lines(body).collect::<Vec<_>>(), ["Thanks!", "Still me"]);
+    }
 
     #[test]
     fn subject_prefixes_do_not_pile_up() {

@@ -188,44 +188,15 @@ pub struct Snippet {
     pub excerpt: String,
 }
 
-const STOPWORDS: &[&str] = &[
-    "the", "and", "for", "you", "your", "with", "have", "has", "not", "are", "was", "this", "that", "from", "where", "what", "when", "why",
-    "how", "can", "could", "would", "please", "thanks", "thank", "hello", "dear", "my", "our",
-];
-
-/// Words worth searching for in `text`: letters or digits, three or more characters,
-/// lowercased, stopwords dropped; a run of Chinese (or other CJK) characters becomes its
-/// two-character pieces ("退款在哪" → 退款, 款在, 在哪), since it has no spaces between
-/// words. At most eight, first occurrence order.
+/// Words worth searching for in `text` (at most eight): the knowledge search's terms
+/// (`domain::knowledge::search_terms`), the one tokeniser.
 pub fn keywords(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let push = |w: String, out: &mut Vec<String>| {
-        if out.len() < 8 && !out.contains(&w) {
-            out.push(w);
-        }
-    };
-    for word in text.split(|c: char| !(c.is_alphanumeric() || blendesk_domain::fts::is_cjk(c))) {
-        let w = word.to_lowercase();
-        let chars: Vec<char> = w.chars().collect();
-        if chars.iter().any(|c| blendesk_domain::fts::is_cjk(*c)) {
-            if chars.len() <= 2 {
-                push(w.clone(), &mut out);
-            } else {
-                for pair in chars.windows(2) {
-                    push(pair.iter().collect(), &mut out);
-                }
-            }
-        } else if chars.len() >= 3 && !STOPWORDS.contains(&w.as_str()) {
-            push(w, &mut out);
-        }
-    }
-    out
+    blendesk_domain::knowledge::search_terms("", text, 8)
 }
 
 /// The reply's own words, without quoted lines or the attribution above them.
 pub fn excerpt(body: &str, max_chars: usize) -> String {
-    let own: Vec<&str> =
-        body.lines().take_while(|l| !(l.starts_with("On ") && l.trim_end().ends_with("wrote:"))).filter(|l| !l.starts_with('>')).collect();
+    let own: Vec<&str> = blendesk_domain::reply::own_lines(body).collect();
     let text = own.join("\n").trim().to_owned();
     if text.chars().count() <= max_chars {
         text

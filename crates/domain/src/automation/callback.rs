@@ -179,7 +179,7 @@ pub fn customer_phone(history: &[HistoryMessage], policy: &CallbackPolicy) -> Op
 
 /// Lines the customer wrote themselves (quoted lines, which carry our signature, are left out).
 fn unquoted_lines(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().filter(|l| !l.trim_start().starts_with('>'))
+    crate::reply::own_lines(text)
 }
 
 fn contains_word(text: &str, word: &str) -> bool {
