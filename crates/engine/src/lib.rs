@@ -4,6 +4,7 @@
 
 pub mod callback;
 mod chores;
+mod claim_loop;
 pub mod claims;
 pub mod clock;
 pub mod config;
