@@ -13,37 +13,17 @@ fn main() {
     println!("cargo:rerun-if-changed=../ui/dist");
     // Per-command permissions: without an app manifest every command is allowed in
     // every window. With it, each command needs an `allow-<command>` in a capability.
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
-        "bootstrap",
-        "workspace",
-        "open_conversation",
-        "search_knowledge",
-        "send_reply",
-        "set_call",
-        "presence",
-        "park",
-        "show_images",
-        "resolve",
-        "set_presence",
-        "activity",
-        "supervisor_view",
-        "set_cap",
-        "open_link",
-        "merge_conversations",
-        "split_conversation",
-        "kb_for_message",
-        "kb_search",
-        "kb_mark_used",
-        "kb_article",
-        "kb_publish",
-        "approved_templates",
-        "fill_template",
-        "customer_history",
-        "call_suggestion",
-        "dial",
-        "log_call_note",
-        "test_setup",
-        "save_setup",
-    ])))
-    .expect("tauri build step failed");
+    // The command list is `commands.txt` (the tests in main.rs keep the handler list,
+    // the capability and the UI's api.ts in step with it).
+    println!("cargo:rerun-if-changed=commands.txt");
+    let list = std::fs::read_to_string("commands.txt").expect("src-tauri/commands.txt");
+    let commands: Vec<&'static str> = list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| &*Box::leak(l.to_owned().into_boxed_str()))
+        .collect();
+    let commands: &'static [&'static str] = Box::leak(commands.into_boxed_slice());
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands)))
+        .expect("tauri build step failed");
 }

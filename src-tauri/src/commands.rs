@@ -12,7 +12,7 @@ use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, Snippe
 use serde::Serialize;
 use tauri::{AppHandle, State};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct CommandError {
     pub code: ErrorCode,
     pub message: String,
@@ -34,7 +34,7 @@ pub(crate) fn starting(message: String) -> CommandError {
     CommandError { code: ErrorCode::Starting, message }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct Bootstrap {
     pub startup: Startup,
     pub config_path: String,
@@ -66,14 +66,14 @@ pub fn bootstrap(desk: State<'_, Desk>) -> Bootstrap {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct ParkedConversation {
     #[serde(flatten)]
     pub conversation: Conversation,
     pub return_at_ms: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct WorkspacePayload {
     pub mine: Vec<Conversation>,
     /// Set aside by the advisor; they come back by themselves and do not count as load.
@@ -136,7 +136,7 @@ pub fn workspace(app: AppHandle, desk: State<'_, Desk>) -> Result<WorkspacePaylo
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct MessageView {
     #[serde(flatten)]
     pub head: ThreadMessage,
@@ -145,7 +145,7 @@ pub struct MessageView {
     pub to: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct ConversationPayload {
     pub thread: Vec<MessageView>,
     pub history: Vec<HistoryItem>,
@@ -248,7 +248,7 @@ pub fn activity(app: AppHandle) -> Result<PresenceView> {
     apply_presence(&app, AdvisorEvent::Activity).map_err(err(ErrorCode::Starting))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct SupervisorAdvisor {
     #[serde(flatten)]
     pub presence: PresenceEntry,
@@ -259,7 +259,7 @@ pub struct SupervisorAdvisor {
     pub skills: Skills,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct SupervisorView {
     pub advisors: Vec<SupervisorAdvisor>,
     pub queues: Vec<QueueSummary>,

@@ -20,7 +20,7 @@ pub fn now_ms() -> i64 {
 }
 
 /// What the UI's top bar shows about the advisor.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 pub struct PresenceView {
     pub state: &'static str,
     pub since_ms: i64,
@@ -28,13 +28,13 @@ pub struct PresenceView {
     pub now_ms: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ConnectionView {
     pub state: blendesk_engine::events::ConnectionState,
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "phase", rename_all = "snake_case")]
 pub enum Startup {
     Starting,

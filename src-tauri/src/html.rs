@@ -15,7 +15,7 @@ pub const MAIL_CSP: &str =
 /// Largest HTML handed to the sanitiser; longer mail is cut (the text part is still shown).
 pub const HTML_MAX_BYTES: usize = 2 * 1024 * 1024;
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct SafeHtml {
     /// A complete document for `srcdoc`.
     pub document: String,

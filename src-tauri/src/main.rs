@@ -6,6 +6,7 @@
 
 mod calls;
 mod commands;
+mod contract;
 mod conversations;
 mod desk;
 mod html;

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tauri::{AppHandle, State};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct SetupForm {
     pub advisor_id: String,
     pub advisor_name: String,
@@ -32,14 +32,14 @@ pub struct SetupForm {
     pub from: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct SetupReport {
     pub capabilities: Vec<String>,
     /// Team mode needs these; without them Blendesk runs for one advisor only.
     pub missing_for_team: Vec<&'static str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct SaveReport {
     pub config_path: String,
     /// Why the passwords could not be stored in the keyring (they are used for this

@@ -44,7 +44,7 @@ pub struct HistoryMessage {
     pub excerpt: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationStatus {
     /// A customer message waits for an answer.
@@ -55,7 +55,7 @@ pub enum ConversationStatus {
     Resolved,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Line {
     pub id: i64,
     pub date: i64,
@@ -63,7 +63,7 @@ pub struct Line {
     pub excerpt: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ConversationHistory {
     pub subject: String,
     pub started: i64,

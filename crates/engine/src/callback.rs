@@ -51,14 +51,14 @@ pub fn is_call_note(message_id: Option<&str>, flags: &[String]) -> bool {
 }
 
 /// Why a call is suggested, for the window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CallReasonView {
     Exchanges { count: u32 },
     Frustration { word: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct PhoneView {
     /// As the customer wrote it.
     pub written: String,
@@ -68,7 +68,7 @@ pub struct PhoneView {
 }
 
 /// A call suggestion for one conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct CallSuggestionView {
     /// The customer's address.
     pub customer: String,

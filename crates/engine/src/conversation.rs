@@ -75,7 +75,7 @@ fn find_key(heads: &[QueueHead], keys: &[String], wanted: &str) -> Option<String
 
 /// What a merge or split did: the resulting key(s), emails rewritten, and emails whose
 /// owner moved meanwhile (left alone).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct Rearranged {
     pub keys: Vec<String>,
     pub changed: u32,

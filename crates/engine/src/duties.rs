@@ -33,7 +33,7 @@ const PER_SENDER_WINDOW_MS: i64 = 24 * 3600 * 1000;
 const DUTY_TURN_MS: i64 = 3_000;
 
 /// What supervisors are shown about automatic mail and broken promises.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct AutomationAlerts {
     /// Set while the breaker holds automatic mail back (a loop or a flood).
     pub breaker: Option<BreakerAlert>,
@@ -42,7 +42,7 @@ pub struct AutomationAlerts {
     pub breached: Vec<ConversationClock>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct BreakerAlert {
     /// Automatic messages the team sent within the window.
     pub recent: u64,

@@ -18,7 +18,7 @@ const MAX_ADDRESSES: usize = 20;
 /// Messages read for one history.
 const HISTORY_LIMIT: u32 = 500;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CustomerHistory {
     /// The customer's address first, then the aliases found.
     pub addresses: Vec<String>,

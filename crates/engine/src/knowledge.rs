@@ -12,7 +12,7 @@ use blendesk_store::{KbArticle, KbHit};
 use serde::Serialize;
 
 /// A ranked snippet for the right pane.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct KnowledgeSnippet {
     pub article_id: String,
     pub title: String,

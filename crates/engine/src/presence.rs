@@ -15,7 +15,7 @@ pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// Missed heartbeats after which an advisor counts as offline.
 pub const MISSED_TO_OFFLINE: u32 = 3;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 pub struct PresenceNote {
     pub advisor: String,
     pub name: String,
@@ -29,7 +29,7 @@ pub struct PresenceNote {
     pub connections: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct PresenceEntry {
     pub note: PresenceNote,
     /// Server time of the newest heartbeat, unix seconds.

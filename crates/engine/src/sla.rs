@@ -21,7 +21,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// One conversation whose clock runs (a reply is owed).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ConversationClock {
     /// The conversation's key (`crate::conversation`).
     pub key: String,

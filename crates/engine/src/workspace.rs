@@ -71,7 +71,7 @@ pub struct WorkspaceView {
     pub queues: Vec<QueueSummary>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ThreadMessage {
     pub id: i64,
     pub folder: String,
@@ -86,7 +86,7 @@ pub struct ThreadMessage {
     pub note: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct HistoryItem {
     pub id: i64,
     pub folder: String,
@@ -178,7 +178,7 @@ pub fn group_conversations(open: &[MessageHead], keys: &HashMap<i64, String>, cl
 
 /// A knowledge snippet: an earlier message (the team's own replies first) that matches
 /// the words of the current conversation, with a short excerpt to insert.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Snippet {
     pub id: i64,
     pub subject: String,

@@ -43,7 +43,7 @@ pub struct DocFolderState {
 }
 
 /// An article in force.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct KbArticle {
     pub article_id: String,
     pub title: String,

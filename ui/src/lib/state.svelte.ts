@@ -104,7 +104,7 @@ class Desk {
       this.ws = await api.workspace();
       const ws = this.ws;
       this.lastError = null;
-      for (const [folder, c] of Object.entries(ws.connections)) this.connection[folder] = c;
+      for (const [folder, c] of Object.entries(ws.connections)) if (c) this.connection[folder] = c;
       // Keep the open conversation in step (its latest message may have changed).
       const selected = this.selected;
       if (selected) {

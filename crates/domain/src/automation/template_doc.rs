@@ -132,7 +132,7 @@ pub struct TemplateVersion {
 }
 
 /// A template as the apps list it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct TemplateView {
     pub name: String,
     pub queue: String,

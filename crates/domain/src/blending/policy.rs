@@ -51,7 +51,7 @@ pub enum PolicyError {
 /// Queues and languages an advisor may claim from. `None` means "all": an advisor the
 /// policy does not restrict sees every queue and language, so a new team works before a
 /// supervisor has written any skills. An explicit empty list means "none".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct Skills {
     #[serde(skip_serializing_if = "Option::is_none")]

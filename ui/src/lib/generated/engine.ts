@@ -51,4 +51,173 @@ breached: number, };
 
 export type EngineEvent = { "type": "sync_progress", folder: string, done: number, total: number, } | { "type": "sync_finished", folder: string, new: number, messages: number, } | { "type": "message_arrived", folder: string, id: number, uid: number, message_id: string | null, subject: string, from: string, } | { "type": "messages_expunged", folder: string, count: number, } | { "type": "flags_changed", folder: string, count: number, } | { "type": "folder_rebuilt", folder: string, kept: number, dropped: number, } | { "type": "connection", folder: string, state: ConnectionState, detail: string | null, } | { "type": "outbox", id: number, state: string, error: string | null, } | { "type": "advisor_state", state: string, at_ms: number, } | { "type": "claimed", folder: string, uid: number, id: number, message_id: string | null, at_ms: number, load: number, cap: number, joins: boolean, state: string, } | { "type": "owners_settled", folder: string, uid: number, id: number, kept: string, removed: Array<string>, } | { "type": "acknowledged", folder: string, uid: number, to: string, outbox_id: number, } | { "type": "breaker_tripped", acknowledgements: number, window_minutes: number, } | { "type": "sla_breached", folder: string, uid: number, customer: string, due_ms: number, } | { "type": "still_working_sent", folder: string, uid: number, to: string, outbox_id: number, } | { "type": "policy_changed", uid: number, } | { "type": "runtime_started", mode: Mode, tasks: Array<string>, };
 
+export type ThreadMessage = { id: number, folder: string, from_addr: string, from_name: string, subject: string, date: number, 
+/**
+ * Sent by the team (our Sent folder or our domain).
+ */
+outgoing: boolean, answered: boolean, 
+/**
+ * A call note logged by an advisor (`crate::callback`), never sent to the customer.
+ */
+note: boolean, };
+
+export type HistoryItem = { id: number, folder: string, subject: string, date: number, outgoing: boolean, 
+/**
+ * `sent` (ours), `answered`, `resolved` (closed without a reply), or `open`.
+ */
+status: string, };
+
+export type Snippet = { id: number, subject: string, from_addr: string, date: number, from_team: boolean, excerpt: string, };
+
+export type KnowledgeSnippet = { article_id: string, title: string, tags: Array<string>, 
+/**
+ * The paragraph that matches, to insert.
+ */
+excerpt: string, 
+/**
+ * The article's public link, if it has one.
+ */
+link: string | null, uses: number, score: number, };
+
+export type KbArticle = { article_id: string, title: string, tags: Array<string>, body: string, author: string, updated_at: number, 
+/**
+ * Team-wide "used" marks.
+ */
+uses: number, };
+
+export type TemplateView = { name: string, queue: string, language: string, body: string, footer: boolean, 
+/**
+ * The version shown (its UID in the templates folder).
+ */
+uid: number, approved: boolean, 
+/**
+ * Supervisors who approved the version shown.
+ */
+approved_by: Array<string>, 
+/**
+ * A newer version waiting for approval, if any.
+ */
+pending_uid: number | null, };
+
+export type Rearranged = { keys: Array<string>, changed: number, lost: number, };
+
+export type CustomerHistory = { 
+/**
+ * The customer's address first, then the aliases found.
+ */
+addresses: Array<string>, conversations: Array<ConversationHistory>, };
+
+export type ConversationHistory = { subject: string, started: number, last_activity: number, status: ConversationStatus, messages: number, 
+/**
+ * The customer's newest message and the team's newest reply.
+ */
+last_customer: Line | null, last_reply: Line | null, 
+/**
+ * Message ids, oldest first.
+ */
+ids: Array<number>, };
+
+export type ConversationStatus = "open" | "answered" | "resolved";
+
+export type Line = { id: number, date: number, from_addr: string, excerpt: string, };
+
+export type CallSuggestionView = { 
+/**
+ * The customer's address.
+ */
+customer: string, reasons: Array<CallReasonView>, phone: PhoneView | null, };
+
+export type CallReasonView = { "kind": "exchanges", count: number, } | { "kind": "frustration", word: string, };
+
+export type PhoneView = { 
+/**
+ * As the customer wrote it.
+ */
+written: string, e164: string, 
+/**
+ * `tel:+…` for the softphone.
+ */
+tel: string, };
+
+export type PresenceNote = { advisor: string, name: string, state: string, load: number, cap: number, 
+/**
+ * When the current state began (the publisher's clock; for "on call since").
+ */
+since_ms: number, 
+/**
+ * IMAP connections the publishing app holds (hosted servers cap them per account).
+ */
+connections: number, };
+
+export type PresenceEntry = { note: PresenceNote, 
+/**
+ * Server time of the newest heartbeat, unix seconds.
+ */
+heartbeat_at: number, 
+/**
+ * No heartbeat for `MISSED_TO_OFFLINE` periods.
+ */
+offline: boolean, 
+/**
+ * Seconds since the newest heartbeat, by the server's clock.
+ */
+silent_for: number, };
+
+export type Skills = { queues: Array<string> | null, languages: Array<string> | null, };
+
+export type ConversationClock = { 
+/**
+ * The conversation's key (`crate::conversation`).
+ */
+key: string, 
+/**
+ * The address (lower-cased) of the customer whose message started the clock.
+ */
+customer: string, 
+/**
+ * The queue of the message that started the clock (whose SLA settings apply).
+ */
+queue: string, 
+/**
+ * That message (mirror id): the one a "still working on it" note answers and the
+ * breach keyword marks.
+ */
+message: number, first_response: boolean, 
+/**
+ * When the clock started and when the reply is due, unix milliseconds (`None`: the
+ * calendar never opens).
+ */
+since_ms: number, due_ms: number | null, level: SlaLevel, 
+/**
+ * A message of this clock (since it started) carries `$bd_breached`, set by
+ * whichever app saw the breach first.
+ */
+marked_breached: boolean, 
+/**
+ * Some message of the conversation carries a `$bd_late_` duty keyword: its note is
+ * taken care of.
+ */
+noted: boolean, 
+/**
+ * Nobody owns the conversation's open messages yet.
+ */
+unowned: boolean, };
+
+export type AutomationAlerts = { 
+/**
+ * Set while the breaker holds automatic mail back (a loop or a flood).
+ */
+breaker: BreakerAlert | null, 
+/**
+ * Open conversations past their SLA (or marked `$bd_breached` by the team),
+ * earliest due first.
+ */
+breached: Array<ConversationClock>, };
+
+export type BreakerAlert = { 
+/**
+ * Automatic messages the team sent within the window.
+ */
+recent: number, limit: number, window_minutes: number, };
+
 export const ERROR_CODES: ErrorCode[] = ["config", "credentials", "imap", "smtp", "not_permitted", "keyword_limit", "unsupported", "missing", "forbidden", "invalid", "store", "internal", "starting", "paused", "images", "open", "keyring", "io"];
