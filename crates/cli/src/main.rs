@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod docs;
+mod simulate;
 
 #[derive(Parser)]
 #[command(name = "blendesk", version, about = "Blended phone and email desk for contact-centre advisors")]
@@ -124,6 +125,21 @@ enum Command {
         #[arg(long)]
         back: bool,
     },
+    /// Simulate a day of the team under a policy, beside the ways teams work without
+    /// blending; prints the outcome table. Needs no mailbox.
+    Simulate {
+        /// The built-in standard day (8 advisors, 2 queues, 2 languages, 1,200 emails and
+        /// 900 calls in 9 hours); the only scenario so far.
+        #[arg(long, default_value_t = true)]
+        standard: bool,
+        /// A policy document (JSON, as `policy publish` takes) instead of the scenario's.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -196,9 +212,12 @@ async fn run(cli: Cli) -> Result<()> {
     if let Command::Call { event } = cli.command {
         return call(cli.config, event).await;
     }
+    if let Command::Simulate { policy, seed, json, .. } = &cli.command {
+        return simulate::run(policy.as_deref(), *seed, *json);
+    }
     let engine = open(cli.config).await?;
     match cli.command {
-        Command::Call { .. } => unreachable!("handled above"),
+        Command::Call { .. } | Command::Simulate { .. } => unreachable!("handled above"),
         Command::Run { headless, no_claims } => {
             if !headless {
                 anyhow::bail!("`blendesk run` needs --headless; the window is `blendesk-desktop`");

@@ -15,4 +15,5 @@ pub mod knowledge;
 pub mod limits;
 pub mod outbox;
 pub mod reply;
+pub mod simulate;
 pub mod transport;
