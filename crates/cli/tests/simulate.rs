@@ -24,7 +24,7 @@ fn the_standard_day_prints_the_table_for_three_ways_of_working() {
     let out = simulate(&[]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for row in ["no blending", "fixed cap, no pause", "Blendesk"] {
+    for row in ["no blending", "fixed cap, no pause", "Blendesk", "Blendesk + gap pacing", "Blendesk + hand-back"] {
         assert!(text.contains(row), "{text}");
     }
     let all = outcomes(&["--json", "--seed", "2"]);

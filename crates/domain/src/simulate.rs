@@ -15,14 +15,19 @@
 
 use crate::advisor::AdvisorId;
 use crate::automation::sla::due_at;
+use crate::blending::pacing::{expected_gap_ms, pace, should_hand_back};
 use crate::blending::{
     can_take, my_share, offer_order, AdvisorEvent, AdvisorPresence, AdvisorState, CandidateEmail, ManualState, Policy, Racer,
 };
+use crate::claim::fairness_wait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// The simulation's step.
 pub const TICK_MS: i64 = 5_000;
+
+/// The apps' fairness step (the claim loop's wait per conversation held).
+const FAIRNESS_STEP: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What an advisor does all day in a variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,17 +48,35 @@ pub enum Variant {
     NoBlending,
     /// Emails claimed up to the cap regardless of calls.
     FixedCapNoPause,
+    /// The policy with gap-aware pacing switched on.
+    BlendeskGapPacing,
+    /// The policy with hand-back on long calls switched on.
+    BlendeskHandBack,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 3] = [Variant::NoBlending, Variant::FixedCapNoPause, Variant::Blendesk];
+    pub const ALL: [Variant; 5] =
+        [Variant::NoBlending, Variant::FixedCapNoPause, Variant::Blendesk, Variant::BlendeskGapPacing, Variant::BlendeskHandBack];
 
     pub fn label(self) -> &'static str {
         match self {
             Variant::Blendesk => "Blendesk",
             Variant::NoBlending => "no blending",
             Variant::FixedCapNoPause => "fixed cap, no pause",
+            Variant::BlendeskGapPacing => "Blendesk + gap pacing",
+            Variant::BlendeskHandBack => "Blendesk + hand-back",
         }
+    }
+
+    /// The policy this variant runs: the scenario's, with its switch on.
+    fn policy(self, base: &Policy) -> Policy {
+        let mut p = base.clone();
+        match self {
+            Variant::BlendeskGapPacing => p.gap_pacing = true,
+            Variant::BlendeskHandBack => p.hand_back = true,
+            _ => {}
+        }
+        p
     }
 }
 
@@ -113,8 +136,10 @@ pub struct Outcome {
     pub handled: Vec<(String, u32)>,
     /// Emails claimed while their advisor was on a call or in wrap-up.
     pub claimed_during_calls: u32,
-    /// Highest over lowest emails answered among advisors who answer email.
+    /// The busiest advisor's working time (calls, wrap-up, email) over the least busy one's.
     pub load_spread: f64,
+    /// Emails given back to the queue during a long call (`pacing::should_hand_back`).
+    pub handed_back: u32,
 }
 
 impl Outcome {
@@ -188,6 +213,8 @@ struct Arrival {
     queue: String,
     language: String,
     work_ms: i64,
+    /// What the app would guess of `work_ms` (off by up to half either way).
+    estimate_ms: i64,
 }
 
 fn arrivals(n: u32, hour_weights: &[u32], s: &Scenario, mean_s: u32, rng: &mut Rng) -> Vec<Arrival> {
@@ -197,7 +224,9 @@ fn arrivals(n: u32, hour_weights: &[u32], s: &Scenario, mean_s: u32, rng: &mut R
             let at_ms = s.start_ms + hour * 3_600_000 + (rng.unit() * 3_600_000.0) as i64;
             let queue = s.queues[rng.weighted(&s.queues.iter().map(|q| q.1).collect::<Vec<_>>())].0.clone();
             let language = s.languages[rng.weighted(&s.languages.iter().map(|l| l.1).collect::<Vec<_>>())].0.clone();
-            Arrival { at_ms, queue, language, work_ms: rng.duration_ms(mean_s) }
+            let work_ms = rng.duration_ms(mean_s);
+            let estimate_ms = (work_ms as f64 * (0.5 + rng.unit())) as i64;
+            Arrival { at_ms, queue, language, work_ms, estimate_ms }
         })
         .collect();
     out.sort_by_key(|a| a.at_ms);
@@ -219,7 +248,7 @@ struct Advisor {
 /// Run `variant` of `scenario` with `seed`. The same inputs give the same outcome.
 pub fn run(scenario: &Scenario, variant: Variant, seed: u64) -> Outcome {
     let s = scenario;
-    let policy = &s.policy;
+    let policy = &variant.policy(&s.policy);
     let mut rng = Rng::new(seed);
     let emails = arrivals(s.emails, &s.email_hour_weights, s, s.email_handle_mean_s, &mut rng);
     let calls = arrivals(s.calls, &s.call_hour_weights, s, s.talk_mean_s, &mut rng);
@@ -262,7 +291,10 @@ pub fn run(scenario: &Scenario, variant: Variant, seed: u64) -> Outcome {
     let mut next_email = 0;
     let mut ringing: std::collections::VecDeque<(i64, i64)> = Default::default(); // (rang at, talk ms)
     let mut next_call = 0;
-    let (mut offered, mut answered, mut abandoned) = (0u32, 0u32, 0u32);
+    let (mut offered, mut answered, mut abandoned, mut handed_back) = (0u32, 0u32, 0u32, 0u32);
+    // Work left on each email: a handed-back email keeps what its first advisor did.
+    let mut work_left: Vec<i64> = emails.iter().map(|e| e.work_ms).collect();
+    let pace_with = Pacing { calls: s.calls, hour_weights: &s.call_hour_weights, start_ms: s.start_ms };
 
     let mut now = s.start_ms;
     while now < close_ms {
@@ -302,6 +334,24 @@ pub fn run(scenario: &Scenario, variant: Variant, seed: u64) -> Outcome {
             a.presence.apply(AdvisorEvent::CallStart, now, policy);
             a.call_until_ms = Some(now + talk_ms);
         }
+        // Hand back: a long call gives back the claimed emails whose promise it threatens.
+        if policy.hand_back {
+            for a in team.iter_mut().filter(|a| a.presence.state() == AdvisorState::OnCall) {
+                let on_call_ms = now - a.presence.since_ms();
+                let (keep, give): (Vec<_>, Vec<_>) = a
+                    .claimed
+                    .drain(..)
+                    .partition(|&(r, left)| !should_hand_back(now, on_call_ms, policy.wrap_up_ms(), left, records[r].due_ms, false));
+                a.claimed = keep;
+                for (r, left) in give {
+                    work_left[r] = left;
+                    records[r].claimed_by = None;
+                    waiting.push(r);
+                    handed_back += 1;
+                }
+            }
+            waiting.sort_by_key(|&r| (emails[r].at_ms, r));
+        }
         // Work: calls and wrap-up keep an advisor busy; an available one works the
         // oldest claimed email.
         for a in &mut team {
@@ -319,7 +369,7 @@ pub fn run(scenario: &Scenario, variant: Variant, seed: u64) -> Outcome {
                 _ => {}
             }
         }
-        claim_round(&mut team, &mut waiting, &mut records, &emails, policy, variant, now);
+        claim_round(&mut team, &mut waiting, &mut records, &emails, &work_left, policy, variant, &pace_with, &mut rng, now);
         now += TICK_MS;
     }
 
@@ -341,8 +391,8 @@ pub fn run(scenario: &Scenario, variant: Variant, seed: u64) -> Outcome {
         sla_met.push((queue.clone(), of_queue.len() as u32, met));
     }
     let day_ms = (close_ms - s.start_ms).max(1) as f64;
-    let emailers: Vec<u32> = team.iter().filter(|a| a.role != Role::PhoneOnly).map(|a| a.handled).collect();
-    let (most, least) = (emailers.iter().copied().max().unwrap_or(0), emailers.iter().copied().min().unwrap_or(0));
+    let busy: Vec<i64> = team.iter().map(|a| a.busy_ms).collect();
+    let (most, least) = (busy.iter().copied().max().unwrap_or(0), busy.iter().copied().min().unwrap_or(0));
     Outcome {
         variant,
         emails: s.emails,
@@ -357,19 +407,42 @@ pub fn run(scenario: &Scenario, variant: Variant, seed: u64) -> Outcome {
         occupancy: team.iter().map(|a| (a.id.as_str().to_owned(), a.busy_ms as f64 / day_ms)).collect(),
         handled: team.iter().map(|a| (a.id.as_str().to_owned(), a.handled)).collect(),
         claimed_during_calls: records.iter().filter(|r| r.claimed_during_call).count() as u32,
-        load_spread: if least == 0 { f64::from(most) } else { f64::from(most) / f64::from(least) },
+        load_spread: if least == 0 { f64::INFINITY } else { most as f64 / least as f64 },
+        handed_back,
+    }
+}
+
+/// What gap-aware pacing needs of the scenario: the expected call rate by hour.
+struct Pacing<'a> {
+    calls: u32,
+    hour_weights: &'a [u32],
+    start_ms: i64,
+}
+
+impl Pacing<'_> {
+    fn calls_per_hour(&self, now_ms: i64) -> f64 {
+        let total: u32 = self.hour_weights.iter().sum();
+        let hour = ((now_ms - self.start_ms) / 3_600_000).max(0) as usize;
+        match self.hour_weights.get(hour) {
+            Some(w) if total > 0 => f64::from(self.calls) * f64::from(*w) / f64::from(total),
+            _ => 0.0,
+        }
     }
 }
 
 /// Every advisor with room claims the email the team's matching gives them (the apps'
 /// `offer_order` and `my_share`), one claim each per round, in id order.
+#[allow(clippy::too_many_arguments)]
 fn claim_round(
     team: &mut [Advisor],
     waiting: &mut Vec<usize>,
     records: &mut [EmailRecord],
     emails: &[Arrival],
+    work_left: &[i64],
     policy: &Policy,
     variant: Variant,
+    pacing: &Pacing<'_>,
+    rng: &mut Rng,
     now: i64,
 ) {
     let may_take = |a: &Advisor| -> bool {
@@ -381,9 +454,11 @@ fn claim_round(
             _ => can_take(cap, load, a.presence.state(), false),
         }
     };
-    let mut order_ix: Vec<usize> = (0..team.len()).collect();
-    order_ix.sort_by(|&x, &y| team[x].id.as_str().cmp(team[y].id.as_str()));
-    for i in order_ix {
+    // Who tries first: the apps' own fairness wait (less load first, jitter breaks ties).
+    let mut order_ix: Vec<(std::time::Duration, usize)> =
+        (0..team.len()).map(|i| (fairness_wait(team[i].claimed.len() as u32, FAIRNESS_STEP, rng.unit()), i)).collect();
+    order_ix.sort();
+    for (_, i) in order_ix {
         if waiting.is_empty() {
             return;
         }
@@ -413,13 +488,27 @@ fn claim_round(
             .map(|a| Racer { id: a.id.as_str(), skills: policy.skills_for(&a.id), load: a.claimed.len() as u32 })
             .collect();
         let mine = Racer { id: me.id.as_str(), skills: policy.skills_for(&me.id), load: me.claimed.len() as u32 };
-        let Some(pick) = my_share(&order, &racers, mine) else { continue };
+        let Some(mut pick) = my_share(&order, &racers, mine) else { continue };
+        if policy.gap_pacing && me.role != Role::EmailOnly {
+            // Advisors idle longer than me take the next calls first.
+            let ahead = team
+                .iter()
+                .filter(|a| {
+                    a.role != Role::EmailOnly
+                        && a.presence.state() == AdvisorState::Available
+                        && a.presence.since_ms() < me.presence.since_ms()
+                })
+                .count();
+            if let Some(gap) = expected_gap_ms(pacing.calls_per_hour(now), ahead) {
+                pick = pace(&order, pick, |e| emails[e.id].estimate_ms, gap, now, policy.sla_at_risk_ms());
+            }
+        }
         let record = order[pick].id;
         let during_call = matches!(me.presence.state(), AdvisorState::OnCall | AdvisorState::WrapUp);
         waiting.retain(|&r| r != record);
         records[record].claimed_by = Some(me.id.as_str().to_owned());
         records[record].claimed_during_call = during_call;
-        team[i].claimed.push((record, emails[record].work_ms));
+        team[i].claimed.push((record, work_left[record]));
     }
 }
 
@@ -451,11 +540,11 @@ pub fn standard_scenario() -> Scenario {
 /// The outcome table: one row per variant.
 pub fn table(outcomes: &[Outcome]) -> String {
     let mut out = String::from(
-        "variant               1st reply ≤1h  ≤4 business h  ≤24h   backlog  calls answered  abandoned  claimed in calls  load max/min\n",
+        "variant                1st reply ≤1h  ≤4 business h  ≤24h   backlog  calls answered  abandoned  claimed in calls  load max/min  handed back\n",
     );
     for o in outcomes {
         out.push_str(&format!(
-            "{:<21} {:>12.1}% {:>13.1}% {:>5.1}% {:>8} {:>14.1}% {:>10} {:>17} {:>13.2}\n",
+            "{:<22} {:>12.1}% {:>13.1}% {:>5.1}% {:>8} {:>14.1}% {:>10} {:>17} {:>13.2} {:>12}\n",
             o.variant.label(),
             pct(o.replied_within_1h, o.emails),
             o.first_replies_within_4_business_h_pct(),
@@ -465,6 +554,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
             o.calls_abandoned,
             o.claimed_during_calls,
             o.load_spread,
+            o.handed_back,
         ));
     }
     out
@@ -514,6 +604,10 @@ mod tests {
             let o: Vec<Outcome> = Variant::ALL.iter().map(|v| run(&s, *v, seed)).collect();
             println!("seed {seed}\n{}", table(&o));
             let (none, naive, blendesk) = (&o[0], &o[1], &o[2]);
+            for switched in &o[3..] {
+                assert_eq!(switched.claimed_during_calls, 0, "{switched:?}");
+                assert!(switched.first_replies_within_4_business_h_pct() >= 95.0, "{switched:?}");
+            }
             assert!(blendesk.first_replies_within_4_business_h_pct() >= 95.0, "{blendesk:?}");
             assert_eq!(blendesk.claimed_during_calls, 0);
             assert!(blendesk.load_spread <= 1.5, "{blendesk:?}");
@@ -527,12 +621,59 @@ mod tests {
     fn the_simulator_calls_the_apps_rules_and_defines_none_of_its_own() {
         let src = include_str!("simulate.rs");
         let code = src.split("#[cfg(test)]").next().unwrap_or_default();
-        for used in ["offer_order(", "my_share(", "can_take(", "presence.apply(", "due_at("] {
+        for used in ["offer_order(", "my_share(", "can_take(", "presence.apply(", "due_at(", "fairness_wait(", "pace(", "should_hand_back("]
+        {
             assert!(code.contains(used), "the simulator no longer calls {used}");
         }
-        for rule in ["fn offer_order", "fn my_share", "fn can_take", "fn can_claim", "fn may_claim", "fn due_at", "fn apply("] {
+        for rule in [
+            "fn offer_order",
+            "fn my_share",
+            "fn can_take",
+            "fn can_claim",
+            "fn may_claim",
+            "fn due_at",
+            "fn apply(",
+            "fn fairness_wait",
+            "fn pace",
+            "fn should_hand_back",
+        ] {
             assert!(!code.contains(rule), "the simulator re-implements {rule}");
         }
+    }
+
+    /// Long calls and a 30-minute promise: with hand-back on, emails caught under a long
+    /// call go back to the queue and more promises are kept, on the same seeds.
+    #[test]
+    fn hand_back_keeps_promises_that_long_calls_would_break() {
+        let mut s = standard_scenario();
+        s.hours = 4;
+        s.emails = 120;
+        s.calls = 40;
+        s.email_hour_weights = vec![1; 4];
+        s.call_hour_weights = vec![1; 4];
+        s.talk_mean_s = 20 * 60;
+        s.email_handle_mean_s = 300;
+        s.policy = Policy::parse(
+            br#"{"version": 1, "default_cap": 3, "wrap_up_seconds": 30, "idle_to_away_seconds": 0,
+                 "sla": {"default": {"first_response_minutes": 30, "calendar": {"time_zone": "UTC",
+                   "hours": {"mon": ["00:00-24:00"], "tue": ["00:00-24:00"], "wed": ["00:00-24:00"], "thu": ["00:00-24:00"],
+                             "fri": ["00:00-24:00"], "sat": ["00:00-24:00"], "sun": ["00:00-24:00"]}}}}}"#,
+        )
+        .expect("policy");
+        let (mut kept_off, mut kept_on, mut handed) = (0, 0, 0);
+        for seed in 1..=5 {
+            let met = |o: &Outcome| o.sla_met.iter().map(|(_, _, met)| met).sum::<u32>();
+            let off = run(&s, Variant::Blendesk, seed);
+            let on = run(&s, Variant::BlendeskHandBack, seed);
+            assert_eq!(off.handed_back, 0);
+            kept_off += met(&off);
+            kept_on += met(&on);
+            handed += on.handed_back;
+            assert_eq!(on.claimed_during_calls, 0);
+        }
+        println!("30-minute promises kept over 5 days of long calls: {kept_off} without hand-back, {kept_on} with ({handed} handed back)");
+        assert!(handed > 0, "long calls hand emails back");
+        assert!(kept_on > kept_off, "hand-back keeps more promises: {kept_on} vs {kept_off}");
     }
 
     #[test]

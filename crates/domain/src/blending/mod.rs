@@ -4,6 +4,7 @@
 //!   and [`may_claim`];
 //! - [`capacity`]: load, caps ([`can_claim`]) and parking;
 //! - [`offer`]: the order in which waiting emails are offered to an advisor;
+//! - [`pacing`]: gap-aware pacing and handing an email back during a long call;
 //! - [`policy`]: the supervisor's versioned JSON policy and its defaults;
 //! - [`sla_policy`]: its per-queue SLA targets and business-hours calendars;
 //! - [`callback_policy`]: when to suggest a phone call;
@@ -16,6 +17,7 @@
 pub mod callback_policy;
 pub mod capacity;
 pub mod offer;
+pub mod pacing;
 pub mod policy;
 pub mod sla_policy;
 pub mod spread;

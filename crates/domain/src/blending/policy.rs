@@ -191,6 +191,12 @@ pub struct Policy {
     pub sla: SlaPolicy,
     /// When to suggest a phone call (see [`CallbackSettings`]).
     pub callback: CallbackSettings,
+    /// Gap-aware pacing: offer the email that fits the expected time before the
+    /// advisor's next call (`pacing::pace`). Off until measured on by default.
+    pub gap_pacing: bool,
+    /// Hand an unanswered email back to the queue when a long call threatens its
+    /// promise (`pacing::should_hand_back`).
+    pub hand_back: bool,
 }
 
 impl Default for Policy {
@@ -209,6 +215,8 @@ impl Default for Policy {
             sla_at_risk_minutes: 30,
             sla: SlaPolicy::default(),
             callback: CallbackSettings::default(),
+            gap_pacing: false,
+            hand_back: false,
         }
     }
 }
