@@ -270,7 +270,7 @@ pub struct SupervisorView {
     pub now: i64,
 }
 
-fn require_supervisor(engine: &blendesk_engine::Engine) -> Result<()> {
+pub(crate) fn require_supervisor(engine: &blendesk_engine::Engine) -> Result<()> {
     if engine.policy().is_supervisor(&engine.config().advisor.id) {
         Ok(())
     } else {

@@ -57,6 +57,9 @@ mod tests {
         use crate::desk::{ConnectionView, PresenceView, Startup};
         use crate::html::SafeHtml;
         use crate::setup::{SaveReport, SetupForm, SetupReport};
+        use blendesk_domain::blending::PolicyDraft;
+        use blendesk_domain::simulate::{Outcome, Variant};
+        use blendesk_engine::team::WhatIf;
         use ts_rs::TS;
         let decls = [
             CommandError::decl(),
@@ -74,6 +77,10 @@ mod tests {
             SetupForm::decl(),
             SetupReport::decl(),
             SaveReport::decl(),
+            PolicyDraft::decl(),
+            Variant::decl(),
+            Outcome::decl(),
+            WhatIf::decl(),
         ];
         // The engine's types they use come from its generated file.
         let engine = read("../ui/src/lib/generated/engine.ts");

@@ -15,6 +15,7 @@ mod knowledge;
 mod notify;
 mod os_idle;
 mod setup;
+mod what_if;
 
 use std::path::PathBuf;
 use tauri::Manager;
@@ -92,6 +93,8 @@ fn main() {
             calls::log_call_note,
             setup::test_setup,
             setup::save_setup,
+            what_if::what_if,
+            what_if::publish_draft,
         ])
         .build(tauri::generate_context!());
     let app = match app {

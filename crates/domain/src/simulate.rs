@@ -39,7 +39,7 @@ pub enum Role {
 }
 
 /// Which way of working is simulated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Variant {
     /// The policy under test, with Blendesk's rules.
@@ -115,7 +115,7 @@ pub struct EmailRecord {
 }
 
 /// What one run of a variant produced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Outcome {
     pub variant: Variant,
     pub emails: u32,

@@ -6,7 +6,7 @@ use crate::conversation::{open_conversations_of, ConversationKeys};
 use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use blendesk_domain::advisor::AdvisorId;
-use blendesk_domain::blending::{AdvisorEvent, AdvisorPresence, AdvisorState, Policy};
+use blendesk_domain::blending::{AdvisorEvent, AdvisorPresence, AdvisorState, Policy, PolicyDraft};
 use blendesk_domain::claim::owner_keyword;
 use blendesk_mail::{imap, mime};
 use blendesk_store::QueueHead;
@@ -18,6 +18,18 @@ use tokio::sync::Notify;
 /// The policy folder's leaf under `imap.team_folders` (`Blendesk/Policy` by default).
 pub const POLICY_FOLDER: &str = "Policy";
 /// How often the policy folder is checked: apps follow a change within this plus a pass.
+/// The seed of "what if": both columns see the same day.
+const WHAT_IF_SEED: u64 = 1;
+
+/// "What if": the standard day under today's policy and under the draft.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct WhatIf {
+    pub today: blendesk_domain::simulate::Outcome,
+    pub draft: blendesk_domain::simulate::Outcome,
+    /// Today's team-wide settings, where a draft starts.
+    pub current: PolicyDraft,
+}
+
 pub(crate) const POLICY_POLL: Duration = Duration::from_secs(2);
 
 pub(crate) struct TeamState {
@@ -144,6 +156,33 @@ impl Engine {
         policy.advisors.entry(advisor.as_str().to_owned()).or_default().cap = Some(cap);
         self.publish_policy(&policy).await?;
         // Follow our own change at once rather than at the next poll.
+        self.load_policy().await
+    }
+
+    /// "What if": the standard day under the policy in force and under it with `draft`
+    /// applied, same seed, through the simulator (`domain::simulate`). Nothing changes.
+    pub fn what_if(&self, draft: &PolicyDraft) -> Result<WhatIf> {
+        draft.check().map_err(EngineError::Policy)?;
+        let today = self.policy();
+        let mut scenario = blendesk_domain::simulate::standard_scenario();
+        let mut run = |policy: Policy| {
+            scenario.policy = policy;
+            blendesk_domain::simulate::run(&scenario, blendesk_domain::simulate::Variant::Blendesk, WHAT_IF_SEED)
+        };
+        let now = run(today.clone());
+        let then = run(today.with_draft(draft));
+        Ok(WhatIf { today: now, draft: then, current: today.draft() })
+    }
+
+    /// Publish a "what if" draft: the newest policy with the draft's team-wide settings
+    /// (supervisors only, as a cap edit).
+    pub async fn publish_draft(&self, draft: &PolicyDraft) -> Result<Policy> {
+        draft.check().map_err(EngineError::Policy)?;
+        let policy = self.load_policy().await?;
+        if !policy.is_supervisor(&self.config.advisor.id) {
+            return Err(EngineError::Policy(format!("{} is not a supervisor in the policy", self.config.advisor.id.as_str())));
+        }
+        self.publish_policy(&policy.with_draft(draft)).await?;
         self.load_policy().await
     }
 

@@ -78,7 +78,8 @@ fn an_advisor_merges_two_conversations_and_splits_an_email_off_in_the_window() {
         let c = conversations(&app);
         (c.len() == 1 && !c[0].0.contains('@')).then_some(())
     });
-    let status = app.session.find("[data-testid=rearrange-status]").unwrap();
+    // The list may follow the server (an engine event) before the command's answer.
+    let status = wait_for("the merge's status", Duration::from_secs(5), || app.session.find("[data-testid=rearrange-status]").ok());
     assert_eq!(status.attr("data-ok").unwrap().as_deref(), Some("true"), "{}", status.text().unwrap());
     assert!(app.session.find("[data-testid=more-customers]").unwrap().text().unwrap().contains("+1"));
     wait_for("both customers' emails in one thread", Duration::from_secs(10), || {

@@ -206,3 +206,49 @@ fn a_breached_conversation_shows_in_the_supervisor_view_with_its_note() {
     assert!(app.session.find("[data-testid=breaker-alert]").is_err(), "no breaker alert for one note");
     app.screenshot("32-supervisor-breach");
 }
+
+fn what_if_cell(app: &App, measure: &str, column: &str) -> Option<String> {
+    app.session.find(&format!("[data-testid=whatif-row][data-measure='{measure}'] [data-testid={column}]")).ok()?.text().ok()
+}
+
+#[test]
+fn what_if_predicts_a_lower_cap_before_the_supervisor_publishes_it() {
+    let mail = Mailboxes::new();
+    let app = launch(&mail, Some("sam"), team_policy());
+    wait_for("the supervisor tab", Duration::from_secs(10), || app.session.find("[data-testid=supervisor-tab]").ok());
+    app.session.key_chord(KEY_ALT, "v").unwrap();
+    // The prediction for today's policy is there first, the same in both columns.
+    let today = wait_for("today's prediction", Duration::from_secs(15), || what_if_cell(&app, "whatif.within1h", "whatif-today"));
+    assert_eq!(what_if_cell(&app, "whatif.within1h", "whatif-draft").as_deref(), Some(today.as_str()));
+    // What if every advisor held one conversation and wrap-up took two minutes?
+    let cap = app.session.find("[data-testid=whatif-cap]").unwrap();
+    cap.clear().unwrap();
+    cap.send_keys("1").unwrap();
+    let wrap = app.session.find("[data-testid=whatif-wrap-up]").unwrap();
+    wrap.clear().unwrap();
+    wrap.send_keys("120").unwrap();
+    app.session.find("[data-testid=whatif-run]").unwrap().click().unwrap();
+    let predicted = wait_for("the draft's prediction differs", Duration::from_secs(15), || {
+        what_if_cell(&app, "whatif.within1h", "whatif-draft").filter(|d| *d != today)
+    });
+    assert_eq!(what_if_cell(&app, "whatif.inCalls", "whatif-draft").as_deref(), Some("0"), "never claimed during calls");
+    println!("what if cap 1, wrap-up 120 s: first replies within 1 h {today} → {predicted}");
+    app.screenshot("33-what-if-en");
+    app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();
+    wait_for("Chinese labels", Duration::from_secs(3), || app.session.find("#whatif-title").ok()?.text().ok().filter(|t| t == "假设分析"));
+    app.screenshot("34-what-if-zh");
+    // Publish: the team's policy now says cap 1.
+    app.session.find("[data-testid=whatif-publish]").unwrap().click().unwrap();
+    wait_for("published", Duration::from_secs(15), || {
+        app.session.find("[data-testid=whatif-status]").ok()?.text().ok().filter(|t| t.contains("已发布"))
+    });
+    let view = app
+        .session
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI_INTERNALS__.invoke('supervisor_view').then((v) => done(v.default_cap), (e) => done(e));",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(view, json!(1), "the published policy's default cap");
+}

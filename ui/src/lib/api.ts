@@ -27,6 +27,9 @@ import type {
 import type {
   Bootstrap,
   CommandError,
+  Outcome,
+  PolicyDraft,
+  WhatIf,
   ConversationPayload,
   MessageView,
   ParkedConversation,
@@ -41,6 +44,9 @@ import type {
 } from "./generated/desktop";
 
 export type {
+  Outcome,
+  PolicyDraft,
+  WhatIf,
   AutomationAlerts,
   BreachedConversation,
   Bootstrap,
@@ -82,6 +88,8 @@ export type AdvisorState = "available" | "on_call" | "wrap_up" | "away" | "offli
 export type WindowEvent = EngineEvent | { type: "lagged" };
 
 export const api = {
+  whatIf: (draft: PolicyDraft) => invoke<WhatIf>("what_if", { draft }),
+  publishDraft: (draft: PolicyDraft) => invoke<number>("publish_draft", { draft }),
   bootstrap: () => invoke<Bootstrap>("bootstrap"),
   workspace: () => invoke<WorkspacePayload>("workspace"),
   openConversation: (message: number) => invoke<ConversationPayload>("open_conversation", { message }),

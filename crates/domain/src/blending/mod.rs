@@ -28,7 +28,9 @@ pub use capacity::{
     can_claim, can_take, free_slots, load, park, parked_count, return_due_parked, return_if_due, ConversationStatus, ParkRefused,
 };
 pub use offer::{offer_order, sla_at_risk, CandidateEmail};
-pub use policy::{AdvisorPolicy, Policy, PolicyError, PriorityRules, Skills, ALL_SKILLS, DEFAULT_CAP, POLICY_MAX_BYTES, POLICY_VERSION};
+pub use policy::{
+    AdvisorPolicy, Policy, PolicyDraft, PolicyError, PriorityRules, Skills, ALL_SKILLS, DEFAULT_CAP, POLICY_MAX_BYTES, POLICY_VERSION,
+};
 pub use sla_policy::{CalendarSpec, QueueSla, QueueSlaSettings, SlaPolicy, SlaPolicyError};
 pub use spread::{my_share, Racer};
 pub use state::{email_paused, may_claim, AdvisorEvent, AdvisorPresence, AdvisorState, ManualState};

@@ -94,6 +94,28 @@ fn language_matches(skill: &str, lang: &str) -> bool {
     !skill.contains(['-', '_']) && skill.eq_ignore_ascii_case(primary)
 }
 
+/// The team-wide settings a supervisor tries in "what if" before publishing them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct PolicyDraft {
+    pub default_cap: u32,
+    pub wrap_up_seconds: u32,
+    pub gap_pacing: bool,
+    pub hand_back: bool,
+}
+
+impl PolicyDraft {
+    /// Refuse what no policy may say (the same bounds a cap edit has).
+    pub fn check(&self) -> Result<(), String> {
+        if self.default_cap > 99 {
+            return Err(format!("a cap of {} is more than 99", self.default_cap));
+        }
+        if self.wrap_up_seconds > 3600 {
+            return Err(format!("a wrap-up of {} s is more than an hour", self.wrap_up_seconds));
+        }
+        Ok(())
+    }
+}
+
 /// Per-advisor settings; absent fields fall back to the team defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -258,6 +280,28 @@ impl Policy {
     /// The document as pretty JSON, for the supervisor view to store.
     pub fn to_json(&self) -> Result<String, PolicyError> {
         serde_json::to_string_pretty(self).map_err(|e| PolicyError::Serialize(e.to_string()))
+    }
+
+    /// This policy with a supervisor's "what if" draft applied (the team-wide settings
+    /// the draft changes; per-advisor caps and skills stay).
+    pub fn with_draft(&self, draft: &PolicyDraft) -> Policy {
+        Policy {
+            default_cap: draft.default_cap,
+            wrap_up_seconds: draft.wrap_up_seconds,
+            gap_pacing: draft.gap_pacing,
+            hand_back: draft.hand_back,
+            ..self.clone()
+        }
+    }
+
+    /// The team-wide settings a "what if" draft starts from.
+    pub fn draft(&self) -> PolicyDraft {
+        PolicyDraft {
+            default_cap: self.default_cap,
+            wrap_up_seconds: self.wrap_up_seconds,
+            gap_pacing: self.gap_pacing,
+            hand_back: self.hand_back,
+        }
     }
 
     /// The advisor's cap: their own if set, else the team default.

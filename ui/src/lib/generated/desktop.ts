@@ -149,3 +149,47 @@ export type SaveReport = { config_path: string,
  */
 keyring_warning: string | null, };
 
+export type PolicyDraft = { default_cap: number, wrap_up_seconds: number, gap_pacing: boolean, hand_back: boolean, };
+
+export type Variant = "blendesk" | "no_blending" | "fixed_cap_no_pause" | "blendesk_gap_pacing" | "blendesk_hand_back";
+
+export type Outcome = { variant: Variant, emails: number, replied_within_1h: number, 
+/**
+ * Within 4 business hours on the queue's calendar.
+ */
+replied_within_4_business_h: number, replied_within_24h: number, 
+/**
+ * Per queue: (queue, emails, replied by their SLA due time).
+ */
+sla_met: Array<[string, number, number]>, 
+/**
+ * Emails not answered when the day closed.
+ */
+backlog_at_close: number, calls_offered: number, calls_answered: number, calls_abandoned: number, 
+/**
+ * Per advisor: (id, share of the day on calls, wrap-up or email).
+ */
+occupancy: Array<[string, number]>, 
+/**
+ * Per advisor: emails answered.
+ */
+handled: Array<[string, number]>, 
+/**
+ * Emails claimed while their advisor was on a call or in wrap-up.
+ */
+claimed_during_calls: number, 
+/**
+ * The busiest advisor's working time (calls, wrap-up, email) over the least busy one's.
+ */
+load_spread: number, 
+/**
+ * Emails given back to the queue during a long call (`pacing::should_hand_back`).
+ */
+handed_back: number, };
+
+export type WhatIf = { today: Outcome, draft: Outcome, 
+/**
+ * Today's team-wide settings, where a draft starts.
+ */
+current: PolicyDraft, };
+
