@@ -125,6 +125,12 @@ enum Command {
         #[arg(long)]
         back: bool,
     },
+    /// The team's figures from the mirror (after a sync): first response (calendar and
+    /// business time, median and p90 beside the mean), SLA attainment, one-touch share.
+    Report {
+        #[arg(long)]
+        json: bool,
+    },
     /// Simulate a day of the team under a policy, beside the ways teams work without
     /// blending; prints the outcome table. Needs no mailbox.
     Simulate {
@@ -231,6 +237,16 @@ async fn run(cli: Cli) -> Result<()> {
             docs::history(&engine, &address, json)?;
         }
         Command::Customer { action } => docs::customer(&engine, action)?,
+        Command::Report { json } => {
+            engine.sync_once().await?;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
+            let report = engine.team_report(now)?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print_report(&report);
+            }
+        }
         Command::Transfer { customer, to } => {
             let to = blendesk_domain::advisor::AdvisorId::parse(&to).map_err(|e| anyhow::anyhow!("--to {to}: {e}"))?;
             engine.sync_once().await?;
@@ -429,6 +445,20 @@ async fn call(config: Option<PathBuf>, event: CallArg) -> Result<()> {
     let state = blendesk_control::send_call_event(&socket, event).await?;
     println!("{state}");
     Ok(())
+}
+
+fn print_report(r: &blendesk_domain::metrics::Report) {
+    let summary = |s: Option<blendesk_domain::metrics::Summary>| {
+        s.map(|s| format!("mean {:.0} min, median {} min, p90 {} min ({} answered)", s.mean, s.median, s.p90, s.count))
+            .unwrap_or_else(|| "none yet".into())
+    };
+    let pct = |p: Option<f64>| p.map(|p| format!("{p:.1} %")).unwrap_or_else(|| "—".into());
+    println!("conversations          {}", r.conversations);
+    println!("first response         {}", summary(r.first_response_minutes));
+    println!("  in business time     {}", summary(r.first_response_business_minutes));
+    println!("SLA attainment (first) {}", pct(r.sla_attainment_pct));
+    println!("one-touch resolution   {}", pct(r.one_touch_pct));
+    println!("reopened               {}", r.reopened);
 }
 
 fn format_ms(ms: i64) -> String {

@@ -169,3 +169,39 @@ fn team_mode_is_refused_without_condstore_and_solo_mode_still_works() {
     let err = stderr(&out);
     assert!(err.contains("CONDSTORE") && err.contains("solo"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_shows_first_response_sla_attainment_and_one_touch_from_the_mirror() {
+    let desk = Desk::new("report");
+    let (answered, waiting) = (Customer::new("repa"), Customer::new("repw"));
+    for c in [&answered, &waiting] {
+        let (_, raw) = customer_mail(&c.address, &desk.address, "Where is my order?", "Order 12 has not arrived.");
+        smtp_send(&c.address, &[&desk.address], &raw).await.unwrap();
+    }
+    eventually("delivery", Duration::from_secs(15), || async {
+        Ok((blendesk_testkit::count_messages(&desk.user, "INBOX").await? == 2).then_some(()))
+    })
+    .await
+    .unwrap();
+    // One customer gets a reply (sent and filed in Sent); the other waits.
+    let engine = desk.engine();
+    engine.sync_once().await.unwrap();
+    let heads = engine.store().queue_heads(&["INBOX".to_owned()]).unwrap();
+    let id = heads.iter().find(|h| h.from_addr == answered.address).unwrap().id;
+    engine.queue_reply(id, "It left our warehouse today.").unwrap();
+    let sent = engine.flush_outbox(Duration::from_secs(30)).await.unwrap();
+    assert_eq!(sent.sent, 1);
+
+    let out = blendesk(&desk, &["report", "--json"], Some("test"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["conversations"], 2, "{r}");
+    assert_eq!(r["first_response_minutes"]["count"], 1, "one answered: {r}");
+    assert!(r["first_response_minutes"]["median"].as_i64().unwrap() < 5, "answered within minutes: {r}");
+    // The waiting one is not late yet, so only the answered one is judged.
+    assert_eq!(r["sla_attainment_pct"], 100.0, "{r}");
+    assert_eq!(r["one_touch_pct"], 100.0, "{r}");
+    let text = blendesk(&desk, &["report"], Some("test"));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("first response") && text.contains("median"), "{text}");
+}

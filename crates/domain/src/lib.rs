@@ -13,6 +13,7 @@ pub mod identity;
 pub mod keywords;
 pub mod knowledge;
 pub mod limits;
+pub mod metrics;
 pub mod outbox;
 pub mod reply;
 pub mod simulate;

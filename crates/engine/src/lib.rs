@@ -24,6 +24,7 @@ mod mirror;
 mod outbox;
 pub mod parking;
 pub mod presence;
+mod reports;
 pub mod runtime;
 pub mod sla;
 mod sync;

@@ -1,0 +1,270 @@
+//! Contact-centre metrics, defined once (issue: analytics): what a conversation's events
+//! say about first and next response times, resolution, reopens, SLA attainment and
+//! one-touch resolution, in calendar time and in business time on the queue's calendar
+//! (the same `business_minutes_between` the SLA clocks use), and how a set of values is
+//! summarised (mean beside median and p90: averages alone are pulled by outliers).
+//!
+//! Automatic mail (acknowledgements, still-working notes, auto-replies) is never a
+//! response and never a customer contact: callers mark it `Automatic` and it is skipped.
+//! Pure: the events and the calendar are passed in.
+
+use crate::automation::sla::{business_minutes_between, BusinessCalendar};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// One thing that happened in a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A message from the customer (a contact, or a chaser).
+    Customer,
+    /// Our reply, written by an advisor.
+    Reply,
+    /// Mail we sent by rule (acknowledgement, still-working note): not a response.
+    Automatic,
+    /// Closed without (another) reply: `$Resolved` set.
+    Resolved,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    pub at_ms: i64,
+    pub kind: EventKind,
+}
+
+/// A span measured both ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Span {
+    pub calendar_ms: i64,
+    pub business_minutes: i64,
+}
+
+/// What one conversation's events say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConversationMetrics {
+    /// From the first customer message to our first reply.
+    pub first_response: Option<Span>,
+    /// From each later customer message (after a reply) to the reply that answered it.
+    pub next_responses: Vec<Span>,
+    /// From the first customer message to the first resolution (a reply counts when no
+    /// `Resolved` follows it: then the last reply of the conversation).
+    pub resolution: Option<Span>,
+    /// Customer messages after a resolution, within the reopen window: the conversation
+    /// was not done.
+    pub reopens: u32,
+    /// Resolved with a single reply and never reopened.
+    pub one_touch: bool,
+    /// Whether the first response met `first_response_minutes` of business time;
+    /// `None` while unanswered and not yet late.
+    pub first_response_in_sla: Option<bool>,
+}
+
+fn span(a_ms: i64, b_ms: i64, calendar: &BusinessCalendar) -> Span {
+    let to = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
+    Span { calendar_ms: (b_ms - a_ms).max(0), business_minutes: business_minutes_between(to(a_ms), to(b_ms), calendar).max(0) }
+}
+
+/// The metrics of one conversation. `events` in any order; automatic mail ignored.
+/// `now_ms` decides whether an unanswered first message is already late.
+pub fn conversation_metrics(
+    events: &[Event],
+    calendar: &BusinessCalendar,
+    first_response_minutes: i64,
+    reopen_window_ms: i64,
+    now_ms: i64,
+) -> ConversationMetrics {
+    let mut evs: Vec<Event> = events.iter().copied().filter(|e| e.kind != EventKind::Automatic).collect();
+    evs.sort_by_key(|e| (e.at_ms, e.kind != EventKind::Customer));
+    let first_customer = evs.iter().find(|e| e.kind == EventKind::Customer).map(|e| e.at_ms);
+    let replies: Vec<i64> = evs.iter().filter(|e| e.kind == EventKind::Reply).map(|e| e.at_ms).collect();
+    let first_response =
+        first_customer.zip(replies.iter().copied().find(|r| Some(*r) >= first_customer)).map(|(c, r)| span(c, r, calendar));
+
+    // Next responses: a customer message after our reply opens a wait the next reply ends.
+    let mut next_responses = Vec::new();
+    let mut waiting_since: Option<i64> = None;
+    let mut replied_once = false;
+    for e in &evs {
+        match e.kind {
+            EventKind::Customer if replied_once && waiting_since.is_none() => waiting_since = Some(e.at_ms),
+            EventKind::Reply => {
+                if let Some(since) = waiting_since.take() {
+                    next_responses.push(span(since, e.at_ms, calendar));
+                }
+                replied_once = true;
+            }
+            _ => {}
+        }
+    }
+
+    // Resolution and reopens.
+    let mut resolved_at: Option<i64> = None;
+    let mut reopens = 0;
+    let mut last_close: Option<i64> = None;
+    for e in &evs {
+        match e.kind {
+            EventKind::Resolved => {
+                resolved_at.get_or_insert(e.at_ms);
+                last_close = Some(e.at_ms);
+            }
+            EventKind::Customer => {
+                if last_close.is_some_and(|c| e.at_ms > c && e.at_ms - c <= reopen_window_ms) {
+                    reopens += 1;
+                }
+                last_close = None;
+            }
+            _ => {}
+        }
+    }
+    let resolved_by_reply =
+        if resolved_at.is_none() && evs.last().is_some_and(|e| e.kind == EventKind::Reply) { replies.last().copied() } else { None };
+    let resolution = first_customer.zip(resolved_at.or(resolved_by_reply)).map(|(c, r)| span(c, r, calendar));
+    let one_touch = resolution.is_some() && replies.len() == 1 && reopens == 0;
+
+    let first_response_in_sla = match (first_customer, first_response) {
+        (_, Some(s)) => Some(s.business_minutes <= first_response_minutes),
+        (Some(c), None) => (span(c, now_ms, calendar).business_minutes > first_response_minutes).then_some(false),
+        (None, None) => None,
+    };
+    ConversationMetrics { first_response, next_responses, resolution, reopens, one_touch, first_response_in_sla }
+}
+
+/// A set of values summarised: mean beside median and 90th percentile.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Summary {
+    pub count: usize,
+    pub mean: f64,
+    pub median: i64,
+    pub p90: i64,
+}
+
+/// `None` for no values. Percentiles are nearest-rank (a value that occurred).
+pub fn summarize(values: &[i64]) -> Option<Summary> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    let rank = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+    Some(Summary { count: v.len(), mean: v.iter().map(|x| *x as f64).sum::<f64>() / v.len() as f64, median: rank(0.5), p90: rank(0.9) })
+}
+
+/// The team's figures over many conversations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub conversations: usize,
+    pub first_response_minutes: Option<Summary>,
+    pub first_response_business_minutes: Option<Summary>,
+    pub resolution_business_minutes: Option<Summary>,
+    /// Share of first responses (answered or already late) within the SLA, in percent.
+    pub sla_attainment_pct: Option<f64>,
+    pub one_touch_pct: Option<f64>,
+    pub reopened: usize,
+}
+
+pub fn report(conversations: &[ConversationMetrics]) -> Report {
+    let minutes = |ms: i64| ms / 60_000;
+    let first: Vec<i64> = conversations.iter().filter_map(|c| c.first_response.map(|s| minutes(s.calendar_ms))).collect();
+    let first_b: Vec<i64> = conversations.iter().filter_map(|c| c.first_response.map(|s| s.business_minutes)).collect();
+    let resolution: Vec<i64> = conversations.iter().filter_map(|c| c.resolution.map(|s| s.business_minutes)).collect();
+    let judged: Vec<bool> = conversations.iter().filter_map(|c| c.first_response_in_sla).collect();
+    let resolved = conversations.iter().filter(|c| c.resolution.is_some()).count();
+    let pct = |n: usize, of: usize| (of > 0).then(|| n as f64 * 100.0 / of as f64);
+    Report {
+        conversations: conversations.len(),
+        first_response_minutes: summarize(&first),
+        first_response_business_minutes: summarize(&first_b),
+        resolution_business_minutes: summarize(&resolution),
+        sla_attainment_pct: pct(judged.iter().filter(|m| **m).count(), judged.len()),
+        one_touch_pct: pct(conversations.iter().filter(|c| c.one_touch).count(), resolved),
+        reopened: conversations.iter().filter(|c| c.reopens > 0).count(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::automation::ack::default_calendar;
+
+    const MIN: i64 = 60_000;
+
+    fn at(s: &str) -> i64 {
+        DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+    }
+
+    fn ev(s: &str, kind: EventKind) -> Event {
+        Event { at_ms: at(s), kind }
+    }
+
+    use EventKind::*;
+
+    #[test]
+    fn first_response_counts_business_time_and_skips_automatic_mail() {
+        // Friday 17:30 UTC, acknowledged at once, answered Monday 09:45: 30 + 45 business
+        // minutes on Mon–Fri 09–18, two and a half days of calendar time.
+        let events = [ev("2026-11-27T17:30:00Z", Customer), ev("2026-11-27T17:30:05Z", Automatic), ev("2026-11-30T09:45:00Z", Reply)];
+        let m = conversation_metrics(&events, &default_calendar(), 240, 7 * 24 * 60 * MIN, at("2026-11-30T12:00:00Z"));
+        let first = m.first_response.unwrap();
+        assert_eq!(first.business_minutes, 75);
+        assert_eq!(first.calendar_ms, at("2026-11-30T09:45:00Z") - at("2026-11-27T17:30:00Z"));
+        assert_eq!(m.first_response_in_sla, Some(true));
+        // The last reply with nothing after it resolves; one reply, no reopen: one touch.
+        assert_eq!(m.resolution, m.first_response);
+        assert!(m.one_touch);
+    }
+
+    #[test]
+    fn a_chaser_after_our_reply_starts_a_next_response_and_a_reopen_counts_within_the_window() {
+        let events = [
+            ev("2026-11-30T09:00:00Z", Customer),
+            ev("2026-11-30T09:20:00Z", Reply),
+            ev("2026-11-30T10:00:00Z", Customer),
+            ev("2026-11-30T10:05:00Z", Customer),
+            ev("2026-11-30T10:30:00Z", Reply),
+            ev("2026-11-30T10:31:00Z", Resolved),
+            ev("2026-11-30T15:00:00Z", Customer),
+            ev("2026-11-30T15:10:00Z", Reply),
+        ];
+        let m = conversation_metrics(&events, &default_calendar(), 240, 24 * 60 * MIN, at("2026-11-30T16:00:00Z"));
+        assert_eq!(m.first_response.unwrap().business_minutes, 20);
+        let next: Vec<i64> = m.next_responses.iter().map(|s| s.business_minutes).collect();
+        assert_eq!(next, [30, 10], "from the first unanswered chaser, not the second");
+        assert_eq!(m.reopens, 1);
+        assert_eq!(m.resolution.unwrap().business_minutes, 91);
+        assert!(!m.one_touch);
+    }
+
+    #[test]
+    fn an_unanswered_conversation_is_late_only_once_its_target_passed() {
+        let events = [ev("2026-11-30T09:00:00Z", Customer), ev("2026-11-30T09:00:03Z", Automatic)];
+        let cal = default_calendar();
+        let early = conversation_metrics(&events, &cal, 240, MIN, at("2026-11-30T12:00:00Z"));
+        assert_eq!((early.first_response, early.first_response_in_sla), (None, None));
+        let late = conversation_metrics(&events, &cal, 240, MIN, at("2026-11-30T13:01:00Z"));
+        assert_eq!(late.first_response_in_sla, Some(false));
+    }
+
+    #[test]
+    fn summaries_put_median_and_p90_beside_the_mean() {
+        let s = summarize(&[1, 2, 3, 4, 100]).unwrap();
+        assert_eq!((s.count, s.median, s.p90), (5, 3, 100));
+        assert!((s.mean - 22.0).abs() < 1e-9, "the outlier pulls the mean, not the median");
+        assert_eq!(summarize(&[]), None);
+        let ten: Vec<i64> = (1..=10).collect();
+        assert_eq!(summarize(&ten).unwrap().p90, 9);
+    }
+
+    #[test]
+    fn the_report_counts_attainment_one_touch_and_reopens() {
+        let cal = default_calendar();
+        let now = at("2026-11-30T17:00:00Z");
+        let quick = conversation_metrics(&[ev("2026-11-30T09:00:00Z", Customer), ev("2026-11-30T09:10:00Z", Reply)], &cal, 240, MIN, now);
+        let slow = conversation_metrics(&[ev("2026-11-30T09:00:00Z", Customer), ev("2026-11-30T15:00:00Z", Reply)], &cal, 240, MIN, now);
+        let open = conversation_metrics(&[ev("2026-11-30T16:00:00Z", Customer)], &cal, 240, MIN, now);
+        let r = report(&[quick, slow, open]);
+        assert_eq!(r.conversations, 3);
+        assert_eq!(r.sla_attainment_pct, Some(50.0), "the open one is not late yet: not judged");
+        assert_eq!(r.one_touch_pct, Some(100.0));
+        assert_eq!(r.first_response_business_minutes.unwrap().median, 10);
+        assert_eq!(r.reopened, 0);
+    }
+}
