@@ -134,9 +134,11 @@ enum Command {
     /// Simulate a day of the team under a policy, beside the ways teams work without
     /// blending; prints the outcome table. Needs no mailbox.
     Simulate {
+        /// A scenario file (JSON): the standard day with the settings it names replaced.
+        scenario: Option<PathBuf>,
         /// The built-in standard day (8 advisors, 2 queues, 2 languages, 1,200 emails and
-        /// 900 calls in 9 hours); the only scenario so far.
-        #[arg(long, default_value_t = true)]
+        /// 900 calls in 9 hours): what runs without a SCENARIO.
+        #[arg(long, conflicts_with = "scenario")]
         standard: bool,
         /// A policy document (JSON, as `policy publish` takes) instead of the scenario's.
         #[arg(long, value_name = "FILE")]
@@ -218,8 +220,8 @@ async fn run(cli: Cli) -> Result<()> {
     if let Command::Call { event } = cli.command {
         return call(cli.config, event).await;
     }
-    if let Command::Simulate { policy, seed, json, .. } = &cli.command {
-        return simulate::run(policy.as_deref(), *seed, *json);
+    if let Command::Simulate { scenario, policy, seed, json, .. } = &cli.command {
+        return simulate::run(scenario.as_deref(), policy.as_deref(), *seed, *json);
     }
     let engine = open(cli.config).await?;
     match cli.command {

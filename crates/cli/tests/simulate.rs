@@ -62,3 +62,23 @@ fn a_draft_policy_changes_the_prediction_and_a_bad_one_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is not a valid policy"), "{err}");
 }
+
+#[test]
+fn a_scenario_file_sets_the_day_and_a_bad_one_says_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = dir.path().join("small.json");
+    std::fs::write(&day, r#"{"advisors": ["ann", "bo", "cy"], "hours": 3, "emails": 60, "calls": 30, "languages": {"zh": 1}}"#).unwrap();
+    let all = outcomes(&[day.to_str().unwrap(), "--json"]);
+    let blendesk = of(&all, "blendesk");
+    assert_eq!((blendesk["emails"].as_u64(), blendesk["calls_offered"].as_u64()), (Some(60), Some(30)), "{blendesk}");
+    assert_eq!(blendesk["occupancy"].as_array().unwrap().len(), 3, "three advisors");
+    let text = String::from_utf8_lossy(&simulate(&[day.to_str().unwrap()]).stdout).into_owned();
+    assert!(text.contains("small.json: 3 advisors, 60 emails, 30 calls in 3 h"), "{text}");
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"hours": 30}"#).unwrap();
+    let out = simulate(&[bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a usable scenario") && err.contains("hours must be 1 to 24"), "{err}");
+}

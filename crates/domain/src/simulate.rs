@@ -537,6 +537,93 @@ pub fn standard_scenario() -> Scenario {
     }
 }
 
+/// A scenario file: the standard day with any of its settings replaced (JSON; every
+/// field optional). `queues` and `languages` map names to weights.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// The day's opening, RFC 3339 (e.g. "2026-11-30T09:00:00Z").
+    pub start: Option<String>,
+    pub hours: Option<u32>,
+    pub advisors: Option<Vec<String>>,
+    pub emails: Option<u32>,
+    pub calls: Option<u32>,
+    pub email_hour_weights: Option<Vec<u32>>,
+    pub call_hour_weights: Option<Vec<u32>>,
+    pub queues: Option<std::collections::BTreeMap<String, u32>>,
+    pub languages: Option<std::collections::BTreeMap<String, u32>>,
+    pub email_handle_mean_s: Option<u32>,
+    pub talk_mean_s: Option<u32>,
+    pub abandon_after_s: Option<u32>,
+}
+
+/// The most emails or calls a scenario may ask for (a day of a very large team).
+pub const MAX_CONTACTS: u32 = 200_000;
+
+impl ScenarioFile {
+    /// The standard day with this file's settings, or what is wrong with them.
+    pub fn scenario(&self) -> Result<Scenario, String> {
+        let mut s = standard_scenario();
+        if let Some(start) = &self.start {
+            s.start_ms = DateTime::parse_from_rfc3339(start).map_err(|e| format!("start {start:?}: {e}"))?.timestamp_millis();
+        }
+        if let Some(hours) = self.hours {
+            if !(1..=24).contains(&hours) {
+                return Err(format!("hours must be 1 to 24, not {hours}"));
+            }
+            s.hours = hours;
+            s.email_hour_weights = vec![1; hours as usize];
+            s.call_hour_weights = vec![1; hours as usize];
+        }
+        if let Some(ids) = &self.advisors {
+            if ids.is_empty() {
+                return Err("advisors: at least one".into());
+            }
+            s.advisors = ids.iter().map(|i| AdvisorId::parse(i).map_err(|e| format!("advisor {i:?}: {e}"))).collect::<Result<_, _>>()?;
+        }
+        for (name, value, field) in [("emails", self.emails, &mut s.emails), ("calls", self.calls, &mut s.calls)] {
+            if let Some(v) = value {
+                if v > MAX_CONTACTS {
+                    return Err(format!("{name}: at most {MAX_CONTACTS}, not {v}"));
+                }
+                *field = v;
+            }
+        }
+        for (name, value, field) in [
+            ("email_hour_weights", &self.email_hour_weights, &mut s.email_hour_weights),
+            ("call_hour_weights", &self.call_hour_weights, &mut s.call_hour_weights),
+        ] {
+            if let Some(w) = value {
+                if w.len() != s.hours as usize || w.iter().all(|x| *x == 0) {
+                    return Err(format!("{name}: one weight per hour ({}), not all zero", s.hours));
+                }
+                *field = w.clone();
+            }
+        }
+        for (name, value, field) in [("queues", &self.queues, &mut s.queues), ("languages", &self.languages, &mut s.languages)] {
+            if let Some(m) = value {
+                if m.is_empty() || m.values().all(|w| *w == 0) {
+                    return Err(format!("{name}: at least one with a weight above 0"));
+                }
+                *field = m.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            }
+        }
+        for (name, value, field) in [
+            ("email_handle_mean_s", self.email_handle_mean_s, &mut s.email_handle_mean_s),
+            ("talk_mean_s", self.talk_mean_s, &mut s.talk_mean_s),
+            ("abandon_after_s", self.abandon_after_s, &mut s.abandon_after_s),
+        ] {
+            if let Some(v) = value {
+                if !(1..=86_400).contains(&v) {
+                    return Err(format!("{name}: 1 to 86400 seconds, not {v}"));
+                }
+                *field = v;
+            }
+        }
+        Ok(s)
+    }
+}
+
 /// The outcome table: one row per variant.
 pub fn table(outcomes: &[Outcome]) -> String {
     let mut out = String::from(
@@ -614,6 +701,29 @@ mod tests {
             assert!(blendesk.calls_answered >= none.calls_answered, "calls answered no worse than without blending");
             assert!(naive.claimed_during_calls > 0, "the naive baseline claims during calls");
         }
+    }
+
+    #[test]
+    fn a_scenario_file_replaces_what_it_names_and_refuses_nonsense() {
+        let f: ScenarioFile =
+            serde_json::from_str(r#"{"advisors": ["ann", "bo"], "hours": 2, "emails": 30, "calls": 0, "queues": {"Sales": 1}}"#).unwrap();
+        let s = f.scenario().unwrap();
+        assert_eq!((s.advisors.len(), s.hours, s.emails, s.calls), (2, 2, 30, 0));
+        let o = run(&s, Variant::Blendesk, 1);
+        assert_eq!(o.emails, 30);
+        assert_eq!(o.sla_met.len(), 1);
+        for (bad, why) in [
+            (r#"{"hours": 0}"#, "hours must be 1 to 24"),
+            (r#"{"advisors": []}"#, "advisors"),
+            (r#"{"hours": 2, "email_hour_weights": [1]}"#, "one weight per hour"),
+            (r#"{"emails": 9999999}"#, "at most"),
+            (r#"{"talk_mean_s": 0}"#, "talk_mean_s"),
+            (r#"{"start": "monday"}"#, "start"),
+        ] {
+            let err = serde_json::from_str::<ScenarioFile>(bad).unwrap().scenario().unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        assert!(serde_json::from_str::<ScenarioFile>(r#"{"emailz": 3}"#).is_err(), "unknown fields are refused");
     }
 
     /// The simulator must drive the apps' own rules, never a copy of them.
