@@ -85,7 +85,7 @@ mod tests {
         // The engine's types they use come from its generated file.
         let engine = read("../ui/src/lib/generated/engine.ts");
         let engine_types: Vec<&str> = engine.lines().filter_map(|l| l.strip_prefix("export type ")?.split([' ', '<']).next()).collect();
-        let body: String = decls.iter().map(|d| format!("export {}\n\n", d.replace("bigint", "number"))).collect();
+        let body = blendesk_testkit::contract::exported(&decls);
         let is_word = |c: char| c.is_alphanumeric() || c == '_';
         let used: Vec<&str> = engine_types
             .iter()
@@ -107,18 +107,7 @@ mod tests {
     #[test]
     fn the_generated_desktop_contract_is_up_to_date() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/generated/desktop.ts");
-        let fresh = desktop_contract();
-        if std::env::var_os("BLENDESK_BLESS").is_some() {
-            std::fs::write(&path, &fresh).unwrap();
-            return;
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == fresh,
-            "{} is stale: a payload type of the window changed. Regenerate with \
-             `BLENDESK_BLESS=1 cargo test -p blendesk-desktop contract`, then update the UI.",
-            path.display()
-        );
+        blendesk_testkit::contract::check_generated(&path, &desktop_contract(), "cargo test -p blendesk-desktop contract");
     }
 
     #[test]

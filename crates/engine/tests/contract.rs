@@ -32,7 +32,7 @@ fn contract() -> String {
          // 64-bit integers are numbers: serde_json writes them so, and ids and unix\n\
          // milliseconds stay below 2^53.\n\n",
     );
-    for decl in [
+    out.push_str(&blendesk_testkit::contract::exported(&[
         ErrorCode::decl(),
         Mode::decl(),
         ConnectionState::decl(),
@@ -60,11 +60,7 @@ fn contract() -> String {
         ConversationClock::decl(),
         AutomationAlerts::decl(),
         BreakerAlert::decl(),
-    ] {
-        out.push_str("export ");
-        out.push_str(&decl.replace("bigint", "number"));
-        out.push_str("\n\n");
-    }
+    ]));
     let codes: Vec<String> = ErrorCode::ALL.iter().map(|c| serde_json::to_string(c).unwrap()).collect();
     out.push_str(&format!("export const ERROR_CODES: ErrorCode[] = [{}];\n", codes.join(", ")));
     out
@@ -81,17 +77,5 @@ fn every_error_code_is_listed() {
 #[test]
 fn the_generated_contract_is_up_to_date() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/generated/engine.ts");
-    let fresh = contract();
-    if std::env::var_os("BLENDESK_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &fresh).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "{} is stale: a Rust type the window sees changed. Regenerate with \
-         `BLENDESK_BLESS=1 cargo test -p blendesk-engine --test contract`, then update the UI.",
-        path.display()
-    );
+    blendesk_testkit::contract::check_generated(&path, &contract(), "cargo test -p blendesk-engine --test contract");
 }

@@ -53,6 +53,36 @@ async fn new_email(s: &mut ImapSession, folder: &str, n: usize, resolved_mail: b
     Round { folder: folder.to_owned(), uidvalidity: sel.uidvalidity, uid }
 }
 
+/// A coordinator and `RACERS` racing sessions, all logged in as one new user.
+async fn logins(server: &Server, prefix: &str) -> (ImapSession, Vec<ImapSession>) {
+    let user = server.user(prefix);
+    let coordinator = server.login(&user).await.unwrap();
+    let mut sessions = Vec::new();
+    for _ in 0..RACERS {
+        sessions.push(server.login(&user).await.unwrap());
+    }
+    (coordinator, sessions)
+}
+
+/// Run `racer` in every session at once (each gets its index and the shared barrier to
+/// meet at); the sessions come back in `sessions`, the racers' answers are returned.
+async fn all_at_once<T, F, Fut>(sessions: &mut Vec<ImapSession>, racer: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(usize, ImapSession, Arc<Barrier>) -> Fut,
+    Fut: std::future::Future<Output = (ImapSession, T)> + Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(sessions.len()));
+    let tasks: Vec<_> = sessions.drain(..).enumerate().map(|(i, s)| tokio::spawn(racer(i, s, barrier.clone()))).collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        let (s, answer) = t.await.unwrap();
+        sessions.push(s);
+        answers.push(answer);
+    }
+    answers
+}
+
 /// The bare compare-and-swap of earlier versions: read MODSEQ, meet, STORE, read back.
 async fn bare_claim(s: &mut ImapSession, r: &Round, keyword: &str, barrier: &Barrier) -> bool {
     imap::select(s, &r.folder, true).await.unwrap();
@@ -66,43 +96,29 @@ async fn bare_claim(s: &mut ImapSession, r: &Round, keyword: &str, barrier: &Bar
 /// `rounds` races on `server`; returns (rounds with two or more owners, rounds with
 /// none, rounds where the apps' verdicts disagree with the server).
 async fn race(server: &Server, rounds: usize, registered: bool, resolved_mail: bool) -> (usize, usize, usize) {
-    let user = server.user("first");
-    let mut coordinator = server.login(&user).await.unwrap();
-    let mut sessions = Vec::new();
-    for _ in 0..RACERS {
-        sessions.push(server.login(&user).await.unwrap());
-    }
+    let (mut coordinator, mut sessions) = logins(server, "first").await;
     let run = rand::random::<u32>();
     let (mut doubles, mut nobody, mut disagree) = (0, 0, 0);
     for n in 0..rounds {
         let folder = format!("race{}", n / ROUNDS_PER_FOLDER);
         let round = Arc::new(new_email(&mut coordinator, &folder, n, resolved_mail).await);
-        let barrier = Arc::new(Barrier::new(RACERS));
-        let tasks: Vec<_> = sessions
-            .drain(..)
-            .enumerate()
-            .map(|(i, mut s)| {
-                let (round, barrier) = (round.clone(), barrier.clone());
-                // A fresh advisor id every round: the keyword is new to the mailbox.
-                let keyword = format!("{OWNER_PREFIX}r{run:x}n{n}a{i}");
-                tokio::spawn(async move {
-                    let won = if registered {
-                        barrier.wait().await;
-                        let r = &round;
-                        take_keyword(&mut s, &r.folder, r.uidvalidity, r.uid, &keyword, OWNER_PREFIX).await.unwrap() == ClaimOutcome::Won
-                    } else {
-                        bare_claim(&mut s, &round, &keyword, &barrier).await
-                    };
-                    (s, won.then_some(keyword))
-                })
-            })
-            .collect();
-        let mut winners = Vec::new();
-        for t in tasks {
-            let (s, won) = t.await.unwrap();
-            sessions.push(s);
-            winners.extend(won);
-        }
+        let answers = all_at_once(&mut sessions, |i, mut s, barrier| {
+            let round = round.clone();
+            // A fresh advisor id every round: the keyword is new to the mailbox.
+            let keyword = format!("{OWNER_PREFIX}r{run:x}n{n}a{i}");
+            async move {
+                let won = if registered {
+                    barrier.wait().await;
+                    let r = &round;
+                    take_keyword(&mut s, &r.folder, r.uidvalidity, r.uid, &keyword, OWNER_PREFIX).await.unwrap() == ClaimOutcome::Won
+                } else {
+                    bare_claim(&mut s, &round, &keyword, &barrier).await
+                };
+                (s, won.then_some(keyword))
+            }
+        })
+        .await;
+        let winners: Vec<String> = answers.into_iter().flatten().collect();
         imap::select(&mut coordinator, &round.folder, true).await.unwrap();
         let (flags, _) = imap::flags_of(&mut coordinator, round.uid).await.unwrap().unwrap();
         let on_server: Vec<&str> = owners(&flags).collect();
@@ -168,37 +184,23 @@ const DUTY_ROUNDS: usize = 100;
 /// the rounds where the number of apps told `Won` or of holder keywords on the server
 /// was not exactly one.
 async fn duty_race(server: &Server, resolved_mail: bool) -> usize {
-    let user = server.user("duty");
-    let mut coordinator = server.login(&user).await.unwrap();
-    let mut sessions = Vec::new();
-    for _ in 0..RACERS {
-        sessions.push(server.login(&user).await.unwrap());
-    }
+    let (mut coordinator, mut sessions) = logins(server, "duty").await;
     let run = rand::random::<u32>();
     let mut wrong = 0;
     for n in 0..DUTY_ROUNDS {
         let round = Arc::new(new_email(&mut coordinator, &format!("duty{run:x}n{n}"), n, resolved_mail).await);
-        let barrier = Arc::new(Barrier::new(RACERS));
-        let tasks: Vec<_> = sessions
-            .drain(..)
-            .enumerate()
-            .map(|(i, mut s)| {
-                let (round, barrier) = (round.clone(), barrier.clone());
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    let r = &round;
-                    let named = format!("{ACK_PREFIX}a{i}");
-                    let outcome = take_duty(&mut s, &r.folder, r.uidvalidity, r.uid, &named, &is_ack_flag).await.unwrap();
-                    (s, outcome == ClaimOutcome::Won)
-                })
-            })
-            .collect();
-        let mut winners = 0;
-        for t in tasks {
-            let (s, won) = t.await.unwrap();
-            sessions.push(s);
-            winners += usize::from(won);
-        }
+        let answers = all_at_once(&mut sessions, |i, mut s, barrier| {
+            let round = round.clone();
+            async move {
+                barrier.wait().await;
+                let r = &round;
+                let named = format!("{ACK_PREFIX}a{i}");
+                let outcome = take_duty(&mut s, &r.folder, r.uidvalidity, r.uid, &named, &is_ack_flag).await.unwrap();
+                (s, outcome == ClaimOutcome::Won)
+            }
+        })
+        .await;
+        let winners = answers.into_iter().filter(|won| *won).count();
         imap::select(&mut coordinator, &round.folder, true).await.unwrap();
         let (flags, _) = imap::flags_of(&mut coordinator, round.uid).await.unwrap().unwrap();
         let holders = flags.iter().filter(|f| is_ack_flag(f)).count();

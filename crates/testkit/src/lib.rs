@@ -275,6 +275,35 @@ pub async fn wait_for_event(
     .expect("the expected engine event did not come")
 }
 
+/// The window's generated TypeScript (`ui/src/lib/generated/`): both generators (the
+/// engine's types in `crates/engine/tests/contract.rs`, the desktop's payloads in
+/// `src-tauri/src/contract.rs`) shape declarations and check the committed file the same way.
+pub mod contract {
+    use std::path::Path;
+
+    /// `decls` (ts-rs declarations) as exported TypeScript. 64-bit integers are numbers:
+    /// serde_json writes them so, and ids and unix milliseconds stay below 2^53.
+    pub fn exported(decls: &[String]) -> String {
+        decls.iter().map(|d| format!("export {}\n\n", d.replace("bigint", "number"))).collect()
+    }
+
+    /// Fail when the committed file at `path` differs from `fresh`, saying how to
+    /// regenerate (`regenerate`: the command); with `BLENDESK_BLESS` set, write it instead.
+    pub fn check_generated(path: &Path, fresh: &str, regenerate: &str) {
+        if std::env::var_os("BLENDESK_BLESS").is_some() {
+            std::fs::create_dir_all(path.parent().expect("a file in a folder")).expect("create the folder");
+            std::fs::write(path, fresh).expect("write the generated file");
+            return;
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "{} is stale: a Rust type the window sees changed. Regenerate with `BLENDESK_BLESS=1 {regenerate}`, then update the UI.",
+            path.display()
+        );
+    }
+}
+
 /// IMAP sessions the stack's Dovecot holds for `user` right now (`doveadm who`): what
 /// the server says, whatever the app believes.
 pub fn server_sessions(user: &str) -> usize {
