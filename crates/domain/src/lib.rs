@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod blending;
 pub mod claim;
 pub mod conversation;
+pub mod draft;
 pub mod fts;
 pub mod history;
 pub mod identity;

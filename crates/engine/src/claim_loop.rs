@@ -172,6 +172,10 @@ impl Engine {
         if self.settle_double_owner(session, &heads, &keys, skip, now).await? {
             return Ok(true);
         }
+        // During a long call, what would miss its promise goes back (policy switch).
+        if self.hand_back_pass(session).await? {
+            return Ok(true);
+        }
         if !may_claim(self.advisor_state()) {
             return Ok(false);
         }

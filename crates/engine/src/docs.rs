@@ -8,12 +8,13 @@ use crate::engine::{now_ms, Engine, EngineError, Result};
 use blendesk_domain::automation::template_doc::{
     parse_template_message, TemplateEntry, FOOTER_HEADER, LANGUAGE_HEADER, QUEUE_HEADER, TEMPLATE_HEADER,
 };
+use blendesk_domain::draft::{parse_draft_message, DRAFT_FOR_HEADER};
 use blendesk_domain::knowledge::{
     parse_knowledge_message, KnowledgeEntry, ARTICLE_HEADER, AUTHOR_HEADER, DELETED_HEADER, TAGS_HEADER, USAGE_HEADER,
 };
 use blendesk_mail::imap::{self, ImapSession};
 use blendesk_mail::mime;
-use blendesk_store::{DocFolderState, DocVersion, KIND_ARTICLE, KIND_INVALID, KIND_TEMPLATE, KIND_TOMBSTONE, KIND_USAGE};
+use blendesk_store::{DocFolderState, DocVersion, KIND_ARTICLE, KIND_DRAFT, KIND_INVALID, KIND_TEMPLATE, KIND_TOMBSTONE, KIND_USAGE};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,6 +78,20 @@ pub(crate) fn template_version(meta: &imap::MessageMeta, raw: &[u8]) -> DocVersi
     }
 }
 
+/// A drafts-folder message as a stored version (`domain::draft`).
+pub(crate) fn draft_version(meta: &imap::MessageMeta, raw: &[u8]) -> DocVersion {
+    let wanted = [DRAFT_FOR_HEADER, AUTHOR_HEADER];
+    let Some(doc) = mime::parse_document(raw, &wanted) else {
+        return invalid(meta.uid, meta.internal_date, "not a readable message".into());
+    };
+    let author = blendesk_domain::knowledge::header(&doc.headers, AUTHOR_HEADER).unwrap_or("").to_owned();
+    let base = DocVersion { uid: meta.uid, author, internal_date: meta.internal_date, flags: meta.flags.clone(), ..Default::default() };
+    match parse_draft_message(&doc.headers, &doc.text) {
+        Ok(d) => DocVersion { kind: KIND_DRAFT.into(), doc_id: d.for_message_id, title: doc.subject, body: d.text, ..base },
+        Err(e) => DocVersion { kind: KIND_INVALID.into(), problem: e.to_string(), title: doc.subject, ..base },
+    }
+}
+
 impl Engine {
     /// Bring one document folder's mirror up to date. Returns true when something
     /// changed. A folder that does not exist yet is simply empty.
@@ -128,7 +143,11 @@ impl Engine {
             let raws = imap::fetch_raw(session, &imap::uid_set(&uids), false).await?;
             for m in &small {
                 let Some((_, raw)) = raws.iter().find(|(u, _)| *u == m.uid) else { continue };
-                versions.push(if folder == TEMPLATES_FOLDER { template_version(m, raw) } else { knowledge_version(m, raw) });
+                versions.push(match folder {
+                    TEMPLATES_FOLDER => template_version(m, raw),
+                    crate::hand_back::DRAFTS_FOLDER => draft_version(m, raw),
+                    _ => knowledge_version(m, raw),
+                });
             }
         }
         let changed = !versions.is_empty() || !flags.is_empty() || !gone.is_empty();
@@ -149,7 +168,7 @@ impl Engine {
         self.with_session(async |c| {
             let condstore = c.has("CONDSTORE");
             let mut changed = false;
-            for folder in [KNOWLEDGE_FOLDER, USAGE_FOLDER, TEMPLATES_FOLDER] {
+            for folder in [KNOWLEDGE_FOLDER, USAGE_FOLDER, TEMPLATES_FOLDER, crate::hand_back::DRAFTS_FOLDER] {
                 changed |= self.sync_doc_folder(&mut c.session, folder, condstore).await?;
             }
             Ok(changed)

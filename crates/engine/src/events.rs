@@ -109,6 +109,11 @@ pub enum Event {
         to: String,
         outbox_id: i64,
     },
+    /// An email of this advisor's went back to the queue during a long call
+    /// (`hand_back`); the window shows the notice after the call.
+    HandedBack {
+        notice: crate::hand_back::Notice,
+    },
     /// A new supervisor policy (the message's UID in Blendesk/Policy) is in force.
     PolicyChanged {
         uid: u32,

@@ -16,6 +16,7 @@ mod duties;
 mod engine;
 pub mod errors;
 pub mod events;
+pub mod hand_back;
 pub mod handover;
 pub mod history;
 pub mod keywords;

@@ -45,6 +45,8 @@ pub(crate) struct TeamState {
     pub(crate) keys_memo: Mutex<Vec<(Arc<Vec<QueueHead>>, ConversationKeys)>>,
     /// Emails with several owners this app settled (`keywords::settle_double_owner`).
     pub(crate) owners_settled: std::sync::atomic::AtomicU64,
+    /// What the advisor should know after their call (`hand_back::Notice`).
+    pub(crate) notices: Mutex<Vec<crate::hand_back::Notice>>,
 }
 
 impl TeamState {
@@ -57,6 +59,7 @@ impl TeamState {
             duty_seen: Mutex::new(HashMap::new()),
             keys_memo: Mutex::new(Vec::new()),
             owners_settled: Default::default(),
+            notices: Mutex::new(Vec::new()),
         }
     }
 }

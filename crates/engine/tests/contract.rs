@@ -14,6 +14,7 @@ use blendesk_engine::callback::{CallReasonView, CallSuggestionView, PhoneView};
 use blendesk_engine::conversation::Rearranged;
 use blendesk_engine::errors::ErrorCode;
 use blendesk_engine::events::{ConnectionState, Event};
+use blendesk_engine::hand_back::{Draft, Notice};
 use blendesk_engine::history::CustomerHistory;
 use blendesk_engine::knowledge::KnowledgeSnippet;
 use blendesk_engine::presence::{PresenceEntry, PresenceNote};
@@ -40,6 +41,8 @@ fn contract() -> String {
         Conversation::decl(),
         QueueSummary::decl(),
         Event::decl(),
+        Notice::decl(),
+        Draft::decl(),
         ThreadMessage::decl(),
         HistoryItem::decl(),
         Snippet::decl(),

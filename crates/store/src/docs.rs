@@ -12,6 +12,7 @@ pub const KIND_ARTICLE: &str = "article";
 pub const KIND_TOMBSTONE: &str = "tombstone";
 pub const KIND_USAGE: &str = "usage";
 pub const KIND_TEMPLATE: &str = "template";
+pub const KIND_DRAFT: &str = "draft";
 pub const KIND_INVALID: &str = "invalid";
 
 /// One message of a document folder, as mirrored.

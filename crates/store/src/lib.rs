@@ -9,6 +9,7 @@
 
 mod db;
 mod docs;
+mod drafts;
 mod error;
 mod history;
 mod meta;
@@ -19,7 +20,10 @@ mod search;
 mod team;
 mod views;
 
-pub use docs::{DocFolderState, DocVersion, KbArticle, KbHit, KIND_ARTICLE, KIND_INVALID, KIND_TEMPLATE, KIND_TOMBSTONE, KIND_USAGE};
+pub use docs::{
+    DocFolderState, DocVersion, KbArticle, KbHit, KIND_ARTICLE, KIND_DRAFT, KIND_INVALID, KIND_TEMPLATE, KIND_TOMBSTONE, KIND_USAGE,
+};
+pub use drafts::HandedDraft;
 pub use error::StoreError;
 pub use history::HistoryRow;
 pub use mirror::{AttachmentMeta, BodyState, FolderState, FolderSummary, NewMessage, StoredMessage};

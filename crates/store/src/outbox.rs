@@ -197,6 +197,19 @@ impl Store {
         Ok(out)
     }
 
+    /// Message-IDs of the emails a reply in the outbox answers that the mailbox does not
+    /// show as answered yet: queued, being sent, or sent without its `\Answered` flag.
+    /// Such an email is never handed back (`pacing::should_hand_back`).
+    pub fn outbox_answering(&self) -> Result<std::collections::HashSet<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT answers_message_id FROM outbox WHERE answers_message_id IS NOT NULL
+             AND (state IN ('queued', 'sending') OR (state = 'sent' AND flagged_answered = 0))",
+        )?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// Items per state, every state present.
     pub fn outbox_counts(&self) -> Result<BTreeMap<&'static str, u64>> {
         let mut counts: BTreeMap<&'static str, u64> = OutboxState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
@@ -221,5 +234,38 @@ impl Store {
             out.push(r??);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NewOutboxItem;
+    use crate::Store;
+
+    #[test]
+    fn a_reply_answers_its_email_until_the_mailbox_shows_it_answered() {
+        let store = Store::open_in_memory().unwrap();
+        let item = |n: u32| NewOutboxItem {
+            message_id: format!("<r{n}@shop.test>"),
+            sender: "support@shop.test".into(),
+            recipients: vec!["ana@example.com".into()],
+            raw: b"x".to_vec(),
+            answers: Some(("INBOX".into(), 1, n)),
+            answers_message_id: Some(format!("<q{n}@example.com>")),
+        };
+        let (a, b, c) = (
+            store.outbox_enqueue(&item(1), 0).unwrap(),
+            store.outbox_enqueue(&item(2), 0).unwrap(),
+            store.outbox_enqueue(&item(3), 0).unwrap(),
+        );
+        store.outbox_mark_sent(b, 1).unwrap();
+        store.outbox_mark_sent(c, 1).unwrap();
+        store.outbox_mark_flagged(c).unwrap();
+        let answering = store.outbox_answering().unwrap();
+        assert!(answering.contains("<q1@example.com>"), "queued");
+        assert!(answering.contains("<q2@example.com>"), "sent, not flagged yet");
+        assert!(!answering.contains("<q3@example.com>"), "the mailbox shows it answered");
+        store.outbox_mark_failed(a, "550 no such user").unwrap();
+        assert!(!store.outbox_answering().unwrap().contains("<q1@example.com>"), "a failed reply answers nothing");
     }
 }

@@ -89,6 +89,19 @@ impl Store {
     }
 
     /// As `add_flag`, removing `from` in the same write (an ownership move).
+    /// Remove `flag` from a mirrored message (a hand-back took our owner keyword off).
+    pub fn remove_flag(&self, id: i64, flag: &str) -> Result<()> {
+        let conn = self.conn();
+        let flags: String = conn.query_row("SELECT flags FROM messages WHERE id = ?1", [id], |r| r.get(0))?;
+        let mut list: Vec<String> = parse_json(&flags, "messages.flags")?;
+        list.retain(|f| !f.eq_ignore_ascii_case(flag));
+        conn.execute(
+            "UPDATE messages SET flags = ?2 WHERE id = ?1",
+            rusqlite::params![id, serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())],
+        )?;
+        Ok(())
+    }
+
     pub fn replace_flag(&self, id: i64, from: Option<&str>, flag: &str) -> Result<()> {
         let conn = self.conn();
         let flags: String = conn.query_row("SELECT flags FROM messages WHERE id = ?1", [id], |r| r.get(0))?;

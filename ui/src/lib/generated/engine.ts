@@ -49,7 +49,35 @@ at_risk: number,
  */
 breached: number, };
 
-export type EngineEvent = { "type": "sync_progress", folder: string, done: number, total: number, } | { "type": "sync_finished", folder: string, new: number, messages: number, } | { "type": "message_arrived", folder: string, id: number, uid: number, message_id: string | null, subject: string, from: string, } | { "type": "messages_expunged", folder: string, count: number, } | { "type": "flags_changed", folder: string, count: number, } | { "type": "folder_rebuilt", folder: string, kept: number, dropped: number, } | { "type": "connection", folder: string, state: ConnectionState, detail: string | null, } | { "type": "outbox", id: number, state: string, error: string | null, } | { "type": "advisor_state", state: string, at_ms: number, } | { "type": "claimed", folder: string, uid: number, id: number, message_id: string | null, at_ms: number, load: number, cap: number, joins: boolean, state: string, } | { "type": "owners_settled", folder: string, uid: number, id: number, kept: string, removed: Array<string>, } | { "type": "acknowledged", folder: string, uid: number, to: string, outbox_id: number, } | { "type": "breaker_tripped", acknowledgements: number, window_minutes: number, } | { "type": "sla_breached", folder: string, uid: number, customer: string, due_ms: number, } | { "type": "still_working_sent", folder: string, uid: number, to: string, outbox_id: number, } | { "type": "policy_changed", uid: number, } | { "type": "runtime_started", mode: Mode, tasks: Array<string>, };
+export type EngineEvent = { "type": "sync_progress", folder: string, done: number, total: number, } | { "type": "sync_finished", folder: string, new: number, messages: number, } | { "type": "message_arrived", folder: string, id: number, uid: number, message_id: string | null, subject: string, from: string, } | { "type": "messages_expunged", folder: string, count: number, } | { "type": "flags_changed", folder: string, count: number, } | { "type": "folder_rebuilt", folder: string, kept: number, dropped: number, } | { "type": "connection", folder: string, state: ConnectionState, detail: string | null, } | { "type": "outbox", id: number, state: string, error: string | null, } | { "type": "advisor_state", state: string, at_ms: number, } | { "type": "claimed", folder: string, uid: number, id: number, message_id: string | null, at_ms: number, load: number, cap: number, joins: boolean, state: string, } | { "type": "owners_settled", folder: string, uid: number, id: number, kept: string, removed: Array<string>, } | { "type": "acknowledged", folder: string, uid: number, to: string, outbox_id: number, } | { "type": "breaker_tripped", acknowledgements: number, window_minutes: number, } | { "type": "sla_breached", folder: string, uid: number, customer: string, due_ms: number, } | { "type": "still_working_sent", folder: string, uid: number, to: string, outbox_id: number, } | { "type": "handed_back", notice: Notice, } | { "type": "policy_changed", uid: number, } | { "type": "runtime_started", mode: Mode, tasks: Array<string>, };
+
+export type Notice = { 
+/**
+ * Unique within this app's run.
+ */
+id: number, 
+/**
+ * `handed_back`: an email went back to the queue during the call.
+ */
+kind: string, 
+/**
+ * The conversation's key and customer, and its subject.
+ */
+key: string, customer: string, subject: string, 
+/**
+ * When its reply was due (unix milliseconds).
+ */
+due_at_ms: number, 
+/**
+ * The advisor's draft went with it.
+ */
+draft_sent: boolean, at_ms: number, };
+
+export type Draft = { text: string, 
+/**
+ * Set when the text is a colleague's, handed over with the email (their id).
+ */
+handed_by: string | null, };
 
 export type ThreadMessage = { id: number, folder: string, from_addr: string, from_name: string, subject: string, date: number, 
 /**

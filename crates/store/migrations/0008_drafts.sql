@@ -1,0 +1,34 @@
+-- The advisor's unfinished replies, by conversation key, kept across restarts (a draft
+-- lived only in the window before: closing it lost the text). Local to this app; a
+-- draft leaves it only when its email is handed back to the queue (`Blendesk/Drafts`).
+CREATE TABLE drafts (
+    conversation TEXT    PRIMARY KEY NOT NULL,
+    text         TEXT    NOT NULL,
+    updated_ms   INTEGER NOT NULL
+) STRICT;
+
+-- Handed-over drafts are mirrored like the other shared documents: the kind list grows
+-- by 'draft' (doc_id = the Message-ID of the email it answers). SQLite cannot alter a
+-- CHECK, so the table is rebuilt; nothing references its rows.
+CREATE TABLE doc_versions_new (
+    id            INTEGER PRIMARY KEY,
+    folder        TEXT    NOT NULL REFERENCES doc_folders(name) ON DELETE CASCADE,
+    uid           INTEGER NOT NULL,
+    kind          TEXT    NOT NULL CHECK (kind IN ('article', 'tombstone', 'usage', 'template', 'draft', 'invalid')),
+    doc_id        TEXT    NOT NULL DEFAULT '',
+    title         TEXT    NOT NULL DEFAULT '',
+    tags          TEXT    NOT NULL DEFAULT '[]',
+    queue         TEXT    NOT NULL DEFAULT '',
+    language      TEXT    NOT NULL DEFAULT '',
+    footer        INTEGER NOT NULL DEFAULT 0,
+    body          TEXT    NOT NULL DEFAULT '',
+    author        TEXT    NOT NULL DEFAULT '',
+    problem       TEXT    NOT NULL DEFAULT '',
+    internal_date INTEGER NOT NULL DEFAULT 0,
+    flags         TEXT    NOT NULL DEFAULT '[]',
+    UNIQUE (folder, uid)
+) STRICT;
+INSERT INTO doc_versions_new SELECT * FROM doc_versions;
+DROP TABLE doc_versions;
+ALTER TABLE doc_versions_new RENAME TO doc_versions;
+CREATE INDEX doc_versions_doc ON doc_versions(folder, kind, doc_id, uid);
