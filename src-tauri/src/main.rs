@@ -9,6 +9,7 @@ mod commands;
 mod contract;
 mod conversations;
 mod desk;
+mod drafts;
 mod html;
 mod images;
 mod knowledge;
@@ -95,6 +96,10 @@ fn main() {
             setup::save_setup,
             what_if::what_if,
             what_if::publish_draft,
+            drafts::reply_draft,
+            drafts::save_reply_draft,
+            drafts::notices,
+            drafts::dismiss_notice,
         ])
         .build(tauri::generate_context!());
     let app = match app {

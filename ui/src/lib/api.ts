@@ -9,6 +9,8 @@ import type {
   CallSuggestionView as CallSuggestion,
   Conversation,
   ConversationClock as BreachedConversation,
+  Draft,
+  Notice,
   ConversationHistory as HistoryConversation,
   CustomerHistory,
   EngineEvent,
@@ -44,6 +46,8 @@ import type {
 } from "./generated/desktop";
 
 export type {
+  Draft,
+  Notice,
   Outcome,
   PolicyDraft,
   WhatIf,
@@ -90,6 +94,10 @@ export type WindowEvent = EngineEvent | { type: "lagged" };
 export const api = {
   whatIf: (draft: PolicyDraft) => invoke<WhatIf>("what_if", { draft }),
   publishDraft: (draft: PolicyDraft) => invoke<number>("publish_draft", { draft }),
+  replyDraft: (key: string) => invoke<Draft>("reply_draft", { key }),
+  saveReplyDraft: (key: string, text: string) => invoke<void>("save_reply_draft", { key, text }),
+  notices: () => invoke<Notice[]>("notices"),
+  dismissNotice: (id: number) => invoke<void>("dismiss_notice", { id }),
   bootstrap: () => invoke<Bootstrap>("bootstrap"),
   workspace: () => invoke<WorkspacePayload>("workspace"),
   openConversation: (message: number) => invoke<ConversationPayload>("open_conversation", { message }),

@@ -8,6 +8,7 @@ import {
   type CommandError,
   type Conversation,
   type ConversationPayload,
+  type Notice,
   type WindowEvent,
   type Presence,
   type Snippet,
@@ -35,6 +36,11 @@ class Desk {
   selected = $state<Conversation | null>(null);
   detail = $state<ConversationPayload | null>(null);
   drafts = $state<Record<string, string>>({});
+  // A colleague's id when the draft came with an email they handed back during a call.
+  draftHandedBy = $state<Record<string, string | null>>({});
+  // What happened while the advisor was on a call (the engine holds them until it ends).
+  notices = $state<Notice[]>([]);
+  private draftSaves: Record<string, ReturnType<typeof setTimeout>> = {};
   template = $state<TemplateId | "" | `team:${string}`>("");
   // Templates a supervisor approved in the shared mailbox (the picker shows no others).
   teamTemplates = $state<TeamTemplate[]>([]);
@@ -103,6 +109,7 @@ class Desk {
     try {
       this.ws = await api.workspace();
       const ws = this.ws;
+      this.notices = await api.notices();
       this.lastError = null;
       for (const [folder, c] of Object.entries(ws.connections)) if (c) this.connection[folder] = c;
       // Keep the open conversation in step (its latest message may have changed).
@@ -150,6 +157,7 @@ class Desk {
     this.mergeOpen = false;
     this.detail = null;
     this.sendStatus = null;
+    await this.loadDraft(c.key);
     await this.loadDetail();
     this.knowledgeQuery = c.subject;
     this.loadTeamTemplates();
@@ -178,8 +186,35 @@ class Desk {
     }
   };
 
+  /// The engine keeps drafts (a restart loses none; one handed back travels with its
+  /// email), so the composer starts from what it has the first time a conversation opens.
+  loadDraft = async (key: string) => {
+    if (key in this.drafts) return;
+    try {
+      const d = await api.replyDraft(key);
+      if (!(key in this.drafts)) {
+        this.drafts[key] = d.text;
+        this.draftHandedBy[key] = d.handed_by;
+      }
+    } catch (e) {
+      this.lastError = errorText(e);
+    }
+  };
+
   setDraft = (text: string) => {
-    if (this.selected) this.drafts[this.selected.key] = text;
+    if (!this.selected) return;
+    const key = this.selected.key;
+    this.drafts[key] = text;
+    // Saved a moment after typing stops, not on every key.
+    clearTimeout(this.draftSaves[key]);
+    this.draftSaves[key] = setTimeout(() => {
+      api.saveReplyDraft(key, this.drafts[key] ?? "").catch((e) => (this.lastError = errorText(e)));
+    }, 400);
+  };
+
+  dismissNotice = async (id: number) => {
+    this.notices = this.notices.filter((n) => n.id !== id);
+    await api.dismissNotice(id).catch((e) => (this.lastError = errorText(e)));
   };
 
   loadTeamTemplates = async () => {
@@ -231,7 +266,11 @@ class Desk {
     try {
       const id = await api.sendReply(this.selected.latest_id, body);
       this.sendStatus = { outbox: id, state: "queued", error: null };
-      this.drafts[this.selected!.key] = "";
+      const key = this.selected!.key;
+      this.drafts[key] = "";
+      this.draftHandedBy[key] = null;
+      clearTimeout(this.draftSaves[key]);
+      await api.saveReplyDraft(key, "");
     } catch (e) {
       this.sendStatus = { outbox: -1, state: "failed", error: errorText(e) };
     }
