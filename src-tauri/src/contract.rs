@@ -58,8 +58,9 @@ mod tests {
         use crate::html::SafeHtml;
         use crate::setup::{SaveReport, SetupForm, SetupReport};
         use blendesk_domain::blending::PolicyDraft;
+        use blendesk_domain::simulate::fit::Basis;
         use blendesk_domain::simulate::{Outcome, Variant};
-        use blendesk_engine::team::WhatIf;
+        use blendesk_engine::team::{WhatIf, WhatIfDays};
         use ts_rs::TS;
         let decls = [
             CommandError::decl(),
@@ -80,6 +81,8 @@ mod tests {
             PolicyDraft::decl(),
             Variant::decl(),
             Outcome::decl(),
+            Basis::decl(),
+            WhatIfDays::decl(),
             WhatIf::decl(),
         ];
         // The engine's types they use come from its generated file.

@@ -5,15 +5,19 @@ use crate::commands::{engine_err, require_supervisor, CommandError, Result};
 use crate::desk::Desk;
 use blendesk_domain::blending::PolicyDraft;
 use blendesk_engine::errors::ErrorCode;
-use blendesk_engine::team::WhatIf;
+use blendesk_engine::team::{WhatIf, WhatIfDays};
 use tauri::State;
 
-/// The standard day under today's policy and under `draft`. Supervisors only.
+/// `days` (the last four weeks, one day, or the standard day) under today's policy and
+/// under `draft`. Supervisors only. The simulation runs off the window's thread.
 #[tauri::command]
-pub fn what_if(desk: State<'_, Desk>, draft: PolicyDraft) -> Result<WhatIf> {
-    let engine = desk.engine().map_err(|message| CommandError { code: ErrorCode::Starting, message })?;
-    require_supervisor(engine)?;
-    engine.what_if(&draft).map_err(engine_err)
+pub async fn what_if(desk: State<'_, Desk>, draft: PolicyDraft, days: WhatIfDays) -> Result<WhatIf> {
+    let engine = desk.engine().map_err(|message| CommandError { code: ErrorCode::Starting, message })?.clone();
+    require_supervisor(&engine)?;
+    tauri::async_runtime::spawn_blocking(move || engine.what_if(&draft, &days))
+        .await
+        .map_err(|e| CommandError { code: ErrorCode::Internal, message: e.to_string() })?
+        .map_err(engine_err)
 }
 
 /// Publish `draft` as the team's policy. Supervisors only. Returns the policy message

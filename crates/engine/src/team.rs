@@ -21,14 +21,34 @@ pub const POLICY_FOLDER: &str = "Policy";
 /// The seed of "what if": both columns see the same day.
 const WHAT_IF_SEED: u64 = 1;
 
-/// "What if": the standard day under today's policy and under the draft.
+/// "What if": the chosen days under today's policy and under the draft.
 #[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct WhatIf {
     pub today: blendesk_domain::simulate::Outcome,
     pub draft: blendesk_domain::simulate::Outcome,
     /// Today's team-wide settings, where a draft starts.
     pub current: PolicyDraft,
+    /// The days simulated, fitted from the mirror (`simulate::fit`).
+    pub basis: blendesk_domain::simulate::fit::Basis,
+    /// The simulator's standard day was run: asked for, or the mirror has no mail in
+    /// the days asked for.
+    pub standard: bool,
 }
+
+/// Which days "what if" simulates.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WhatIfDays {
+    /// Every day of the last four weeks with mail, as the mirror saw them.
+    LastFourWeeks,
+    /// One day (YYYY-MM-DD, the standard day's opening hours in UTC).
+    Day { date: String },
+    /// The simulator's standard day (8 advisors, 1,200 emails, 900 calls).
+    Standard,
+}
+
+/// Days in "the last four weeks".
+const WHAT_IF_WEEKS_DAYS: u32 = 28;
 
 pub(crate) const POLICY_POLL: Duration = Duration::from_secs(2);
 
@@ -164,17 +184,71 @@ impl Engine {
 
     /// "What if": the standard day under the policy in force and under it with `draft`
     /// applied, same seed, through the simulator (`domain::simulate`). Nothing changes.
-    pub fn what_if(&self, draft: &PolicyDraft) -> Result<WhatIf> {
+    pub fn what_if(&self, draft: &PolicyDraft, days: &WhatIfDays) -> Result<WhatIf> {
+        use blendesk_domain::simulate::{self, fit};
         draft.check().map_err(EngineError::Policy)?;
         let today = self.policy();
-        let mut scenario = blendesk_domain::simulate::standard_scenario();
-        let mut run = |policy: Policy| {
-            scenario.policy = policy;
-            blendesk_domain::simulate::run(&scenario, blendesk_domain::simulate::Variant::Blendesk, WHAT_IF_SEED)
+        let standard = simulate::standard_scenario();
+        let (mut scenarios, mut basis) = match days {
+            WhatIfDays::Standard => (Vec::new(), fit::Basis::default()),
+            WhatIfDays::LastFourWeeks => self.fitted_days(&standard, self.now_ms(), WHAT_IF_WEEKS_DAYS)?,
+            WhatIfDays::Day { date } => {
+                let until = fit::day_end_ms(date).map_err(EngineError::Policy)?;
+                self.fitted_days(&standard, until, 1)?
+            }
         };
-        let now = run(today.clone());
-        let then = run(today.with_draft(draft));
-        Ok(WhatIf { today: now, draft: then, current: today.draft() })
+        let is_standard = scenarios.is_empty();
+        if is_standard {
+            scenarios.push(standard.clone());
+            basis = fit::Basis { days: 1, emails: standard.emails, ..fit::Basis::default() };
+        }
+        let mut run = |policy: &Policy| {
+            let outcomes: Vec<_> = scenarios
+                .iter_mut()
+                .enumerate()
+                .map(|(i, s)| {
+                    s.policy = policy.clone();
+                    simulate::run(s, simulate::Variant::Blendesk, WHAT_IF_SEED + i as u64)
+                })
+                .collect();
+            fit::combine(&outcomes)
+        };
+        let (Some(now), Some(then)) = (run(&today), run(&today.with_draft(draft))) else {
+            return Err(EngineError::Policy("what if: no day to simulate".into()));
+        };
+        Ok(WhatIf { today: now, draft: then, current: today.draft(), basis, standard: is_standard })
+    }
+
+    /// The last `days` days before `until_ms` as the mirror saw them (customer mail of
+    /// the queues), with today's team, on `base` (`simulate::fit`).
+    fn fitted_days(
+        &self,
+        base: &blendesk_domain::simulate::Scenario,
+        until_ms: i64,
+        days: u32,
+    ) -> Result<(Vec<blendesk_domain::simulate::Scenario>, blendesk_domain::simulate::fit::Basis)> {
+        use blendesk_domain::simulate::fit::{fit_days, ObservedEmail};
+        let from = until_ms - i64::from(days) * 86_400_000 - 86_400_000;
+        let ours = self.config.from_address().unwrap_or_default().to_lowercase();
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let emails: Vec<ObservedEmail> = heads
+            .iter()
+            .filter(|h| h.internal_date * 1000 >= from && h.internal_date * 1000 < until_ms)
+            .filter(|h| h.from_addr.to_lowercase() != ours)
+            .map(|h| ObservedEmail {
+                received_ms: h.internal_date * 1000,
+                queue: h.folder.clone(),
+                language: language_of(&h.subject, &h.excerpt).to_owned(),
+            })
+            .collect();
+        let mut base = base.clone();
+        let mut team = crate::keywords::team_of(&self.policy(), &self.config.advisor.id);
+        team.extend(self.presence_board().iter().filter_map(|e| AdvisorId::parse(&e.note.advisor).ok()));
+        team.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        team.dedup();
+        base.advisors = team;
+        // Calls are not recorded yet: each day keeps the standard day's calls.
+        Ok(fit_days(&emails, &[], &base, until_ms, days))
     }
 
     /// Publish a "what if" draft: the newest policy with the draft's team-wide settings

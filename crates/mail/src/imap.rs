@@ -432,6 +432,22 @@ pub async fn append(session: &mut ImapSession, folder: &str, flags: &str, raw: &
     Ok(())
 }
 
+/// APPEND with an INTERNALDATE (`"30-Nov-2026 09:15:00 +0000"`): mail as it arrived on
+/// another day (imports, tests of history).
+pub async fn append_at(session: &mut ImapSession, folder: &str, flags: &str, internal_date: &str, raw: &[u8]) -> Result<()> {
+    // The library sends the date as given: it goes quoted, and only a date's characters.
+    if !internal_date.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '+' | ':')) {
+        return Err(ImapError::Unexpected {
+            what: format!("APPEND {folder}"),
+            detail: format!("not an IMAP date-time: {internal_date:?}"),
+        });
+    }
+    let quoted = format!("\"{internal_date}\"");
+    timed(&format!("APPEND {folder}"), COMMAND_TIMEOUT, session.append(folder, Some(flags), Some(&quoted), raw)).await?;
+    drain_unsolicited(session);
+    Ok(())
+}
+
 /// `UID STORE uid <change>` — e.g. `+FLAGS.SILENT (\Answered)`.
 pub async fn store(session: &mut ImapSession, uid: u32, change: &str) -> Result<()> {
     timed(&format!("UID STORE {uid}"), COMMAND_TIMEOUT, async {

@@ -220,6 +220,12 @@ fn what_if_predicts_a_lower_cap_before_the_supervisor_publishes_it() {
     // The prediction for today's policy is there first, the same in both columns.
     let today = wait_for("today's prediction", Duration::from_secs(15), || what_if_cell(&app, "whatif.within1h", "whatif-today"));
     assert_eq!(what_if_cell(&app, "whatif.within1h", "whatif-draft").as_deref(), Some(today.as_str()));
+    // The first prediction is on the team's last four weeks: this mailbox has none, so
+    // the window says it shows the standard day instead; then the standard day by choice.
+    let basis = app.session.find("[data-testid=whatif-basis]").unwrap().text().unwrap();
+    assert!(basis.contains("standard day"), "{basis}");
+    assert!(app.session.find("[data-testid=whatif-chart]").is_ok(), "the prediction is charted");
+    app.session.find("[data-testid=whatif-days] option[value=standard]").unwrap().click().unwrap();
     // What if every advisor held one conversation and wrap-up took two minutes?
     let cap = app.session.find("[data-testid=whatif-cap]").unwrap();
     cap.clear().unwrap();
@@ -232,6 +238,8 @@ fn what_if_predicts_a_lower_cap_before_the_supervisor_publishes_it() {
         what_if_cell(&app, "whatif.within1h", "whatif-draft").filter(|d| *d != today)
     });
     assert_eq!(what_if_cell(&app, "whatif.inCalls", "whatif-draft").as_deref(), Some("0"), "never claimed during calls");
+    let basis = app.session.find("[data-testid=whatif-basis]").unwrap().text().unwrap();
+    assert!(basis.contains("8 advisors, 1,200 emails"), "{basis}");
     println!("what if cap 1, wrap-up 120 s: first replies within 1 h {today} → {predicted}");
     app.screenshot("33-what-if-en");
     app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();

@@ -32,6 +32,7 @@ import type {
   Outcome,
   PolicyDraft,
   WhatIf,
+  WhatIfDays,
   ConversationPayload,
   MessageView,
   ParkedConversation,
@@ -46,6 +47,7 @@ import type {
 } from "./generated/desktop";
 
 export type {
+  WhatIfDays,
   Draft,
   Notice,
   Outcome,
@@ -92,7 +94,7 @@ export type AdvisorState = "available" | "on_call" | "wrap_up" | "away" | "offli
 export type WindowEvent = EngineEvent | { type: "lagged" };
 
 export const api = {
-  whatIf: (draft: PolicyDraft) => invoke<WhatIf>("what_if", { draft }),
+  whatIf: (draft: PolicyDraft, days: WhatIfDays) => invoke<WhatIf>("what_if", { draft, days }),
   publishDraft: (draft: PolicyDraft) => invoke<number>("publish_draft", { draft }),
   replyDraft: (key: string) => invoke<Draft>("reply_draft", { key }),
   saveReplyDraft: (key: string, text: string) => invoke<void>("save_reply_draft", { key, text }),

@@ -238,7 +238,7 @@ const en = {
   "error.io": "A local file could not be read or written",
   "error.detail": "{summary} ({detail})",
   "whatif.title": "What if",
-  "whatif.hint": "Try team-wide settings on a simulated standard day (8 advisors, 1,200 emails, 900 calls) before publishing them.",
+  "whatif.hint": "Try team-wide settings on your team's recent days (or a simulated standard day) before publishing them.",
   "whatif.cap": "Default cap",
   "whatif.wrapUp": "Wrap-up (s)",
   "whatif.gapPacing": "Fit email into gaps between calls",
@@ -256,6 +256,15 @@ const en = {
   "whatif.inCalls": "Emails claimed during calls",
   "whatif.spread": "Load spread (busiest / least busy)",
   "whatif.handedBack": "Emails handed back",
+  "whatif.days": "Days",
+  "whatif.lastFourWeeks": "Last four weeks",
+  "whatif.oneDay": "One day",
+  "whatif.standardDay": "Standard day",
+  "whatif.basis": "{days} days with mail ({first} to {last}), {emails} emails, as the mailbox saw them.",
+  "whatif.callsStandard": "Calls: the standard day's pattern (no call history is recorded yet).",
+  "whatif.basisStandard": "The standard day: 8 advisors, 1,200 emails, 900 calls.",
+  "whatif.noHistory": "No mail in those days: showing the standard day instead.",
+  "whatif.chart": "Predicted shares: today's policy (grey) and these settings (blue)",
 };
 
 type Key = keyof typeof en;
@@ -496,7 +505,7 @@ const zh: Record<Key, string> = {
   "error.io": "无法读取或写入本地文件",
   "error.detail": "{summary}（{detail}）",
   "whatif.title": "假设分析",
-  "whatif.hint": "发布前，先在模拟的标准工作日（8 名坐席、1,200 封邮件、900 通电话）上试用团队设置。",
+  "whatif.hint": "发布前，先在团队最近的工作日（或模拟的标准工作日）上试用团队设置。",
   "whatif.cap": "默认上限",
   "whatif.wrapUp": "话后处理（秒）",
   "whatif.gapPacing": "把邮件安排进通话间隙",
@@ -514,6 +523,15 @@ const zh: Record<Key, string> = {
   "whatif.inCalls": "通话中认领的邮件",
   "whatif.spread": "负载差（最忙 / 最闲）",
   "whatif.handedBack": "交回的邮件",
+  "whatif.days": "日期范围",
+  "whatif.lastFourWeeks": "最近四周",
+  "whatif.oneDay": "某一天",
+  "whatif.standardDay": "标准工作日",
+  "whatif.basis": "按邮箱记录的 {days} 个有邮件的工作日（{first} 至 {last}），共 {emails} 封邮件。",
+  "whatif.callsStandard": "电话：采用标准工作日的模式（尚未记录通话历史）。",
+  "whatif.basisStandard": "标准工作日：8 名坐席、1,200 封邮件、900 通电话。",
+  "whatif.noHistory": "所选日期内没有邮件：改为显示标准工作日。",
+  "whatif.chart": "预测比例：当前策略（灰）与这些设置（蓝）",
 };
 
 export const messages: Record<Locale, Record<Key, string>> = { en, "zh-CN": zh };

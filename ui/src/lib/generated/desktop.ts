@@ -187,9 +187,34 @@ load_spread: number,
  */
 handed_back: number, };
 
+export type Basis = { 
+/**
+ * Days simulated (days with no email and no call are left out).
+ */
+days: number, emails: number, 
+/**
+ * False: no call history is recorded, so each day has the base scenario's calls.
+ */
+calls_from_history: boolean, 
+/**
+ * The first and last day simulated (YYYY-MM-DD), when any.
+ */
+first_day: string | null, last_day: string | null, };
+
+export type WhatIfDays = { "kind": "last_four_weeks" } | { "kind": "day", date: string, } | { "kind": "standard" };
+
 export type WhatIf = { today: Outcome, draft: Outcome, 
 /**
  * Today's team-wide settings, where a draft starts.
  */
-current: PolicyDraft, };
+current: PolicyDraft, 
+/**
+ * The days simulated, fitted from the mirror (`simulate::fit`).
+ */
+basis: Basis, 
+/**
+ * The simulator's standard day was run: asked for, or the mirror has no mail in
+ * the days asked for.
+ */
+standard: boolean, };
 

@@ -13,6 +13,8 @@
 //! - `NoBlending`: half the advisors email-only, half phone-only (cap 0);
 //! - `FixedCapNoPause`: emails are claimed up to the cap whatever the advisor is doing.
 
+pub mod fit;
+
 use crate::advisor::AdvisorId;
 use crate::automation::sla::due_at;
 use crate::blending::pacing::{expected_gap_ms, pace, should_hand_back};
@@ -729,7 +731,7 @@ mod tests {
     /// The simulator must drive the apps' own rules, never a copy of them.
     #[test]
     fn the_simulator_calls_the_apps_rules_and_defines_none_of_its_own() {
-        let src = include_str!("simulate.rs");
+        let src = include_str!("mod.rs");
         let code = src.split("#[cfg(test)]").next().unwrap_or_default();
         for used in ["offer_order(", "my_share(", "can_take(", "presence.apply(", "due_at(", "fairness_wait(", "pace(", "should_hand_back("]
         {
