@@ -160,6 +160,32 @@ impl Engine {
         my_share(team_order, &racers, mine).map(|i| team_order[i])
     }
 
+    /// Gap-aware pacing (policy `gap_pacing`): instead of my share, the first email of my
+    /// order from it on that fits the expected time before my next call
+    /// (`pacing::pace`), by the team's call rate on the presence board and the advisors
+    /// ahead of me in the line for calls. My share when the switch is off or no rate is
+    /// known yet.
+    fn paced<'c>(
+        &self,
+        offered: &[&'c CandidateEmail<usize>],
+        mine: &'c CandidateEmail<usize>,
+        heads: &[QueueHead],
+        policy: &Policy,
+        now: i64,
+    ) -> &'c CandidateEmail<usize> {
+        use blendesk_domain::blending::pacing::{estimate_handle_ms, expected_gap_ms, pace};
+        if !policy.gap_pacing {
+            return mine;
+        }
+        let Some(from) = offered.iter().position(|c| c.id == mine.id) else { return mine };
+        let ahead = self.available_longer_than(lock(&self.team.presence).since_ms());
+        let Some(gap) = self.team_calls_per_hour().and_then(|rate| expected_gap_ms(rate, ahead)) else { return mine };
+        let estimate = |c: &CandidateEmail<usize>| {
+            estimate_handle_ms(policy.sla_for(&c.queue).handle_minutes * 60_000, heads[c.id].excerpt.chars().count())
+        };
+        offered[pace(offered, from, estimate, gap, now, policy.sla_at_risk_ms())]
+    }
+
     /// One decision: returns true when it acted (so the loop looks again at once).
     async fn try_one_claim(&self, session: &mut imap::ImapSession, memory: &mut ClaimMemory) -> Result<bool> {
         let me: &AdvisorId = &self.config.advisor.id;
@@ -275,6 +301,7 @@ impl Engine {
             let overdue = || offered.iter().copied().find(|c| now - left[&heads[c.id].id] >= LEFT_TO_OTHERS_MS);
             match mine {
                 Some(c) => {
+                    let c = self.paced(&offered, c, &heads, &policy, now);
                     left.remove(&heads[c.id].id);
                     (c, false)
                 }

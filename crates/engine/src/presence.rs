@@ -47,6 +47,9 @@ pub(crate) struct PresenceBoard {
     pub(crate) first_read_at: i64,
     pub(crate) last_read_at: i64,
     pub(crate) entries: HashMap<String, PresenceEntry>,
+    /// Calls seen starting in the last hour: (advisor, the note's since, server time
+    /// first seen), for gap-aware pacing's call rate.
+    pub(crate) call_starts: Vec<(String, i64, i64)>,
 }
 
 impl Engine {
@@ -140,6 +143,34 @@ impl Engine {
                 (note.advisor.clone(), PresenceEntry { note, heartbeat_at: at, offline, silent_for })
             })
             .collect();
+        // Each call once, at the server time its note was first read.
+        let on_call: Vec<(String, i64)> =
+            board.entries.values().filter(|e| e.note.state == "on_call").map(|e| (e.note.advisor.clone(), e.note.since_ms)).collect();
+        for (advisor, since) in on_call {
+            if !board.call_starts.iter().any(|(a, s, _)| *a == advisor && *s == since) {
+                board.call_starts.push((advisor, since, server_now));
+            }
+        }
+        board.call_starts.retain(|(_, _, at)| *at > server_now - 3_600);
         Ok(())
+    }
+
+    /// The team's calls per hour by the presence board (`pacing::calls_per_hour`).
+    pub(crate) fn team_calls_per_hour(&self) -> Option<f64> {
+        let board = self.team.board.lock().unwrap_or_else(|p| p.into_inner());
+        let starts: Vec<i64> = board.call_starts.iter().map(|(_, _, at)| *at).collect();
+        blendesk_domain::blending::pacing::calls_per_hour(&starts, board.last_read_at, board.first_read_at)
+    }
+
+    /// Available advisors who have waited longer than `since_ms` (they take the next
+    /// calls first), by the board.
+    pub(crate) fn available_longer_than(&self, since_ms: i64) -> usize {
+        let me = self.config.advisor.id.as_str();
+        let board = self.team.board.lock().unwrap_or_else(|p| p.into_inner());
+        board
+            .entries
+            .values()
+            .filter(|e| !e.offline && e.note.state == "available" && e.note.advisor != me && e.note.since_ms < since_ms)
+            .count()
     }
 }

@@ -17,6 +17,30 @@ pub fn expected_gap_ms(calls_per_hour: f64, ahead: usize) -> Option<i64> {
     (calls_per_hour > 0.0).then(|| ((ahead as f64 + 1.0) / calls_per_hour * 3_600_000.0) as i64)
 }
 
+/// The team's call rate: call starts seen in the last hour (server seconds), over the
+/// part of that hour this app has been watching (a new app does not read a quiet hour
+/// into its first minutes). `None` before a minute of watching.
+pub fn calls_per_hour(call_starts_s: &[i64], now_s: i64, watching_since_s: i64) -> Option<f64> {
+    let window = (now_s - watching_since_s).clamp(0, 3_600);
+    if window < 60 {
+        return None;
+    }
+    let seen = call_starts_s.iter().filter(|&&t| t > now_s - window && t <= now_s).count();
+    Some(seen as f64 * 3_600.0 / window as f64)
+}
+
+/// What characters of customer text a typical email has: an email this long takes the
+/// queue's `handle_minutes`.
+const TYPICAL_CHARS: f64 = 200.0;
+
+/// An email's handle-time estimate for pacing: the queue's handle time scaled by how
+/// much the customer wrote (`text_chars` of its excerpt), between half and twice: a
+/// two-line thank-you is quicker than a page.
+pub fn estimate_handle_ms(handle_ms: i64, text_chars: usize) -> i64 {
+    let scale = (text_chars as f64 / TYPICAL_CHARS).clamp(0.5, 2.0);
+    (handle_ms as f64 * scale) as i64
+}
+
 /// Gap-aware pacing: of `order` (the offer order) from position `from` on (the advisor's
 /// share), the first email whose estimated handle time fits `gap_ms`. An email at SLA
 /// risk is never passed over for one that fits; when nothing fits, the share stands.
@@ -73,6 +97,25 @@ mod tests {
             owner: None,
             owner_offline_past_grace: false,
         }
+    }
+
+    #[test]
+    fn the_call_rate_is_read_over_what_this_app_has_watched() {
+        let starts = [100, 1_000, 3_000, 3_500];
+        assert_eq!(calls_per_hour(&starts, 3_600, 3_590), None, "ten seconds of watching say nothing");
+        assert_eq!(calls_per_hour(&starts, 3_600, 0), Some(4.0));
+        // Half an hour of watching, two calls in it: four an hour.
+        assert_eq!(calls_per_hour(&starts, 3_600, 1_800), Some(4.0));
+        // Calls older than an hour are gone.
+        assert_eq!(calls_per_hour(&starts, 7_200, 0), Some(1.0));
+    }
+
+    #[test]
+    fn a_short_email_is_estimated_shorter_than_a_long_one() {
+        let min = 60_000;
+        assert_eq!(estimate_handle_ms(10 * min, 20), 5 * min, "at least half");
+        assert_eq!(estimate_handle_ms(10 * min, 200), 10 * min);
+        assert_eq!(estimate_handle_ms(10 * min, 5_000), 20 * min, "at most twice");
     }
 
     #[test]
