@@ -107,7 +107,7 @@ mod tests {
         // Half an hour of watching, two calls in it: four an hour.
         assert_eq!(calls_per_hour(&starts, 3_600, 1_800), Some(4.0));
         // Calls older than an hour are gone.
-        assert_eq!(calls_per_hour(&starts, 7_200, 0), Some(1.0));
+        assert_eq!(calls_per_hour(&starts, 5_000, 0), Some(2.0));
     }
 
     #[test]
