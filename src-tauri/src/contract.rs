@@ -57,7 +57,7 @@ mod tests {
         use crate::desk::{ConnectionView, PresenceView, Startup};
         use crate::html::SafeHtml;
         use crate::setup::{SaveReport, SetupForm, SetupReport};
-        use blendesk_domain::blending::PolicyDraft;
+        use blendesk_domain::blending::{AdvisorPolicy, PolicyDraft};
         use blendesk_domain::simulate::fit::Basis;
         use blendesk_domain::simulate::{Outcome, Variant};
         use blendesk_engine::team::{WhatIf, WhatIfDays};
@@ -78,6 +78,7 @@ mod tests {
             SetupForm::decl(),
             SetupReport::decl(),
             SaveReport::decl(),
+            AdvisorPolicy::decl(),
             PolicyDraft::decl(),
             Variant::decl(),
             Outcome::decl(),

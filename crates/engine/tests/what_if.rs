@@ -65,6 +65,14 @@ async fn what_if_simulates_the_days_the_mailbox_saw() {
     assert!(!weeks.basis.calls_from_history, "no calls are recorded yet");
     assert_eq!((weeks.today.emails, weeks.draft.emails), (5, 5), "both columns simulate the same mail");
 
+    // A per-advisor setting counts on the team's own days: Alice (the whole team here)
+    // with a cap of 0 answers nothing.
+    let mut none = draft.clone();
+    none.advisors.insert("alice".into(), blendesk_domain::blending::AdvisorPolicy { cap: Some(0), skills: None });
+    let capped = engine.what_if(&none, &WhatIfDays::LastFourWeeks).unwrap();
+    assert!(capped.today.replied_within_24h > 0, "{:?}", capped.today);
+    assert_eq!(capped.draft.replied_within_24h, 0, "{:?}", capped.draft);
+
     let one = engine.what_if(&draft, &WhatIfDays::Day { date: ymd(at(20, 0)) }).unwrap();
     assert_eq!((one.basis.days, one.basis.emails, one.today.emails), (1, 2, 2));
 

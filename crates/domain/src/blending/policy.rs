@@ -94,13 +94,17 @@ fn language_matches(skill: &str, lang: &str) -> bool {
     !skill.contains(['-', '_']) && skill.eq_ignore_ascii_case(primary)
 }
 
-/// The team-wide settings a supervisor tries in "what if" before publishing them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+/// The settings a supervisor tries in "what if" before publishing them: the team-wide
+/// ones and each advisor's cap and skills.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PolicyDraft {
     pub default_cap: u32,
     pub wrap_up_seconds: u32,
     pub gap_pacing: bool,
     pub hand_back: bool,
+    /// Advisors whose cap or skills the draft sets (by id); others keep theirs.
+    #[serde(default)]
+    pub advisors: BTreeMap<String, AdvisorPolicy>,
 }
 
 impl PolicyDraft {
@@ -112,12 +116,18 @@ impl PolicyDraft {
         if self.wrap_up_seconds > 3600 {
             return Err(format!("a wrap-up of {} s is more than an hour", self.wrap_up_seconds));
         }
+        for (id, a) in &self.advisors {
+            AdvisorId::parse(id).map_err(|e| format!("advisor {id:?}: {e}"))?;
+            if let Some(cap) = a.cap.filter(|c| *c > 99) {
+                return Err(format!("{id}: a cap of {cap} is more than 99"));
+            }
+        }
         Ok(())
     }
 }
 
 /// Per-advisor settings; absent fields fall back to the team defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct AdvisorPolicy {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -282,14 +292,19 @@ impl Policy {
         serde_json::to_string_pretty(self).map_err(|e| PolicyError::Serialize(e.to_string()))
     }
 
-    /// This policy with a supervisor's "what if" draft applied (the team-wide settings
-    /// the draft changes; per-advisor caps and skills stay).
+    /// This policy with a supervisor's "what if" draft applied: its team-wide settings,
+    /// and the cap and skills of each advisor it names (the others keep theirs).
     pub fn with_draft(&self, draft: &PolicyDraft) -> Policy {
+        let mut advisors = self.advisors.clone();
+        for (id, a) in &draft.advisors {
+            advisors.insert(id.clone(), a.clone());
+        }
         Policy {
             default_cap: draft.default_cap,
             wrap_up_seconds: draft.wrap_up_seconds,
             gap_pacing: draft.gap_pacing,
             hand_back: draft.hand_back,
+            advisors,
             ..self.clone()
         }
     }
@@ -301,6 +316,7 @@ impl Policy {
             wrap_up_seconds: self.wrap_up_seconds,
             gap_pacing: self.gap_pacing,
             hand_back: self.hand_back,
+            advisors: self.advisors.clone(),
         }
     }
 
@@ -363,6 +379,27 @@ fn malformed(e: serde_json::Error) -> PolicyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_draft_sets_the_team_settings_and_the_advisors_it_names() {
+        let mut today = Policy::default();
+        today.advisors.insert("alice".into(), AdvisorPolicy { cap: Some(5), skills: None });
+        let mut draft = today.draft();
+        assert_eq!(today.with_draft(&draft), today, "an unchanged draft is today's policy");
+        draft.default_cap = 2;
+        let zh_only = Skills { queues: None, languages: Some(["zh".to_owned()].into()) };
+        draft.advisors.insert("bob".into(), AdvisorPolicy { cap: Some(1), skills: Some(zh_only.clone()) });
+        let then = today.with_draft(&draft);
+        let id = |s: &str| AdvisorId::parse(s).unwrap();
+        assert_eq!((then.cap_for(&id("alice")), then.cap_for(&id("bob")), then.cap_for(&id("carol"))), (5, 1, 2));
+        assert_eq!(then.skills_for(&id("bob")), &zh_only);
+        assert!(draft.check().is_ok());
+        draft.advisors.insert("Bad Id".into(), AdvisorPolicy::default());
+        assert!(draft.check().unwrap_err().contains("Bad Id"));
+        draft.advisors.clear();
+        draft.advisors.insert("bob".into(), AdvisorPolicy { cap: Some(100), skills: None });
+        assert!(draft.check().unwrap_err().contains("more than 99"));
+    }
     use proptest::prelude::*;
 
     fn id(s: &str) -> AdvisorId {

@@ -149,7 +149,13 @@ export type SaveReport = { config_path: string,
  */
 keyring_warning: string | null, };
 
-export type PolicyDraft = { default_cap: number, wrap_up_seconds: number, gap_pacing: boolean, hand_back: boolean, };
+export type AdvisorPolicy = { cap: number | null, skills: Skills | null, };
+
+export type PolicyDraft = { default_cap: number, wrap_up_seconds: number, gap_pacing: boolean, hand_back: boolean, 
+/**
+ * Advisors whose cap or skills the draft sets (by id); others keep theirs.
+ */
+advisors: { [key in string]?: AdvisorPolicy }, };
 
 export type Variant = "blendesk" | "no_blending" | "fixed_cap_no_pause" | "blendesk_gap_pacing" | "blendesk_hand_back";
 
