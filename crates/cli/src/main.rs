@@ -131,6 +131,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Who did what, per day and advisor, from the team's event log in the mailbox
+    /// (Blendesk/Events): claims, replies, resolves, releases, hand-backs, transfers,
+    /// calls. Appends this app's waiting events first.
+    Activity {
+        /// First day (YYYY-MM-DD, UTC); default: 28 days before --to.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day (YYYY-MM-DD, UTC), included; default: today.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Simulate a day of the team under a policy, beside the ways teams work without
     /// blending; prints the outcome table. Needs no mailbox.
     Simulate {
@@ -247,6 +260,40 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 print_report(&report);
+            }
+        }
+        Command::Activity { from, to, json } => {
+            const DAY_MS: i64 = 86_400_000;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
+            let day_end = |d: &str| blendesk_domain::simulate::fit::day_end_ms(d).map_err(|e| anyhow::anyhow!(e));
+            let until = match &to {
+                Some(d) => day_end(d)?,
+                None => now - now.rem_euclid(DAY_MS) + DAY_MS,
+            };
+            let since = match &from {
+                Some(d) => day_end(d)? - DAY_MS,
+                None => until - 28 * DAY_MS,
+            };
+            if since >= until {
+                anyhow::bail!("--from is after --to");
+            }
+            let (appended, read) = engine.sync_activity().await?;
+            let rows = engine.activity_daily(since, until)?;
+            if json {
+                println!("{}", serde_json::to_string(&rows)?);
+            } else {
+                eprintln!("{appended} events of yours appended, {read} new from the team");
+                println!(
+                    "{:<10}  {:<16} {:>7} {:>7} {:>8} {:>8} {:>11} {:>11} {:>5}",
+                    "day", "advisor", "claimed", "replied", "resolved", "released", "handed back", "transferred", "calls"
+                );
+                for r in rows {
+                    let f = &r.figures;
+                    println!(
+                        "{:<10}  {:<16} {:>7} {:>7} {:>8} {:>8} {:>11} {:>11} {:>5}",
+                        r.day, r.advisor, f.claimed, f.replied, f.resolved, f.released, f.handed_back, f.transferred, f.calls
+                    );
+                }
             }
         }
         Command::Transfer { customer, to } => {

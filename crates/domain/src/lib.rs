@@ -1,6 +1,7 @@
 //! Blendesk's domain rules. Pure Rust: no I/O, no clocks, no randomness — time and
 //! jitter are passed in, so every rule is tested exhaustively and fast.
 
+pub mod activity;
 pub mod advisor;
 pub mod automation;
 pub mod backoff;

@@ -35,7 +35,13 @@ impl Engine {
             imap::create_folder(&mut c.session, &sent).await?;
             retry.connected();
             let mut next_beat = Instant::now();
+            let mut next_activity = Instant::now();
             loop {
+                if Instant::now() >= next_activity {
+                    self.append_activity(&mut c.session).await?;
+                    self.read_team_activity(&mut c.session).await?;
+                    next_activity = Instant::now() + crate::activity::ACTIVITY_PERIOD;
+                }
                 if Instant::now() >= next_beat {
                     let note = self.presence_note()?;
                     self.heartbeat(&mut c.session, &note).await?;
@@ -46,7 +52,12 @@ impl Engine {
                 self.run_duties(&mut c.session).await?;
                 tokio::select! {
                     _ = tokio::time::sleep(CHORE_PERIOD) => {}
-                    _ = self.stopped() => return Ok(()),
+                    _ = self.stopped() => {
+                        // What this app recorded goes before it stops (a crash leaves it
+                        // in the store for the next run).
+                        self.append_activity(&mut c.session).await?;
+                        return Ok(());
+                    }
                 }
             }
         })

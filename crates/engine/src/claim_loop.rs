@@ -352,6 +352,11 @@ impl Engine {
             ClaimOutcome::Won => {
                 let previous = owners(&head.flags).next().map(|o| format!("{OWNER_PREFIX}{o}"));
                 self.store.replace_flag(head.id, previous.as_deref(), &mine)?;
+                self.record(blendesk_domain::activity::ActivityKind::Claimed {
+                    message_id: head.message_id.clone(),
+                    conversation: keys[first.id].clone(),
+                    queue: head.folder.clone(),
+                });
                 self.emit(Event::Claimed {
                     folder: head.folder.clone(),
                     uid: head.uid,

@@ -165,6 +165,7 @@ impl Engine {
                 self.store.save_draft(&back.key, "", now)?;
             }
             tracing::info!(key = %back.key, moved, draft_sent, "handed back during a long call");
+            self.record(blendesk_domain::activity::ActivityKind::HandedBack { conversation: back.key.clone() });
             let notice = {
                 let mut notices = lock(&self.team.notices);
                 let id = notices.iter().map(|n| n.id).max().unwrap_or(0) + 1;

@@ -53,6 +53,10 @@ impl Engine {
         let target = owner_keyword(to);
         self.with_team_session(async |c| {
             let mut done = Handover::default();
+            self.record(blendesk_domain::activity::ActivityKind::Transferred {
+                conversation: customer.to_lowercase(),
+                to: to.as_str().to_owned(),
+            });
             for (h, owner) in emails.iter().filter(|(_, o)| o != to.as_str()) {
                 let from = format!("{OWNER_PREFIX}{owner}");
                 match swap_owner(&mut c.session, &h.folder, h.uidvalidity, h.uid, &from, Some(&target)).await? {
@@ -79,6 +83,7 @@ impl Engine {
             return Err(EngineError::Conversation(format!("{customer} has no open conversation of yours to release")));
         }
         let declined = declined_keyword(me);
+        self.record(blendesk_domain::activity::ActivityKind::Released { conversation: customer.to_lowercase() });
         self.with_team_session(async |c| {
             let mut done = Handover::default();
             for (h, _) in &emails {

@@ -2,6 +2,7 @@
 //! into long-running tasks (sync, live updates, the outbox) that report through events.
 //! One API for every caller: the desktop shell, the `blendesk` command and the tests.
 
+pub mod activity;
 pub mod callback;
 mod chores;
 mod claim_loop;

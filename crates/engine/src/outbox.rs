@@ -62,6 +62,8 @@ impl Engine {
             now_ms(),
         )?;
         self.emit(Event::Outbox { id, state: "queued".into(), error: None });
+        let conversation = self.conversation_keys().ok().and_then(|k| k.get(&m.id).cloned()).unwrap_or_else(|| m.from_addr.to_lowercase());
+        self.record(blendesk_domain::activity::ActivityKind::Replied { message_id: m.message_id.clone(), conversation });
         self.outbox_wake.notify_one();
         Ok(id)
     }

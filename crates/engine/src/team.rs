@@ -127,6 +127,7 @@ impl Engine {
         let state = p.state();
         drop(p);
         if let Some(s) = changed {
+            self.record(blendesk_domain::activity::ActivityKind::State { state: s.as_str().to_owned() });
             self.emit(Event::AdvisorState { state: s.as_str().to_owned(), at_ms: self.now_ms() });
             self.team.wake.notify_waiters();
         }

@@ -405,6 +405,7 @@ impl Engine {
             Ok(flagged)
         })
         .await
+        .inspect(|_| self.record(blendesk_domain::activity::ActivityKind::Resolved { message_id: m.message_id.clone() }))
     }
 
     /// Everything from or to `customer`, newest first.

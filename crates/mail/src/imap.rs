@@ -408,6 +408,19 @@ pub async fn fetch_flags(session: &mut ImapSession, since_modseq: Option<u64>) -
     Ok(out)
 }
 
+/// The folders under `parent` (one level: `parent/%`), by their full names.
+pub async fn list_children(session: &mut ImapSession, parent: &str) -> Result<Vec<String>> {
+    let pattern = quoted(&format!("{parent}/%"))
+        .ok_or_else(|| ImapError::Unexpected { what: format!("LIST {parent}"), detail: "folder name has a line break".into() })?;
+    let out = timed(&format!("LIST {parent}"), COMMAND_TIMEOUT, async {
+        let stream = session.list(Some(""), Some(&pattern)).await?;
+        stream.map_ok(|n| n.name().to_owned()).try_collect::<Vec<_>>().await
+    })
+    .await?;
+    drain_unsolicited(session);
+    Ok(out)
+}
+
 /// Every UID in the selected folder, ascending.
 pub async fn all_uids(session: &mut ImapSession) -> Result<Vec<u32>> {
     let set = timed("UID SEARCH ALL", COMMAND_TIMEOUT, session.uid_search("ALL")).await?;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_message_ids_never_reused.sql")),
     (7, include_str!("../migrations/0007_messages_by_date.sql")),
     (8, include_str!("../migrations/0008_drafts.sql")),
+    (9, include_str!("../migrations/0009_activity.sql")),
 ];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {

@@ -7,6 +7,7 @@
 //! sees the last commit while a sync batch is being written, so the window never waits
 //! behind a sync.
 
+mod activity;
 mod db;
 mod docs;
 mod drafts;
@@ -20,6 +21,7 @@ mod search;
 mod team;
 mod views;
 
+pub use activity::OwnActivity;
 pub use docs::{
     DocFolderState, DocVersion, KbArticle, KbHit, KIND_ARTICLE, KIND_DRAFT, KIND_INVALID, KIND_TEMPLATE, KIND_TOMBSTONE, KIND_USAGE,
 };

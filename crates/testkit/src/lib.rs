@@ -410,6 +410,10 @@ impl HeadlessApp {
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.killed = true;
+        // Every line it wrote before dying is in `events` when this returns.
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
     }
 
     /// Events of one type.

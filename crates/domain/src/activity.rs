@@ -1,0 +1,189 @@
+//! Who did what, recorded without a server: each app writes its advisor's activity
+//! (claims, hand-overs, replies, resolves, state changes, calls) to its own database
+//! first, then appends it in batches to the team's mailbox, one folder per advisor
+//! (`Blendesk/Events/<advisor>`), one message per batch with the events as JSON lines.
+//! Every event has an id no other app mints, so readers keep each once however often a
+//! batch is read; a batch keeps its Message-ID across a crash, so it is appended once.
+//! This module is the format and the daily figures; the engine does the I/O.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The folder leaf under the team folders: `Blendesk/Events/<advisor>`.
+pub const EVENTS_FOLDER: &str = "Events";
+/// The header naming the events a batch message carries (`<count> events`).
+pub const BATCH_HEADER: &str = "X-Blendesk-Events";
+/// Events per batch message.
+pub const MAX_BATCH: usize = 500;
+/// A line longer than this is not an event (a batch is read line by line).
+pub const MAX_LINE_BYTES: usize = 8 * 1024;
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ActivityKind {
+    /// The advisor's app won the claim on an email.
+    Claimed { message_id: Option<String>, conversation: String, queue: String },
+    /// They released a conversation to the queue.
+    Released { conversation: String },
+    /// Their app gave an email back during a long call.
+    HandedBack { conversation: String },
+    /// A supervisor moved a conversation to `to`.
+    Transferred { conversation: String, to: String },
+    /// A reply was queued, answering `message_id`.
+    Replied { message_id: Option<String>, conversation: String },
+    /// A conversation closed without a reply.
+    Resolved { message_id: Option<String> },
+    /// The advisor's state changed (available, on_call, wrap_up, away, offline).
+    State { state: String },
+}
+
+/// One event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Activity {
+    /// `<advisor>-<install>-<n>`: unique to the app that recorded it.
+    pub id: String,
+    pub advisor: String,
+    pub at_ms: i64,
+    #[serde(flatten)]
+    pub kind: ActivityKind,
+}
+
+/// An event id: the advisor, this installation's random id (a reinstalled app starts
+/// its counter again), and a number this installation never reuses.
+pub fn event_id(advisor: &str, install: &str, n: i64) -> String {
+    format!("{advisor}-{install}-{n}")
+}
+
+/// A batch's Message-ID: the same batch of the same installation always gets the same
+/// one, which is how a batch appended just before a crash is not appended again.
+pub fn batch_message_id(advisor: &str, install: &str, batch: i64) -> String {
+    format!("<events-{advisor}-{install}-{batch}@blendesk.invalid>")
+}
+
+/// A batch's text: one JSON object per line.
+pub fn encode_batch(events: &[Activity]) -> String {
+    let mut out = String::new();
+    for e in events {
+        if let Ok(line) = serde_json::to_string(e) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A batch's events and, for each line that is not one, why (never fatal: the mailbox
+/// is shared, and one bad line must not hide the rest).
+pub fn decode_batch(text: &str) -> (Vec<Activity>, Vec<String>) {
+    let (mut events, mut problems) = (Vec::new(), Vec::new());
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        if line.len() > MAX_LINE_BYTES {
+            problems.push(format!("line {}: {} bytes, more than {MAX_LINE_BYTES}", n + 1, line.len()));
+            continue;
+        }
+        match serde_json::from_str::<Activity>(line.trim()) {
+            Ok(e) if !e.id.is_empty() && !e.advisor.is_empty() => events.push(e),
+            Ok(_) => problems.push(format!("line {}: no id or advisor", n + 1)),
+            Err(e) => problems.push(format!("line {}: {e}", n + 1)),
+        }
+    }
+    (events, problems)
+}
+
+/// One advisor's day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct DayFigures {
+    pub claimed: u32,
+    pub replied: u32,
+    pub resolved: u32,
+    pub released: u32,
+    pub handed_back: u32,
+    pub transferred: u32,
+    /// Calls begun (state changes to on_call).
+    pub calls: u32,
+}
+
+/// Daily figures per (day `YYYY-MM-DD` in UTC, advisor), from events each counted once
+/// (by id), in a fixed order: every app that holds the same events computes the same
+/// figures.
+pub fn daily(events: &[Activity]) -> BTreeMap<(String, String), DayFigures> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out: BTreeMap<(String, String), DayFigures> = BTreeMap::new();
+    for e in events.iter().filter(|e| seen.insert(e.id.as_str())) {
+        let day = chrono::DateTime::from_timestamp_millis(e.at_ms).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
+        let f = out.entry((day, e.advisor.clone())).or_default();
+        match &e.kind {
+            ActivityKind::Claimed { .. } => f.claimed += 1,
+            ActivityKind::Replied { .. } => f.replied += 1,
+            ActivityKind::Resolved { .. } => f.resolved += 1,
+            ActivityKind::Released { .. } => f.released += 1,
+            ActivityKind::HandedBack { .. } => f.handed_back += 1,
+            ActivityKind::Transferred { .. } => f.transferred += 1,
+            ActivityKind::State { state } if state == "on_call" => f.calls += 1,
+            ActivityKind::State { .. } => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(id: &str, advisor: &str, at_ms: i64, kind: ActivityKind) -> Activity {
+        Activity { id: id.into(), advisor: advisor.into(), at_ms, kind }
+    }
+
+    #[test]
+    fn a_batch_reads_back_as_written_and_bad_lines_are_reported_not_fatal() {
+        let events = vec![
+            ev(
+                "alice-x-1",
+                "alice",
+                1_000,
+                ActivityKind::Claimed { message_id: Some("<a@b>".into()), conversation: "c@d".into(), queue: "INBOX".into() },
+            ),
+            ev("alice-x-2", "alice", 2_000, ActivityKind::State { state: "on_call".into() }),
+        ];
+        let text = encode_batch(&events);
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.lines().next().unwrap().contains(r#""kind":"claimed""#));
+        let hostile = format!(
+            "{text}not json\n{{\"id\":\"\",\"advisor\":\"x\",\"at_ms\":1,\"kind\":\"state\",\"state\":\"a\"}}\n{}\n",
+            "x".repeat(MAX_LINE_BYTES + 1)
+        );
+        let (back, problems) = decode_batch(&hostile);
+        assert_eq!(back, events);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+    }
+
+    #[test]
+    fn daily_figures_count_each_event_once_per_day_and_advisor() {
+        let day = 86_400_000;
+        let claimed = || ActivityKind::Claimed { message_id: None, conversation: "c".into(), queue: "INBOX".into() };
+        let events = vec![
+            ev("a-1", "alice", 10, claimed()),
+            ev("a-1", "alice", 10, claimed()), // the same event read twice
+            ev("a-2", "alice", 20, ActivityKind::Replied { message_id: None, conversation: "c".into() }),
+            ev("a-3", "alice", 30, ActivityKind::State { state: "on_call".into() }),
+            ev("a-4", "alice", 40, ActivityKind::State { state: "available".into() }),
+            ev("b-1", "bob", day + 5, claimed()),
+        ];
+        let d = daily(&events);
+        assert_eq!(d.len(), 2);
+        let alice = &d[&("1970-01-01".to_owned(), "alice".to_owned())];
+        assert_eq!((alice.claimed, alice.replied, alice.calls), (1, 1, 1));
+        assert_eq!(d[&("1970-01-02".to_owned(), "bob".to_owned())].claimed, 1);
+        let mut shuffled = events.clone();
+        shuffled.reverse();
+        assert_eq!(daily(&shuffled), d, "the order events were read in does not matter");
+    }
+
+    #[test]
+    fn ids_and_batch_names_are_stable() {
+        assert_eq!(event_id("alice", "9f3a", 7), "alice-9f3a-7");
+        assert_eq!(batch_message_id("alice", "9f3a", 2), batch_message_id("alice", "9f3a", 2));
+        assert_ne!(batch_message_id("alice", "9f3a", 2), batch_message_id("alice", "9f3b", 2));
+    }
+}

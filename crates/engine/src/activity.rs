@@ -1,0 +1,174 @@
+//! Who did what, without a server (`domain::activity`): `record` commits an event of
+//! this advisor's to the store at once; the chores append them in batches to
+//! `Blendesk/Events/<advisor>` and read every advisor's folder back into the team's
+//! history, each event once. A batch is made durably before it leaves and its
+//! Message-ID is looked for before it is appended, so a crash at any point neither
+//! loses nor doubles one.
+
+use crate::engine::{Engine, Result};
+use blendesk_domain::activity::{
+    batch_message_id, daily, decode_batch, encode_batch, event_id, Activity, ActivityKind, DayFigures, BATCH_HEADER, EVENTS_FOLDER,
+    MAX_BATCH,
+};
+use blendesk_mail::imap::{self, ImapSession};
+use serde::Serialize;
+use std::time::Duration;
+
+/// How often the chores append this app's events and read the team's.
+pub(crate) const ACTIVITY_PERIOD: Duration = Duration::from_secs(10);
+/// The store's key for this installation's random id (part of every event id).
+const INSTALL_KEY: &str = "activity_install_id";
+/// Events folder messages read per FETCH.
+const READ_CHUNK: usize = 50;
+/// A batch message larger than this is not read (a full batch is about 150 KB; the
+/// folder is writable by the whole team).
+const MAX_BATCH_BYTES: u32 = 2 * 1024 * 1024;
+
+/// One advisor's figures for one day (UTC), from the team's events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct DailyRow {
+    pub day: String,
+    pub advisor: String,
+    #[serde(flatten)]
+    pub figures: DayFigures,
+}
+
+impl Engine {
+    /// This installation's id: random, made once, kept in the store.
+    fn install_id(&self) -> Result<String> {
+        if let Some(id) = self.store.meta(INSTALL_KEY)? {
+            return Ok(id);
+        }
+        let id = format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
+        self.store.set_meta(INSTALL_KEY, &id)?;
+        Ok(id)
+    }
+
+    /// Commit an event of this advisor's. Never fails the action it records: a store
+    /// error is logged.
+    pub(crate) fn record(&self, kind: ActivityKind) {
+        let json = match serde_json::to_string(&kind) {
+            Ok(j) => j,
+            Err(e) => return tracing::warn!(error = %e, "activity not recorded"),
+        };
+        if let Err(e) = self.store.record_activity(self.now_ms(), &json) {
+            tracing::warn!(error = %e, "activity not recorded");
+        }
+    }
+
+    fn events_folder(&self, advisor: &str) -> String {
+        self.config.team_folder(&format!("{EVENTS_FOLDER}/{advisor}"))
+    }
+
+    /// Append this app's waiting events, batch by batch. Returns how many went.
+    pub(crate) async fn append_activity(&self, session: &mut ImapSession) -> Result<usize> {
+        let advisor = self.config.advisor.id.as_str().to_owned();
+        let install = self.install_id()?;
+        let folder = self.events_folder(&advisor);
+        let mut sent = 0;
+        let mut created = false;
+        while let Some((batch, rows)) = self.store.activity_batch(MAX_BATCH)? {
+            let events: Vec<Activity> = rows
+                .iter()
+                .filter_map(|r| {
+                    let kind = serde_json::from_str::<ActivityKind>(&r.kind).ok()?;
+                    Some(Activity { id: event_id(&advisor, &install, r.seq), advisor: advisor.clone(), at_ms: r.at_ms, kind })
+                })
+                .collect();
+            let message_id = batch_message_id(&advisor, &install, batch);
+            if !created {
+                imap::create_folder(session, &folder).await?;
+                created = true;
+            }
+            imap::select(session, &folder, false).await?;
+            // Appended just before a crash: there already, leave it.
+            let bare = message_id.trim_start_matches('<').trim_end_matches('>');
+            if imap::search_message_id(session, bare).await?.is_empty() {
+                let raw = format!(
+                    "From: Blendesk <events@blendesk.invalid>\r\nSubject: Blendesk events {advisor} {batch}\r\nMessage-ID: {message_id}\r\n{BATCH_HEADER}: {n} events\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}",
+                    n = events.len(),
+                    body = encode_batch(&events).replace('\n', "\r\n"),
+                );
+                imap::append(session, &folder, "(\\Seen)", raw.as_bytes()).await?;
+            }
+            self.store.activity_appended(batch)?;
+            sent += events.len();
+        }
+        Ok(sent)
+    }
+
+    /// Read every advisor's events folder past where it was read, into the team's
+    /// history. Returns how many events were new.
+    pub(crate) async fn read_team_activity(&self, session: &mut ImapSession) -> Result<usize> {
+        let parent = self.config.team_folder(EVENTS_FOLDER);
+        let mut added = 0;
+        for folder in imap::list_children(session, &parent).await? {
+            let selected = imap::select(session, &folder, false).await?;
+            let (validity, last) = self.store.activity_folder(&folder)?.unwrap_or((selected.uidvalidity, 0));
+            // A rebuilt folder is read again from the start: ids keep each event once.
+            let last = if validity == selected.uidvalidity { last } else { 0 };
+            if selected.exists == 0 || selected.uidnext <= last + 1 {
+                self.store.set_activity_folder(&folder, selected.uidvalidity, last)?;
+                continue;
+            }
+            let uids: Vec<u32> = imap::all_uids(session).await?.into_iter().filter(|u| *u > last).collect();
+            let mut newest = last;
+            for chunk in uids.chunks(READ_CHUNK) {
+                let metas = imap::fetch_meta(session, &imap::uid_set(chunk), false).await?;
+                let (small, large): (Vec<_>, Vec<_>) = metas.into_iter().partition(|m| m.size <= MAX_BATCH_BYTES);
+                for m in large {
+                    tracing::warn!(folder, uid = m.uid, size = m.size, "events folder: a message too large to be a batch");
+                    newest = newest.max(m.uid);
+                }
+                if small.is_empty() {
+                    continue;
+                }
+                let small: Vec<u32> = small.iter().map(|m| m.uid).collect();
+                for (uid, raw) in imap::fetch_raw(session, &imap::uid_set(&small), false).await? {
+                    let text = blendesk_mail::mime::parse(&raw).text;
+                    let (events, problems) = decode_batch(&text);
+                    if !problems.is_empty() {
+                        tracing::warn!(folder, uid, ?problems, "events folder: lines that are not events");
+                    }
+                    let rows: Vec<(String, String, i64, String)> = events
+                        .iter()
+                        .filter_map(|e| Some((e.id.clone(), e.advisor.clone(), e.at_ms, serde_json::to_string(e).ok()?)))
+                        .collect();
+                    added += self.store.add_team_activity(&rows)?;
+                    newest = newest.max(uid);
+                }
+            }
+            self.store.set_activity_folder(&folder, selected.uidvalidity, newest)?;
+        }
+        Ok(added)
+    }
+
+    /// Append this app's events and read the team's, on a session of its own (the
+    /// command line; the running apps do it in their chores). Returns (appended, new).
+    pub async fn sync_activity(&self) -> Result<(usize, usize)> {
+        self.with_session(async |c| {
+            let sent = self.append_activity(&mut c.session).await?;
+            let read = self.read_team_activity(&mut c.session).await?;
+            Ok((sent, read))
+        })
+        .await
+    }
+
+    /// The team's events in `[from_ms, to_ms)`, each once, oldest first.
+    pub fn team_activity(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Activity>> {
+        Ok(self.store.team_activity(from_ms, to_ms)?.iter().filter_map(|j| serde_json::from_str(j).ok()).collect())
+    }
+
+    /// Per day and advisor, the team's figures in `[from_ms, to_ms)`.
+    pub fn activity_daily(&self, from_ms: i64, to_ms: i64) -> Result<Vec<DailyRow>> {
+        Ok(daily(&self.team_activity(from_ms, to_ms)?)
+            .into_iter()
+            .map(|((day, advisor), figures)| DailyRow { day, advisor, figures })
+            .collect())
+    }
+
+    /// This app's events not yet known to be in the mailbox.
+    pub fn activity_pending(&self) -> Result<u64> {
+        Ok(self.store.activity_pending()?)
+    }
+}

@@ -1,0 +1,150 @@
+//! The activity log (`domain::activity`): this app's events until they are in the
+//! mailbox, and the team's events as read back from it.
+
+use crate::{Result, Store};
+use rusqlite::{params, OptionalExtension};
+
+/// One of this app's events: its number here, when, and its kind as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnActivity {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub kind: String,
+}
+
+impl Store {
+    /// Commit an event of this app's advisor; returns its number.
+    pub fn record_activity(&self, at_ms: i64, kind_json: &str) -> Result<i64> {
+        let conn = self.conn();
+        conn.execute("INSERT INTO activity (at_ms, kind) VALUES (?1, ?2)", params![at_ms, kind_json])?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// The batch to append next: one begun and not known appended (the same events
+    /// again, after a crash), else up to `limit` events not in a batch, made a batch
+    /// durably before they leave. `None` when nothing is waiting.
+    pub fn activity_batch(&self, limit: usize) -> Result<Option<(i64, Vec<OwnActivity>)>> {
+        let mut conn = self.conn();
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let result = (|| {
+            let tx = conn.transaction()?;
+            let open: Option<i64> =
+                tx.query_row("SELECT min(batch) FROM activity WHERE batch IS NOT NULL AND appended = 0", [], |r| r.get(0))?;
+            let batch = match open {
+                Some(b) => b,
+                None => {
+                    let next: i64 = tx.query_row("SELECT coalesce(max(batch), 0) + 1 FROM activity", [], |r| r.get(0))?;
+                    let n = tx.execute(
+                        "UPDATE activity SET batch = ?1 WHERE seq IN
+                            (SELECT seq FROM activity WHERE batch IS NULL ORDER BY seq LIMIT ?2)",
+                        params![next, limit as i64],
+                    )?;
+                    if n == 0 {
+                        return Ok(None);
+                    }
+                    next
+                }
+            };
+            let rows = {
+                let mut stmt = tx.prepare_cached("SELECT seq, at_ms, kind FROM activity WHERE batch = ?1 ORDER BY seq")?;
+                let rows = stmt.query_map([batch], |r| Ok(OwnActivity { seq: r.get(0)?, at_ms: r.get(1)?, kind: r.get(2)? }))?;
+                rows.collect::<std::result::Result<Vec<_>, _>>()?
+            };
+            tx.commit()?;
+            Ok(Some((batch, rows)))
+        })();
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        result
+    }
+
+    /// The batch is in the mailbox.
+    pub fn activity_appended(&self, batch: i64) -> Result<()> {
+        self.conn().execute("UPDATE activity SET appended = 1 WHERE batch = ?1", [batch])?;
+        Ok(())
+    }
+
+    /// This app's events not yet known to be in the mailbox.
+    pub fn activity_pending(&self) -> Result<u64> {
+        let n: i64 = self.conn().query_row("SELECT count(*) FROM activity WHERE appended = 0", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// Keep the team's events (id, advisor, at, JSON); an id already kept is skipped.
+    /// Returns how many were new.
+    pub fn add_team_activity(&self, events: &[(String, String, i64, String)]) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut added = 0;
+        {
+            let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO team_activity (id, advisor, at_ms, json) VALUES (?1, ?2, ?3, ?4)")?;
+            for (id, advisor, at, json) in events {
+                added += ins.execute(params![id, advisor, at, json])?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// The team's events in `[from_ms, to_ms)` as JSON, oldest first.
+    pub fn team_activity(&self, from_ms: i64, to_ms: i64) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT json FROM team_activity WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY at_ms, id")?;
+        let rows = stmt.query_map(params![from_ms, to_ms], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// How far an events folder was read: (UIDVALIDITY, last UID read).
+    pub fn activity_folder(&self, name: &str) -> Result<Option<(u32, u32)>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row("SELECT uidvalidity, last_uid FROM activity_folders WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    pub fn set_activity_folder(&self, name: &str, uidvalidity: u32, last_uid: u32) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO activity_folders (name, uidvalidity, last_uid) VALUES (?1, ?2, ?3)
+             ON CONFLICT(name) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
+            params![name, uidvalidity, last_uid],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Store;
+
+    #[test]
+    fn a_batch_keeps_its_events_until_appended_and_new_events_wait_for_the_next() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(store.activity_batch(2).unwrap(), None);
+        for i in 0..3 {
+            store.record_activity(i, &format!("{{\"n\":{i}}}")).unwrap();
+        }
+        let (b1, rows) = store.activity_batch(2).unwrap().unwrap();
+        assert_eq!(rows.iter().map(|r| r.at_ms).collect::<Vec<_>>(), [0, 1]);
+        // A crash before "appended": the same batch, whatever came since.
+        store.record_activity(9, "{}").unwrap();
+        let (again, rows_again) = store.activity_batch(2).unwrap().unwrap();
+        assert_eq!((again, rows_again), (b1, rows));
+        store.activity_appended(b1).unwrap();
+        let (b2, rows) = store.activity_batch(10).unwrap().unwrap();
+        assert_eq!((b2, rows.len()), (b1 + 1, 2));
+        store.activity_appended(b2).unwrap();
+        assert_eq!(store.activity_batch(10).unwrap(), None);
+        assert_eq!(store.activity_pending().unwrap(), 0);
+    }
+
+    #[test]
+    fn team_events_are_kept_once_by_id() {
+        let store = Store::open_in_memory().unwrap();
+        let e = |id: &str, at: i64| (id.to_owned(), "alice".to_owned(), at, format!("{{\"id\":\"{id}\"}}"));
+        assert_eq!(store.add_team_activity(&[e("a", 5), e("b", 7)]).unwrap(), 2);
+        assert_eq!(store.add_team_activity(&[e("a", 5), e("c", 9)]).unwrap(), 1);
+        assert_eq!(store.team_activity(0, 8).unwrap().len(), 2);
+        assert_eq!(store.activity_folder("Events/alice").unwrap(), None);
+        store.set_activity_folder("Events/alice", 7, 3).unwrap();
+        assert_eq!(store.activity_folder("Events/alice").unwrap(), Some((7, 3)));
+    }
+}
