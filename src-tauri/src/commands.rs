@@ -10,7 +10,7 @@ use blendesk_engine::errors::ErrorCode;
 use blendesk_engine::presence::{PresenceEntry, PresenceNote};
 use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, Snippet, ThreadMessage};
 use serde::Serialize;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 
 #[derive(Debug, Serialize, ts_rs::TS)]
 pub struct CommandError {
@@ -220,7 +220,18 @@ pub async fn resolve(desk: State<'_, Desk>, message: i64) -> Result<u32> {
 
 #[tauri::command]
 pub fn set_call(app: AppHandle, on: bool) -> Result<PresenceView> {
-    apply_presence(&app, if on { AdvisorEvent::CallStart } else { AdvisorEvent::CallEnd }).map_err(err(ErrorCode::Starting))
+    let desk = app.state::<Desk>();
+    desk.engine().map_err(starting)?.call_event(on, blendesk_engine::calls::CallInfo::default());
+    Ok(desk.presence_view())
+}
+
+/// The advisor's disposition of the call that just ended (resolved, follow-up,
+/// transfer): recorded with the call in the team's activity log.
+#[tauri::command]
+pub fn set_call_disposition(app: AppHandle, disposition: blendesk_domain::activity::Disposition) -> Result<PresenceView> {
+    let desk = app.state::<Desk>();
+    desk.engine().map_err(starting)?.set_call_disposition(disposition).map_err(engine_err)?;
+    Ok(desk.presence_view())
 }
 
 /// The advisor picks a state by hand: `available` or `away` (refused during a call by

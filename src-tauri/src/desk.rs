@@ -26,6 +26,8 @@ pub struct PresenceView {
     pub since_ms: i64,
     pub wrap_up_until_ms: Option<i64>,
     pub now_ms: i64,
+    /// The call that ended and waits for the advisor's disposition (during wrap-up).
+    pub call_to_dispose: Option<blendesk_engine::calls::EndedCall>,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -85,9 +87,21 @@ impl Desk {
         match self.engine.get() {
             Some(e) => {
                 let p = e.advisor_presence();
-                PresenceView { state: p.state().as_str(), since_ms: p.since_ms(), wrap_up_until_ms: p.wrap_up_until_ms(), now_ms: now_ms() }
+                PresenceView {
+                    state: p.state().as_str(),
+                    since_ms: p.since_ms(),
+                    wrap_up_until_ms: p.wrap_up_until_ms(),
+                    now_ms: now_ms(),
+                    call_to_dispose: e.call_to_dispose(),
+                }
             }
-            None => PresenceView { state: AdvisorState::Offline.as_str(), since_ms: now_ms(), wrap_up_until_ms: None, now_ms: now_ms() },
+            None => PresenceView {
+                state: AdvisorState::Offline.as_str(),
+                since_ms: now_ms(),
+                wrap_up_until_ms: None,
+                now_ms: now_ms(),
+                call_to_dispose: None,
+            },
         }
     }
 

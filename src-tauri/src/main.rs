@@ -70,6 +70,7 @@ fn main() {
             commands::search_knowledge,
             commands::send_reply,
             commands::set_call,
+            commands::set_call_disposition,
             commands::presence,
             commands::park,
             commands::show_images,

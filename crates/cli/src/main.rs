@@ -65,6 +65,14 @@ enum Command {
     Call {
         #[arg(value_enum)]
         event: CallArg,
+        /// The softphone's call id.
+        #[arg(long)]
+        id: Option<String>,
+        /// The customer's number (`+` and digits).
+        #[arg(long)]
+        number: Option<String>,
+        #[arg(long, value_enum)]
+        direction: Option<DirectionArg>,
     },
     /// Show or publish the supervisor policy (Blendesk/Policy in the shared mailbox).
     Policy {
@@ -169,6 +177,12 @@ enum CallArg {
     End,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DirectionArg {
+    Inbound,
+    Outbound,
+}
+
 #[derive(Subcommand)]
 enum PolicyAction {
     /// Print the policy in force (defaults when none is published).
@@ -230,8 +244,17 @@ async fn open(config_path: Option<PathBuf>) -> Result<Arc<Engine>> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    if let Command::Call { event } = cli.command {
-        return call(cli.config, event).await;
+    if let Command::Call { event, id, number, direction } = cli.command {
+        let event = match event {
+            CallArg::Start => blendesk_control::CallEvent::Start,
+            CallArg::End => blendesk_control::CallEvent::End,
+        };
+        let direction = direction.map(|d| match d {
+            DirectionArg::Inbound => blendesk_control::Direction::Inbound,
+            DirectionArg::Outbound => blendesk_control::Direction::Outbound,
+        });
+        let request = blendesk_control::CallRequest { call: event, id, number, direction }.checked().map_err(|e| anyhow::anyhow!(e))?;
+        return call(cli.config, request).await;
     }
     if let Command::Simulate { scenario, policy, seed, json, .. } = &cli.command {
         return simulate::run(scenario.as_deref(), policy.as_deref(), *seed, *json);
@@ -483,15 +506,11 @@ fn print_json_line(value: &impl serde::Serialize) {
     }
 }
 
-async fn call(config: Option<PathBuf>, event: CallArg) -> Result<()> {
+async fn call(config: Option<PathBuf>, request: blendesk_control::CallRequest) -> Result<()> {
     let path = config.unwrap_or_else(config::default_path);
     let config = Config::load(&path).map_err(EngineError::from)?;
     let socket = blendesk_control::socket_path(config.advisor.id.as_str())?;
-    let event = match event {
-        CallArg::Start => blendesk_control::CallEvent::Start,
-        CallArg::End => blendesk_control::CallEvent::End,
-    };
-    let state = blendesk_control::send_call_event(&socket, event).await?;
+    let state = blendesk_control::send_call(&socket, &request).await?;
     println!("{state}");
     Ok(())
 }

@@ -3,7 +3,9 @@
 //! A softphone runs `blendesk call start|end` on call events; that command reaches the
 //! running desktop app through a Unix socket in `$XDG_RUNTIME_DIR` (mode 0600, and the
 //! peer's uid checked with SO_PEERCRED). The protocol is one JSON line per request,
-//! `{"call":"start"}` or `{"call":"end"}`, answered by one JSON line,
+//! `{"call":"start"}` or `{"call":"end"}`, optionally with the softphone's call id, the
+//! customer's number and the direction (`{"call":"start","id":"c-42",
+//! "number":"+8613800138000","direction":"inbound"}`), answered by one JSON line,
 //! `{"ok":true,"state":"on_call"}` or `{"ok":false,"error":"..."}`.
 //!
 //! A call event only changes the advisor's state: the socket never sends mail and never
@@ -31,15 +33,66 @@ pub enum CallEvent {
     End,
 }
 
+/// Who rang whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
+/// One call event with what the softphone knows about the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallRequest {
+    pub call: CallEvent,
+    /// The softphone's call id: letters, digits, `.`, `_`, `-`, at most 64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The customer's number: `+` and digits (spaces and dashes dropped), at most 20 digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Direction>,
+}
+
+impl CallRequest {
+    pub fn new(call: CallEvent) -> Self {
+        Self { call, id: None, number: None, direction: None }
+    }
+
+    /// The request with its number in one spelling, or why it is refused.
+    pub fn checked(mut self) -> Result<Self, String> {
+        if let Some(id) = &self.id {
+            if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+                return Err("call id: letters, digits, '.', '_' or '-', at most 64".into());
+            }
+        }
+        if let Some(number) = &self.number {
+            let plus = number.trim_start().starts_with('+');
+            let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+            let allowed = number.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
+            if !allowed || digits.is_empty() || digits.len() > 20 {
+                return Err("number: digits, an optional leading '+', at most 20 digits".into());
+            }
+            self.number = Some(if plus { format!("+{digits}") } else { digits });
+        }
+        Ok(self)
+    }
+}
+
 /// The advisor state after the event, as the app reports it (`available`, `on_call`,
 /// `wrap_up`, `away`, `offline`).
 pub type State = String;
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Request {
-    call: CallEvent,
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Reply {
@@ -77,14 +130,19 @@ pub fn socket_path(advisor_id: &str) -> Result<PathBuf, ControlError> {
 
 /// Send one call event to the running app and return the state it reports.
 pub async fn send_call_event(socket_path: &Path, event: CallEvent) -> Result<State, ControlError> {
+    send_call(socket_path, &CallRequest::new(event)).await
+}
+
+/// Send one call event with what is known about the call.
+pub async fn send_call(socket_path: &Path, request: &CallRequest) -> Result<State, ControlError> {
     let timeout = Duration::from_secs(5);
-    match tokio::time::timeout(timeout, exchange(socket_path, event)).await {
+    match tokio::time::timeout(timeout, exchange(socket_path, request)).await {
         Ok(r) => r,
         Err(_) => Err(ControlError::Timeout(timeout)),
     }
 }
 
-async fn exchange(path: &Path, event: CallEvent) -> Result<State, ControlError> {
+async fn exchange(path: &Path, request: &CallRequest) -> Result<State, ControlError> {
     let io = |e: std::io::Error| ControlError::Io { path: path.to_owned(), reason: e.to_string() };
     let mut stream = match UnixStream::connect(path).await {
         Ok(s) => s,
@@ -93,7 +151,7 @@ async fn exchange(path: &Path, event: CallEvent) -> Result<State, ControlError> 
         }
         Err(e) => return Err(io(e)),
     };
-    let mut line = serde_json::to_string(&Request { call: event }).map_err(|e| ControlError::BadReply(e.to_string()))?;
+    let mut line = serde_json::to_string(request).map_err(|e| ControlError::BadReply(e.to_string()))?;
     line.push('\n');
     stream.write_all(line.as_bytes()).await.map_err(io)?;
     let mut reply = String::new();
@@ -108,7 +166,7 @@ async fn exchange(path: &Path, event: CallEvent) -> Result<State, ControlError> 
 
 /// What the app does with a call event: apply it and return the resulting state, or an
 /// error message for the caller.
-pub type Handler = Arc<dyn Fn(CallEvent) -> Result<State, String> + Send + Sync>;
+pub type Handler = Arc<dyn Fn(CallRequest) -> Result<State, String> + Send + Sync>;
 
 /// A bound call socket. Dropping it removes the socket file.
 pub struct CallSocket {
@@ -189,9 +247,10 @@ async fn serve_one(mut stream: UnixStream, my_uid: u32, handler: Handler) -> std
         Err(_) => Reply { ok: false, state: None, error: Some("request timed out".into()) },
         Ok(Err(e)) => return Err(e),
         Ok(Ok(_)) if line.len() > MAX_REQUEST_BYTES => Reply { ok: false, state: None, error: Some("request too long".into()) },
-        Ok(Ok(_)) => match serde_json::from_slice::<Request>(line.trim_ascii()) {
+        Ok(Ok(_)) => match serde_json::from_slice::<CallRequest>(line.trim_ascii()).map(CallRequest::checked) {
             Err(_) => Reply { ok: false, state: None, error: Some(r#"expected {"call":"start"} or {"call":"end"}"#.into()) },
-            Ok(req) => match handler(req.call) {
+            Ok(Err(why)) => Reply { ok: false, state: None, error: Some(why) },
+            Ok(Ok(req)) => match handler(req) {
                 Ok(state) => Reply { ok: true, state: Some(state), error: None },
                 Err(e) => Reply { ok: false, state: None, error: Some(e) },
             },

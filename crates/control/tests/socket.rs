@@ -1,14 +1,20 @@
 //! The call socket over a real Unix socket: the protocol, the file mode, refusals.
 
-use blendesk_control::{send_call_event, CallEvent, CallSocket, ControlError, Handler};
+use blendesk_control::{send_call, send_call_event, CallEvent, CallRequest, CallSocket, ControlError, Direction, Handler};
 use std::os::unix::fs::PermissionsExt;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 
 fn toy_handler(log: Arc<Mutex<Vec<CallEvent>>>) -> Handler {
-    Arc::new(move |event| {
+    details_handler(log, Arc::default())
+}
+
+fn details_handler(log: Arc<Mutex<Vec<CallEvent>>>, requests: Arc<Mutex<Vec<CallRequest>>>) -> Handler {
+    Arc::new(move |request: CallRequest| {
+        let event = request.call;
         log.lock().unwrap().push(event);
+        requests.lock().unwrap().push(request);
         Ok(match event {
             CallEvent::Start => "on_call".to_owned(),
             CallEvent::End => "wrap_up".to_owned(),
@@ -37,6 +43,36 @@ async fn start_and_end_reach_the_handler_and_return_its_state() {
     assert_eq!(send_call_event(&path, CallEvent::Start).await.unwrap(), "on_call");
     assert_eq!(send_call_event(&path, CallEvent::End).await.unwrap(), "wrap_up");
     assert_eq!(*log.lock().unwrap(), vec![CallEvent::Start, CallEvent::End]);
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_call_carries_its_id_number_and_direction_and_bad_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blendesk-t.sock");
+    let socket = CallSocket::bind(&path).await.unwrap();
+    let (log, requests) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+    let server = tokio::spawn(socket.serve(details_handler(log.clone(), requests.clone())));
+
+    let start = CallRequest {
+        call: CallEvent::Start,
+        id: Some("c-42".into()),
+        number: Some("+86 138-0013-8000".into()),
+        direction: Some(Direction::Inbound),
+    };
+    assert_eq!(send_call(&path, &start).await.unwrap(), "on_call");
+    let got = requests.lock().unwrap()[0].clone();
+    assert_eq!(got.number.as_deref(), Some("+8613800138000"), "one spelling of the number");
+    assert_eq!((got.id.as_deref(), got.direction), (Some("c-42"), Some(Direction::Inbound)));
+    for bad in [
+        CallRequest { number: Some("+86 138; rm -rf".into()), ..CallRequest::new(CallEvent::Start) },
+        CallRequest { number: Some("1".repeat(21)), ..CallRequest::new(CallEvent::Start) },
+        CallRequest { id: Some("c 42".into()), ..CallRequest::new(CallEvent::Start) },
+        CallRequest { id: Some("x".repeat(65)), ..CallRequest::new(CallEvent::Start) },
+    ] {
+        assert!(matches!(send_call(&path, &bad).await, Err(ControlError::Refused(_))), "{bad:?}");
+    }
+    assert_eq!(log.lock().unwrap().len(), 1, "a refused request never reaches the handler");
     server.abort();
 }
 

@@ -36,6 +36,28 @@ pub enum ActivityKind {
     Resolved { message_id: Option<String> },
     /// The advisor's state changed (available, on_call, wrap_up, away, offline).
     State { state: String },
+    /// A call ended: what the softphone said of it, its talk time, and the advisor's
+    /// disposition (none when wrap-up ended without one).
+    Call {
+        call_id: Option<String>,
+        number: Option<String>,
+        direction: Option<String>,
+        started_ms: i64,
+        talk_ms: i64,
+        disposition: Option<Disposition>,
+    },
+}
+
+/// How a call ended, as the advisor says during wrap-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    /// The customer's issue is solved on this call.
+    Resolved,
+    /// Something is still to be done (a callback, an email).
+    FollowUp,
+    /// Handed to another person or team.
+    Transfer,
 }
 
 /// One event.
@@ -100,8 +122,9 @@ pub struct DayFigures {
     pub released: u32,
     pub handed_back: u32,
     pub transferred: u32,
-    /// Calls begun (state changes to on_call).
+    /// Calls ended, and their talk time.
     pub calls: u32,
+    pub talk_ms: i64,
 }
 
 /// Daily figures per (day `YYYY-MM-DD` in UTC, advisor), from events each counted once
@@ -120,7 +143,10 @@ pub fn daily(events: &[Activity]) -> BTreeMap<(String, String), DayFigures> {
             ActivityKind::Released { .. } => f.released += 1,
             ActivityKind::HandedBack { .. } => f.handed_back += 1,
             ActivityKind::Transferred { .. } => f.transferred += 1,
-            ActivityKind::State { state } if state == "on_call" => f.calls += 1,
+            ActivityKind::Call { talk_ms, .. } => {
+                f.calls += 1;
+                f.talk_ms += talk_ms.max(&0);
+            }
             ActivityKind::State { .. } => {}
         }
     }
@@ -166,14 +192,26 @@ mod tests {
             ev("a-1", "alice", 10, claimed()),
             ev("a-1", "alice", 10, claimed()), // the same event read twice
             ev("a-2", "alice", 20, ActivityKind::Replied { message_id: None, conversation: "c".into() }),
-            ev("a-3", "alice", 30, ActivityKind::State { state: "on_call".into() }),
+            ev(
+                "a-3",
+                "alice",
+                30,
+                ActivityKind::Call {
+                    call_id: None,
+                    number: Some("+861380013800".into()),
+                    direction: Some("inbound".into()),
+                    started_ms: 25,
+                    talk_ms: 5,
+                    disposition: Some(Disposition::Resolved),
+                },
+            ),
             ev("a-4", "alice", 40, ActivityKind::State { state: "available".into() }),
             ev("b-1", "bob", day + 5, claimed()),
         ];
         let d = daily(&events);
         assert_eq!(d.len(), 2);
         let alice = &d[&("1970-01-01".to_owned(), "alice".to_owned())];
-        assert_eq!((alice.claimed, alice.replied, alice.calls), (1, 1, 1));
+        assert_eq!((alice.claimed, alice.replied, alice.calls, alice.talk_ms), (1, 1, 1, 5));
         assert_eq!(d[&("1970-01-02".to_owned(), "bob".to_owned())].claimed, 1);
         let mut shuffled = events.clone();
         shuffled.reverse();

@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod callback;
+pub mod calls;
 mod chores;
 mod claim_loop;
 pub mod claims;

@@ -197,12 +197,14 @@ impl Runtime {
                 };
                 tracing::info!("call socket at {}", socket.path().display());
                 let handler_engine = e.clone();
-                let handler: blendesk_control::Handler = Arc::new(move |event| {
-                    let advisor_event = match event {
-                        blendesk_control::CallEvent::Start => AdvisorEvent::CallStart,
-                        blendesk_control::CallEvent::End => AdvisorEvent::CallEnd,
+                let handler: blendesk_control::Handler = Arc::new(move |request: blendesk_control::CallRequest| {
+                    let info = crate::calls::CallInfo {
+                        id: request.id,
+                        number: request.number,
+                        direction: request.direction.map(|d| d.as_str().to_owned()),
                     };
-                    Ok(handler_engine.presence_event(advisor_event).as_str().to_owned())
+                    let start = request.call == blendesk_control::CallEvent::Start;
+                    Ok(handler_engine.call_event(start, info).as_str().to_owned())
                 });
                 // Dropping the socket (when stopped) removes its file.
                 tokio::spawn(async move {

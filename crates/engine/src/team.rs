@@ -67,6 +67,8 @@ pub(crate) struct TeamState {
     pub(crate) owners_settled: std::sync::atomic::AtomicU64,
     /// What the advisor should know after their call (`hand_back::Notice`).
     pub(crate) notices: Mutex<Vec<crate::hand_back::Notice>>,
+    /// The call going on, and the one waiting for its disposition (`calls.rs`).
+    pub(crate) calls: Mutex<crate::calls::CallState>,
 }
 
 impl TeamState {
@@ -80,6 +82,7 @@ impl TeamState {
             keys_memo: Mutex::new(Vec::new()),
             owners_settled: Default::default(),
             notices: Mutex::new(Vec::new()),
+            calls: Mutex::new(Default::default()),
         }
     }
 }
@@ -128,6 +131,7 @@ impl Engine {
         drop(p);
         if let Some(s) = changed {
             self.record(blendesk_domain::activity::ActivityKind::State { state: s.as_str().to_owned() });
+            self.settle_call_after(s);
             self.emit(Event::AdvisorState { state: s.as_str().to_owned(), at_ms: self.now_ms() });
             self.team.wake.notify_waiters();
         }

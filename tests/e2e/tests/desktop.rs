@@ -161,6 +161,10 @@ fn on_call_pauses_email_then_wrap_up_then_resumes_with_draft_kept() {
     assert!(app.session.find("[data-testid=call-overlay]").unwrap().text().unwrap().contains("Wrap-up"));
     assert!(!app.session.find("[data-testid=composer]").unwrap().enabled().unwrap(), "still paused in wrap-up");
     app.screenshot("06-wrap-up");
+    // Wrap-up asks how the call ended; the answer is recorded with the call.
+    app.session.find("[data-testid=disposition-resolved]").unwrap().click().unwrap();
+    wait_for("the disposition recorded", Duration::from_secs(3), || app.session.find("[data-testid=disposition-done]").ok());
+    assert!(app.session.find("[data-testid=disposition-resolved]").is_err(), "asked once");
 
     // Then email resumes by itself, with the draft intact.
     wait_state(&app, "available", Duration::from_secs(10));

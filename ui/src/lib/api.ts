@@ -9,7 +9,9 @@ import type {
   CallSuggestionView as CallSuggestion,
   Conversation,
   ConversationClock as BreachedConversation,
+  Disposition,
   Draft,
+  EndedCall,
   Notice,
   ConversationHistory as HistoryConversation,
   CustomerHistory,
@@ -48,7 +50,9 @@ import type {
 
 export type {
   WhatIfDays,
+  Disposition,
   Draft,
+  EndedCall,
   Notice,
   Outcome,
   PolicyDraft,
@@ -106,6 +110,7 @@ export const api = {
   searchKnowledge: (query: string, customer: string) => invoke<Snippet[]>("search_knowledge", { query, customer }),
   sendReply: (message: number, body: string) => invoke<number>("send_reply", { message, body }),
   setCall: (on: boolean) => invoke<Presence>("set_call", { on }),
+  setCallDisposition: (disposition: Disposition) => invoke<Presence>("set_call_disposition", { disposition }),
   presence: () => invoke<Presence>("presence"),
   park: (customer: string, seconds: number | null) => invoke<number>("park", { customer, seconds }),
   mergeConversations: (from: string, into: string) => invoke<Rearranged>("merge_conversations", { from, into }),

@@ -8,6 +8,7 @@ import {
   type CommandError,
   type Conversation,
   type ConversationPayload,
+  type Disposition,
   type Notice,
   type WindowEvent,
   type Presence,
@@ -363,6 +364,15 @@ class Desk {
 
   toggleCall = async () => {
     this.presence = await api.setCall(this.presence?.state !== "on_call");
+  };
+
+  /// How the call that just ended went (asked during wrap-up; recorded with the call).
+  disposeCall = async (d: Disposition) => {
+    try {
+      this.presence = await api.setCallDisposition(d);
+    } catch (e) {
+      this.lastError = errorText(e);
+    }
   };
 
   toggleAway = async () => {

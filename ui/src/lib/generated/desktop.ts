@@ -1,12 +1,16 @@
 // Generated from the Rust types by src-tauri/src/contract.rs: do not edit.
 // Regenerate: BLENDESK_BLESS=1 cargo test -p blendesk-desktop contract
-import type { ErrorCode, ConnectionState, SlaLevel, Conversation, QueueSummary, HistoryItem, PresenceNote, Skills, AutomationAlerts } from "./engine";
+import type { ErrorCode, ConnectionState, SlaLevel, Conversation, QueueSummary, EndedCall, HistoryItem, PresenceNote, Skills, AutomationAlerts } from "./engine";
 
 export type CommandError = { code: ErrorCode, message: string, };
 
 export type Startup = { "phase": "starting" } | { "phase": "needs_setup" } | { "phase": "ready" } | { "phase": "failed", error: string, };
 
-export type PresenceView = { state: string, since_ms: number, wrap_up_until_ms: number | null, now_ms: number, };
+export type PresenceView = { state: string, since_ms: number, wrap_up_until_ms: number | null, now_ms: number, 
+/**
+ * The call that ended and waits for the advisor's disposition (during wrap-up).
+ */
+call_to_dispose: EndedCall | null, };
 
 export type ConnectionView = { state: ConnectionState, detail: string | null, };
 

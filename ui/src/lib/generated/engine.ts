@@ -73,6 +73,10 @@ due_at_ms: number,
  */
 draft_sent: boolean, at_ms: number, };
 
+export type Disposition = "resolved" | "follow_up" | "transfer";
+
+export type EndedCall = { call_id: string | null, number: string | null, direction: string | null, started_ms: number, talk_ms: number, };
+
 export type Draft = { text: string, 
 /**
  * Set when the text is a colleague's, handed over with the email (their id).

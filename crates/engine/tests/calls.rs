@@ -1,0 +1,68 @@
+//! Calls as data, against the real Dovecot: a call reported with its id, the customer's
+//! number and direction is timed, waits through wrap-up for the advisor's disposition,
+//! and reaches the team's event log with all of it; a call whose wrap-up ends without a
+//! disposition is recorded without one.
+
+use blendesk_domain::activity::{ActivityKind, Disposition};
+use blendesk_domain::blending::{AdvisorEvent, AdvisorState, ManualState, Policy};
+use blendesk_engine::calls::CallInfo;
+use blendesk_engine::clock::ManualClock;
+use blendesk_testkit::Desk;
+use std::sync::Arc;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_is_recorded_with_its_number_talk_time_and_disposition() {
+    let desk = Desk::new("calls");
+    let engine = desk.engine();
+    let policy = Policy::parse(br#"{"version": 1, "wrap_up_seconds": 60, "idle_to_away_seconds": 0}"#).unwrap();
+    engine.publish_policy(&policy).await.unwrap();
+    engine.load_policy().await.unwrap();
+    let clock = Arc::new(ManualClock::starting_at(engine.now_ms()));
+    engine.use_clock(clock.clone());
+    engine.presence_event(AdvisorEvent::Set(ManualState::Available));
+
+    let info = CallInfo { id: Some("c-1".into()), number: Some("+8613800138000".into()), direction: Some("inbound".into()) };
+    assert_eq!(engine.call_event(true, info), AdvisorState::OnCall);
+    clock.advance(185_000);
+    assert_eq!(engine.call_event(false, CallInfo::default()), AdvisorState::WrapUp);
+    let ended = engine.call_to_dispose().expect("the call waits for its disposition");
+    assert_eq!((ended.talk_ms, ended.number.as_deref()), (185_000, Some("+8613800138000")));
+    engine.set_call_disposition(Disposition::FollowUp).unwrap();
+    assert!(engine.call_to_dispose().is_none());
+    assert!(engine.set_call_disposition(Disposition::Resolved).is_err(), "one disposition per call");
+
+    // A second call, no disposition: recorded when wrap-up ends.
+    clock.advance(60_000);
+    engine.presence_event(AdvisorEvent::Tick);
+    assert_eq!(engine.call_event(true, CallInfo::default()), AdvisorState::OnCall);
+    clock.advance(30_000);
+    engine.call_event(false, CallInfo { number: Some("+441632960000".into()), ..CallInfo::default() });
+    clock.advance(61_000);
+    assert_eq!(engine.presence_event(AdvisorEvent::Tick), AdvisorState::Available);
+    assert!(engine.call_to_dispose().is_none());
+
+    let (appended, read) = engine.sync_activity().await.unwrap();
+    assert!(appended >= 2 && read == appended, "appended {appended}, read {read}");
+    let calls: Vec<_> = engine
+        .team_activity(0, i64::MAX)
+        .unwrap()
+        .into_iter()
+        .filter_map(|a| match a.kind {
+            ActivityKind::Call { call_id, number, direction, talk_ms, disposition, .. } => {
+                Some((call_id, number, direction, talk_ms, disposition))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (Some("c-1".into()), Some("+8613800138000".into()), Some("inbound".into()), 185_000, Some(Disposition::FollowUp)),
+            (None, Some("+441632960000".into()), None, 30_000, None),
+        ]
+    );
+    // Summed over days: a test run near midnight UTC spans two.
+    let days = engine.activity_daily(0, i64::MAX).unwrap();
+    let (calls, talk) = days.iter().fold((0, 0), |(c, t), d| (c + d.figures.calls, t + d.figures.talk_ms));
+    assert_eq!((calls, talk), (2, 215_000));
+}
