@@ -180,12 +180,94 @@ pub fn report(conversations: &[ConversationMetrics]) -> Report {
     }
 }
 
+/// A customer contact for first-contact resolution: a new email conversation or an
+/// inbound call. `customer` is one key for every address and number known to be the
+/// same customer (`customer_keys`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub customer: String,
+    pub at_ms: i64,
+    /// Resolved on this contact: the conversation closed, or the call's disposition.
+    pub resolved: bool,
+}
+
+/// Cross-channel first-contact resolution, per contact: resolved on that contact and no
+/// new contact from the same customer, on any channel, within `window_ms` after it.
+/// `None` while the window is still open at `now_ms` (not yet known).
+pub fn first_contact_resolution(contacts: &[Contact], window_ms: i64, now_ms: i64) -> Vec<Option<bool>> {
+    contacts
+        .iter()
+        .map(|c| {
+            let again = contacts.iter().any(|o| o.customer == c.customer && o.at_ms > c.at_ms && o.at_ms <= c.at_ms + window_ms);
+            if !c.resolved || again {
+                Some(false)
+            } else if now_ms <= c.at_ms + window_ms {
+                None
+            } else {
+                Some(true)
+            }
+        })
+        .collect()
+}
+
+/// One key per customer from pairs of identities known to be the same customer (an
+/// address and its alias, an address and a phone number): each identity maps to the
+/// smallest identity of its group, so every app computes the same keys.
+pub fn customer_keys(links: &[(String, String)]) -> std::collections::HashMap<String, String> {
+    use std::collections::HashMap;
+    let mut parent: HashMap<String, String> = HashMap::new();
+    fn root(parent: &mut HashMap<String, String>, x: &str) -> String {
+        let mut r = x.to_owned();
+        while let Some(p) = parent.get(&r).filter(|p| **p != r) {
+            r = p.clone();
+        }
+        r
+    }
+    for (a, b) in links {
+        parent.entry(a.clone()).or_insert_with(|| a.clone());
+        parent.entry(b.clone()).or_insert_with(|| b.clone());
+        let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+        if ra != rb {
+            let (small, big) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            parent.insert(big, small);
+        }
+    }
+    let ids: Vec<String> = parent.keys().cloned().collect();
+    ids.into_iter().map(|id| (id.clone(), root(&mut parent, &id))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::automation::ack::default_calendar;
 
     const MIN: i64 = 60_000;
+
+    #[test]
+    fn a_customer_who_emails_then_calls_within_the_window_fails_first_contact_resolution() {
+        const DAY: i64 = 86_400_000;
+        let links =
+            [("ana@example.com".to_owned(), "+8613800138000".to_owned()), ("ana.li@work.example".to_owned(), "ana@example.com".to_owned())];
+        let keys = customer_keys(&links);
+        assert_eq!(keys["+8613800138000"], keys["ana.li@work.example"], "one customer, three identities");
+        let key = |id: &str| keys.get(id).cloned().unwrap_or_else(|| id.to_owned());
+        let contacts = [
+            // Ana emails (resolved), then calls three days later from her phone.
+            Contact { customer: key("ana@example.com"), at_ms: 0, resolved: true },
+            Contact { customer: key("+8613800138000"), at_ms: 3 * DAY, resolved: true },
+            // Ben emails once, resolved, and never comes back.
+            Contact { customer: key("ben@example.com"), at_ms: DAY, resolved: true },
+            // Cleo's email is not resolved.
+            Contact { customer: key("cleo@example.com"), at_ms: DAY, resolved: false },
+            // Dan writes again after eight days: a new contact, not a failure.
+            Contact { customer: key("dan@example.com"), at_ms: 0, resolved: true },
+            Contact { customer: key("dan@example.com"), at_ms: 8 * DAY, resolved: true },
+        ];
+        let fcr = first_contact_resolution(&contacts, 7 * DAY, 20 * DAY);
+        assert_eq!(fcr, [Some(false), Some(true), Some(true), Some(false), Some(true), Some(true)]);
+        // Before the week is over, a resolved contact is not yet known to hold.
+        assert_eq!(first_contact_resolution(&contacts[2..3], 7 * DAY, 2 * DAY), [None]);
+    }
 
     fn at(s: &str) -> i64 {
         DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
