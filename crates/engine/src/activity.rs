@@ -143,6 +143,13 @@ impl Engine {
         Ok(added)
     }
 
+    /// One round of the chores: append, then read.
+    pub(crate) async fn activity_round(&self, session: &mut ImapSession) -> Result<()> {
+        self.append_activity(session).await?;
+        self.read_team_activity(session).await?;
+        Ok(())
+    }
+
     /// Append this app's events and read the team's, on a session of its own (the
     /// command line; the running apps do it in their chores). Returns (appended, new).
     pub async fn sync_activity(&self) -> Result<(usize, usize)> {

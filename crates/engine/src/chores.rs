@@ -38,8 +38,12 @@ impl Engine {
             let mut next_activity = Instant::now();
             loop {
                 if Instant::now() >= next_activity {
-                    self.append_activity(&mut c.session).await?;
-                    self.read_team_activity(&mut c.session).await?;
+                    // The event log never stops presence or duties: a folder this
+                    // advisor may not write is reported and tried again later (a dead
+                    // connection fails the heartbeat next and reconnects).
+                    if let Err(e) = self.activity_round(&mut c.session).await {
+                        tracing::warn!(error = %e, "team event log: not appended or read this time");
+                    }
                     next_activity = Instant::now() + crate::activity::ACTIVITY_PERIOD;
                 }
                 if Instant::now() >= next_beat {
@@ -55,7 +59,9 @@ impl Engine {
                     _ = self.stopped() => {
                         // What this app recorded goes before it stops (a crash leaves it
                         // in the store for the next run).
-                        self.append_activity(&mut c.session).await?;
+                        if let Err(e) = self.append_activity(&mut c.session).await {
+                            tracing::warn!(error = %e, "team event log: left for the next run");
+                        }
                         return Ok(());
                     }
                 }
