@@ -1,6 +1,6 @@
 //! The composer's draft per conversation, kept by the engine (it survives a restart and
 //! travels with an email handed back during a long call: `blendesk_engine::hand_back`),
-//! and the notices the advisor gets after a call.
+//! the notices the advisor gets after a call, and "My day".
 
 use crate::commands::{engine_err, starting, Result};
 use crate::desk::Desk;
@@ -24,6 +24,14 @@ pub fn save_reply_draft(desk: State<'_, Desk>, key: String, text: String) -> Res
 #[tauri::command]
 pub fn notices(desk: State<'_, Desk>) -> Result<Vec<Notice>> {
     Ok(desk.engine().map_err(starting)?.notices())
+}
+
+/// "My day": the advisor's own figures today beside the team's median (never a
+/// colleague's), from the team's event log.
+#[tauri::command]
+pub fn my_day(desk: State<'_, Desk>) -> Result<blendesk_engine::activity::MyDay> {
+    let engine = desk.engine().map_err(starting)?;
+    engine.my_day(engine.now_ms()).map_err(engine_err)
 }
 
 #[tauri::command]

@@ -101,6 +101,7 @@ fn main() {
             drafts::save_reply_draft,
             drafts::notices,
             drafts::dismiss_notice,
+            drafts::my_day,
         ])
         .build(tauri::generate_context!());
     let app = match app {

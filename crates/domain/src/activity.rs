@@ -153,6 +153,31 @@ pub fn daily(events: &[Activity]) -> BTreeMap<(String, String), DayFigures> {
     out
 }
 
+/// Field by field, the median of several advisors' days (the lower middle of an even
+/// count): what "the team" means beside an advisor's own numbers, without showing any
+/// colleague's.
+pub fn median_figures(days: &[DayFigures]) -> DayFigures {
+    fn median<T: Copy + Ord + Default>(mut v: Vec<T>) -> T {
+        v.sort_unstable();
+        if v.is_empty() {
+            T::default()
+        } else {
+            v[(v.len() - 1) / 2]
+        }
+    }
+    let field = |f: fn(&DayFigures) -> u32| median(days.iter().map(f).collect());
+    DayFigures {
+        claimed: field(|d| d.claimed),
+        replied: field(|d| d.replied),
+        resolved: field(|d| d.resolved),
+        released: field(|d| d.released),
+        handed_back: field(|d| d.handed_back),
+        transferred: field(|d| d.transferred),
+        calls: field(|d| d.calls),
+        talk_ms: median(days.iter().map(|d| d.talk_ms).collect()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +241,14 @@ mod tests {
         let mut shuffled = events.clone();
         shuffled.reverse();
         assert_eq!(daily(&shuffled), d, "the order events were read in does not matter");
+    }
+
+    #[test]
+    fn the_team_median_is_taken_field_by_field() {
+        let day = |claimed, replied, talk_ms| DayFigures { claimed, replied, talk_ms, ..DayFigures::default() };
+        let m = median_figures(&[day(9, 1, 50), day(1, 7, 10), day(5, 3, 30), day(7, 5, 20)]);
+        assert_eq!((m.claimed, m.replied, m.talk_ms), (5, 3, 20));
+        assert_eq!(median_figures(&[]), DayFigures::default());
     }
 
     #[test]

@@ -24,6 +24,13 @@ const READ_CHUNK: usize = 50;
 /// folder is writable by the whole team).
 const MAX_BATCH_BYTES: u32 = 2 * 1024 * 1024;
 
+/// `YYYY-MM-DD` of a UTC midnight.
+fn chrono_day(midnight_ms: i64) -> String {
+    let days = midnight_ms.div_euclid(86_400_000);
+    let date = time::Date::from_julian_day(2_440_588 + days as i32).unwrap_or(time::Date::MIN);
+    format!("{}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+}
+
 /// One advisor's figures for one day (UTC), from the team's events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct DailyRow {
@@ -31,6 +38,17 @@ pub struct DailyRow {
     pub advisor: String,
     #[serde(flatten)]
     pub figures: DayFigures,
+}
+
+/// The advisor's own day beside the team's median: nothing about any colleague.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct MyDay {
+    /// YYYY-MM-DD (UTC).
+    pub day: String,
+    pub me: DayFigures,
+    pub team_median: DayFigures,
+    /// Advisors with any activity today (the median's basis).
+    pub team_size: u32,
 }
 
 impl Engine {
@@ -174,8 +192,32 @@ impl Engine {
             .collect())
     }
 
+    /// "My day": this advisor's figures today (UTC) and the team's median, from the
+    /// team's event log (this app's own events count once they are in the mailbox: within
+    /// `ACTIVITY_PERIOD`).
+    pub fn my_day(&self, now_ms: i64) -> Result<MyDay> {
+        const DAY_MS: i64 = 86_400_000;
+        let start = now_ms - now_ms.rem_euclid(DAY_MS);
+        let rows = self.activity_daily(start, start + DAY_MS)?;
+        let me = self.config.advisor.id.as_str();
+        let day = chrono_day(start);
+        let mine = rows.iter().find(|r| r.advisor == me).map(|r| r.figures.clone()).unwrap_or_default();
+        let all: Vec<DayFigures> = rows.iter().map(|r| r.figures.clone()).collect();
+        Ok(MyDay { day, me: mine, team_median: blendesk_domain::activity::median_figures(&all), team_size: all.len() as u32 })
+    }
+
     /// This app's events not yet known to be in the mailbox.
     pub fn activity_pending(&self) -> Result<u64> {
         Ok(self.store.activity_pending()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn days_are_named_by_their_utc_date() {
+        assert_eq!(super::chrono_day(0), "1970-01-01");
+        assert_eq!(super::chrono_day(365 * 86_400_000), "1971-01-01");
+        assert_eq!(super::chrono_day(1_796_342_400_000), "2026-12-04");
     }
 }

@@ -65,4 +65,8 @@ async fn a_call_is_recorded_with_its_number_talk_time_and_disposition() {
     let days = engine.activity_daily(0, i64::MAX).unwrap();
     let (calls, talk) = days.iter().fold((0, 0), |(c, t), d| (c + d.figures.calls, t + d.figures.talk_ms));
     assert_eq!((calls, talk), (2, 215_000));
+    // "My day": her own figures today, and the team's median (she is the team here).
+    let today = engine.my_day(engine.now_ms()).unwrap();
+    assert_eq!(Some(&today.me), days.iter().find(|d| d.day == today.day).map(|d| &d.figures));
+    assert_eq!((today.team_size, &today.team_median), (1, &today.me));
 }

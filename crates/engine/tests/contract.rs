@@ -6,11 +6,13 @@
 //! to a Rust type that the UI was not updated for fails the test command.
 //! `BLENDESK_BLESS=1 cargo test -p blendesk-engine --test contract` rewrites it.
 
+use blendesk_domain::activity::DayFigures;
 use blendesk_domain::activity::Disposition;
 use blendesk_domain::automation::template_doc::TemplateView;
 use blendesk_domain::automation::SlaLevel;
 use blendesk_domain::blending::Skills;
 use blendesk_domain::history::{ConversationHistory, ConversationStatus, Line};
+use blendesk_engine::activity::MyDay;
 use blendesk_engine::callback::{CallReasonView, CallSuggestionView, PhoneView};
 use blendesk_engine::calls::EndedCall;
 use blendesk_engine::conversation::Rearranged;
@@ -46,6 +48,8 @@ fn contract() -> String {
         Notice::decl(),
         Disposition::decl(),
         EndedCall::decl(),
+        DayFigures::decl(),
+        MyDay::decl(),
         Draft::decl(),
         ThreadMessage::decl(),
         HistoryItem::decl(),

@@ -8,6 +8,7 @@ import {
   type CommandError,
   type Conversation,
   type ConversationPayload,
+  type MyDay,
   type Disposition,
   type Notice,
   type WindowEvent,
@@ -41,6 +42,8 @@ class Desk {
   draftHandedBy = $state<Record<string, string | null>>({});
   // What happened while the advisor was on a call (the engine holds them until it ends).
   notices = $state<Notice[]>([]);
+  // The advisor's own figures today beside the team's median.
+  myDay = $state<MyDay | null>(null);
   private draftSaves: Record<string, ReturnType<typeof setTimeout>> = {};
   template = $state<TemplateId | "" | `team:${string}`>("");
   // Templates a supervisor approved in the shared mailbox (the picker shows no others).
@@ -111,6 +114,7 @@ class Desk {
       this.ws = await api.workspace();
       const ws = this.ws;
       this.notices = await api.notices();
+      this.myDay = await api.myDay();
       this.lastError = null;
       for (const [folder, c] of Object.entries(ws.connections)) if (c) this.connection[folder] = c;
       // Keep the open conversation in step (its latest message may have changed).

@@ -77,6 +77,22 @@ export type Disposition = "resolved" | "follow_up" | "transfer";
 
 export type EndedCall = { call_id: string | null, number: string | null, direction: string | null, started_ms: number, talk_ms: number, };
 
+export type DayFigures = { claimed: number, replied: number, resolved: number, released: number, handed_back: number, transferred: number, 
+/**
+ * Calls ended, and their talk time.
+ */
+calls: number, talk_ms: number, };
+
+export type MyDay = { 
+/**
+ * YYYY-MM-DD (UTC).
+ */
+day: string, me: DayFigures, team_median: DayFigures, 
+/**
+ * Advisors with any activity today (the median's basis).
+ */
+team_size: number, };
+
 export type Draft = { text: string, 
 /**
  * Set when the text is a colleague's, handed over with the email (their id).
