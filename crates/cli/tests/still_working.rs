@@ -37,9 +37,12 @@ async fn automatic_mail(user: &str) -> (usize, usize) {
     (acks, notes)
 }
 
+/// Until the customer has both automatic mails: the note, and the acknowledgement
+/// (another app may hold that duty and send it a moment after the note).
 async fn wait_for_note(user: &str) {
-    eventually(&format!("{user} has its note"), Duration::from_secs(60), || async {
-        Ok((automatic_mail(user).await.1 >= 1).then_some(()))
+    eventually(&format!("{user} has its acknowledgement and note"), Duration::from_secs(60), || async {
+        let (acks, notes) = automatic_mail(user).await;
+        Ok((acks >= 1 && notes >= 1).then_some(()))
     })
     .await
     .unwrap();

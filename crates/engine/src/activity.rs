@@ -158,6 +158,9 @@ impl Engine {
             }
             self.store.set_activity_folder(&folder, selected.uidvalidity, newest)?;
         }
+        if added > 0 {
+            self.emit(crate::events::Event::TeamActivity { new: added as u64 });
+        }
         Ok(added)
     }
 

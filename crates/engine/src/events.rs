@@ -114,6 +114,11 @@ pub enum Event {
     HandedBack {
         notice: crate::hand_back::Notice,
     },
+    /// New events of the team's (`activity.rs`) were read from the mailbox: figures built
+    /// on them ("My day") changed.
+    TeamActivity {
+        new: u64,
+    },
     /// A new supervisor policy (the message's UID in Blendesk/Policy) is in force.
     PolicyChanged {
         uid: u32,

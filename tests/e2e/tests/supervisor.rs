@@ -260,3 +260,25 @@ fn what_if_predicts_a_lower_cap_before_the_supervisor_publishes_it() {
         .unwrap();
     assert_eq!(view, json!(1), "the published policy's default cap");
 }
+
+/// "My day" in an advisor's window: her own figures beside the team's median, from the
+/// team's event log in the mailbox — and nothing that names a colleague.
+#[test]
+fn an_advisor_sees_her_own_day_beside_the_team_median_and_no_colleague() {
+    let mail = Mailboxes::new();
+    let policy = json!({"version": 1, "wrap_up_seconds": 3, "advisors": {"amy": {"cap": 1}, "ann": {"cap": 3}}});
+    let app = launch(&mail, Some("amy"), policy);
+    let ann = Headless::start(&mail, "ann", "Ann Advisor", &["INBOX"]);
+    customer_writes(&mail, 4);
+    // Amy takes one (her cap), Ann three; both apps append their events and read the
+    // other's within a round of the chores.
+    let cell = |id: &str| app.session.find(&format!("[data-testid={id}]")).ok()?.text().ok();
+    wait_for("Amy's own claim in My day", Duration::from_secs(60), || (cell("my-claimed")? == "1").then_some(()));
+    let panel = wait_for("the team's median from two advisors", Duration::from_secs(60), || {
+        let text = app.session.find("[data-testid=my-day]").ok()?.text().ok()?;
+        text.contains("Team median (2)").then_some(text)
+    });
+    assert!(!panel.contains("ann") && !panel.contains("Ann"), "no colleague named: {panel}");
+    app.screenshot("60-my-day");
+    drop(ann);
+}
