@@ -15,6 +15,7 @@
 mod admin;
 mod changes;
 mod claims;
+mod documents;
 mod duties;
 mod error;
 mod events;
@@ -24,10 +25,12 @@ mod policy;
 mod presence;
 mod session;
 mod settings;
+mod tokens;
 
 pub use admin::{Admin, TeamRole};
 pub use changes::{Change, ChangeFeed};
 pub use claims::Claim;
+pub use documents::{DocumentKind, StoredDocument};
 pub use duties::Duty;
 pub use error::{CoordError, Result};
 pub use import::ImportReport;

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use blendesk_coord_pg::{AdvisorSession, Change, Claim, CoordError, PgSettings, SCHEMA_VERSION};
+use blendesk_coord_pg::{AdvisorSession, Change, Claim, CoordError, DocumentKind, PgSettings, SCHEMA_VERSION};
 use blendesk_domain::blending::policy::Policy;
 use support::Team;
 
@@ -277,4 +277,55 @@ async fn connection_problems_are_errors_that_say_where() {
     assert!(matches!(blendesk_coord_pg::Admin::connect(&remote).await, Err(CoordError::PlaintextRefused(_))));
     let wrong = settings.with_login(&settings.user, "wrong password");
     assert!(matches!(blendesk_coord_pg::Admin::connect(&wrong).await, Err(CoordError::Connect { .. })));
+}
+
+#[tokio::test]
+async fn documents_are_versions_and_knowledge_is_the_supervisors() {
+    let team = Team::new(1, 1).await;
+    let (alice, sam) = (&team.advisors[0], &team.supervisors[0]);
+    let (a, s) = (alice.session().await, sam.session().await);
+    let article = serde_json::json!({"title": "Returns", "body": "30 days"});
+
+    refused(a.publish_document(DocumentKind::Knowledge, "returns", &article, &alice.id).await);
+    let k1 = s.publish_document(DocumentKind::Knowledge, "returns", &article, &sam.id).await.unwrap();
+    let t1 = a.publish_document(DocumentKind::Template, "thanks", &serde_json::json!({"body": "Thanks!"}), &alice.id).await.unwrap();
+    let u1 = a.publish_document(DocumentKind::Usage, "returns", &serde_json::json!({"used": 1}), &alice.id).await.unwrap();
+    let k2 = s.withdraw_document(DocumentKind::Knowledge, "returns", &sam.id).await.unwrap();
+    refused(a.publish_document(DocumentKind::Template, "thanks", &article, &sam.id).await);
+
+    let all = a.documents_after(0, 100).await.unwrap();
+    assert_eq!(all.iter().map(|d| d.version).collect::<Vec<_>>(), vec![k1, t1, u1, k2]);
+    assert_eq!((all[0].kind, all[0].doc_id.as_str(), &all[0].document), (DocumentKind::Knowledge, "returns", &article));
+    assert!(all[3].tombstone && !all[0].tombstone);
+    assert_eq!(a.documents_after(u1, 100).await.unwrap().len(), 1, "mirroring resumes after the last version seen");
+    assert_eq!(a.documents_after(0, 2).await.unwrap().len(), 2);
+
+    // Approvals: supervisors only, templates only, once each.
+    refused(a.approve_template(t1, &alice.id).await);
+    assert!(matches!(s.approve_template(k1, &sam.id).await, Err(CoordError::Invalid { .. })));
+    s.approve_template(t1, &sam.id).await.unwrap();
+    s.approve_template(t1, &sam.id).await.unwrap();
+    assert_eq!(a.template_approvals().await.unwrap(), vec![(t1, sam.id.clone())]);
+
+    // Versions are never edited.
+    let e = alice.raw().await.execute("UPDATE blendesk.documents SET tombstone = true", &[]).await.unwrap_err();
+    assert_eq!(sqlstate(e), "42501");
+}
+
+#[tokio::test]
+async fn conversation_tokens_are_written_whole() {
+    let team = Team::new(2, 0).await;
+    let (alice, bob) = (&team.advisors[0], &team.advisors[1]);
+    let mut a = alice.session().await;
+    a.set_conversation_token(&["<m1@x>", "<m2@x>"], 7, &alice.id).await.unwrap();
+    a.set_conversation_token(&["<m2@x>", "<m3@x>"], 9, &alice.id).await.unwrap();
+    assert_eq!(
+        a.conversation_tokens(&["<m1@x>", "<m2@x>", "<m3@x>", "<m4@x>"]).await.unwrap(),
+        vec![("<m1@x>".into(), 7), ("<m2@x>".into(), 9), ("<m3@x>".into(), 9)]
+    );
+    // Recorded under one's own name only; a bad key writes none of the batch.
+    refused(bob.session().await.set_conversation_token(&["<m1@x>"], 3, &alice.id).await);
+    assert!(a.set_conversation_token(&["<m1@x>", ""], 4, &alice.id).await.is_err());
+    assert!(a.set_conversation_token(&["<m1@x>"], 0, &alice.id).await.is_err());
+    assert_eq!(a.conversation_tokens(&["<m1@x>"]).await.unwrap(), vec![("<m1@x>".into(), 7)]);
 }
