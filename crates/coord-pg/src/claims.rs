@@ -76,25 +76,26 @@ impl AdvisorSession {
     }
 
     /// Gives up `owner`'s claim on `email_key` and records that `owner` declined it, so
-    /// their app does not take it back. False when `owner` did not own it. Only the owner
-    /// or a supervisor may (row-level security hides everyone else's rows).
-    pub async fn release(&mut self, email_key: &str, owner: &AdvisorId) -> Result<bool> {
+    /// their app does not take it back — one statement, so never one without the other.
+    /// False when `owner` did not own it. Only the owner or a supervisor may (row-level
+    /// security hides everyone else's rows).
+    pub async fn release(&self, email_key: &str, owner: &AdvisorId) -> Result<bool> {
         check_key("email key", email_key)?;
-        let tx = self.client.transaction().await.map_err(db("releasing an email"))?;
-        let deleted = tx
-            .execute("DELETE FROM blendesk.claims WHERE email_key = $1 AND owner = $2", &[&email_key, &owner.as_str()])
-            .await
-            .map_err(db("releasing an email"))?;
-        if deleted == 1 {
-            tx.execute(
-                "INSERT INTO blendesk.declined (email_key, advisor) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        let row = self
+            .client
+            .query_one(
+                "WITH released AS (
+                     DELETE FROM blendesk.claims WHERE email_key = $1 AND owner = $2 RETURNING email_key, owner
+                 ), declined AS (
+                     INSERT INTO blendesk.declined (email_key, advisor) SELECT email_key, owner FROM released
+                     ON CONFLICT DO NOTHING
+                 )
+                 SELECT count(*) FROM released",
                 &[&email_key, &owner.as_str()],
             )
             .await
-            .map_err(db("recording a release"))?;
-        }
-        tx.commit().await.map_err(db("releasing an email"))?;
-        Ok(deleted == 1)
+            .map_err(db("releasing an email"))?;
+        Ok(row.get::<_, i64>(0) == 1)
     }
 
     /// Whether `advisor` released `email_key` earlier.

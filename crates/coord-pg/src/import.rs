@@ -25,7 +25,7 @@ impl AdvisorSession {
     /// Imports `owners` (email key → owner). Run by a supervisor (row-level security lets
     /// supervisors claim for anyone). Every owner must be a registered advisor; the same
     /// key with two owners in the input is refused before anything is written.
-    pub async fn import_owners(&mut self, owners: &[(String, AdvisorId)]) -> Result<ImportReport> {
+    pub async fn import_owners(&self, owners: &[(String, AdvisorId)]) -> Result<ImportReport> {
         let mut wanted: BTreeMap<&str, &AdvisorId> = BTreeMap::new();
         for (key, owner) in owners {
             check_key("email key", key)?;
@@ -44,8 +44,8 @@ impl AdvisorSession {
         for batch in entries.chunks(BATCH) {
             let keys: Vec<&str> = batch.iter().map(|(k, _)| *k).collect();
             let names: Vec<&str> = batch.iter().map(|(_, a)| a.as_str()).collect();
-            let tx = self.client.transaction().await.map_err(db("importing owners"))?;
-            let inserted = tx
+            let inserted = self
+                .client
                 .query(
                     "INSERT INTO blendesk.claims (email_key, owner)
                      SELECT * FROM unnest($1::text[], $2::text[])
@@ -56,12 +56,13 @@ impl AdvisorSession {
                 .await
                 .map_err(db("importing owners"))?;
             report.imported += inserted.len();
-            // The rest were claimed before: by the same owner (an earlier run) or not.
-            let existing = tx
+            // The rest were claimed before — by the same owner (an earlier run) or not. A
+            // statement of its own, so it sees rows racers committed during the insert.
+            let existing = self
+                .client
                 .query("SELECT email_key, owner FROM blendesk.claims WHERE email_key = ANY($1)", &[&keys])
                 .await
                 .map_err(db("reading imported owners"))?;
-            tx.commit().await.map_err(db("importing owners"))?;
             let new: std::collections::HashSet<String> = inserted.into_iter().map(|r| r.get(0)).collect();
             for row in existing {
                 let key: String = row.get(0);

@@ -8,25 +8,25 @@ use crate::error::{check_key, db, CoordError, Result};
 use crate::session::AdvisorSession;
 
 impl AdvisorSession {
-    /// Gives every email of `email_keys` token `token` (> 0), in one transaction: a merge
+    /// Gives every email of `email_keys` token `token` (> 0), in one statement: a merge
     /// or a split is never half written.
-    pub async fn set_conversation_token(&mut self, email_keys: &[&str], token: i64, me: &AdvisorId) -> Result<()> {
+    pub async fn set_conversation_token(&self, email_keys: &[&str], token: i64, me: &AdvisorId) -> Result<()> {
         if token <= 0 {
             return Err(CoordError::Invalid { what: "conversation token", problem: format!("{token}: tokens are positive") });
         }
         for key in email_keys {
             check_key("email key", key)?;
         }
-        let tx = self.client.transaction().await.map_err(db("setting conversation tokens"))?;
-        tx.execute(
-            "INSERT INTO blendesk.conversation_tokens (email_key, token, set_by)
+        self.client
+            .execute(
+                "INSERT INTO blendesk.conversation_tokens (email_key, token, set_by)
              SELECT key, $2, $3 FROM unnest($1::text[]) AS key
              ON CONFLICT (email_key) DO UPDATE SET token = EXCLUDED.token, set_by = EXCLUDED.set_by, set_at = now()",
-            &[&email_keys, &token, &me.as_str()],
-        )
-        .await
-        .map_err(db("setting conversation tokens"))?;
-        tx.commit().await.map_err(db("setting conversation tokens"))
+                &[&email_keys, &token, &me.as_str()],
+            )
+            .await
+            .map_err(db("setting conversation tokens"))?;
+        Ok(())
     }
 
     /// The token of each of `email_keys` that has one.

@@ -82,7 +82,6 @@ async fn advisors_write_only_under_their_own_name() {
 
     // Bob can neither move nor release alice's email; nothing changes.
     assert_eq!(b.transfer("<m1@x>", &alice.id, &bob.id).await.unwrap(), None);
-    let mut b = b;
     assert!(!b.release("<m1@x>", &alice.id).await.unwrap());
     let e = bob.raw().await.execute("UPDATE blendesk.claims SET owner = $1", &[&bob.id.as_str()]).await.unwrap();
     assert_eq!(e, 0, "row-level security hides others' claims from UPDATE");
@@ -163,7 +162,7 @@ async fn wait_for(feed: &mut blendesk_coord_pg::ChangeFeed, want: impl Fn(&Chang
 async fn another_app_hears_a_claim_at_once() {
     let team = Team::new(2, 1).await;
     let (alice, bob, sam) = (&team.advisors[0], &team.advisors[1], &team.supervisors[0]);
-    let (a, mut b) = (alice.session().await, bob.session().await);
+    let (a, b) = (alice.session().await, bob.session().await);
     let mut feed = b.listen().await.unwrap();
 
     let started = std::time::Instant::now();
@@ -202,7 +201,7 @@ async fn importing_owners_twice_changes_nothing() {
     let team = Team::new(3, 1).await;
     let (alice, bob, carol, sam) = (&team.advisors[0], &team.advisors[1], &team.advisors[2], &team.supervisors[0]);
     let owners: Vec<(String, _)> = (0..2500).map(|i| (format!("<old-{i}@x>"), [&alice.id, &bob.id, &carol.id][i % 3].clone())).collect();
-    let mut s = sam.session().await;
+    let s = sam.session().await;
 
     let first = s.import_owners(&owners).await.unwrap();
     assert_eq!((first.imported, first.unchanged, first.conflicts.len()), (2500, 0, 0));
@@ -316,7 +315,7 @@ async fn documents_are_versions_and_knowledge_is_the_supervisors() {
 async fn conversation_tokens_are_written_whole() {
     let team = Team::new(2, 0).await;
     let (alice, bob) = (&team.advisors[0], &team.advisors[1]);
-    let mut a = alice.session().await;
+    let a = alice.session().await;
     a.set_conversation_token(&["<m1@x>", "<m2@x>"], 7, &alice.id).await.unwrap();
     a.set_conversation_token(&["<m2@x>", "<m3@x>"], 9, &alice.id).await.unwrap();
     assert_eq!(
