@@ -126,3 +126,42 @@ async fn a_duty_is_held_once() {
     assert_eq!(s.take_duty("late", "<conv-0@customer.example>", &team.advisors[0].id).await.unwrap(), Duty::Taken);
     assert!(s.take_duty("Ack!", "<x>", &team.advisors[0].id).await.is_err(), "a bad kind is refused");
 }
+
+/// Claims and releases interleaved: an app told `Claimed` still owns the email when it
+/// releases it (nobody took it meanwhile), and every owner's version is new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn claims_and_releases_interleaved_never_overlap() {
+    const CHURN_APPS: usize = 10;
+    const KEYS: usize = 8;
+    const ROUNDS: usize = 30;
+    let team = Team::new(CHURN_APPS, 0).await;
+    let barrier = Arc::new(Barrier::new(CHURN_APPS));
+    let mut apps = Vec::new();
+    for (app, member) in team.advisors.iter().enumerate() {
+        let session = member.session().await;
+        let (barrier, me) = (barrier.clone(), member.id.clone());
+        apps.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let mut versions = Vec::new();
+            for round in 0..ROUNDS {
+                let key = format!("<churn-{}@x>", (app + round) % KEYS);
+                if let Claim::Claimed { version } = session.claim(&key, &me).await.expect("claiming") {
+                    versions.push(version);
+                    assert!(session.release(&key, &me).await.expect("releasing"), "{me} lost {key} it was told it had claimed");
+                }
+            }
+            versions
+        }));
+    }
+    let mut versions = Vec::new();
+    for app in apps {
+        versions.extend(app.await.expect("an app panicked"));
+    }
+    let claims = versions.len();
+    versions.sort_unstable();
+    versions.dedup();
+    assert_eq!(versions.len(), claims, "two claims shared a version");
+    assert!(claims >= KEYS, "only {claims} claims succeeded");
+    let left = team.raw().await.query_one("SELECT count(*) FROM blendesk.claims", &[]).await.unwrap().get::<_, i64>(0);
+    assert_eq!(left, 0, "every claim was released");
+}
