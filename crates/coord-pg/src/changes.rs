@@ -80,11 +80,25 @@ impl ChangeFeed {
     /// The next change; waits until one arrives. `FeedClosed` when the connection ended
     /// (the caller reconnects and reads the tables again: changes in between are lost).
     pub async fn next(&mut self) -> Result<Change> {
-        match self.changes.recv().await {
-            Some(Ok(payload)) => parse(&payload),
-            Some(Err(source)) => Err(CoordError::Database { what: "the change feed", source }),
-            None => Err(CoordError::FeedClosed),
-        }
+        into_change(self.changes.recv().await)
+    }
+}
+
+/// The same feed as a stream, for `select!` beside other events; it ends after
+/// `FeedClosed` or a connection error.
+impl futures::Stream for ChangeFeed {
+    type Item = Result<Change>;
+
+    fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+        self.changes.poll_recv(cx).map(|item| item.map(|item| into_change(Some(item))))
+    }
+}
+
+fn into_change(item: Option<Result<String, tokio_postgres::Error>>) -> Result<Change> {
+    match item {
+        Some(Ok(payload)) => parse(&payload),
+        Some(Err(source)) => Err(CoordError::Database { what: "the change feed", source }),
+        None => Err(CoordError::FeedClosed),
     }
 }
 

@@ -194,6 +194,29 @@ async fn another_app_hears_a_claim_at_once() {
     a.claim("<m3@x>", &alice.id).await.unwrap();
     let change = wait_for(&mut feed, |c| matches!(c, Change::Claim { .. })).await;
     assert_eq!(change, Change::Claim { email_key: "<m3@x>".into(), owner: Some(alice.id.clone()) });
+
+    // The feed is also a stream; it ends with its connection.
+    a.claim("<m4@x>", &alice.id).await.unwrap();
+    let next = tokio::time::timeout(Duration::from_secs(10), futures::StreamExt::next(&mut feed)).await.expect("in time");
+    assert_eq!(next.unwrap().unwrap(), Change::Claim { email_key: "<m4@x>".into(), owner: Some(alice.id.clone()) });
+    let raw = team.raw().await;
+    raw.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND query LIKE 'LISTEN%'",
+        &[&bob.settings.user],
+    )
+    .await
+    .unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match feed.next().await {
+                Ok(_) => continue,
+                Err(e) => return e,
+            }
+        }
+    })
+    .await
+    .expect("the feed reports its end");
+    assert!(matches!(end, CoordError::FeedClosed | CoordError::Database { .. }), "{end}");
 }
 
 #[tokio::test]
