@@ -13,7 +13,8 @@
 #   tests/pg-stack.sh reset    stop and delete the state directory
 #
 # BLENDESK_PG_DIR (default: pg/ under BLENDESK_STACK_DIR) holds the cluster (data/), the
-# socket (run/), the log and the administrator's password; BLENDESK_PG_PORT (default
+# socket (run/), the log, the administrator's password and a self-signed certificate for
+# localhost and 127.0.0.1 (ca.crt: TLS is offered, plain connections still accepted); BLENDESK_PG_PORT (default
 # 15432) is the TCP port on 127.0.0.1. The administrator `blendesk_admin` (a superuser,
 # password in the state directory) creates the test databases and advisor roles; every
 # other connection is an advisor's own login role.
@@ -86,6 +87,28 @@ init_cluster() {
     echo "include_if_exists = 'blendesk.conf'" >> "$DIR/data/postgresql.conf"
 }
 
+# A test CA (ca.crt, for clients to trust) and the server's certificate signed by it for the
+# names tests connect to (rustls refuses a CA certificate as the server's own).
+make_certificate() {
+    [ -f "$DIR/data/server.crt" ] && [ -f "$DIR/ca.crt" ] && return 0
+    command -v openssl >/dev/null || die "openssl is needed for the server's test certificate"
+    local tmp="$DIR/run/cert"
+    mkdir -p "$tmp"
+    {
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Blendesk test CA" \
+            -keyout "$tmp/ca.key" -out "$tmp/ca.crt" &&
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+            -keyout "$DIR/data/server.key" -out "$tmp/server.csr" &&
+        printf 'subjectAltName=DNS:localhost,IP:%s\nbasicConstraints=CA:FALSE\n' "$HOST" > "$tmp/ext" &&
+        openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+            -days 3650 -extfile "$tmp/ext" -out "$DIR/data/server.crt"
+    } >/dev/null 2>&1 || die "openssl could not make the test certificates"
+    cp "$tmp/ca.crt" "$DIR/ca.crt"
+    rm -rf "$tmp"
+    chown "$RUN_AS" "$DIR/data/server.key" "$DIR/data/server.crt"
+    chmod 0600 "$DIR/data/server.key"
+}
+
 # Rewritten on every start, so a new port or an older checkout's settings take effect.
 # 300 connections: the benchmark's 200 simulated apps plus the tests' own.
 write_config() {
@@ -95,6 +118,7 @@ port = $PORT
 unix_socket_directories = '$DIR/run'
 max_connections = 300
 logging_collector = off
+ssl = on
 EOF
     chown "$RUN_AS" "$DIR/data/blendesk.conf"
 }
@@ -133,6 +157,7 @@ BLENDESK_PG_PORT=$PORT
 BLENDESK_PG_DATABASE=$DATABASE
 BLENDESK_PG_ADMIN_USER=$ADMIN
 BLENDESK_PG_ADMIN_PASSWORD=$password
+BLENDESK_PG_CA=$DIR/ca.crt
 EOF
 }
 
@@ -144,6 +169,7 @@ case "$cmd" in
         exec 9>"$DIR/.lock"
         flock 9
         init_cluster
+        make_certificate
         write_config
         start_server
         create_database

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use blendesk_coord_pg::{Admin, AdvisorSession, Claim, PgSettings, TeamRole};
+use blendesk_coord_pg::{Admin, AdvisorSession, Claim, PgSettings, TeamRole, Tls};
 use blendesk_domain::advisor::AdvisorId;
 use tokio::sync::Barrier;
 
@@ -43,6 +43,7 @@ fn settings() -> Result<PgSettings> {
         database: get("BLENDESK_PG_DATABASE"),
         user: get("BLENDESK_PG_ADMIN_USER"),
         password: get("BLENDESK_PG_ADMIN_PASSWORD"),
+        tls: Tls::Off,
     })
 }
 

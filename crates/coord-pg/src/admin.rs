@@ -30,6 +30,16 @@ impl Admin {
         &self.settings
     }
 
+    /// Whether this connection is encrypted (the server's view).
+    pub async fn ssl_in_use(&self) -> Result<bool> {
+        let row = self
+            .client
+            .query_one("SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)", &[])
+            .await
+            .map_err(db("asking whether the connection is encrypted"))?;
+        Ok(row.get(0))
+    }
+
     /// Creates an empty database (a team's, or a test's own).
     pub async fn create_database(&self, name: &str) -> Result<()> {
         check_identifier("database name", name)?;

@@ -6,8 +6,14 @@ pub type Result<T, E = CoordError> = std::result::Result<T, E>;
 
 #[derive(Debug, Error)]
 pub enum CoordError {
-    #[error("cannot connect to PostgreSQL at {target}: {source}")]
-    Connect { target: String, source: tokio_postgres::Error },
+    #[error("cannot connect to PostgreSQL at {target}: {detail}")]
+    Connect {
+        target: String,
+        /// The error and its causes ("error performing TLS handshake: invalid peer certificate: …").
+        detail: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
     #[error("refusing an unencrypted PostgreSQL connection to {0}: only loopback or a Unix socket may be used without TLS")]
     PlaintextRefused(String),
     /// The database refused the write (SQLSTATE 42501): row-level security or a missing
@@ -64,6 +70,20 @@ pub(crate) fn db(what: &'static str) -> impl FnOnce(tokio_postgres::Error) -> Co
         }
         _ => CoordError::Database { what, source },
     }
+}
+
+/// An error with its causes, one sentence.
+pub(crate) fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let next = c.to_string();
+        if !text.contains(&next) {
+            text = format!("{text}: {next}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// `Key (owner)=(zoe) is not present in table "advisors".` → `zoe`.

@@ -25,6 +25,7 @@ mod policy;
 mod presence;
 mod session;
 mod settings;
+mod tls;
 mod tokens;
 
 pub use admin::{Admin, TeamRole};
@@ -39,3 +40,4 @@ pub use policy::PublishedPolicy;
 pub use presence::PresenceRow;
 pub use session::AdvisorSession;
 pub use settings::PgSettings;
+pub use tls::Tls;

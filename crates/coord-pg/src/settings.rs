@@ -3,7 +3,10 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::error::{CoordError, Result};
+use tokio_postgres::config::SslMode;
+
+use crate::error::{with_causes, CoordError, Result};
+use crate::tls::{client_config, MakeRustls, RustlsStream, Tls};
 
 /// One login to the team's database. Advisors log in as their own role; the password
 /// comes from the keyring or the environment, never from a file.
@@ -15,6 +18,8 @@ pub struct PgSettings {
     pub database: String,
     pub user: String,
     pub password: String,
+    /// `Tls::Off` only to loopback or a Unix socket; anything else is refused.
+    pub tls: Tls,
 }
 
 impl std::fmt::Debug for PgSettings {
@@ -24,6 +29,7 @@ impl std::fmt::Debug for PgSettings {
             .field("port", &self.port)
             .field("database", &self.database)
             .field("user", &self.user)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -45,8 +51,8 @@ impl PgSettings {
         format!("{}:{} (database {}, user {})", self.host, self.port, self.database, self.user)
     }
 
-    /// Connects without TLS, which this crate allows only where nobody can listen in: a
-    /// loopback address or a Unix socket. The connection is driven by a task of its own.
+    /// Connects — without TLS only where nobody can listen in: a loopback address or a
+    /// Unix socket. The connection is driven by a task of its own.
     pub(crate) async fn connect(&self) -> Result<tokio_postgres::Client> {
         let (client, connection) = self.open().await?;
         let target = self.target();
@@ -62,8 +68,8 @@ impl PgSettings {
     /// (the change feed reads its notifications).
     pub(crate) async fn open(
         &self,
-    ) -> Result<(tokio_postgres::Client, tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>)> {
-        if !is_local(&self.host) {
+    ) -> Result<(tokio_postgres::Client, tokio_postgres::Connection<tokio_postgres::Socket, RustlsStream<tokio_postgres::Socket>>)> {
+        if self.tls == Tls::Off && !is_local(&self.host) {
             return Err(CoordError::PlaintextRefused(self.host.clone()));
         }
         let mut config = tokio_postgres::Config::new();
@@ -74,8 +80,10 @@ impl PgSettings {
             .user(&self.user)
             .password(&self.password)
             .application_name("blendesk")
-            .connect_timeout(CONNECT_TIMEOUT);
-        config.connect(tokio_postgres::NoTls).await.map_err(|source| CoordError::Connect { target: self.target(), source })
+            .connect_timeout(CONNECT_TIMEOUT)
+            .ssl_mode(if self.tls == Tls::Off { SslMode::Disable } else { SslMode::Require });
+        let tls = MakeRustls(client_config(&self.tls)?);
+        config.connect(tls).await.map_err(|source| CoordError::Connect { target: self.target(), detail: with_causes(&source), source })
     }
 }
 
@@ -105,6 +113,7 @@ mod tests {
             database: "team".into(),
             user: "alice".into(),
             password: "Canary-secret".into(),
+            tls: Tls::Off,
         };
         assert!(!format!("{s:?}").contains("Canary"));
     }

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use blendesk_coord_pg::{AdvisorSession, Change, Claim, CoordError, DocumentKind, PgSettings, SCHEMA_VERSION};
+use blendesk_coord_pg::{AdvisorSession, Change, Claim, CoordError, DocumentKind, PgSettings, Tls, SCHEMA_VERSION};
 use blendesk_domain::blending::policy::Policy;
 use support::Team;
 
@@ -299,6 +299,33 @@ async fn connection_problems_are_errors_that_say_where() {
     assert!(matches!(blendesk_coord_pg::Admin::connect(&remote).await, Err(CoordError::PlaintextRefused(_))));
     let wrong = settings.with_login(&settings.user, "wrong password");
     assert!(matches!(blendesk_coord_pg::Admin::connect(&wrong).await, Err(CoordError::Connect { .. })));
+}
+
+#[tokio::test]
+async fn tls_checks_the_certificate() {
+    let plain = support::admin_settings();
+    let ca = support::stack_ca();
+    let ssl_in_use = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+
+    // With the stack's CA, by name and by address: encrypted.
+    for host in ["localhost", "127.0.0.1"] {
+        let settings = PgSettings { host: host.into(), tls: Tls::CaFile(ca.clone()), ..plain.clone() };
+        let session = blendesk_coord_pg::Admin::connect(&settings).await.unwrap_or_else(|e| panic!("TLS to {host}: {e}"));
+        assert!(session.ssl_in_use().await.unwrap(), "{host}: {ssl_in_use}");
+    }
+    // Without TLS (loopback): not encrypted.
+    assert!(!blendesk_coord_pg::Admin::connect(&plain).await.unwrap().ssl_in_use().await.unwrap());
+    // The public roots do not know the test CA: refused, whatever the password.
+    let public = PgSettings { tls: Tls::PublicRoots, ..plain.clone() };
+    let e = blendesk_coord_pg::Admin::connect(&public).await.err().expect("an unknown issuer is refused").to_string();
+    assert!(e.contains("certificate"), "{e}");
+    // Remote hosts with TLS are allowed to try (no PlaintextRefused).
+    let remote = PgSettings { host: "db.invalid".into(), tls: Tls::CaFile(ca), ..plain };
+    match blendesk_coord_pg::Admin::connect(&remote).await {
+        Err(CoordError::Connect { target, .. }) => assert!(target.contains("db.invalid"), "{target}"),
+        Err(e) => panic!("expected a connection error, got {e}"),
+        Ok(_) => panic!("connected to db.invalid"),
+    }
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use blendesk_coord_pg::{Admin, AdvisorSession, PgSettings, TeamRole};
+use blendesk_coord_pg::{Admin, AdvisorSession, PgSettings, TeamRole, Tls};
 use blendesk_domain::advisor::AdvisorId;
 
 /// The stack's settings: from the environment (`tests/pg-stack.sh start` prints them and
@@ -35,7 +35,19 @@ pub fn admin_settings() -> PgSettings {
         database: get("BLENDESK_PG_DATABASE"),
         user: get("BLENDESK_PG_ADMIN_USER"),
         password,
+        tls: Tls::Off,
     }
+}
+
+/// The stack's CA certificate (its server certificate names localhost and 127.0.0.1).
+pub fn stack_ca() -> std::path::PathBuf {
+    let ca = std::env::var("BLENDESK_PG_CA").unwrap_or_else(|_| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/pg-stack.sh");
+        let out = Command::new(&script).arg("env").output().unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
+        String::from_utf8_lossy(&out.stdout).lines().find_map(|l| l.strip_prefix("BLENDESK_PG_CA=")).unwrap_or_default().to_owned()
+    });
+    assert!(Path::new(&ca).is_file(), "no CA file {ca:?}: start the test database with `tests/pg-stack.sh start`");
+    ca.into()
 }
 
 pub async fn admin(settings: &PgSettings) -> Admin {
