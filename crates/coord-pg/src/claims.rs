@@ -51,7 +51,7 @@ impl AdvisorSession {
                 return Ok(Claim::Taken { owner, version });
             }
         }
-        Err(CoordError::Corrupt(format!("{email_key}: claimed and released {CLAIM_ATTEMPTS} times while we looked")))
+        Err(CoordError::Contended { email_key: email_key.to_owned(), attempts: CLAIM_ATTEMPTS })
     }
 
     /// The owner of `email_key` and their claim's version, if anyone owns it.

@@ -30,6 +30,10 @@ pub enum CoordError {
     Migration { version: i32, name: &'static str, source: tokio_postgres::Error },
     #[error("the database holds something this app cannot read: {0}")]
     Corrupt(String),
+    /// Claimed and released by others every time we looked; the caller moves on and may
+    /// try again later.
+    #[error("{email_key} changed hands {attempts} times while we claimed it")]
+    Contended { email_key: String, attempts: usize },
     #[error("the change feed's connection ended")]
     FeedClosed,
     #[error("{what}: {source}")]

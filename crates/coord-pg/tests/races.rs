@@ -75,6 +75,10 @@ async fn twenty_apps_race_for_two_hundred_emails_and_each_gets_one_owner() {
         assert_eq!(database[key].0, owner.as_str(), "{me} was told {key} belongs to {owner}");
         assert_ne!(owner, me, "{me} lost {key} to itself");
     }
+    // What an app reads back agrees with the database.
+    let read_back = team.advisors[0].session().await.owners().await.unwrap();
+    assert_eq!(read_back.len(), EMAILS);
+    assert!(read_back.iter().all(|(key, owner)| database[key].0 == owner.as_str()));
     // The spread is not the point, but 20 apps all losing to one would mean no race.
     assert!(winners.values().map(|w| &w[0]).collect::<std::collections::HashSet<_>>().len() > 1);
 }
