@@ -11,7 +11,9 @@ CREATE TABLE blendesk.claims (
     version bigint NOT NULL DEFAULT nextval('blendesk.claim_versions')
 );
 CREATE INDEX claims_owner ON blendesk.claims (owner);
-GRANT SELECT, INSERT, UPDATE, DELETE ON blendesk.claims TO blendesk_advisor;
+-- Column grants: an app names the email and the owner; the server stamps the rest.
+GRANT SELECT, DELETE ON blendesk.claims TO blendesk_advisor;
+GRANT INSERT (email_key, owner), UPDATE (owner) ON blendesk.claims TO blendesk_advisor;
 ALTER TABLE blendesk.claims ENABLE ROW LEVEL SECURITY;
 CREATE POLICY claims_read ON blendesk.claims FOR SELECT USING (true);
 -- New claims only under one's own name (supervisors: anyone's, for hand-over and import).
@@ -25,6 +27,19 @@ CREATE POLICY claims_delete ON blendesk.claims FOR DELETE
     USING (owner = blendesk.current_advisor() OR blendesk.is_supervisor());
 CREATE TRIGGER claims_notify AFTER INSERT OR UPDATE OR DELETE ON blendesk.claims
     FOR EACH ROW EXECUTE FUNCTION blendesk.notify_change();
+-- Every new owner gets a new version and the server's time, whoever wrote the row: the
+-- version is a fencing token no app can choose.
+CREATE FUNCTION blendesk.stamp_claim() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.version := nextval('blendesk.claim_versions');
+    NEW.claimed_at := now();
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER claims_stamp BEFORE INSERT OR UPDATE ON blendesk.claims
+    FOR EACH ROW EXECUTE FUNCTION blendesk.stamp_claim();
 
 -- An advisor who released an email: their app does not take it back.
 CREATE TABLE blendesk.declined (
@@ -33,7 +48,8 @@ CREATE TABLE blendesk.declined (
     declined_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (email_key, advisor)
 );
-GRANT SELECT, INSERT, DELETE ON blendesk.declined TO blendesk_advisor;
+GRANT SELECT, DELETE ON blendesk.declined TO blendesk_advisor;
+GRANT INSERT (email_key, advisor) ON blendesk.declined TO blendesk_advisor;
 ALTER TABLE blendesk.declined ENABLE ROW LEVEL SECURITY;
 CREATE POLICY declined_read ON blendesk.declined FOR SELECT USING (true);
 CREATE POLICY declined_write ON blendesk.declined FOR INSERT
@@ -50,7 +66,8 @@ CREATE TABLE blendesk.duties (
     taken_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (kind, duty_key)
 );
-GRANT SELECT, INSERT ON blendesk.duties TO blendesk_advisor;
+GRANT SELECT ON blendesk.duties TO blendesk_advisor;
+GRANT INSERT (kind, duty_key, holder) ON blendesk.duties TO blendesk_advisor;
 ALTER TABLE blendesk.duties ENABLE ROW LEVEL SECURITY;
 CREATE POLICY duties_read ON blendesk.duties FOR SELECT USING (true);
 CREATE POLICY duties_insert ON blendesk.duties FOR INSERT

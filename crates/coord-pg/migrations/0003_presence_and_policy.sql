@@ -5,7 +5,8 @@ CREATE TABLE blendesk.presence (
     load integer NOT NULL CHECK (load >= 0),
     heartbeat timestamptz NOT NULL DEFAULT now()
 );
-GRANT SELECT, INSERT, UPDATE ON blendesk.presence TO blendesk_advisor;
+GRANT SELECT ON blendesk.presence TO blendesk_advisor;
+GRANT INSERT (advisor, state, load), UPDATE (state, load) ON blendesk.presence TO blendesk_advisor;
 ALTER TABLE blendesk.presence ENABLE ROW LEVEL SECURITY;
 CREATE POLICY presence_read ON blendesk.presence FOR SELECT USING (true);
 CREATE POLICY presence_insert ON blendesk.presence FOR INSERT
@@ -15,6 +16,12 @@ CREATE POLICY presence_update ON blendesk.presence FOR UPDATE
     WITH CHECK (advisor = blendesk.current_advisor());
 CREATE TRIGGER presence_notify AFTER INSERT OR UPDATE ON blendesk.presence
     FOR EACH ROW EXECUTE FUNCTION blendesk.notify_change();
+-- The heartbeat is the server's time on every write: no app can look alive into the future.
+CREATE FUNCTION blendesk.stamp_heartbeat() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$ BEGIN NEW.heartbeat := now(); RETURN NEW; END $$;
+CREATE TRIGGER presence_stamp BEFORE INSERT OR UPDATE ON blendesk.presence
+    FOR EACH ROW EXECUTE FUNCTION blendesk.stamp_heartbeat();
 
 -- Versions, never edits: the highest version is the policy. Advisors may read it; the
 -- insert grant is the group's, and row-level security admits supervisors only, so an
@@ -25,7 +32,8 @@ CREATE TABLE blendesk.policy (
     published_by text NOT NULL REFERENCES blendesk.advisors (advisor),
     published_at timestamptz NOT NULL DEFAULT now()
 );
-GRANT SELECT, INSERT ON blendesk.policy TO blendesk_advisor;
+GRANT SELECT ON blendesk.policy TO blendesk_advisor;
+GRANT INSERT (document, published_by) ON blendesk.policy TO blendesk_advisor;
 ALTER TABLE blendesk.policy ENABLE ROW LEVEL SECURITY;
 CREATE POLICY policy_read ON blendesk.policy FOR SELECT USING (true);
 CREATE POLICY policy_insert ON blendesk.policy FOR INSERT

@@ -11,7 +11,8 @@ CREATE TABLE blendesk.documents (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX documents_by_id ON blendesk.documents (kind, doc_id, version DESC);
-GRANT SELECT, INSERT ON blendesk.documents TO blendesk_advisor;
+GRANT SELECT ON blendesk.documents TO blendesk_advisor;
+GRANT INSERT (kind, doc_id, document, tombstone, author) ON blendesk.documents TO blendesk_advisor;
 ALTER TABLE blendesk.documents ENABLE ROW LEVEL SECURITY;
 CREATE POLICY documents_read ON blendesk.documents FOR SELECT USING (true);
 CREATE POLICY documents_insert ON blendesk.documents FOR INSERT
@@ -25,7 +26,8 @@ CREATE TABLE blendesk.template_approvals (
     approved_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (version, supervisor)
 );
-GRANT SELECT, INSERT ON blendesk.template_approvals TO blendesk_advisor;
+GRANT SELECT ON blendesk.template_approvals TO blendesk_advisor;
+GRANT INSERT (version, supervisor) ON blendesk.template_approvals TO blendesk_advisor;
 ALTER TABLE blendesk.template_approvals ENABLE ROW LEVEL SECURITY;
 CREATE POLICY approvals_read ON blendesk.template_approvals FOR SELECT USING (true);
 CREATE POLICY approvals_insert ON blendesk.template_approvals FOR INSERT
@@ -38,7 +40,8 @@ CREATE TABLE blendesk.conversation_tokens (
     set_by text NOT NULL REFERENCES blendesk.advisors (advisor),
     set_at timestamptz NOT NULL DEFAULT now()
 );
-GRANT SELECT, INSERT, UPDATE ON blendesk.conversation_tokens TO blendesk_advisor;
+GRANT SELECT ON blendesk.conversation_tokens TO blendesk_advisor;
+GRANT INSERT (email_key, token, set_by), UPDATE (token, set_by, set_at) ON blendesk.conversation_tokens TO blendesk_advisor;
 ALTER TABLE blendesk.conversation_tokens ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tokens_read ON blendesk.conversation_tokens FOR SELECT USING (true);
 CREATE POLICY tokens_insert ON blendesk.conversation_tokens FOR INSERT
@@ -57,7 +60,8 @@ CREATE TABLE blendesk.events (
     recorded_at timestamptz NOT NULL DEFAULT now(),
     body jsonb NOT NULL DEFAULT '{}'
 );
-GRANT SELECT, INSERT ON blendesk.events TO blendesk_advisor;
+GRANT SELECT ON blendesk.events TO blendesk_advisor;
+GRANT INSERT (event_id, kind, advisor, occurred_at, body) ON blendesk.events TO blendesk_advisor;
 ALTER TABLE blendesk.events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY events_read ON blendesk.events FOR SELECT USING (true);
 CREATE POLICY events_insert ON blendesk.events FOR INSERT

@@ -109,7 +109,7 @@ impl AdvisorSession {
     }
 
     /// Moves `email_key` from `from` to `to` if `from` still owns it: one conditional
-    /// UPDATE. Returns the new claim's version, or None when `from` no longer owned it.
+    /// UPDATE (a trigger stamps the new version). Returns the new claim's version, or None when `from` no longer owned it.
     /// The owner or a supervisor may; `to` must be a registered advisor.
     pub async fn transfer(&self, email_key: &str, from: &AdvisorId, to: &AdvisorId) -> Result<Option<i64>> {
         check_key("email key", email_key)?;
@@ -117,7 +117,7 @@ impl AdvisorSession {
             .client
             .query_opt(
                 "UPDATE blendesk.claims
-                 SET owner = $3, claimed_at = now(), version = nextval('blendesk.claim_versions')
+                 SET owner = $3
                  WHERE email_key = $1 AND owner = $2
                  RETURNING version",
                 &[&email_key, &from.as_str(), &to.as_str()],

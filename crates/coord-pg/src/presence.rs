@@ -16,8 +16,9 @@ pub struct PresenceRow {
 }
 
 impl AdvisorSession {
-    /// Records `me`'s state (`[a-z_]{1,32}`, e.g. `available`, `on_call`) and load now.
-    /// Row-level security refuses another advisor's row.
+    /// Records `me`'s state (`[a-z_]{1,32}`, e.g. `available`, `on_call`) and load now
+    /// (a trigger stamps the server's time). Row-level security refuses another
+    /// advisor's row.
     pub async fn heartbeat(&self, me: &AdvisorId, state: &str, load: u32) -> Result<()> {
         if state.is_empty() || state.len() > 32 || !state.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
             return Err(CoordError::Invalid {
@@ -29,7 +30,7 @@ impl AdvisorSession {
         self.client
             .execute(
                 "INSERT INTO blendesk.presence (advisor, state, load) VALUES ($1, $2, $3)
-                 ON CONFLICT (advisor) DO UPDATE SET state = EXCLUDED.state, load = EXCLUDED.load, heartbeat = now()",
+                 ON CONFLICT (advisor) DO UPDATE SET state = EXCLUDED.state, load = EXCLUDED.load",
                 &[&me.as_str(), &state, &load],
             )
             .await

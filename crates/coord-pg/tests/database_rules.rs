@@ -115,6 +115,17 @@ async fn advisors_write_only_under_their_own_name() {
     let e = bob.raw().await.execute("UPDATE blendesk.presence SET state = 'away'", &[]).await.unwrap();
     assert_eq!(e, 0, "bob cannot touch alice's presence row");
 
+    // Nobody chooses their own version or heartbeat time: the server stamps them.
+    for statement in [
+        "UPDATE blendesk.claims SET version = 1",
+        "UPDATE blendesk.claims SET email_key = '<other@x>'",
+        "INSERT INTO blendesk.claims (email_key, owner, version) VALUES ('<n@x>', 'a00', 1)",
+        "UPDATE blendesk.presence SET heartbeat = now() + interval '1 day'",
+    ] {
+        let e = alice.raw().await.execute(statement, &[]).await.unwrap_err();
+        assert_eq!(sqlstate(e), "42501", "{statement}");
+    }
+
     // Duties: one's own name only.
     refused(a.take_duty("ack", "<c1@x>", &bob.id).await);
 
