@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every Blendesk test, on a fresh Debian 12 machine: installs what is missing (the mail
 # stack's packages, the desktop's build and WebDriver packages, tauri-driver), starts the
-# local mail stack, runs the engine tests against it, then the end-to-end tests in the
-# real window under Xvfb. `.ci/run` calls this.
+# local mail stack and the test PostgreSQL, runs the engine and coordination tests against
+# them, then the end-to-end tests in the real window under Xvfb. `.ci/run` calls this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,20 +15,24 @@ command -v shellcheck >/dev/null || {
 cargo fmt --all --check
 cargo clippy --locked --all-targets \
     -p blendesk-domain -p blendesk-store -p blendesk-mail -p blendesk-engine \
-    -p blendesk-cli -p blendesk-control -p blendesk-testkit -p blendesk-e2e -- -D warnings
+    -p blendesk-cli -p blendesk-control -p blendesk-testkit -p blendesk-e2e -p blendesk-coord-pg -- -D warnings
 mapfile -t scripts < <(git ls-files '*.sh' '*.bash' .ci/run)
 shellcheck "${scripts[@]}"
 
 echo "== mail stack (Dovecot mdbox and Maildir, OpenSMTPD, Cyrus)"
 tests/mail-stack.sh start
 
-echo "== engine, store, mail, domain, CLI, control and testkit tests (real Dovecot + OpenSMTPD, Cyrus)"
+echo "== PostgreSQL (the coordination backend's tests)"
+pg_env=$(tests/pg-stack.sh start)
+while IFS='=' read -r key value; do export "$key=$value"; done <<< "$pg_env"
+
+echo "== engine, store, mail, domain, CLI, control, testkit and coord-pg tests (real Dovecot + OpenSMTPD, Cyrus, PostgreSQL)"
 # One -p list instead of --workspace: the engine tests must not build the Tauri crate.
 # cargo runs the test binaries one after another; the fault tests rely on that (they
 # restart the servers).
 cargo test --locked \
     -p blendesk-domain -p blendesk-store -p blendesk-mail -p blendesk-engine \
-    -p blendesk-cli -p blendesk-control -p blendesk-testkit
+    -p blendesk-cli -p blendesk-control -p blendesk-testkit -p blendesk-coord-pg
 
 echo "== desktop end-to-end tests (tauri-driver + WebKitWebDriver under Xvfb)"
 scripts/test-e2e.sh
