@@ -264,7 +264,7 @@ fn what_if_predicts_a_lower_cap_before_the_supervisor_publishes_it() {
 /// "My day" in an advisor's window: her own figures beside the team's median, from the
 /// team's event log in the mailbox — and nothing that names a colleague.
 #[test]
-fn an_advisor_sees_her_own_day_beside_the_team_median_and_no_colleague() {
+fn my_day_shows_her_own_figures_beside_the_team_median_and_no_colleague() {
     let mail = Mailboxes::new();
     let policy = json!({"version": 1, "wrap_up_seconds": 3, "advisors": {"amy": {"cap": 1}, "ann": {"cap": 3}}});
     let app = launch(&mail, Some("amy"), policy);
