@@ -22,10 +22,17 @@ pub fn checked_tel(uri: &str) -> Option<&str> {
 }
 
 /// Dial: hand the `tel:` URI to the OS (xdg-open → the registered softphone). No shell.
+/// Dialled from `customer`'s conversation, the number becomes theirs for the whole team
+/// (the event log: history and first-contact resolution join the call and the mail).
 #[tauri::command]
-pub fn dial(tel: String) -> Result<()> {
+pub fn dial(desk: State<'_, Desk>, tel: String, customer: Option<String>) -> Result<()> {
     let uri = checked_tel(&tel)
         .ok_or_else(|| CommandError { code: ErrorCode::Invalid, message: format!("{tel:?} is not a tel:+<digits> number") })?;
+    if let (Some(customer), Ok(engine)) = (customer.as_deref(), desk.engine()) {
+        if let Err(e) = engine.link_phone(customer, uri.trim_start_matches("tel:")) {
+            tracing::warn!(error = %e, "dialled number not linked to the customer");
+        }
+    }
     std::process::Command::new("xdg-open")
         .arg(uri)
         .stdin(std::process::Stdio::null())

@@ -73,7 +73,8 @@ pub enum TemplateAction {
 
 #[derive(Subcommand)]
 pub enum CustomerAction {
-    /// Say that two addresses are the same customer (this app's database).
+    /// Say that two addresses are the same customer (this app's database), or that a
+    /// phone number (`+` and digits) is this address's (the whole team's event log).
     Link { a: String, b: String },
     /// Undo a link.
     Unlink { a: String, b: String },
@@ -209,8 +210,13 @@ pub fn history(engine: &Engine, address: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn customer(engine: &Engine, action: CustomerAction) -> Result<()> {
+pub async fn customer(engine: &Engine, action: CustomerAction) -> Result<()> {
     match action {
+        CustomerAction::Link { a, b } if b.trim_start().starts_with('+') || b.trim().chars().all(|c| c.is_ascii_digit()) => {
+            engine.link_phone(&a, &b)?;
+            engine.sync_activity().await?;
+            println!("linked for the team");
+        }
         CustomerAction::Link { a, b } => {
             engine.link_customers(&a, &b)?;
             println!("linked");

@@ -274,9 +274,11 @@ async fn run(cli: Cli) -> Result<()> {
             engine.sync_once().await?;
             docs::history(&engine, &address, json)?;
         }
-        Command::Customer { action } => docs::customer(&engine, action)?,
+        Command::Customer { action } => docs::customer(&engine, action).await?,
         Command::Report { json } => {
             engine.sync_once().await?;
+            // Calls and phone links come from the team's event log.
+            engine.sync_activity().await?;
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
             let report = engine.team_report(now)?;
             if json {
@@ -527,6 +529,7 @@ fn print_report(r: &blendesk_domain::metrics::Report) {
     println!("SLA attainment (first) {}", pct(r.sla_attainment_pct));
     println!("one-touch resolution   {}", pct(r.one_touch_pct));
     println!("reopened               {}", r.reopened);
+    println!("first-contact resolved {} ({} contacts known, email and calls)", pct(r.fcr_pct), r.fcr_contacts);
 }
 
 fn format_ms(ms: i64) -> String {

@@ -36,6 +36,10 @@ pub enum ActivityKind {
     Resolved { message_id: Option<String> },
     /// The advisor's state changed (available, on_call, wrap_up, away, offline).
     State { state: String },
+    /// An advisor said this number is this customer's (dialled from their conversation,
+    /// or linked by hand): the whole team's history and first-contact resolution join
+    /// the two.
+    Linked { address: String, number: String },
     /// A call ended: what the softphone said of it, its talk time, and the advisor's
     /// disposition (none when wrap-up ended without one).
     Call {
@@ -147,7 +151,7 @@ pub fn daily(events: &[Activity]) -> BTreeMap<(String, String), DayFigures> {
                 f.calls += 1;
                 f.talk_ms += talk_ms.max(&0);
             }
-            ActivityKind::State { .. } => {}
+            ActivityKind::State { .. } | ActivityKind::Linked { .. } => {}
         }
     }
     out

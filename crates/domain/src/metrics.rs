@@ -159,6 +159,11 @@ pub struct Report {
     pub sla_attainment_pct: Option<f64>,
     pub one_touch_pct: Option<f64>,
     pub reopened: usize,
+    /// Contacts (new email conversations and inbound calls) whose first-contact
+    /// resolution is known, and the share resolved on first contact, in percent
+    /// (`first_contact_resolution`; the caller fills these in).
+    pub fcr_contacts: usize,
+    pub fcr_pct: Option<f64>,
 }
 
 pub fn report(conversations: &[ConversationMetrics]) -> Report {
@@ -177,6 +182,8 @@ pub fn report(conversations: &[ConversationMetrics]) -> Report {
         sla_attainment_pct: pct(judged.iter().filter(|m| **m).count(), judged.len()),
         one_touch_pct: pct(conversations.iter().filter(|c| c.one_touch).count(), resolved),
         reopened: conversations.iter().filter(|c| c.reopens > 0).count(),
+        fcr_contacts: 0,
+        fcr_pct: None,
     }
 }
 

@@ -3,14 +3,22 @@
 //! the queue's SLA settings, summarised. Resolution times need the time a conversation
 //! was resolved, which the mirror does not keep (only that `$Resolved` is set): a
 //! conversation counts as resolved by its last reply until the event log records it.
+//! First-contact resolution joins the channels: each email conversation and each inbound
+//! call from the team's event log is a contact, and numbers the event log links to an
+//! address are that customer's.
 
 use crate::engine::{Engine, Result};
+use blendesk_domain::activity::{ActivityKind, Disposition};
 use blendesk_domain::automation::is_automatic_message_id;
-use blendesk_domain::metrics::{conversation_metrics, report, ConversationMetrics, Event, EventKind, Report};
+use blendesk_domain::metrics::{
+    conversation_metrics, customer_keys, first_contact_resolution, report, Contact, ConversationMetrics, Event, EventKind, Report,
+};
 use std::collections::{BTreeMap, HashMap};
 
 /// A customer message after a resolution reopens it within this long.
 const REOPEN_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
+/// A new contact from the same customer within this long fails the first one's FCR.
+const FCR_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
 
 impl Engine {
     /// The figures over every conversation in the mirror's queues, as of `now_ms`.
@@ -29,6 +37,8 @@ impl Engine {
         }
         let mut by_key: BTreeMap<&str, Vec<Event>> = BTreeMap::new();
         let mut queue_of: HashMap<&str, &str> = HashMap::new();
+        // Who started each conversation, and when: its contact.
+        let mut opened_by: HashMap<&str, (i64, String)> = HashMap::new();
         for (h, key) in heads.iter().zip(keys.iter()) {
             let customer = queues.contains(&h.folder)
                 && !h.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted"))
@@ -37,6 +47,7 @@ impl Engine {
                 continue;
             }
             queue_of.entry(key).or_insert(&h.folder);
+            opened_by.entry(key).or_insert_with(|| (h.internal_date * 1000, h.from_addr.to_lowercase()));
             let events = by_key.entry(key).or_default();
             events.push(Event { at_ms: h.internal_date * 1000, kind: EventKind::Customer });
             for (at_ms, automatic) in h.message_id.as_deref().and_then(|id| replies.get(id)).into_iter().flatten() {
@@ -52,6 +63,62 @@ impl Engine {
                 conversation_metrics(events, &sla.calendar, sla.targets.first_response_minutes, REOPEN_WINDOW_MS, now_ms)
             })
             .collect();
-        Ok(report(&metrics))
+        let mut out = report(&metrics);
+        let contacts: Vec<Contact> = by_key
+            .keys()
+            .zip(&metrics)
+            .filter_map(|(key, m)| {
+                let (at_ms, customer) = opened_by.get(key)?.clone();
+                Some(Contact { customer, at_ms, resolved: m.resolution.is_some() })
+            })
+            .collect();
+        self.add_first_contact_resolution(&mut out, contacts, now_ms)?;
+        Ok(out)
+    }
+
+    /// Inbound calls from the event log join the email contacts; numbers linked to an
+    /// address are that customer's; the share resolved on first contact goes in `out`.
+    fn add_first_contact_resolution(&self, out: &mut Report, mut contacts: Vec<Contact>, now_ms: i64) -> Result<()> {
+        let events = self.team_activity(0, i64::MAX)?;
+        let mut links = Vec::new();
+        for e in &events {
+            match &e.kind {
+                ActivityKind::Linked { address, number } => links.push((address.to_lowercase(), number.clone())),
+                ActivityKind::Call { number: Some(number), direction, started_ms, disposition, .. }
+                    if direction.as_deref() != Some("outbound") =>
+                {
+                    contacts.push(Contact {
+                        customer: number.clone(),
+                        at_ms: *started_ms,
+                        resolved: *disposition == Some(Disposition::Resolved),
+                    });
+                }
+                _ => {}
+            }
+        }
+        let keys = customer_keys(&links);
+        for c in &mut contacts {
+            if let Some(k) = keys.get(&c.customer) {
+                c.customer = k.clone();
+            }
+        }
+        let fcr: Vec<bool> = first_contact_resolution(&contacts, FCR_WINDOW_MS, now_ms).into_iter().flatten().collect();
+        out.fcr_contacts = fcr.len();
+        out.fcr_pct = (!fcr.is_empty()).then(|| fcr.iter().filter(|ok| **ok).count() as f64 * 100.0 / fcr.len() as f64);
+        Ok(())
+    }
+
+    /// Say `number` is `address`'s phone, for the whole team (the event log).
+    pub fn link_phone(&self, address: &str, number: &str) -> Result<()> {
+        let request = blendesk_control::CallRequest {
+            number: Some(number.to_owned()),
+            ..blendesk_control::CallRequest::new(blendesk_control::CallEvent::Start)
+        };
+        let number = request.checked().map_err(crate::engine::EngineError::Conversation)?.number.unwrap_or_default();
+        if !address.contains('@') {
+            return Err(crate::engine::EngineError::Conversation(format!("{address:?} is not an email address")));
+        }
+        self.record(ActivityKind::Linked { address: address.trim().to_lowercase(), number });
+        Ok(())
     }
 }
