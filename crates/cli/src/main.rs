@@ -149,8 +149,11 @@ enum Command {
         /// Last day (YYYY-MM-DD, UTC), included; default: today.
         #[arg(long)]
         to: Option<String>,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// CSV for a spreadsheet (UTF-8 with a byte-order mark; no cell is a formula).
+        #[arg(long)]
+        csv: bool,
     },
     /// Simulate a day of the team under a policy, beside the ways teams work without
     /// blending; prints the outcome table. Needs no mailbox.
@@ -287,7 +290,7 @@ async fn run(cli: Cli) -> Result<()> {
                 print_report(&report);
             }
         }
-        Command::Activity { from, to, json } => {
+        Command::Activity { from, to, json, csv } => {
             const DAY_MS: i64 = 86_400_000;
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
             let day_end = |d: &str| blendesk_domain::simulate::fit::day_end_ms(d).map_err(|e| anyhow::anyhow!(e));
@@ -306,6 +309,38 @@ async fn run(cli: Cli) -> Result<()> {
             let rows = engine.activity_daily(since, until)?;
             if json {
                 println!("{}", serde_json::to_string(&rows)?);
+            } else if csv {
+                use blendesk_domain::csv::{row, BOM};
+                let mut out = String::from(BOM);
+                out.push_str(&row(&[
+                    "day",
+                    "advisor",
+                    "claimed",
+                    "replied",
+                    "resolved",
+                    "released",
+                    "handed_back",
+                    "transferred",
+                    "calls",
+                    "talk_seconds",
+                ]));
+                for r in &rows {
+                    let f = &r.figures;
+                    let n = |v: u32| v.to_string();
+                    out.push_str(&row(&[
+                        r.day.clone(),
+                        r.advisor.clone(),
+                        n(f.claimed),
+                        n(f.replied),
+                        n(f.resolved),
+                        n(f.released),
+                        n(f.handed_back),
+                        n(f.transferred),
+                        n(f.calls),
+                        (f.talk_ms / 1000).to_string(),
+                    ]));
+                }
+                print!("{out}");
             } else {
                 eprintln!("{appended} events of yours appended, {read} new from the team");
                 println!(

@@ -144,4 +144,24 @@ async fn every_event_reaches_the_mailbox_once_even_when_an_app_is_killed() {
         *expected.entry(advisor.clone()).or_default() += 1;
     }
     assert_eq!(claims_per_advisor, expected);
+
+    // The same figures as CSV for a spreadsheet: a row per JSON row, the same numbers.
+    let out = Command::new(bin)
+        .arg("--config")
+        .arg(desk.config_for("erin", "erin-cli"))
+        .args(["activity", "--csv"])
+        .env("BLENDESK_IMAP_PASSWORD", TEST_PASSWORD)
+        .output()
+        .expect("blendesk activity --csv runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "day,advisor,claimed,replied,resolved,released,handed_back,transferred,calls,talk_seconds");
+    let rows = erin.as_array().unwrap();
+    assert_eq!(lines.len() - 1, rows.len());
+    for (line, row) in lines[1..].iter().zip(rows) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!((cells[0], cells[1]), (row["day"].as_str().unwrap(), row["advisor"].as_str().unwrap()));
+        assert_eq!(cells[2], row["claimed"].to_string());
+    }
 }

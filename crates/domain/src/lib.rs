@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod blending;
 pub mod claim;
 pub mod conversation;
+pub mod csv;
 pub mod draft;
 pub mod fts;
 pub mod history;
