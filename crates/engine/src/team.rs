@@ -225,7 +225,8 @@ impl Engine {
     }
 
     /// The last `days` days before `until_ms` as the mirror saw them (customer mail of
-    /// the queues), with today's team, on `base` (`simulate::fit`).
+    /// the queues) and the event log (calls), with today's team, on `base`
+    /// (`simulate::fit`).
     fn fitted_days(
         &self,
         base: &blendesk_domain::simulate::Scenario,
@@ -252,8 +253,19 @@ impl Engine {
         team.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         team.dedup();
         base.advisors = team;
-        // Calls are not recorded yet: each day keeps the standard day's calls.
-        Ok(fit_days(&emails, &[], &base, until_ms, days))
+        // Calls from the team's event log (inbound, as the softphones reported them);
+        // with none recorded, each day keeps the standard day's calls.
+        let calls: Vec<i64> = self
+            .team_activity(from, until_ms)?
+            .into_iter()
+            .filter_map(|a| match a.kind {
+                blendesk_domain::activity::ActivityKind::Call { started_ms, direction, .. } if direction.as_deref() != Some("outbound") => {
+                    Some(started_ms)
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(fit_days(&emails, &calls, &base, until_ms, days))
     }
 
     /// Publish a "what if" draft: the newest policy with the draft's team-wide settings
