@@ -131,28 +131,43 @@ pub struct DayFigures {
     pub talk_ms: i64,
 }
 
+impl DayFigures {
+    /// Count one event in.
+    pub fn count(&mut self, kind: &ActivityKind) {
+        match kind {
+            ActivityKind::Claimed { .. } => self.claimed += 1,
+            ActivityKind::Replied { .. } => self.replied += 1,
+            ActivityKind::Resolved { .. } => self.resolved += 1,
+            ActivityKind::Released { .. } => self.released += 1,
+            ActivityKind::HandedBack { .. } => self.handed_back += 1,
+            ActivityKind::Transferred { .. } => self.transferred += 1,
+            ActivityKind::Call { talk_ms, .. } => {
+                self.calls += 1;
+                self.talk_ms += talk_ms.max(&0);
+            }
+            ActivityKind::State { .. } | ActivityKind::Linked { .. } => {}
+        }
+    }
+}
+
+/// The UTC day (`YYYY-MM-DD`) an event belongs to: daily figures and roll-ups use it.
+pub fn day_of(at_ms: i64) -> String {
+    match chrono::DateTime::from_timestamp_millis(at_ms) {
+        Some(d) => d.format("%Y-%m-%d").to_string(),
+        // Beyond what a date can say: before or after every day, so a range stays whole.
+        None if at_ms > 0 => "9999-12-31".into(),
+        None => "0000-01-01".into(),
+    }
+}
+
 /// Daily figures per (day `YYYY-MM-DD` in UTC, advisor), from events each counted once
 /// (by id), in a fixed order: every app that holds the same events computes the same
-/// figures.
+/// figures. (The store keeps the same sums as daily roll-ups as events arrive.)
 pub fn daily(events: &[Activity]) -> BTreeMap<(String, String), DayFigures> {
     let mut seen = std::collections::HashSet::new();
     let mut out: BTreeMap<(String, String), DayFigures> = BTreeMap::new();
     for e in events.iter().filter(|e| seen.insert(e.id.as_str())) {
-        let day = chrono::DateTime::from_timestamp_millis(e.at_ms).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
-        let f = out.entry((day, e.advisor.clone())).or_default();
-        match &e.kind {
-            ActivityKind::Claimed { .. } => f.claimed += 1,
-            ActivityKind::Replied { .. } => f.replied += 1,
-            ActivityKind::Resolved { .. } => f.resolved += 1,
-            ActivityKind::Released { .. } => f.released += 1,
-            ActivityKind::HandedBack { .. } => f.handed_back += 1,
-            ActivityKind::Transferred { .. } => f.transferred += 1,
-            ActivityKind::Call { talk_ms, .. } => {
-                f.calls += 1;
-                f.talk_ms += talk_ms.max(&0);
-            }
-            ActivityKind::State { .. } | ActivityKind::Linked { .. } => {}
-        }
+        out.entry((day_of(e.at_ms), e.advisor.clone())).or_default().count(&e.kind);
     }
     out
 }
@@ -245,6 +260,14 @@ mod tests {
         let mut shuffled = events.clone();
         shuffled.reverse();
         assert_eq!(daily(&shuffled), d, "the order events were read in does not matter");
+    }
+
+    #[test]
+    fn days_are_utc_dates_and_the_ends_of_time_stay_in_order() {
+        assert_eq!(day_of(0), "1970-01-01");
+        assert_eq!(day_of(1_796_342_400_000), "2026-12-04");
+        assert_eq!(day_of(i64::MAX), "9999-12-31");
+        assert_eq!(day_of(i64::MIN), "0000-01-01");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use crate::engine::{Engine, Result};
 use blendesk_domain::activity::{
-    batch_message_id, daily, decode_batch, encode_batch, event_id, Activity, ActivityKind, DayFigures, BATCH_HEADER, EVENTS_FOLDER,
+    batch_message_id, day_of, decode_batch, encode_batch, event_id, Activity, ActivityKind, DayFigures, BATCH_HEADER, EVENTS_FOLDER,
     MAX_BATCH,
 };
 use blendesk_mail::imap::{self, ImapSession};
@@ -148,11 +148,7 @@ impl Engine {
                     if !problems.is_empty() {
                         tracing::warn!(folder, uid, ?problems, "events folder: lines that are not events");
                     }
-                    let rows: Vec<(String, String, i64, String)> = events
-                        .iter()
-                        .filter_map(|e| Some((e.id.clone(), e.advisor.clone(), e.at_ms, serde_json::to_string(e).ok()?)))
-                        .collect();
-                    added += self.store.add_team_activity(&rows)?;
+                    added += self.store.add_team_activity(&events)?;
                     newest = newest.max(uid);
                 }
             }
@@ -187,12 +183,14 @@ impl Engine {
         Ok(self.store.team_activity(from_ms, to_ms)?.iter().filter_map(|j| serde_json::from_str(j).ok()).collect())
     }
 
-    /// Per day and advisor, the team's figures in `[from_ms, to_ms)`.
+    /// Per day and advisor, the team's figures for the UTC days that `[from_ms, to_ms)`
+    /// touches, from the store's daily roll-ups.
     pub fn activity_daily(&self, from_ms: i64, to_ms: i64) -> Result<Vec<DailyRow>> {
-        Ok(daily(&self.team_activity(from_ms, to_ms)?)
-            .into_iter()
-            .map(|((day, advisor), figures)| DailyRow { day, advisor, figures })
-            .collect())
+        if to_ms <= from_ms {
+            return Ok(Vec::new());
+        }
+        let (first, last) = (day_of(from_ms), day_of(to_ms - 1));
+        Ok(self.store.activity_days(&first, &last)?.into_iter().map(|(day, advisor, figures)| DailyRow { day, advisor, figures }).collect())
     }
 
     /// "My day": this advisor's figures today (UTC) and the team's median, from the

@@ -2,7 +2,9 @@
 //! mailbox, and the team's events as read back from it.
 
 use crate::{Result, Store};
+use blendesk_domain::activity::{day_of, Activity, DayFigures};
 use rusqlite::{params, OptionalExtension};
+use std::collections::HashMap;
 
 /// One of this app's events: its number here, when, and its kind as JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,20 +71,75 @@ impl Store {
         Ok(n as u64)
     }
 
-    /// Keep the team's events (id, advisor, at, JSON); an id already kept is skipped.
-    /// Returns how many were new.
-    pub fn add_team_activity(&self, events: &[(String, String, i64, String)]) -> Result<usize> {
+    /// Keep the team's events; an id already kept is skipped, a new one is counted into
+    /// its day's roll-up in the same transaction. Returns how many were new.
+    pub fn add_team_activity(&self, events: &[Activity]) -> Result<usize> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut added = 0;
+        let mut days: HashMap<(String, String), DayFigures> = HashMap::new();
         {
             let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO team_activity (id, advisor, at_ms, json) VALUES (?1, ?2, ?3, ?4)")?;
-            for (id, advisor, at, json) in events {
-                added += ins.execute(params![id, advisor, at, json])?;
+            for e in events {
+                let json = serde_json::to_string(e).unwrap_or_default();
+                if ins.execute(params![e.id, e.advisor, e.at_ms, json])? == 1 {
+                    added += 1;
+                    days.entry((day_of(e.at_ms), e.advisor.clone())).or_default().count(&e.kind);
+                }
+            }
+            let mut up = tx.prepare_cached(
+                "INSERT INTO activity_days (day, advisor, claimed, replied, resolved, released, handed_back, transferred, calls, talk_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT(day, advisor) DO UPDATE SET
+                    claimed = claimed + excluded.claimed, replied = replied + excluded.replied,
+                    resolved = resolved + excluded.resolved, released = released + excluded.released,
+                    handed_back = handed_back + excluded.handed_back, transferred = transferred + excluded.transferred,
+                    calls = calls + excluded.calls, talk_ms = talk_ms + excluded.talk_ms",
+            )?;
+            for ((day, advisor), f) in &days {
+                up.execute(params![
+                    day,
+                    advisor,
+                    f.claimed,
+                    f.replied,
+                    f.resolved,
+                    f.released,
+                    f.handed_back,
+                    f.transferred,
+                    f.calls,
+                    f.talk_ms
+                ])?;
             }
         }
         tx.commit()?;
         Ok(added)
+    }
+
+    /// The daily roll-ups of days `from_day` to `to_day` (YYYY-MM-DD, both included), by
+    /// day then advisor.
+    pub fn activity_days(&self, from_day: &str, to_day: &str) -> Result<Vec<(String, String, DayFigures)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT day, advisor, claimed, replied, resolved, released, handed_back, transferred, calls, talk_ms
+             FROM activity_days WHERE day >= ?1 AND day <= ?2 ORDER BY day, advisor",
+        )?;
+        let rows = stmt.query_map(params![from_day, to_day], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                DayFigures {
+                    claimed: r.get(2)?,
+                    replied: r.get(3)?,
+                    resolved: r.get(4)?,
+                    released: r.get(5)?,
+                    handed_back: r.get(6)?,
+                    transferred: r.get(7)?,
+                    calls: r.get(8)?,
+                    talk_ms: r.get(9)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     /// The team's events in `[from_ms, to_ms)` as JSON, oldest first.
@@ -137,12 +194,25 @@ mod tests {
     }
 
     #[test]
-    fn team_events_are_kept_once_by_id() {
+    fn team_events_are_kept_once_by_id_and_rolled_up_by_day() {
+        use blendesk_domain::activity::{daily, Activity, ActivityKind};
         let store = Store::open_in_memory().unwrap();
-        let e = |id: &str, at: i64| (id.to_owned(), "alice".to_owned(), at, format!("{{\"id\":\"{id}\"}}"));
+        let e = |id: &str, at: i64| Activity {
+            id: id.into(),
+            advisor: "alice".into(),
+            at_ms: at,
+            kind: ActivityKind::Claimed { message_id: None, conversation: "c".into(), queue: "INBOX".into() },
+        };
+        let day = 86_400_000;
         assert_eq!(store.add_team_activity(&[e("a", 5), e("b", 7)]).unwrap(), 2);
-        assert_eq!(store.add_team_activity(&[e("a", 5), e("c", 9)]).unwrap(), 1);
+        assert_eq!(store.add_team_activity(&[e("a", 5), e("c", 9), e("d", day + 1)]).unwrap(), 2);
         assert_eq!(store.team_activity(0, 8).unwrap().len(), 2);
+        // The roll-up holds what the domain's daily figures say of the raw events.
+        let rolled = store.activity_days("1970-01-01", "1970-01-02").unwrap();
+        let all = [e("a", 5), e("b", 7), e("c", 9), e("d", day + 1)];
+        let expected: Vec<_> = daily(&all).into_iter().map(|((d, a), f)| (d, a, f)).collect();
+        assert_eq!(rolled, expected);
+        assert_eq!(rolled[0].2.claimed, 3, "the repeated event counted once");
         assert_eq!(store.activity_folder("Events/alice").unwrap(), None);
         store.set_activity_folder("Events/alice", 7, 3).unwrap();
         assert_eq!(store.activity_folder("Events/alice").unwrap(), Some((7, 3)));

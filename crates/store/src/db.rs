@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_messages_by_date.sql")),
     (8, include_str!("../migrations/0008_drafts.sql")),
     (9, include_str!("../migrations/0009_activity.sql")),
+    (10, include_str!("../migrations/0010_activity_days.sql")),
 ];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {
