@@ -15,6 +15,7 @@ mod knowledge;
 mod notify;
 mod os_idle;
 mod setup;
+mod tray;
 mod what_if;
 
 use std::path::PathBuf;
@@ -60,6 +61,7 @@ fn main() {
                 .on_navigation(|url| matches!(url.scheme(), "tauri" | "about") || url.host_str() == Some("tauri.localhost"))
                 .build()?;
             desk::start(app.handle().clone());
+            tray::install(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

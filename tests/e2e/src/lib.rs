@@ -383,6 +383,11 @@ impl App {
         path
     }
 
+    /// The app's processes (those started with this launch's configuration).
+    pub fn pids(&self) -> Vec<i32> {
+        pids_with_arg(&self.dir.join("config/config.toml").display().to_string())
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("app.log")).unwrap_or_default()
     }
