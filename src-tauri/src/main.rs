@@ -4,6 +4,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod autostart;
 mod calls;
 mod commands;
 mod contract;
@@ -97,6 +98,8 @@ fn main() {
             setup::save_setup,
             what_if::what_if,
             what_if::publish_draft,
+            autostart::autostart,
+            autostart::set_autostart,
         ])
         .build(tauri::generate_context!());
     let app = match app {
