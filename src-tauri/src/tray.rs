@@ -164,7 +164,9 @@ fn try_install(app: &AppHandle) -> tauri::Result<()> {
         let mut tick = tokio::time::interval(REFRESH);
         loop {
             tick.tick().await;
-            let now = read(&app, zh);
+            // The load is read under the store's writer lock: off the async workers.
+            let a = app.clone();
+            let Ok(now) = tauri::async_runtime::spawn_blocking(move || read(&a, zh)).await else { continue };
             // The toggle ticks itself when clicked: put it back to the truth every time.
             let _ = call.set_checked(now.on_call);
             if now == shown {
