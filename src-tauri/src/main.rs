@@ -81,6 +81,8 @@ fn main() {
             commands::supervisor_view,
             commands::set_cap,
             commands::open_link,
+            autostart::autostart,
+            autostart::set_autostart,
             conversations::merge_conversations,
             conversations::split_conversation,
             knowledge::kb_for_message,
@@ -98,8 +100,6 @@ fn main() {
             setup::save_setup,
             what_if::what_if,
             what_if::publish_draft,
-            autostart::autostart,
-            autostart::set_autostart,
         ])
         .build(tauri::generate_context!());
     let app = match app {
