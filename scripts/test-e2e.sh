@@ -17,6 +17,10 @@ cargo clippy --locked -p blendesk-desktop --all-targets --features tauri/custom-
 cargo test -p blendesk-desktop --features tauri/custom-protocol
 # `blendesk call start|end` (the CLI) drives the call socket in the tests.
 cargo build -p blendesk-cli
+# The Debian package of this debug build (no new compile), for tests/package.rs, which
+# installs it, opens the installed window and removes it again.
+BLENDESK_DEB=$(scripts/package.sh --debug --ui-built | tail -n 1)
+export BLENDESK_DEB
 # Compile the tests before the timed run, so the timeout covers only running them.
 cargo test -p blendesk-e2e --no-run
 

@@ -4,6 +4,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod autostart;
 mod calls;
 mod commands;
 mod contract;
@@ -16,6 +17,7 @@ mod knowledge;
 mod notify;
 mod os_idle;
 mod setup;
+mod tray;
 mod what_if;
 
 use std::path::PathBuf;
@@ -61,6 +63,7 @@ fn main() {
                 .on_navigation(|url| matches!(url.scheme(), "tauri" | "about") || url.host_str() == Some("tauri.localhost"))
                 .build()?;
             desk::start(app.handle().clone());
+            tray::install(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -80,6 +83,8 @@ fn main() {
             commands::supervisor_view,
             commands::set_cap,
             commands::open_link,
+            autostart::autostart,
+            autostart::set_autostart,
             conversations::merge_conversations,
             conversations::split_conversation,
             knowledge::kb_for_message,

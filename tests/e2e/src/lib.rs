@@ -270,6 +270,12 @@ impl App {
 
     /// Launch as `team.advisor` after publishing `team.policy` (not in setup mode).
     pub fn launch_as(opts: Launch<'_>, team: Team<'_>) -> App {
+        Self::launch_binary(&app_binary(), opts, team)
+    }
+
+    /// Launch the app at `bin` (e.g. an installed `/usr/bin/blendesk-desktop`) instead
+    /// of the build under test.
+    pub fn launch_binary(bin: &Path, opts: Launch<'_>, team: Team<'_>) -> App {
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         assert!(
             std::env::var_os("DISPLAY").is_some(),
@@ -278,7 +284,6 @@ impl App {
         );
         let (imap_port, _) = stack_env();
         assert!(wait_port(imap_port, Duration::from_secs(2)), "the mail stack is not running: tests/mail-stack.sh start");
-        let bin = app_binary();
         assert!(bin.exists(), "no app binary at {} (scripts/test-e2e.sh builds it)", bin.display());
         let dir = std::env::temp_dir().join(unique("blendesk-e2e-"));
         for sub in ["run", "config", "data", "cache"] {
@@ -376,6 +381,11 @@ impl App {
         let png = self.session.screenshot().expect("screenshot");
         std::fs::write(&path, png).expect("write screenshot");
         path
+    }
+
+    /// The app's processes (those started with this launch's configuration).
+    pub fn pids(&self) -> Vec<i32> {
+        pids_with_arg(&self.dir.join("config/config.toml").display().to_string())
     }
 
     pub fn log(&self) -> String {

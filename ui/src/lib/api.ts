@@ -139,6 +139,8 @@ export const api = {
   setCap: (advisor: string, cap: number) => invoke<number>("set_cap", { advisor, cap }),
   testSetup: (form: SetupForm) => invoke<SetupReport>("test_setup", { form }),
   saveSetup: (form: SetupForm) => invoke<SaveReport>("save_setup", { form }),
+  autostart: () => invoke<boolean>("autostart"),
+  setAutostart: (on: boolean) => invoke<boolean>("set_autostart", { on }),
 };
 
 export function onPresence(f: (p: Presence) => void): Promise<UnlistenFn> {
