@@ -4,7 +4,8 @@
 
 use crate::commands::{engine_err, starting, Result};
 use crate::desk::Desk;
-use blendesk_engine::hand_back::{Draft, Notice};
+use blendesk_engine::events::Notice;
+use blendesk_engine::hand_back::Draft;
 use tauri::State;
 
 /// The draft the composer starts from for conversation `key`: mine, or a colleague's

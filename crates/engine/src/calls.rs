@@ -6,7 +6,6 @@
 //! wrap-up ends without a disposition is recorded without one.
 
 use crate::engine::{Engine, EngineError, Result};
-use crate::team::lock;
 use blendesk_domain::activity::{ActivityKind, Disposition};
 use blendesk_domain::blending::{AdvisorEvent, AdvisorState};
 use serde::Serialize;
@@ -42,6 +41,10 @@ pub(crate) struct CallState {
 }
 
 impl Engine {
+    fn calls(&self) -> std::sync::MutexGuard<'_, CallState> {
+        self.team.calls.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// A call starts (`start`) or ends, with what is known of it: the one entry for the
     /// call socket and the window. Returns the advisor's state after it.
     pub fn call_event(&self, start: bool, info: CallInfo) -> AdvisorState {
@@ -49,14 +52,14 @@ impl Engine {
         if start {
             // A new call before the last one's disposition: the last goes without one.
             self.record_ended_call(None);
-            let mut calls = lock(&self.team.calls);
+            let mut calls = self.calls();
             if calls.ongoing.is_none() {
                 calls.ongoing = Some(Ongoing { info, started_ms: now });
             }
             drop(calls);
             self.presence_event(AdvisorEvent::CallStart)
         } else {
-            let mut calls = lock(&self.team.calls);
+            let mut calls = self.calls();
             if let Some(call) = calls.ongoing.take() {
                 // The end event may say more than the start did (a number found later).
                 let pick = |a: Option<String>, b: Option<String>| b.or(a);
@@ -75,7 +78,7 @@ impl Engine {
 
     /// The call that ended and waits for the advisor's disposition, if any.
     pub fn call_to_dispose(&self) -> Option<EndedCall> {
-        lock(&self.team.calls).ended.clone()
+        self.calls().ended.clone()
     }
 
     /// The advisor's disposition of the call that just ended: recorded with the call.
@@ -87,7 +90,7 @@ impl Engine {
 
     /// Record the ended call (if any) with `disposition`.
     fn record_ended_call(&self, disposition: Option<Disposition>) {
-        let Some(call) = lock(&self.team.calls).ended.take() else { return };
+        let Some(call) = self.calls().ended.take() else { return };
         self.record(ActivityKind::Call {
             call_id: call.call_id,
             number: call.number,

@@ -112,7 +112,7 @@ pub enum Event {
     /// An email of this advisor's went back to the queue during a long call
     /// (`hand_back`); the window shows the notice after the call.
     HandedBack {
-        notice: crate::hand_back::Notice,
+        notice: Notice,
     },
     /// New events of the team's (`activity.rs`) were read from the mailbox: figures built
     /// on them ("My day") changed.
@@ -128,6 +128,25 @@ pub enum Event {
         mode: Mode,
         tasks: Vec<String>,
     },
+}
+
+/// Something the advisor should know that happened while they could not look: shown
+/// after the call, until dismissed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct Notice {
+    /// Unique within this app's run.
+    pub id: u32,
+    /// `handed_back`: an email went back to the queue during the call.
+    pub kind: String,
+    /// The conversation's key and customer, and its subject.
+    pub key: String,
+    pub customer: String,
+    pub subject: String,
+    /// When its reply was due (unix milliseconds).
+    pub due_at_ms: i64,
+    /// The advisor's draft went with it.
+    pub draft_sent: bool,
+    pub at_ms: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]

@@ -10,8 +10,7 @@
 use crate::claims::swap_owner;
 use crate::conversation::{is_open, open_conversations_of};
 use crate::engine::{Engine, Result};
-use crate::events::Event;
-use crate::team::lock;
+use crate::events::{Event, Notice};
 use blendesk_domain::blending::pacing::should_hand_back;
 use blendesk_domain::blending::AdvisorState;
 use blendesk_domain::claim::{owner_keyword, ClaimOutcome};
@@ -22,25 +21,6 @@ use serde::Serialize;
 
 /// The drafts folder's leaf under `imap.team_folders` (`Blendesk/Drafts`).
 pub const DRAFTS_FOLDER: &str = "Drafts";
-
-/// Something the advisor should know that happened while they could not look: shown
-/// after the call, until dismissed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-pub struct Notice {
-    /// Unique within this app's run.
-    pub id: u32,
-    /// `handed_back`: an email went back to the queue during the call.
-    pub kind: String,
-    /// The conversation's key and customer, and its subject.
-    pub key: String,
-    pub customer: String,
-    pub subject: String,
-    /// When its reply was due (unix milliseconds).
-    pub due_at_ms: i64,
-    /// The advisor's draft went with it.
-    pub draft_sent: bool,
-    pub at_ms: i64,
-}
 
 /// The draft the composer starts from for a conversation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -97,7 +77,7 @@ impl Engine {
     /// reply's due time. Never one with a reply in the outbox.
     pub fn hand_back_due(&self, now_ms: i64) -> Result<Vec<HandBack>> {
         let policy = self.policy();
-        let presence = lock(&self.team.presence).clone();
+        let presence = self.team.presence.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if !policy.hand_back || presence.state() != AdvisorState::OnCall {
             return Ok(Vec::new());
         }
@@ -167,7 +147,7 @@ impl Engine {
             tracing::info!(key = %back.key, moved, draft_sent, "handed back during a long call");
             self.record(blendesk_domain::activity::ActivityKind::HandedBack { conversation: back.key.clone() });
             let notice = {
-                let mut notices = lock(&self.team.notices);
+                let mut notices = self.team.notices.lock().unwrap_or_else(|p| p.into_inner());
                 let id = notices.iter().map(|n| n.id).max().unwrap_or(0) + 1;
                 let n = Notice {
                     id,
@@ -218,10 +198,10 @@ impl Engine {
         if self.advisor_state() == AdvisorState::OnCall {
             return Vec::new();
         }
-        lock(&self.team.notices).clone()
+        self.team.notices.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn dismiss_notice(&self, id: u32) {
-        lock(&self.team.notices).retain(|n| n.id != id);
+        self.team.notices.lock().unwrap_or_else(|p| p.into_inner()).retain(|n| n.id != id);
     }
 }

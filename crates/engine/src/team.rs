@@ -65,8 +65,8 @@ pub(crate) struct TeamState {
     pub(crate) keys_memo: Mutex<Vec<(Arc<Vec<QueueHead>>, ConversationKeys)>>,
     /// Emails with several owners this app settled (`keywords::settle_double_owner`).
     pub(crate) owners_settled: std::sync::atomic::AtomicU64,
-    /// What the advisor should know after their call (`hand_back::Notice`).
-    pub(crate) notices: Mutex<Vec<crate::hand_back::Notice>>,
+    /// What the advisor should know after their call (`events::Notice`, set by `hand_back.rs`).
+    pub(crate) notices: Mutex<Vec<crate::events::Notice>>,
     /// The call going on, and the one waiting for its disposition (`calls.rs`).
     pub(crate) calls: Mutex<crate::calls::CallState>,
 }
