@@ -30,8 +30,15 @@ pub enum ActivityKind {
     HandedBack { conversation: String },
     /// A supervisor moved a conversation to `to`.
     Transferred { conversation: String, to: String },
-    /// A reply was queued, answering `message_id`.
-    Replied { message_id: Option<String>, conversation: String },
+    /// A reply was queued, answering `message_id`; `handle_ms` is the time the advisor
+    /// had the conversation open in front of them for it, calls and breaks left out
+    /// (the window measures it; absent from the command line).
+    Replied {
+        message_id: Option<String>,
+        conversation: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        handle_ms: Option<i64>,
+    },
     /// A conversation closed without a reply.
     Resolved { message_id: Option<String> },
     /// The advisor's state changed (available, on_call, wrap_up, away, offline).
@@ -129,6 +136,9 @@ pub struct DayFigures {
     /// Calls ended, and their talk time.
     pub calls: u32,
     pub talk_ms: i64,
+    /// Replies whose handle time the window measured, and that time in total.
+    pub timed_replies: u32,
+    pub handle_ms: i64,
 }
 
 impl DayFigures {
@@ -136,7 +146,13 @@ impl DayFigures {
     pub fn count(&mut self, kind: &ActivityKind) {
         match kind {
             ActivityKind::Claimed { .. } => self.claimed += 1,
-            ActivityKind::Replied { .. } => self.replied += 1,
+            ActivityKind::Replied { handle_ms, .. } => {
+                self.replied += 1;
+                if let Some(ms) = handle_ms.filter(|ms| *ms >= 0) {
+                    self.timed_replies += 1;
+                    self.handle_ms += ms;
+                }
+            }
             ActivityKind::Resolved { .. } => self.resolved += 1,
             ActivityKind::Released { .. } => self.released += 1,
             ActivityKind::HandedBack { .. } => self.handed_back += 1,
@@ -194,6 +210,8 @@ pub fn median_figures(days: &[DayFigures]) -> DayFigures {
         transferred: field(|d| d.transferred),
         calls: field(|d| d.calls),
         talk_ms: median(days.iter().map(|d| d.talk_ms).collect()),
+        timed_replies: field(|d| d.timed_replies),
+        handle_ms: median(days.iter().map(|d| d.handle_ms).collect()),
     }
 }
 
@@ -235,7 +253,7 @@ mod tests {
         let events = vec![
             ev("a-1", "alice", 10, claimed()),
             ev("a-1", "alice", 10, claimed()), // the same event read twice
-            ev("a-2", "alice", 20, ActivityKind::Replied { message_id: None, conversation: "c".into() }),
+            ev("a-2", "alice", 20, ActivityKind::Replied { message_id: None, conversation: "c".into(), handle_ms: Some(90_000) }),
             ev(
                 "a-3",
                 "alice",
@@ -256,6 +274,7 @@ mod tests {
         assert_eq!(d.len(), 2);
         let alice = &d[&("1970-01-01".to_owned(), "alice".to_owned())];
         assert_eq!((alice.claimed, alice.replied, alice.calls, alice.talk_ms), (1, 1, 1, 5));
+        assert_eq!((alice.timed_replies, alice.handle_ms), (1, 90_000));
         assert_eq!(d[&("1970-01-02".to_owned(), "bob".to_owned())].claimed, 1);
         let mut shuffled = events.clone();
         shuffled.reverse();

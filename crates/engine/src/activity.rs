@@ -49,6 +49,9 @@ pub struct MyDay {
     pub team_median: DayFigures,
     /// Advisors with any activity today (the median's basis).
     pub team_size: u32,
+    /// My mean handle time per timed reply today, and the median of the team's means.
+    pub my_handle_ms: Option<i64>,
+    pub team_handle_ms: Option<i64>,
 }
 
 impl Engine {
@@ -204,7 +207,17 @@ impl Engine {
         let day = chrono_day(start);
         let mine = rows.iter().find(|r| r.advisor == me).map(|r| r.figures.clone()).unwrap_or_default();
         let all: Vec<DayFigures> = rows.iter().map(|r| r.figures.clone()).collect();
-        Ok(MyDay { day, me: mine, team_median: blendesk_domain::activity::median_figures(&all), team_size: all.len() as u32 })
+        let mean = |f: &DayFigures| (f.timed_replies > 0).then(|| f.handle_ms / i64::from(f.timed_replies));
+        let mut means: Vec<i64> = all.iter().filter_map(mean).collect();
+        means.sort_unstable();
+        Ok(MyDay {
+            day,
+            my_handle_ms: mean(&mine),
+            team_handle_ms: means.get(means.len().saturating_sub(1) / 2).copied(),
+            me: mine,
+            team_median: blendesk_domain::activity::median_figures(&all),
+            team_size: all.len() as u32,
+        })
     }
 
     /// This app's events not yet known to be in the mailbox.

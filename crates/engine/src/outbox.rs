@@ -31,6 +31,13 @@ impl Engine {
     /// Returns the outbox id. Nothing is sent here; the worker picks it up.
     /// Refused while email is paused (a call, wrap-up) and for an empty reply.
     pub fn queue_reply(&self, message: i64, body: &str) -> Result<i64> {
+        self.queue_timed_reply(message, body, None)
+    }
+
+    /// `queue_reply`, with the time the advisor spent on it (the window measures it: the
+    /// conversation open in front of them, calls and breaks left out), for the team's
+    /// handle-time figures.
+    pub fn queue_timed_reply(&self, message: i64, body: &str, handle_ms: Option<i64>) -> Result<i64> {
         self.refuse_while_paused()?;
         if body.trim().is_empty() {
             return Err(EngineError::EmptyReply);
@@ -63,7 +70,7 @@ impl Engine {
         )?;
         self.emit(Event::Outbox { id, state: "queued".into(), error: None });
         let conversation = self.conversation_keys().ok().and_then(|k| k.get(&m.id).cloned()).unwrap_or_else(|| m.from_addr.to_lowercase());
-        self.record(blendesk_domain::activity::ActivityKind::Replied { message_id: m.message_id.clone(), conversation });
+        self.record(blendesk_domain::activity::ActivityKind::Replied { message_id: m.message_id.clone(), conversation, handle_ms });
         self.outbox_wake.notify_one();
         Ok(id)
     }

@@ -69,4 +69,5 @@ async fn a_call_is_recorded_with_its_number_talk_time_and_disposition() {
     let today = engine.my_day(engine.now_ms()).unwrap();
     assert_eq!(Some(&today.me), days.iter().find(|d| d.day == today.day).map(|d| &d.figures));
     assert_eq!((today.team_size, &today.team_median), (1, &today.me));
+    assert_eq!(today.my_handle_ms, None, "no reply was timed");
 }

@@ -32,10 +32,12 @@ async fn an_email_then_a_call_within_a_week_fails_the_first_contact() {
         ids.push(id);
     }
     engine.sync_once().await.unwrap();
-    for id in &ids {
+    // Ana's reply was timed by the window (two minutes), Ben's came from a script.
+    for (id, handle_ms) in ids.iter().zip([Some(120_000), None]) {
         let m = engine.find_queue_email(id).unwrap();
-        engine.queue_reply(m, "Here is a new kettle.").unwrap();
+        engine.queue_timed_reply(m, "Here is a new kettle.", handle_ms).unwrap();
     }
+    let replied_at = engine.now_ms();
     engine.flush_outbox(Duration::from_secs(30)).await.unwrap();
     engine.sync_once().await.unwrap();
 
@@ -53,6 +55,11 @@ async fn an_email_then_a_call_within_a_week_fails_the_first_contact() {
         engine.set_call_disposition(Disposition::Resolved).unwrap();
     }
     engine.sync_activity().await.unwrap();
+
+    // Handle time: one timed reply of the two, in the day's roll-up and in My day.
+    let day = engine.my_day(replied_at).unwrap();
+    assert_eq!((day.me.replied, day.me.timed_replies, day.me.handle_ms), (2, 1, 120_000));
+    assert_eq!(day.my_handle_ms, Some(120_000));
 
     let report = engine.team_report(engine.now_ms() + 10 * DAY).unwrap();
     assert_eq!(report.fcr_contacts, 4, "{report:?}");

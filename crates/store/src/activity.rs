@@ -88,13 +88,15 @@ impl Store {
                 }
             }
             let mut up = tx.prepare_cached(
-                "INSERT INTO activity_days (day, advisor, claimed, replied, resolved, released, handed_back, transferred, calls, talk_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                "INSERT INTO activity_days (day, advisor, claimed, replied, resolved, released, handed_back, transferred, calls, talk_ms,
+                    timed_replies, handle_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT(day, advisor) DO UPDATE SET
                     claimed = claimed + excluded.claimed, replied = replied + excluded.replied,
                     resolved = resolved + excluded.resolved, released = released + excluded.released,
                     handed_back = handed_back + excluded.handed_back, transferred = transferred + excluded.transferred,
-                    calls = calls + excluded.calls, talk_ms = talk_ms + excluded.talk_ms",
+                    calls = calls + excluded.calls, talk_ms = talk_ms + excluded.talk_ms,
+                    timed_replies = timed_replies + excluded.timed_replies, handle_ms = handle_ms + excluded.handle_ms",
             )?;
             for ((day, advisor), f) in &days {
                 up.execute(params![
@@ -107,7 +109,9 @@ impl Store {
                     f.handed_back,
                     f.transferred,
                     f.calls,
-                    f.talk_ms
+                    f.talk_ms,
+                    f.timed_replies,
+                    f.handle_ms
                 ])?;
             }
         }
@@ -120,7 +124,8 @@ impl Store {
     pub fn activity_days(&self, from_day: &str, to_day: &str) -> Result<Vec<(String, String, DayFigures)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT day, advisor, claimed, replied, resolved, released, handed_back, transferred, calls, talk_ms
+            "SELECT day, advisor, claimed, replied, resolved, released, handed_back, transferred, calls, talk_ms,
+                timed_replies, handle_ms
              FROM activity_days WHERE day >= ?1 AND day <= ?2 ORDER BY day, advisor",
         )?;
         let rows = stmt.query_map(params![from_day, to_day], |r| {
@@ -136,6 +141,8 @@ impl Store {
                     transferred: r.get(7)?,
                     calls: r.get(8)?,
                     talk_ms: r.get(9)?,
+                    timed_replies: r.get(10)?,
+                    handle_ms: r.get(11)?,
                 },
             ))
         })?;

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_drafts.sql")),
     (9, include_str!("../migrations/0009_activity.sql")),
     (10, include_str!("../migrations/0010_activity_days.sql")),
+    (11, include_str!("../migrations/0011_handle_time.sql")),
 ];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {

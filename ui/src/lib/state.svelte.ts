@@ -269,10 +269,12 @@ class Desk {
     const body = this.drafts[this.selected.key] ?? "";
     if (!body.trim()) return;
     try {
-      const id = await api.sendReply(this.selected.latest_id, body);
+      const id = await api.sendReply(this.selected.latest_id, body, this.handleMs[this.selected.key] ?? null);
       this.sendStatus = { outbox: id, state: "queued", error: null };
       const key = this.selected!.key;
       this.drafts[key] = "";
+      // The next reply in this conversation is timed from now.
+      this.handleMs[key] = 0;
       this.draftHandedBy[key] = null;
       clearTimeout(this.draftSaves[key]);
       await api.saveReplyDraft(key, "");

@@ -81,7 +81,11 @@ export type DayFigures = { claimed: number, replied: number, resolved: number, r
 /**
  * Calls ended, and their talk time.
  */
-calls: number, talk_ms: number, };
+calls: number, talk_ms: number, 
+/**
+ * Replies whose handle time the window measured, and that time in total.
+ */
+timed_replies: number, handle_ms: number, };
 
 export type MyDay = { 
 /**
@@ -91,7 +95,11 @@ day: string, me: DayFigures, team_median: DayFigures,
 /**
  * Advisors with any activity today (the median's basis).
  */
-team_size: number, };
+team_size: number, 
+/**
+ * My mean handle time per timed reply today, and the median of the team's means.
+ */
+my_handle_ms: number | null, team_handle_ms: number | null, };
 
 export type Draft = { text: string, 
 /**
