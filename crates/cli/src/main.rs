@@ -136,8 +136,20 @@ enum Command {
     /// The team's figures from the mirror (after a sync): first response (calendar and
     /// business time, median and p90 beside the mean), SLA attainment, one-touch share.
     Report {
-        #[arg(long)]
+        /// First day (YYYY-MM-DD, UTC) of conversations opened, with --by.
+        #[arg(long, requires = "by")]
+        from: Option<String>,
+        /// Last day (YYYY-MM-DD, UTC), included, with --by.
+        #[arg(long, requires = "by")]
+        to: Option<String>,
+        /// One report per day, ISO week, month or queue (the conversations opened then).
+        #[arg(long, value_enum)]
+        by: Option<ByArg>,
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// With --by: CSV for a spreadsheet (UTF-8 with a byte-order mark; no formulas).
+        #[arg(long, requires = "by")]
+        csv: bool,
     },
     /// Who did what, per day and advisor, from the team's event log in the mailbox
     /// (Blendesk/Events): claims, replies, resolves, releases, hand-backs, transfers,
@@ -178,6 +190,14 @@ enum Command {
 enum CallArg {
     Start,
     End,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ByArg {
+    Day,
+    Week,
+    Month,
+    Queue,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -278,7 +298,40 @@ async fn run(cli: Cli) -> Result<()> {
             docs::history(&engine, &address, json)?;
         }
         Command::Customer { action } => docs::customer(&engine, action).await?,
-        Command::Report { json } => {
+        Command::Report { from, to, by: Some(by), json, csv } => {
+            use blendesk_domain::metrics::Period;
+            const DAY_MS: i64 = 86_400_000;
+            engine.sync_once().await?;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
+            let day_end = |d: &str| blendesk_domain::simulate::fit::day_end_ms(d).map_err(|e| anyhow::anyhow!(e));
+            let until = match &to {
+                Some(d) => day_end(d)?,
+                None => now - now.rem_euclid(DAY_MS) + DAY_MS,
+            };
+            let since = match &from {
+                Some(d) => day_end(d)? - DAY_MS,
+                None => i64::MIN,
+            };
+            let period = match by {
+                ByArg::Day => Period::Day,
+                ByArg::Week => Period::Week,
+                ByArg::Month => Period::Month,
+                ByArg::Queue => Period::Queue,
+            };
+            let groups = engine.team_report_by(now, since, until, period)?;
+            if json {
+                let rows: Vec<_> = groups.iter().map(|(g, r)| serde_json::json!({ "group": g, "report": r })).collect();
+                println!("{}", serde_json::to_string(&rows)?);
+            } else if csv {
+                print!("{}", report_csv(&groups));
+            } else {
+                for (group, r) in &groups {
+                    println!("== {group}");
+                    print_report(r);
+                }
+            }
+        }
+        Command::Report { json, .. } => {
             engine.sync_once().await?;
             // Calls and phone links come from the team's event log.
             engine.sync_activity().await?;
@@ -550,6 +603,38 @@ async fn call(config: Option<PathBuf>, request: blendesk_control::CallRequest) -
     let state = blendesk_control::send_call(&socket, &request).await?;
     println!("{state}");
     Ok(())
+}
+
+/// Grouped reports as CSV: one row per group, each figure a column.
+fn report_csv(groups: &[(String, blendesk_domain::metrics::Report)]) -> String {
+    use blendesk_domain::csv::{row, BOM};
+    let mut out = String::from(BOM);
+    out.push_str(&row(&[
+        "group",
+        "conversations",
+        "first_response_minutes_mean",
+        "first_response_minutes_median",
+        "first_response_minutes_p90",
+        "first_response_business_minutes_mean",
+        "first_response_business_minutes_median",
+        "first_response_business_minutes_p90",
+        "sla_attainment_pct",
+        "one_touch_pct",
+        "reopened",
+    ]));
+    let summary = |s: &Option<blendesk_domain::metrics::Summary>| match s {
+        Some(s) => [format!("{:.1}", s.mean), s.median.to_string(), s.p90.to_string()],
+        None => [String::new(), String::new(), String::new()],
+    };
+    let pct = |p: Option<f64>| p.map(|p| format!("{p:.1}")).unwrap_or_default();
+    for (group, r) in groups {
+        let mut cells = vec![group.clone(), r.conversations.to_string()];
+        cells.extend(summary(&r.first_response_minutes));
+        cells.extend(summary(&r.first_response_business_minutes));
+        cells.extend([pct(r.sla_attainment_pct), pct(r.one_touch_pct), r.reopened.to_string()]);
+        out.push_str(&row(&cells));
+    }
+    out
 }
 
 fn print_report(r: &blendesk_domain::metrics::Report) {

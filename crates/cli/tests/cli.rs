@@ -204,4 +204,24 @@ async fn report_shows_first_response_sla_attainment_and_one_touch_from_the_mirro
     let text = blendesk(&desk, &["report"], Some("test"));
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("first response") && text.contains("median"), "{text}");
+
+    // Cut by queue and by day: the same two conversations, the same figures.
+    let out = blendesk(&desk, &["report", "--by", "queue", "--json"], Some("test"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let by_queue: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(by_queue[0]["group"], "INBOX", "{by_queue}");
+    assert_eq!(by_queue[0]["report"]["conversations"], 2, "{by_queue}");
+    assert_eq!(by_queue[0]["report"]["first_response_minutes"], r["first_response_minutes"]);
+    let out = blendesk(&desk, &["report", "--by", "day", "--csv"], Some("test"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert!(lines[0].starts_with("group,conversations,first_response_minutes_mean"), "{csv}");
+    assert_eq!(lines.len(), 2, "one day: {csv}");
+    assert_eq!(lines[1].split(',').nth(1), Some("2"), "{csv}");
+    // A day with nothing opened has no rows; a bad day is refused with the reason.
+    let out = blendesk(&desk, &["report", "--by", "day", "--from", "2020-01-01", "--to", "2020-01-31", "--json"], Some("test"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+    let out = blendesk(&desk, &["report", "--by", "day", "--from", "1/1/2020"], Some("test"));
+    assert!(!out.status.success() && stderr(&out).contains("YYYY-MM-DD"), "{}", stderr(&out));
 }

@@ -243,12 +243,46 @@ pub fn customer_keys(links: &[(String, String)]) -> std::collections::HashMap<St
     ids.into_iter().map(|id| (id.clone(), root(&mut parent, &id))).collect()
 }
 
+/// How a report is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Day,
+    /// ISO weeks, Monday first: `2026-W49`.
+    Week,
+    Month,
+    Queue,
+}
+
+/// The period (UTC) a moment falls in: `2026-12-04`, `2026-W49`, `2026-12`. `Queue`
+/// has no time: the day is given.
+pub fn period_of(at_ms: i64, period: Period) -> String {
+    let Some(t) = DateTime::<Utc>::from_timestamp_millis(at_ms) else { return String::new() };
+    match period {
+        Period::Week => {
+            let w = chrono::Datelike::iso_week(&t);
+            format!("{}-W{:02}", w.year(), w.week())
+        }
+        Period::Month => t.format("%Y-%m").to_string(),
+        Period::Day | Period::Queue => t.format("%Y-%m-%d").to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::automation::ack::default_calendar;
 
     const MIN: i64 = 60_000;
+
+    #[test]
+    fn periods_are_utc_days_iso_weeks_and_months() {
+        let t = 1_796_342_400_000 + 3_600_000; // 2026-12-04T01:00Z, a Friday
+        assert_eq!(period_of(t, Period::Day), "2026-12-04");
+        assert_eq!(period_of(t, Period::Week), "2026-W49");
+        assert_eq!(period_of(t, Period::Month), "2026-12");
+        // 2027-01-01 is in ISO week 53 of 2026.
+        assert_eq!(period_of(1_798_761_600_000, Period::Week), "2026-W53");
+    }
 
     #[test]
     fn a_customer_who_emails_then_calls_within_the_window_fails_first_contact_resolution() {

@@ -11,7 +11,8 @@ use crate::engine::{Engine, Result};
 use blendesk_domain::activity::{ActivityKind, Disposition};
 use blendesk_domain::automation::is_automatic_message_id;
 use blendesk_domain::metrics::{
-    conversation_metrics, customer_keys, first_contact_resolution, report, Contact, ConversationMetrics, Event, EventKind, Report,
+    conversation_metrics, customer_keys, first_contact_resolution, period_of, report, Contact, ConversationMetrics, Event, EventKind,
+    Period, Report,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,9 +21,16 @@ const REOPEN_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
 /// A new contact from the same customer within this long fails the first one's FCR.
 const FCR_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
 
+/// One conversation of the report: when and where it opened, and its figures.
+struct Opened {
+    at_ms: i64,
+    queue: String,
+    metrics: ConversationMetrics,
+}
+
 impl Engine {
-    /// The figures over every conversation in the mirror's queues, as of `now_ms`.
-    pub fn team_report(&self, now_ms: i64) -> Result<Report> {
+    /// The whole report (with first-contact resolution), and each conversation's figures.
+    fn conversations_report(&self, now_ms: i64) -> Result<(Report, Vec<Opened>)> {
         let heads = self.heads_with_sent()?;
         let keys = self.conversation_keys_for(&heads);
         let queues = &self.config.imap.queues;
@@ -72,8 +80,37 @@ impl Engine {
                 Some(Contact { customer, at_ms, resolved: m.resolution.is_some() })
             })
             .collect();
-        self.add_first_contact_resolution(&mut out, contacts, now_ms)?;
-        Ok(out)
+        self.add_first_contact_resolution(&mut out, contacts.clone(), now_ms)?;
+        let groups = by_key
+            .keys()
+            .zip(metrics)
+            .filter_map(|(key, m)| {
+                let (at_ms, _) = opened_by.get(key)?;
+                Some(Opened { at_ms: *at_ms, queue: queue_of.get(key).copied().unwrap_or_default().to_owned(), metrics: m })
+            })
+            .collect();
+        Ok((out, groups))
+    }
+
+    /// The figures over every conversation in the mirror's queues, as of `now_ms`.
+    pub fn team_report(&self, now_ms: i64) -> Result<Report> {
+        Ok(self.conversations_report(now_ms)?.0)
+    }
+
+    /// The figures of the conversations opened in `[from_ms, to_ms)`, one report per
+    /// period (by the day the conversation was opened, UTC) or per queue. First-contact
+    /// resolution is in the whole report only (a call has no queue).
+    pub fn team_report_by(&self, now_ms: i64, from_ms: i64, to_ms: i64, by: Period) -> Result<Vec<(String, Report)>> {
+        let (_, opened) = self.conversations_report(now_ms)?;
+        let mut groups: BTreeMap<String, Vec<ConversationMetrics>> = BTreeMap::new();
+        for o in opened.into_iter().filter(|o| o.at_ms >= from_ms && o.at_ms < to_ms) {
+            let group = match by {
+                Period::Queue => o.queue,
+                period => period_of(o.at_ms, period),
+            };
+            groups.entry(group).or_default().push(o.metrics);
+        }
+        Ok(groups.into_iter().map(|(g, m)| (g, report(&m))).collect())
     }
 
     /// Inbound calls from the event log join the email contacts; numbers linked to an
