@@ -124,6 +124,14 @@ pub fn decode_batch(text: &str) -> (Vec<Activity>, Vec<String>) {
     (events, problems)
 }
 
+/// Whether an event read from advisor `folder_owner`'s folder may stand: it names that
+/// advisor, and its id is theirs (`<advisor>-…`). The folders' access rights say who may
+/// write where; this keeps anyone who may write one folder from speaking for another
+/// advisor, or from hiding a colleague's event behind a copied id.
+pub fn belongs_to(event: &Activity, folder_owner: &str) -> bool {
+    event.advisor == folder_owner && event.id.strip_prefix(folder_owner).is_some_and(|rest| rest.starts_with('-'))
+}
+
 /// One advisor's day.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct DayFigures {
@@ -295,6 +303,15 @@ mod tests {
         let m = median_figures(&[day(9, 1, 50), day(1, 7, 10), day(5, 3, 30), day(7, 5, 20)]);
         assert_eq!((m.claimed, m.replied, m.talk_ms), (5, 3, 20));
         assert_eq!(median_figures(&[]), DayFigures::default());
+    }
+
+    #[test]
+    fn an_event_belongs_to_the_folder_of_the_advisor_it_names() {
+        let e = |id: &str, advisor: &str| ev(id, advisor, 0, ActivityKind::State { state: "away".into() });
+        assert!(belongs_to(&e("alice-x-1", "alice"), "alice"));
+        assert!(!belongs_to(&e("alice-x-1", "alice"), "bob"), "written in another's folder");
+        assert!(!belongs_to(&e("bob-x-1", "alice"), "alice"), "a colleague's id");
+        assert!(!belongs_to(&e("alicex-1", "alice"), "alice"));
     }
 
     #[test]

@@ -7,8 +7,8 @@
 
 use crate::engine::{Engine, Result};
 use blendesk_domain::activity::{
-    batch_message_id, day_of, decode_batch, encode_batch, event_id, Activity, ActivityKind, DayFigures, BATCH_HEADER, EVENTS_FOLDER,
-    MAX_BATCH,
+    batch_message_id, belongs_to, day_of, decode_batch, encode_batch, event_id, Activity, ActivityKind, DayFigures, BATCH_HEADER,
+    EVENTS_FOLDER, MAX_BATCH,
 };
 use blendesk_mail::imap::{self, ImapSession};
 use serde::Serialize;
@@ -147,9 +147,15 @@ impl Engine {
                 let small: Vec<u32> = small.iter().map(|m| m.uid).collect();
                 for (uid, raw) in imap::fetch_raw(session, &imap::uid_set(&small), false).await? {
                     let text = blendesk_mail::mime::parse(&raw).text;
-                    let (events, problems) = decode_batch(&text);
+                    let (mut events, problems) = decode_batch(&text);
                     if !problems.is_empty() {
                         tracing::warn!(folder, uid, ?problems, "events folder: lines that are not events");
+                    }
+                    let owner = folder.rsplit('/').next().unwrap_or_default();
+                    let before = events.len();
+                    events.retain(|e| belongs_to(e, owner));
+                    if events.len() < before {
+                        tracing::warn!(folder, uid, dropped = before - events.len(), "events folder: events of another advisor, ignored");
                     }
                     added += self.store.add_team_activity(&events)?;
                     newest = newest.max(uid);
