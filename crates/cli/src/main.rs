@@ -621,6 +621,11 @@ fn report_csv(groups: &[(String, blendesk_domain::metrics::Report)]) -> String {
         "sla_attainment_pct",
         "one_touch_pct",
         "reopened",
+        "first_response_under_1h",
+        "first_response_1h_4h",
+        "first_response_4h_8h",
+        "first_response_8h_24h",
+        "first_response_24h_plus",
     ]));
     let summary = |s: &Option<blendesk_domain::metrics::Summary>| match s {
         Some(s) => [format!("{:.1}", s.mean), s.median.to_string(), s.p90.to_string()],
@@ -632,6 +637,7 @@ fn report_csv(groups: &[(String, blendesk_domain::metrics::Report)]) -> String {
         cells.extend(summary(&r.first_response_minutes));
         cells.extend(summary(&r.first_response_business_minutes));
         cells.extend([pct(r.sla_attainment_pct), pct(r.one_touch_pct), r.reopened.to_string()]);
+        cells.extend(r.first_response_buckets.iter().map(|n| n.to_string()));
         out.push_str(&row(&cells));
     }
     out
@@ -649,6 +655,8 @@ fn print_report(r: &blendesk_domain::metrics::Report) {
     println!("SLA attainment (first) {}", pct(r.sla_attainment_pct));
     println!("one-touch resolution   {}", pct(r.one_touch_pct));
     println!("reopened               {}", r.reopened);
+    let b = r.first_response_buckets;
+    println!("first responses        {} under 1 h, {} 1–4 h, {} 4–8 h, {} 8–24 h, {} 24 h+", b[0], b[1], b[2], b[3], b[4]);
     println!("first-contact resolved {} ({} contacts known, email and calls)", pct(r.fcr_pct), r.fcr_contacts);
 }
 

@@ -201,6 +201,7 @@ async fn report_shows_first_response_sla_attainment_and_one_touch_from_the_mirro
     // The waiting one is not late yet, so only the answered one is judged.
     assert_eq!(r["sla_attainment_pct"], 100.0, "{r}");
     assert_eq!(r["one_touch_pct"], 100.0, "{r}");
+    assert_eq!(r["first_response_buckets"], serde_json::json!([1, 0, 0, 0, 0]), "answered within the hour: {r}");
     let text = blendesk(&desk, &["report"], Some("test"));
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("first response") && text.contains("median"), "{text}");

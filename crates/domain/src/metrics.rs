@@ -164,6 +164,17 @@ pub struct Report {
     /// (`first_contact_resolution`; the caller fills these in).
     pub fcr_contacts: usize,
     pub fcr_pct: Option<f64>,
+    /// First responses (calendar time) in 0–1 h, 1–4 h, 4–8 h, 8–24 h and 24 h+:
+    /// the distribution behind the median.
+    pub first_response_buckets: [usize; 5],
+}
+
+/// Upper bounds (exclusive, minutes) of the first-response buckets; the last is open.
+pub const FIRST_RESPONSE_BUCKETS_MINUTES: [i64; 4] = [60, 240, 480, 1440];
+
+/// Which first-response bucket `minutes` falls in (0 = under an hour … 4 = a day or more).
+pub fn first_response_bucket(minutes: i64) -> usize {
+    FIRST_RESPONSE_BUCKETS_MINUTES.iter().position(|&upper| minutes < upper).unwrap_or(FIRST_RESPONSE_BUCKETS_MINUTES.len())
 }
 
 pub fn report(conversations: &[ConversationMetrics]) -> Report {
@@ -184,6 +195,10 @@ pub fn report(conversations: &[ConversationMetrics]) -> Report {
         reopened: conversations.iter().filter(|c| c.reopens > 0).count(),
         fcr_contacts: 0,
         fcr_pct: None,
+        first_response_buckets: first.iter().fold([0; 5], |mut b, m| {
+            b[first_response_bucket(*m)] += 1;
+            b
+        }),
     }
 }
 
@@ -273,6 +288,11 @@ mod tests {
     use crate::automation::ack::default_calendar;
 
     const MIN: i64 = 60_000;
+
+    #[test]
+    fn first_responses_fall_in_hour_buckets() {
+        assert_eq!([0, 59, 60, 239, 240, 479, 480, 1439, 1440, 10_000].map(first_response_bucket), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    }
 
     #[test]
     fn periods_are_utc_days_iso_weeks_and_months() {
