@@ -142,7 +142,8 @@ enum Command {
         /// Last day (YYYY-MM-DD, UTC), included, with --by.
         #[arg(long, requires = "by")]
         to: Option<String>,
-        /// One report per day, ISO week, month or queue (the conversations opened then).
+        /// One report per day, ISO week, month, queue or owning advisor (of the
+        /// conversations opened in the days asked for).
         #[arg(long, value_enum)]
         by: Option<ByArg>,
         #[arg(long, conflicts_with = "csv")]
@@ -198,6 +199,7 @@ enum ByArg {
     Week,
     Month,
     Queue,
+    Advisor,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -317,6 +319,7 @@ async fn run(cli: Cli) -> Result<()> {
                 ByArg::Week => Period::Week,
                 ByArg::Month => Period::Month,
                 ByArg::Queue => Period::Queue,
+                ByArg::Advisor => Period::Advisor,
             };
             let groups = engine.team_report_by(now, since, until, period)?;
             if json {

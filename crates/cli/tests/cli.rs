@@ -225,4 +225,22 @@ async fn report_shows_first_response_sla_attainment_and_one_touch_from_the_mirro
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
     let out = blendesk(&desk, &["report", "--by", "day", "--from", "1/1/2020"], Some("test"));
     assert!(!out.status.success() && stderr(&out).contains("YYYY-MM-DD"), "{}", stderr(&out));
+
+    // Per owner: Bob holds the answered one; the waiting one is nobody's ("").
+    let mut s = blendesk_testkit::login(&desk.user).await.unwrap();
+    blendesk_mail::imap::select(&mut s, "INBOX", true).await.unwrap();
+    let uid = heads.iter().find(|h| h.from_addr == answered.address).unwrap().uid;
+    blendesk_mail::imap::store(&mut s, uid, "+FLAGS.SILENT ($bd_owner_bob)").await.unwrap();
+    blendesk_mail::imap::logout(s).await;
+    let out = blendesk(&desk, &["report", "--by", "advisor", "--json"], Some("test"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let by_owner: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let groups: Vec<(String, u64)> = by_owner
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["group"].as_str().unwrap().to_owned(), g["report"]["conversations"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(groups, [(String::new(), 1), ("bob".to_owned(), 1)], "{by_owner}");
+    assert_eq!(by_owner[1]["report"]["first_response_minutes"]["count"], 1, "Bob's was answered: {by_owner}");
 }

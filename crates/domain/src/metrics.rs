@@ -266,10 +266,12 @@ pub enum Period {
     Week,
     Month,
     Queue,
+    /// The advisor who owns the conversation.
+    Advisor,
 }
 
 /// The period (UTC) a moment falls in: `2026-12-04`, `2026-W49`, `2026-12`. `Queue`
-/// has no time: the day is given.
+/// and `Advisor` have no time: the day is given.
 pub fn period_of(at_ms: i64, period: Period) -> String {
     let Some(t) = DateTime::<Utc>::from_timestamp_millis(at_ms) else { return String::new() };
     match period {
@@ -278,7 +280,7 @@ pub fn period_of(at_ms: i64, period: Period) -> String {
             format!("{}-W{:02}", w.year(), w.week())
         }
         Period::Month => t.format("%Y-%m").to_string(),
-        Period::Day | Period::Queue => t.format("%Y-%m-%d").to_string(),
+        Period::Day | Period::Queue | Period::Advisor => t.format("%Y-%m-%d").to_string(),
     }
 }
 

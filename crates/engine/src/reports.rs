@@ -25,6 +25,8 @@ const FCR_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
 struct Opened {
     at_ms: i64,
     queue: String,
+    /// The advisor whose owner keyword its emails carry (the first found).
+    owner: Option<String>,
     metrics: ConversationMetrics,
 }
 
@@ -47,6 +49,7 @@ impl Engine {
         let mut queue_of: HashMap<&str, &str> = HashMap::new();
         // Who started each conversation, and when: its contact.
         let mut opened_by: HashMap<&str, (i64, String)> = HashMap::new();
+        let mut owner_of: HashMap<&str, String> = HashMap::new();
         for (h, key) in heads.iter().zip(keys.iter()) {
             let customer = queues.contains(&h.folder)
                 && !h.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted"))
@@ -56,6 +59,9 @@ impl Engine {
             }
             queue_of.entry(key).or_insert(&h.folder);
             opened_by.entry(key).or_insert_with(|| (h.internal_date * 1000, h.from_addr.to_lowercase()));
+            if let Some(owner) = blendesk_domain::claim::owners(&h.flags).next() {
+                owner_of.entry(key).or_insert_with(|| owner.to_owned());
+            }
             let events = by_key.entry(key).or_default();
             events.push(Event { at_ms: h.internal_date * 1000, kind: EventKind::Customer });
             for (at_ms, automatic) in h.message_id.as_deref().and_then(|id| replies.get(id)).into_iter().flatten() {
@@ -86,7 +92,12 @@ impl Engine {
             .zip(metrics)
             .filter_map(|(key, m)| {
                 let (at_ms, _) = opened_by.get(key)?;
-                Some(Opened { at_ms: *at_ms, queue: queue_of.get(key).copied().unwrap_or_default().to_owned(), metrics: m })
+                Some(Opened {
+                    at_ms: *at_ms,
+                    queue: queue_of.get(key).copied().unwrap_or_default().to_owned(),
+                    owner: owner_of.get(key).cloned(),
+                    metrics: m,
+                })
             })
             .collect();
         Ok((out, groups))
@@ -98,7 +109,7 @@ impl Engine {
     }
 
     /// The figures of the conversations opened in `[from_ms, to_ms)`, one report per
-    /// period (by the day the conversation was opened, UTC) or per queue. First-contact
+    /// period (by the day the conversation was opened, UTC), per queue, or per owner. First-contact
     /// resolution is in the whole report only (a call has no queue).
     pub fn team_report_by(&self, now_ms: i64, from_ms: i64, to_ms: i64, by: Period) -> Result<Vec<(String, Report)>> {
         let (_, opened) = self.conversations_report(now_ms)?;
@@ -106,6 +117,8 @@ impl Engine {
         for o in opened.into_iter().filter(|o| o.at_ms >= from_ms && o.at_ms < to_ms) {
             let group = match by {
                 Period::Queue => o.queue,
+                // Conversations nobody took are a group of their own ("").
+                Period::Advisor => o.owner.unwrap_or_default(),
                 period => period_of(o.at_ms, period),
             };
             groups.entry(group).or_default().push(o.metrics);
