@@ -302,18 +302,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Customer { action } => docs::customer(&engine, action).await?,
         Command::Report { from, to, by: Some(by), json, csv } => {
             use blendesk_domain::metrics::Period;
-            const DAY_MS: i64 = 86_400_000;
             engine.sync_once().await?;
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
-            let day_end = |d: &str| blendesk_domain::simulate::fit::day_end_ms(d).map_err(|e| anyhow::anyhow!(e));
-            let until = match &to {
-                Some(d) => day_end(d)?,
-                None => now - now.rem_euclid(DAY_MS) + DAY_MS,
-            };
-            let since = match &from {
-                Some(d) => day_end(d)? - DAY_MS,
-                None => i64::MIN,
-            };
+            let (since, until) = day_range(from.as_deref(), to.as_deref(), None, now)?;
             let period = match by {
                 ByArg::Day => Period::Day,
                 ByArg::Week => Period::Week,
@@ -347,20 +338,8 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Activity { from, to, json, csv } => {
-            const DAY_MS: i64 = 86_400_000;
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
-            let day_end = |d: &str| blendesk_domain::simulate::fit::day_end_ms(d).map_err(|e| anyhow::anyhow!(e));
-            let until = match &to {
-                Some(d) => day_end(d)?,
-                None => now - now.rem_euclid(DAY_MS) + DAY_MS,
-            };
-            let since = match &from {
-                Some(d) => day_end(d)? - DAY_MS,
-                None => until - 28 * DAY_MS,
-            };
-            if since >= until {
-                anyhow::bail!("--from is after --to");
-            }
+            let (since, until) = day_range(from.as_deref(), to.as_deref(), Some(28), now)?;
             let (appended, read) = engine.sync_activity().await?;
             let rows = engine.activity_daily(since, until)?;
             if json {
@@ -606,6 +585,27 @@ async fn call(config: Option<PathBuf>, request: blendesk_control::CallRequest) -
     let state = blendesk_control::send_call(&socket, &request).await?;
     println!("{state}");
     Ok(())
+}
+
+/// `--from`/`--to` (YYYY-MM-DD, UTC, both days included) as `[since, until)` in unix
+/// ms: `--to` defaults to today, `--from` to `default_days` before it (else the start
+/// of time).
+fn day_range(from: Option<&str>, to: Option<&str>, default_days: Option<i64>, now_ms: i64) -> Result<(i64, i64)> {
+    const DAY_MS: i64 = 86_400_000;
+    let day_end = |d: &str| blendesk_domain::metrics::day_end_ms(d).map_err(|e| anyhow::anyhow!(e));
+    let until = match to {
+        Some(d) => day_end(d)?,
+        None => now_ms - now_ms.rem_euclid(DAY_MS) + DAY_MS,
+    };
+    let since = match (from, default_days) {
+        (Some(d), _) => day_end(d)? - DAY_MS,
+        (None, Some(days)) => until - days * DAY_MS,
+        (None, None) => i64::MIN,
+    };
+    if since >= until {
+        anyhow::bail!("--from is after --to");
+    }
+    Ok((since, until))
 }
 
 /// Grouped reports as CSV: one row per group, each figure a column.

@@ -78,16 +78,22 @@ impl CallRequest {
             }
         }
         if let Some(number) = &self.number {
-            let plus = number.trim_start().starts_with('+');
-            let digits: String = number.chars().filter(char::is_ascii_digit).collect();
-            let allowed = number.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
-            if !allowed || digits.is_empty() || digits.len() > 20 {
-                return Err("number: digits, an optional leading '+', at most 20 digits".into());
-            }
-            self.number = Some(if plus { format!("+{digits}") } else { digits });
+            self.number = Some(normalise_number(number)?);
         }
         Ok(self)
     }
+}
+
+/// A phone number in one spelling: `+` (when written) and digits, spaces, dashes and
+/// brackets dropped; anything else, or more than 20 digits, is refused.
+pub fn normalise_number(number: &str) -> Result<String, String> {
+    let plus = number.trim_start().starts_with('+');
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let allowed = number.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
+    if !allowed || digits.is_empty() || digits.len() > 20 {
+        return Err("number: digits, an optional leading '+', at most 20 digits".into());
+    }
+    Ok(if plus { format!("+{digits}") } else { digits })
 }
 
 /// The advisor state after the event, as the app reports it (`available`, `on_call`,

@@ -258,6 +258,13 @@ pub fn customer_keys(links: &[(String, String)]) -> std::collections::HashMap<St
     ids.into_iter().map(|id| (id.clone(), root(&mut parent, &id))).collect()
 }
 
+/// The end (exclusive, unix ms, UTC) of the day `date` names (YYYY-MM-DD): the "until"
+/// of a day typed on the command line or picked in "what if".
+pub fn day_end_ms(date: &str) -> Result<i64, String> {
+    let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|e| format!("day {date:?}: {e} (YYYY-MM-DD)"))?;
+    Ok(day.and_hms_opt(0, 0, 0).map_or(0, |d| d.and_utc().timestamp_millis()) + 86_400_000)
+}
+
 /// How a report is cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
@@ -294,6 +301,12 @@ mod tests {
     #[test]
     fn first_responses_fall_in_hour_buckets() {
         assert_eq!([0, 59, 60, 239, 240, 479, 480, 1439, 1440, 10_000].map(first_response_bucket), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    }
+
+    #[test]
+    fn a_typed_day_ends_at_the_next_midnight() {
+        assert_eq!(day_end_ms("2026-12-04"), Ok(1_796_342_400_000 + 86_400_000));
+        assert!(day_end_ms("30/11/2026").unwrap_err().contains("YYYY-MM-DD"));
     }
 
     #[test]

@@ -160,11 +160,7 @@ impl Engine {
 
     /// Say `number` is `address`'s phone, for the whole team (the event log).
     pub fn link_phone(&self, address: &str, number: &str) -> Result<()> {
-        let request = blendesk_control::CallRequest {
-            number: Some(number.to_owned()),
-            ..blendesk_control::CallRequest::new(blendesk_control::CallEvent::Start)
-        };
-        let number = request.checked().map_err(crate::engine::EngineError::Conversation)?.number.unwrap_or_default();
+        let number = blendesk_control::normalise_number(number).map_err(crate::engine::EngineError::Conversation)?;
         if !address.contains('@') {
             return Err(crate::engine::EngineError::Conversation(format!("{address:?} is not an email address")));
         }

@@ -198,7 +198,7 @@ impl Engine {
             WhatIfDays::Standard => (Vec::new(), fit::Basis::default()),
             WhatIfDays::LastFourWeeks => self.fitted_days(&standard, self.now_ms(), WHAT_IF_WEEKS_DAYS)?,
             WhatIfDays::Day { date } => {
-                let until = fit::day_end_ms(date).map_err(EngineError::Policy)?;
+                let until = blendesk_domain::metrics::day_end_ms(date).map_err(EngineError::Policy)?;
                 self.fitted_days(&standard, until, 1)?
             }
         };

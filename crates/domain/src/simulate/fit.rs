@@ -87,13 +87,6 @@ pub fn fit_days(emails: &[ObservedEmail], calls: &[i64], base: &Scenario, until_
     (out, basis)
 }
 
-/// The end (exclusive, unix ms, UTC) of the day `date` names (YYYY-MM-DD): a chosen
-/// day's "until".
-pub fn day_end_ms(date: &str) -> Result<i64, String> {
-    let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|e| format!("day {date:?}: {e} (YYYY-MM-DD)"))?;
-    Ok(day.and_hms_opt(0, 0, 0).map_or(0, |d| d.and_utc().timestamp_millis()) + DAY_MS)
-}
-
 /// Several days' outcomes as one: counts added, per-queue SLA merged, per-advisor
 /// occupancy averaged and emails handled added, the load spread averaged over the days.
 pub fn combine(days: &[Outcome]) -> Option<Outcome> {
@@ -206,12 +199,6 @@ mod tests {
         assert_eq!((days[0].emails, days[0].calls), (0, 3));
         assert_eq!(days[0].call_hour_weights, vec![2, 0, 0, 1, 0, 0, 0, 0, 0]);
         assert!(basis.calls_from_history);
-    }
-
-    #[test]
-    fn a_chosen_day_ends_at_the_next_midnight() {
-        assert_eq!(day_end_ms("2026-11-30"), Ok(standard_scenario().start_ms - 9 * HOUR_MS + DAY_MS));
-        assert!(day_end_ms("30/11/2026").unwrap_err().contains("YYYY-MM-DD"));
     }
 
     #[test]
