@@ -188,6 +188,10 @@ impl Engine {
 
     /// One decision: returns true when it acted (so the loop looks again at once).
     async fn try_one_claim(&self, session: &mut imap::ImapSession, memory: &mut ClaimMemory) -> Result<bool> {
+        // Until every queue is mirrored, the most urgent email may be in one not read yet.
+        if !self.queues_caught_up() {
+            return Ok(false);
+        }
         let me: &AdvisorId = &self.config.advisor.id;
         let now = self.now_ms();
         memory.skip.retain(|_, until| *until > now);

@@ -106,6 +106,11 @@ pub struct Engine {
     pub(crate) open_connections: Arc<std::sync::atomic::AtomicUsize>,
     /// Test hook run once a folder's sync has fetched its new mail (`on_sync_fetched`).
     pub(crate) sync_hook: std::sync::Mutex<Option<SyncHook>>,
+    /// Folders whose first sync since this engine opened has ended (mirrored, or failed:
+    /// a queue the server refuses must not stop the others). The claim loop waits for
+    /// every queue, or it would push what the first synced queue holds instead of the
+    /// team's most urgent email.
+    pub(crate) synced_this_run: std::sync::Mutex<std::collections::HashSet<String>>,
     /// What `now_ms` reads (`clock.rs`): the system's, or a test's.
     pub(crate) clock: std::sync::RwLock<Arc<dyn crate::clock::Clock>>,
 }
@@ -153,6 +158,7 @@ impl Engine {
             breaker_reported: std::sync::atomic::AtomicBool::new(false),
             open_connections: Default::default(),
             sync_hook: Default::default(),
+            synced_this_run: Default::default(),
             clock: std::sync::RwLock::new(Arc::new(crate::clock::SystemClock)),
         }))
     }

@@ -66,6 +66,17 @@ impl Engine {
         *self.sync_hook.lock().unwrap_or_else(|e| e.into_inner()) = hook;
     }
 
+    /// Whether every queue's first sync since this engine opened has ended (the mirror on
+    /// disk may be hours old: mail that came while the app was closed is not in it yet).
+    pub(crate) fn queues_caught_up(&self) -> bool {
+        let synced = self.synced_this_run.lock().unwrap_or_else(|e| e.into_inner());
+        self.config.imap.queues.iter().all(|q| synced.contains(q))
+    }
+
+    pub(crate) fn first_sync_ended(&self, folder: &str) {
+        self.synced_this_run.lock().unwrap_or_else(|e| e.into_inner()).insert(folder.to_owned());
+    }
+
     /// Bring the mirror of `folder` up to date with the server.
     pub(crate) async fn sync_folder(self: &Arc<Self>, session: &mut ImapSession, folder: &str, condstore: bool) -> Result<FolderReport> {
         let selected = imap::select(session, folder, condstore).await?;
@@ -110,6 +121,7 @@ impl Engine {
         }
         self.store.set_folder_synced(state.id, selected.uidvalidity, selected.highestmodseq.unwrap_or(0), now_ms())?;
         report.messages = self.store.uids(state.id)?.len() as u64;
+        self.first_sync_ended(folder);
         self.emit(Event::SyncFinished { folder: folder.to_owned(), new: report.new, messages: report.messages });
         Ok(report)
     }

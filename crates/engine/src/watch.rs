@@ -47,6 +47,7 @@ impl Engine {
                 Err(e) => e,
             };
             let delay = retry.failed(folder, &error);
+            self.first_sync_ended(folder);
             self.emit(Event::Connection {
                 folder: folder.to_owned(),
                 state: ConnectionState::Offline,
