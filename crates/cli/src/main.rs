@@ -168,6 +168,19 @@ enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// Customer satisfaction: the surveys sent after resolution (policy `csat`) in the
+    /// days asked for and the answers filed in Blendesk/Surveys: score, response rate
+    /// and customer-reported resolution, for the team, per advisor and per queue.
+    Csat {
+        /// First day (YYYY-MM-DD, UTC) of surveys sent; default: 28 days before --to.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day (YYYY-MM-DD, UTC), included; default: today.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Simulate a day of the team under a policy, beside the ways teams work without
     /// blending; prints the outcome table. Needs no mailbox.
     Simulate {
@@ -335,6 +348,23 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 print_report(&report);
+            }
+        }
+        Command::Csat { from, to, json } => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
+            let (since, until) = day_range(from.as_deref(), to.as_deref(), Some(28), now)?;
+            engine.sync_once().await?;
+            let report = engine.csat_report(since, until).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print_csat("team", &report.team);
+                for (who, f) in &report.by_advisor {
+                    print_csat(if who.is_empty() { "(no owner)" } else { who }, f);
+                }
+                for (queue, f) in &report.by_queue {
+                    print_csat(&format!("queue {queue}"), f);
+                }
             }
         }
         Command::Activity { from, to, json, csv } => {
@@ -644,6 +674,19 @@ fn report_csv(groups: &[(String, blendesk_domain::metrics::Report)]) -> String {
         out.push_str(&row(&cells));
     }
     out
+}
+
+fn print_csat(who: &str, f: &blendesk_domain::automation::survey::CsatFigures) {
+    let pct = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.0} %"));
+    let score = f.score.map_or("–".to_owned(), |v| format!("{v:.2}"));
+    println!(
+        "{who}: {} surveys, {} answered ({}), score {score} / 5, satisfied {}, resolved (customer says) {}",
+        f.surveys,
+        f.answered,
+        pct(f.response_rate_pct),
+        pct(f.satisfied_pct),
+        pct(f.customer_fcr_pct)
+    );
 }
 
 fn print_report(r: &blendesk_domain::metrics::Report) {

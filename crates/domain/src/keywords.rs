@@ -5,22 +5,24 @@
 //! Dovecot Maildir keeps only the first 26 in file names and never announces changes to
 //! the others to IDLE. So the names a folder ever holds must not grow with the mail:
 //!
-//! - per advisor, where a holder must be named: `$bd_owner_<id>` (who works it),
-//!   `$bd_ack_<id>` and `$bd_late_<id>` (who sends the acknowledgement, the
-//!   still-working note) and `$bd_declined_<id>` (who gave it back, written only by a
-//!   release). Every compare-and-swap writes a name only its own app writes: Dovecot
-//!   answers OK to a conditional STORE that changes nothing, so a shared name raced by
-//!   two apps can tell both they won (`automation::ack::ACK_PREFIX`);
-//! - a fixed set of `FIXED_KEYWORDS`: `$Resolved`, `$bd_breached` and the `TOKEN_BITS`
-//!   bit keywords that spell a conversation token.
+//! - per advisor, only where an owner must be named: `$bd_owner_<id>` (who works it) and
+//!   `$bd_declined_<id>` (who gave it back, written only by a release). A claim is a
+//!   compare-and-swap writing a name only its own app writes: Dovecot answers OK to a
+//!   conditional STORE that changes nothing, so a shared name raced by two apps could
+//!   tell both they won;
+//! - a fixed set of `FIXED_KEYWORDS`: `$Resolved`, `$bd_breached`, the duty marks `$bd_ack`
+//!   and `$bd_late` (who holds a duty is decided by bids in a folder of their own,
+//!   `automation::duty`, so no duty needs a name per advisor) and the `TOKEN_BITS` bit
+//!   keywords that spell a conversation token.
 //!
-//! Budget: `PER_ADVISOR` names per advisor + `FIXED_KEYWORDS` (+ the throw-away
-//! `$bd_touch` in a folder that never had a resolved message). On Cyrus (100 names per
-//! folder) that is a team of up to 21 advisors per queue folder.
+//! Budget: one name per advisor + one per advisor who ever released an email +
+//! `FIXED_KEYWORDS` (16) (+ the throw-away `$bd_touch` in a folder that never had a
+//! resolved message). On Cyrus (100 names per folder) that is a team of 84 advisors, or
+//! 42 who all released an email once.
 
 use crate::advisor::AdvisorId;
-use crate::automation::ack::ack_keyword;
-use crate::automation::late::{late_keyword, BREACHED_KEYWORD};
+use crate::automation::ack::ACK_KEYWORD;
+use crate::automation::late::{BREACHED_KEYWORD, LATE_KEYWORD};
 use crate::claim::owner_keyword;
 use crate::conversation::{token_bit_keywords, TOKEN_BITS};
 
@@ -45,17 +47,17 @@ pub fn awaits_reply(flags: &[String]) -> bool {
 }
 
 /// How many keywords a folder holds beside the per-advisor ones.
-pub const FIXED_KEYWORDS: usize = 2 + TOKEN_BITS as usize;
+pub const FIXED_KEYWORDS: usize = 4 + TOKEN_BITS as usize;
 
-/// Names per advisor at most: owner, acknowledgement, still-working note, declined.
-pub const PER_ADVISOR: usize = 4;
+/// Names per advisor at most: owner, declined.
+pub const PER_ADVISOR: usize = 2;
 
 /// Cyrus IMAP's default limit of distinct keywords per mailbox.
 pub const CYRUS_KEYWORD_LIMIT: usize = 100;
 
 /// The fixed keywords, `FIXED_KEYWORDS` of them.
 pub fn fixed_keywords() -> Vec<String> {
-    let mut out: Vec<String> = [RESOLVED_KEYWORD, BREACHED_KEYWORD].iter().map(|s| (*s).to_owned()).collect();
+    let mut out: Vec<String> = [RESOLVED_KEYWORD, BREACHED_KEYWORD, ACK_KEYWORD, LATE_KEYWORD].iter().map(|s| (*s).to_owned()).collect();
     out.extend(token_bit_keywords());
     out
 }
@@ -63,14 +65,13 @@ pub fn fixed_keywords() -> Vec<String> {
 /// The keywords a team's apps register in every queue folder when they start (and when
 /// the policy's advisors change): every advisor's owner keywords first (Maildir
 /// announces only a folder's first 26 names to IDLE, and owners are what other apps
-/// must see at once), then their duty keywords, then the fixed ones. Declined keywords
-/// are registered by the release that first writes one.
+/// must see at once), then the fixed ones. Declined keywords are registered by the
+/// release that first writes one.
 pub fn team_keywords<'a>(advisors: impl IntoIterator<Item = &'a AdvisorId>) -> Vec<String> {
     let mut team: Vec<&AdvisorId> = advisors.into_iter().collect();
     team.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     team.dedup_by(|a, b| a.as_str() == b.as_str());
     let mut out: Vec<String> = team.iter().map(|a| owner_keyword(a)).collect();
-    out.extend(team.iter().flat_map(|a| [ack_keyword(a), late_keyword(a)]));
     out.extend(fixed_keywords());
     out
 }
@@ -142,21 +143,22 @@ mod tests {
     }
 
     #[test]
-    fn the_team_registers_its_owner_and_duty_keywords_and_the_fixed_set() {
+    fn the_team_registers_its_owner_keywords_and_the_fixed_set() {
         let team = ids(20);
         let kws = team_keywords(&team);
-        assert_eq!(kws.len(), 3 * 20 + FIXED_KEYWORDS);
-        for k in ["$bd_owner_a19", "$bd_ack_a0", "$bd_late_a7", "$bd_tok11", "$Resolved"] {
+        assert_eq!(kws.len(), 20 + FIXED_KEYWORDS);
+        for k in ["$bd_owner_a19", "$bd_ack", "$bd_late", "$bd_breached", "$bd_tok11", "$Resolved"] {
             assert!(kws.contains(&k.to_owned()), "{k}");
         }
-        assert_eq!(FIXED_KEYWORDS, 14);
+        assert!(!kws.iter().any(|k| k.starts_with("$bd_ack_") || k.starts_with("$bd_late_")), "no duty name per advisor");
+        assert_eq!(FIXED_KEYWORDS, 16);
         // Owners first: on Maildir only the first 26 names are announced to IDLE.
         assert!(kws[..20].iter().all(|k| k.starts_with("$bd_owner_")));
         // Each name once, whatever the policy lists twice.
         let twice: Vec<AdvisorId> = team.iter().chain(team.iter()).cloned().collect();
-        assert_eq!(team_keywords(&twice).len(), 3 * 20 + FIXED_KEYWORDS);
-        // A 21-advisor team, every one of whom also released an email, fits Cyrus's 100.
-        assert!(budget(21) <= CYRUS_KEYWORD_LIMIT && budget(22) > CYRUS_KEYWORD_LIMIT);
+        assert_eq!(team_keywords(&twice).len(), 20 + FIXED_KEYWORDS);
+        // A 42-advisor team, every one of whom also released an email, fits Cyrus's 100.
+        assert!(budget(42) <= CYRUS_KEYWORD_LIMIT && budget(43) > CYRUS_KEYWORD_LIMIT);
     }
 
     #[test]
@@ -179,9 +181,9 @@ mod tests {
 
     #[test]
     fn the_budget_check_names_what_is_wrong() {
-        assert_eq!(check_budget(74, 20, Some(CYRUS_KEYWORD_LIMIT), 0), BudgetCheck::Fine);
-        assert_eq!(check_budget(97, 5, None, 0), BudgetCheck::OverBudget { count: 97, budget: 34 });
+        assert_eq!(check_budget(56, 20, Some(CYRUS_KEYWORD_LIMIT), 0), BudgetCheck::Fine);
+        assert_eq!(check_budget(97, 5, None, 0), BudgetCheck::OverBudget { count: 97, budget: 26 });
         assert_eq!(check_budget(97, 5, Some(100), 4), BudgetCheck::NearLimit { count: 97, limit: 100 });
-        assert_eq!(check_budget(96, 5, Some(100), 4), BudgetCheck::OverBudget { count: 96, budget: 34 });
+        assert_eq!(check_budget(96, 5, Some(100), 4), BudgetCheck::OverBudget { count: 96, budget: 26 });
     }
 }

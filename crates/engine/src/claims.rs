@@ -1,7 +1,7 @@
-//! The one compare-and-swap every team-wide decision uses (`rewrite_flags`): take an
-//! IMAP keyword on a message only if nobody holds one of its kind (owner claims
-//! `$bd_owner_<id>`, team-wide duties such as sending the acknowledgement once,
-//! `$bd_ack_<id>`), or replace its flag list (moving an owner, a conversation token).
+//! The one compare-and-swap every claim uses (`rewrite_flags`): take an IMAP keyword on a
+//! message only if nobody holds one of its kind (owner claims `$bd_owner_<id>`), or
+//! replace its flag list (moving an owner, a conversation token). Team-wide duties are
+//! decided by bids instead (`duty_bids.rs`).
 //! What is taken is always named for the taker and judged by reading back: a STORE
 //! that would change nothing is answered OK even when its MODSEQ is stale.
 //! Never MOVE or COPY to claim: measured on Dovecot, concurrent MOVEs duplicate mail.
@@ -63,34 +63,6 @@ pub async fn take_keyword_guarded(
             ClaimOutcome::Changed => ClaimOutcome::Withdrawn,
             settled => settled,
         },
-        Rewrite::Contended(_) => ClaimOutcome::Changed,
-    })
-}
-
-/// Take a team-wide duty (the acknowledgement, the still-working note) on message `uid`
-/// under this app's own name, `named` (`$bd_ack_<id>`): held when no other holder's
-/// keyword (`held`) is there after the swap, read back like an owner claim. Never one
-/// shared name: Dovecot answers OK, without `[MODIFIED]`, to a conditional STORE that
-/// would change nothing, so two apps racing to add the same keyword can both be told
-/// they set it (measured: 10 % of six-way races; see `domain::automation::ack`).
-pub async fn take_duty(
-    session: &mut ImapSession,
-    folder: &str,
-    uidvalidity: u32,
-    uid: u32,
-    named: &str,
-    held: &(dyn Fn(&str) -> bool + Sync),
-) -> Result<ClaimOutcome> {
-    let change = |flags: &[String]| (!flags.iter().any(|f| held(f))).then(|| FlagChange::Add(named.to_owned()));
-    let judged = |flags: &[String]| match flags.iter().find(|f| held(f) && !f.eq_ignore_ascii_case(named)) {
-        Some(other) => ClaimOutcome::Lost { holder: other.clone() },
-        None if has(flags, named) => ClaimOutcome::Won,
-        None => ClaimOutcome::Changed,
-    };
-    Ok(match rewrite_flags(session, folder, uidvalidity, uid, &change).await? {
-        Rewrite::Stale => ClaimOutcome::Stale,
-        Rewrite::Gone => ClaimOutcome::Gone,
-        Rewrite::Done(flags) | Rewrite::Declined(flags) => judged(&flags),
         Rewrite::Contended(_) => ClaimOutcome::Changed,
     })
 }

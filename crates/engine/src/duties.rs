@@ -5,16 +5,17 @@
 //! breaker, the promise, when a note is due) are the domain's; this module reads the
 //! mirror, takes the duty and queues the message.
 
-use crate::claims::take_duty;
 use crate::conversation::is_open;
+use crate::duty_bids::take_duty;
 use crate::engine::{now_ms, Engine, EngineError, Result};
 use crate::events::Event;
 use crate::sla::{conversation_clocks, ConversationClock};
 use blendesk_domain::advisor::AdvisorId;
 use blendesk_domain::automation::ack::{
-    ack_keyword, expected_reply_by, is_ack_flag, should_acknowledge, AckCandidate, ShiftCapacity, BREAKER_MAX, BREAKER_WINDOW_MS,
+    expected_reply_by, is_ack_flag, should_acknowledge, AckCandidate, ShiftCapacity, ACK_KEYWORD, BREAKER_MAX, BREAKER_WINDOW_MS,
 };
-use blendesk_domain::automation::late::{is_late_flag, late_keyword, should_send_still_working, LateCandidate, BREACHED_KEYWORD};
+use blendesk_domain::automation::duty::{Duty, DutyKind};
+use blendesk_domain::automation::late::{should_send_still_working, LateCandidate, BREACHED_KEYWORD, LATE_KEYWORD};
 use blendesk_domain::automation::template::{
     DEFAULT_ACKNOWLEDGEMENT_EN, DEFAULT_ACKNOWLEDGEMENT_ZH, DEFAULT_STILL_WORKING_EN, DEFAULT_STILL_WORKING_ZH,
 };
@@ -53,7 +54,7 @@ pub struct BreakerAlert {
 /// Automatic messages the team sent within the breaker window, as the mirror knows
 /// them: acknowledged messages that arrived within it, or our automatic messages filed
 /// in Sent within it, whichever shows more.
-fn recent_automatic(heads: &[QueueHead], sent: &str, now: i64) -> usize {
+pub(crate) fn recent_automatic(heads: &[QueueHead], sent: &str, now: i64) -> usize {
     let within = |h: &QueueHead| now - h.internal_date * 1000 < BREAKER_WINDOW_MS;
     let acknowledged = heads.iter().filter(|h| within(h) && h.flags.iter().any(|f| is_ack_flag(f))).count();
     let filed =
@@ -119,19 +120,18 @@ impl Engine {
             if !self.my_turn_for_duty(h, now) {
                 continue;
             }
-            let mine = ack_keyword(&self.config.advisor.id);
-            match take_duty(session, &h.folder, h.uidvalidity, h.uid, &mine, &is_ack_flag).await? {
+            match self.take_duty(session, DutyKind::Ack, h).await? {
                 ClaimOutcome::Won => {
-                    self.store.add_flag(h.id, &mine)?;
+                    self.store.add_flag(h.id, ACK_KEYWORD)?;
                     let capacity = self.shift_capacity(&policy, h, &queue_heads);
                     self.queue_acknowledgement(h, &policy, &capacity, now)?;
                     last_ack.insert(h.from_addr.clone(), h.internal_date * 1000);
                     recent += 1;
                     queued += 1;
                 }
-                ClaimOutcome::Lost { holder } => {
+                ClaimOutcome::Lost { .. } => {
                     // Another app has it: remember, so this sender's window starts now too.
-                    self.store.add_flag(h.id, &holder)?;
+                    self.store.add_flag(h.id, ACK_KEYWORD)?;
                     last_ack.insert(h.from_addr.clone(), h.internal_date * 1000);
                     recent += 1;
                 }
@@ -239,10 +239,9 @@ impl Engine {
                 self.report_breaker(recent);
                 return Ok(queued);
             }
-            let mine = late_keyword(&self.config.advisor.id);
-            match take_duty(session, &h.folder, h.uidvalidity, h.uid, &mine, &is_late_flag).await? {
+            match self.take_duty(session, DutyKind::Late, h).await? {
                 ClaimOutcome::Won => {
-                    self.store.add_flag(h.id, &mine)?;
+                    self.store.add_flag(h.id, LATE_KEYWORD)?;
                     let chinese = crate::team::language_of(&h.subject, &h.excerpt) == "zh";
                     let template = if chinese { DEFAULT_STILL_WORKING_ZH } else { DEFAULT_STILL_WORKING_EN };
                     let values = [("conversation.ref".to_owned(), reference(h))].into_iter().collect();
@@ -252,14 +251,31 @@ impl Engine {
                     recent += 1;
                     queued += 1;
                 }
-                ClaimOutcome::Lost { holder } => {
-                    self.store.add_flag(h.id, &holder)?;
+                ClaimOutcome::Lost { .. } => {
+                    self.store.add_flag(h.id, LATE_KEYWORD)?;
                     recent += 1;
                 }
                 _ => {}
             }
         }
         Ok(queued)
+    }
+
+    /// Bid for `kind` of duty on `h` in the team's duties folder (`duty_bids.rs`).
+    pub(crate) async fn take_duty(&self, session: &mut ImapSession, kind: DutyKind, h: &QueueHead) -> Result<ClaimOutcome> {
+        let duty = Duty { kind, folder: &h.folder, uidvalidity: h.uidvalidity, uid: h.uid };
+        let folder = self.config.team_folder(blendesk_domain::automation::duty::DUTIES_FOLDER);
+        match take_duty(session, &folder, &duty, &self.config.advisor.id, &self.config.from_address().unwrap_or_default()).await {
+            // A refusal (no rights on the folder) is not worth a reconnect: the duties are
+            // left to the apps that may bid, and presence and Sent go on.
+            Err(EngineError::Imap(e)) if e.is_refused() => {
+                if !self.team.duties_refused.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    tracing::warn!(error = %e, folder, "the server refuses this login's duty bids; acknowledgements and still-working notes are left to the other apps (grant lrsite on the folder)");
+                }
+                Ok(ClaimOutcome::Changed)
+            }
+            other => other,
+        }
     }
 
     /// `$bd_breached` on the message whose clock breached (idempotent: a plain `+FLAGS`,
@@ -278,6 +294,7 @@ impl Engine {
     pub async fn run_duties(&self, session: &mut ImapSession) -> Result<()> {
         self.acknowledge_new_mail(session).await?;
         self.note_breaches(session).await?;
+        self.run_surveys(session).await?;
         Ok(())
     }
 
@@ -328,6 +345,13 @@ impl Engine {
     fn queue_automatic(&self, h: &QueueHead, body: &str) -> Result<i64> {
         let from_address = self.config.from_address().unwrap_or_default();
         let message_id = automatic_message_id(&format!("{:032x}", rand::random::<u128>()), &from_address);
+        self.queue_automatic_as(h, body, &message_id)
+    }
+
+    /// `queue_automatic` under a Message-ID of the caller's (a survey's carries its
+    /// reference).
+    pub(crate) fn queue_automatic_as(&self, h: &QueueHead, body: &str, message_id: &str) -> Result<i64> {
+        let from_address = self.config.from_address().unwrap_or_default();
         let headers = automatic_headers(&from_address, h.message_id.as_deref(), h.in_reply_to.as_deref(), &h.references);
         let original = Original {
             message_id: h.message_id.clone(),
@@ -339,7 +363,7 @@ impl Engine {
             text: String::new(),
             date_label: String::new(),
         };
-        let built = build_automatic(&self.config.smtp.from, &original, body, &message_id, &headers, std::time::SystemTime::now())?;
+        let built = build_automatic(&self.config.smtp.from, &original, body, message_id, &headers, std::time::SystemTime::now())?;
         let id = self.store.outbox_enqueue(
             &NewOutboxItem {
                 message_id: built.message_id,
@@ -357,7 +381,7 @@ impl Engine {
     }
 
     /// Report the breaker once per process (the event tells supervisors).
-    fn report_breaker(&self, recent: usize) {
+    pub(crate) fn report_breaker(&self, recent: usize) {
         if !self.breaker_reported.swap(true, std::sync::atomic::Ordering::SeqCst) {
             self.emit(Event::BreakerTripped { acknowledgements: recent as u64, window_minutes: (BREAKER_WINDOW_MS / 60_000) as u64 });
         }

@@ -109,6 +109,19 @@ pub enum Event {
         to: String,
         outbox_id: i64,
     },
+    /// This app queued the satisfaction survey for a resolved conversation.
+    SurveySent {
+        folder: String,
+        uid: u32,
+        to: String,
+        outbox_id: i64,
+    },
+    /// This app filed a customer's survey answer in Blendesk/Surveys.
+    SurveyAnswered {
+        from: String,
+        rating: Option<u8>,
+        resolved: Option<bool>,
+    },
     /// An email of this advisor's went back to the queue during a long call
     /// (`hand_back`); the window shows the notice after the call.
     HandedBack {

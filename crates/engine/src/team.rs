@@ -65,6 +65,10 @@ pub(crate) struct TeamState {
     pub(crate) keys_memo: Mutex<Vec<(Arc<Vec<QueueHead>>, ConversationKeys)>>,
     /// Emails with several owners this app settled (`keywords::settle_double_owner`).
     pub(crate) owners_settled: std::sync::atomic::AtomicU64,
+    /// The server refused this login's duty bids (no rights on Blendesk/Duties): told once.
+    pub(crate) duties_refused: std::sync::atomic::AtomicBool,
+    /// Emails whose survey duty this app has settled (`surveys.rs`).
+    pub(crate) surveys_done: crate::surveys::SurveysDone,
     /// What the advisor should know after their call (`events::Notice`, set by `hand_back.rs`).
     pub(crate) notices: Mutex<Vec<crate::events::Notice>>,
     /// The call going on, and the one waiting for its disposition (`calls.rs`).
@@ -81,6 +85,8 @@ impl TeamState {
             duty_seen: Mutex::new(HashMap::new()),
             keys_memo: Mutex::new(Vec::new()),
             owners_settled: Default::default(),
+            duties_refused: Default::default(),
+            surveys_done: Default::default(),
             notices: Mutex::new(Vec::new()),
             calls: Mutex::new(Default::default()),
         }

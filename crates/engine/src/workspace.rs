@@ -230,10 +230,18 @@ impl Engine {
             .collect())
     }
 
+    /// The queues' open customer messages, survey answers left out (they wait to be
+    /// filed, `surveys.rs`, and never open a conversation).
+    fn open_customer_messages(&self) -> Result<Vec<MessageHead>> {
+        let mut open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
+        open.retain(|h| blendesk_domain::automation::survey::parse_answer(&h.subject).is_none());
+        Ok(open)
+    }
+
     /// My conversations and the queue summary at `now` (unix seconds), with each
     /// queue's business-hours SLA from the policy.
     pub fn workspace(&self, now: i64) -> Result<WorkspaceView> {
-        let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
+        let open = self.open_customer_messages()?;
         let mut view = group_conversations(&open, &self.conversation_keys()?, &self.sla_dues(now)?);
         // Every configured queue appears, even when empty.
         for q in &self.config.imap.queues {
@@ -250,7 +258,7 @@ impl Engine {
     /// a chaser not yet claimed, e.g. one that came during a call, shows but does not count).
     pub fn owned_conversations(&self, now: i64) -> Result<Vec<(Conversation, u32)>> {
         let mine = blendesk_domain::claim::owner_keyword(&self.config.advisor.id);
-        let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
+        let open = self.open_customer_messages()?;
         let keys = self.conversation_keys()?;
         let key_of = |h: &MessageHead| keys.get(&h.id).cloned().unwrap_or_else(|| h.from_addr.clone());
         let mut owned: BTreeMap<String, u32> = BTreeMap::new();
@@ -277,7 +285,7 @@ impl Engine {
             ids.extend(more);
             heads = self.store.thread_messages(&ids, 200)?;
         }
-        let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
+        let open = self.open_customer_messages()?;
         let keys = self.conversation_keys()?;
         let key = keys.get(&m.id).cloned().unwrap_or_else(|| m.from_addr.to_lowercase());
         // Split-off or other open conversations' emails go; closed earlier ones linked by
@@ -377,7 +385,7 @@ impl Engine {
         let m = self.store.message(message)?.ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
         let keys = self.conversation_keys()?;
         let key = keys.get(&m.id).cloned().unwrap_or_else(|| m.from_addr.to_lowercase());
-        let open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
+        let open = self.open_customer_messages()?;
         let mut by_folder: BTreeMap<String, Vec<(u32, u32)>> = BTreeMap::new();
         for h in open.into_iter().filter(|h| keys.get(&h.id) == Some(&key)) {
             if let Some(full) = self.store.message(h.id)? {

@@ -191,7 +191,7 @@ async fn four_apps_acknowledge(resolved_marker: bool) {
         let got = wait_count(&c.user, 1).await;
         assert_eq!(got.len(), 1, "{} got {} acknowledgements", c.address, got.len());
     }
-    // The server agrees: one holder's keyword (`$bd_ack_<id>`) per message.
+    // The server agrees: the duty's one mark (`$bd_ack`) per message.
     let mut s = blendesk_testkit::login(&desk.user).await.unwrap();
     blendesk_mail::imap::select(&mut s, "INBOX", true).await.unwrap();
     for (uid, flags, _) in blendesk_mail::imap::fetch_flags(&mut s, None).await.unwrap() {

@@ -5,16 +5,20 @@
 //! first. Each round: a new email, six sessions released together, each claiming with an
 //! advisor id never used before → exactly one owner. Both ways are raced.
 //!
-//! Duties (`$bd_ack_<id>`) race the same way, in a new folder each round so the names
-//! are new every time.
+//! Duties are decided by bids (`duty_bids.rs`: the lowest UID in the duties folder holds
+//! the duty) and raced the same way, six apps per new email in a new folder, then a
+//! seventh, late bidder: exactly one holder, one mark on the email, no bid left behind.
 //!
 //! The control race (the bare compare-and-swap, no registration) shows the harness
 //! races tightly enough to catch the server's behaviour: on Dovecot it must leave
 //! double owners, or this test proves nothing.
 
-use blendesk_domain::automation::ack::{is_ack_flag, ACK_PREFIX};
+use blendesk_domain::advisor::AdvisorId;
+use blendesk_domain::automation::ack::is_ack_flag;
+use blendesk_domain::automation::duty::{Duty, DutyKind};
 use blendesk_domain::claim::{owners, ClaimOutcome, OWNER_PREFIX};
-use blendesk_engine::claims::{take_duty, take_keyword};
+use blendesk_engine::claims::take_keyword;
+use blendesk_engine::duty_bids::take_duty;
 use blendesk_mail::imap::{self, ImapSession};
 use blendesk_testkit::servers::{Server, ALL_SERVERS};
 use std::sync::Arc;
@@ -180,33 +184,42 @@ async fn without_registration_dovecot_lets_several_first_claims_through() {
 /// Rounds of duty races per way and server: one new folder each.
 const DUTY_ROUNDS: usize = 100;
 
-/// Six sessions take the acknowledgement duty on a new email in a new folder; returns
-/// the rounds where the number of apps told `Won` or of holder keywords on the server
-/// was not exactly one.
+/// Six sessions bid for the acknowledgement duty on a new email in a new folder, then a
+/// seventh bids after them; returns the rounds where the number of apps told `Won`, of
+/// marks on the email or of bids left in the duties folder was not (1, 1, 0).
 async fn duty_race(server: &Server, resolved_mail: bool) -> usize {
     let (mut coordinator, mut sessions) = logins(server, "duty").await;
     let run = rand::random::<u32>();
+    let duties = format!("Blendesk/Duties{run:x}");
     let mut wrong = 0;
     for n in 0..DUTY_ROUNDS {
         let round = Arc::new(new_email(&mut coordinator, &format!("duty{run:x}n{n}"), n, resolved_mail).await);
         let answers = all_at_once(&mut sessions, |i, mut s, barrier| {
-            let round = round.clone();
+            let (round, duties) = (round.clone(), duties.clone());
             async move {
                 barrier.wait().await;
                 let r = &round;
-                let named = format!("{ACK_PREFIX}a{i}");
-                let outcome = take_duty(&mut s, &r.folder, r.uidvalidity, r.uid, &named, &is_ack_flag).await.unwrap();
+                let duty = Duty { kind: DutyKind::Ack, folder: &r.folder, uidvalidity: r.uidvalidity, uid: r.uid };
+                let me = AdvisorId::parse(&format!("a{i}")).unwrap();
+                let outcome = take_duty(&mut s, &duties, &duty, &me, "desk@shop.test").await.unwrap();
                 (s, outcome == ClaimOutcome::Won)
             }
         })
         .await;
-        let winners = answers.into_iter().filter(|won| *won).count();
+        let mut winners = answers.into_iter().filter(|won| *won).count();
+        // A late app, after the holder has marked the email and removed its bid.
+        let duty = Duty { kind: DutyKind::Ack, folder: &round.folder, uidvalidity: round.uidvalidity, uid: round.uid };
+        let late = AdvisorId::parse("late").unwrap();
+        if take_duty(&mut coordinator, &duties, &duty, &late, "desk@shop.test").await.unwrap() == ClaimOutcome::Won {
+            winners += 1;
+        }
         imap::select(&mut coordinator, &round.folder, true).await.unwrap();
         let (flags, _) = imap::flags_of(&mut coordinator, round.uid).await.unwrap().unwrap();
         let holders = flags.iter().filter(|f| is_ack_flag(f)).count();
-        if (winners, holders) != (1, 1) {
+        let left = imap::select(&mut coordinator, &duties, false).await.unwrap().exists;
+        if (winners, holders, left) != (1, 1, 0) {
             wrong += 1;
-            eprintln!("{} round {n}: {winners} apps won, server flags {flags:?}", server.label());
+            eprintln!("{} round {n}: {winners} apps won, server flags {flags:?}, {left} bids left", server.label());
         }
     }
     for s in sessions.into_iter().chain([coordinator]) {
@@ -218,7 +231,7 @@ async fn duty_race(server: &Server, resolved_mail: bool) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn first_duties_hold_on_every_server() {
     for server in ALL_SERVERS {
-        for (resolved_mail, way) in [(true, "registered on resolved mail"), (false, "touch, no resolved mail")] {
+        for (resolved_mail, way) in [(true, "a folder with resolved mail"), (false, "a folder without")] {
             let wrong = duty_race(&server, resolved_mail).await;
             println!(
                 "{} ({way}): {DUTY_ROUNDS} six-way first-duty races in new folders: {wrong} without exactly one holder",

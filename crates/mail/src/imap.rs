@@ -84,6 +84,12 @@ impl ImapError {
             && !self.is_permission_denied()
     }
 
+    /// The server answered the command with NO (rights, a missing folder, a limit): the
+    /// connection is fine, the command was refused.
+    pub fn is_refused(&self) -> bool {
+        matches!(self, Self::Command { source: async_imap::error::Error::No(_), .. })
+    }
+
     /// The server refused a command for lack of rights (RFC 4314 ACLs: `NO [NOPERM]`).
     /// Retrying does not help; the mailbox owner has to grant the right.
     pub fn is_permission_denied(&self) -> bool {

@@ -149,6 +149,14 @@ impl Store {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    /// This app's own events since `from_ms` (appended or not), oldest first.
+    pub fn own_activity_since(&self, from_ms: i64) -> Result<Vec<OwnActivity>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT seq, at_ms, kind FROM activity WHERE at_ms >= ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([from_ms], |r| Ok(OwnActivity { seq: r.get(0)?, at_ms: r.get(1)?, kind: r.get(2)? }))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// The team's events in `[from_ms, to_ms)` as JSON, oldest first.
     pub fn team_activity(&self, from_ms: i64, to_ms: i64) -> Result<Vec<String>> {
         let conn = self.conn();

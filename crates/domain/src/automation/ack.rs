@@ -1,25 +1,17 @@
 //! Which queue messages get the team's one acknowledgement, decided from what the
 //! mirror knows. Pure: the engine passes the messages and the time in.
 
-use crate::advisor::AdvisorId;
 use crate::automation::sla::{due_at, BusinessCalendar, OpenHours};
 use chrono::{DateTime, Utc};
 
-/// "This message's acknowledgement is taken care of": the team-wide duty, taken with the
-/// same compare-and-swap as ownership under the holder's own name, `$bd_ack_<id>`
-/// (`ack_keyword`). Not one shared name: Dovecot answers OK, without `[MODIFIED]`, to a
-/// conditional STORE that would change nothing, so two apps racing to add one shared
-/// keyword can both be told they set it (measured: 10 % of six-way races, known name or
-/// not); distinct names make every STORE a real change, judged by reading back.
-pub const ACK_PREFIX: &str = "$bd_ack_";
-
-/// The one shared name an earlier version used. Still read as "taken care of".
+/// "This message's acknowledgement is taken care of", set on the email by the app that
+/// holds the duty (`automation::duty`: bids in a folder of their own decide who), so
+/// the other apps skip it. One fixed name for the whole team.
 pub const ACK_KEYWORD: &str = "$bd_ack";
 
-/// The acknowledgement duty keyword of `advisor`.
-pub fn ack_keyword(advisor: &AdvisorId) -> String {
-    format!("{ACK_PREFIX}{}", advisor.as_str())
-}
+/// Earlier versions took the duty with a compare-and-swap under the holder's own name,
+/// `$bd_ack_<id>` (two names per advisor in every queue folder). Still read.
+pub const ACK_PREFIX: &str = "$bd_ack_";
 
 /// More than this many acknowledgements within `BREAKER_WINDOW_MS` trips the breaker:
 /// automatic mail stops and supervisors are told.

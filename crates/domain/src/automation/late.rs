@@ -2,20 +2,14 @@
 //! note and the conversation is marked for supervisors. Which conversations qualify is
 //! decided here from what the mirror knows; the engine takes the duty and sends.
 
-use crate::advisor::AdvisorId;
 use crate::automation::sla::SlaLevel;
 
-/// The team-wide duty of sending the note, taken like the acknowledgement
-/// (`crate::automation::ack::ACK_PREFIX`) under the holder's name: `$bd_late_<id>`.
-pub const LATE_PREFIX: &str = "$bd_late_";
-
-/// The one shared name an earlier version used. Still read.
+/// "The still-working note is taken care of": set by the app holding the duty, which
+/// is decided like the acknowledgement's (`crate::automation::duty`). One fixed name.
 pub const LATE_KEYWORD: &str = "$bd_late";
 
-/// The still-working duty keyword of `advisor`.
-pub fn late_keyword(advisor: &AdvisorId) -> String {
-    format!("{LATE_PREFIX}{}", advisor.as_str())
-}
+/// Earlier versions' per-holder name, `$bd_late_<id>`. Still read.
+pub const LATE_PREFIX: &str = "$bd_late_";
 
 /// Set on the server on the message whose clock breached, so every app (and the
 /// supervisor's) sees the breach, whatever its own clock says.

@@ -19,8 +19,10 @@ pub mod ack;
 pub mod autoreply;
 pub mod callback;
 pub mod conversation_sla;
+pub mod duty;
 pub mod late;
 pub mod sla;
+pub mod survey;
 pub mod template;
 pub mod template_doc;
 

@@ -229,6 +229,8 @@ pub struct Policy {
     /// Hand an unanswered email back to the queue when a long call threatens its
     /// promise (`pacing::should_hand_back`).
     pub hand_back: bool,
+    /// Customer satisfaction surveys after resolution (see `automation::survey`).
+    pub csat: crate::automation::survey::SurveySettings,
 }
 
 impl Default for Policy {
@@ -249,6 +251,7 @@ impl Default for Policy {
             callback: CallbackSettings::default(),
             gap_pacing: false,
             hand_back: false,
+            csat: Default::default(),
         }
     }
 }

@@ -1,0 +1,244 @@
+//! Customer satisfaction surveys (policy `csat`; the rules in
+//! `blendesk_domain::automation::survey`). Each pass of the team's duties:
+//! - files every survey answer found in a queue into `Blendesk/Surveys` (one app per
+//!   answer, by a duty bid), so an answer never reopens or joins a conversation;
+//! - sends one survey per conversation resolved within the policy's window, team-wide
+//!   (a duty bid; the holder's bid stays as the record), never to automatic senders, not
+//!   twice to one customer within the cooldown, and not while the breaker holds.
+//!
+//! Resolutions are known from the team's event log (`Resolved` events, this app's own
+//! at once, the others' within a batch period).
+
+use crate::engine::{Engine, Result};
+use crate::events::Event;
+use blendesk_domain::activity::{Activity, ActivityKind};
+use blendesk_domain::automation::ack::BREAKER_MAX;
+use blendesk_domain::automation::duty::{DutyKind, DUTIES_FOLDER};
+use blendesk_domain::automation::survey::{
+    csat_figures, parse_answer, reference_of_message_id, should_survey, survey_body, survey_message_id, survey_reference, CsatFigures,
+    SurveyAnswer, SurveyCandidate,
+};
+use blendesk_domain::claim::{owners, ClaimOutcome};
+use blendesk_domain::keywords::RESOLVED_KEYWORD;
+use blendesk_mail::imap::{self, ImapSession};
+use blendesk_store::QueueHead;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The folder under the team prefix where answers are filed.
+pub const SURVEYS_FOLDER: &str = "Surveys";
+
+/// A survey answer: an email in a queue whose subject carries a survey tag.
+pub(crate) fn is_survey_answer(h: &QueueHead) -> bool {
+    parse_answer(&h.subject).is_some()
+}
+
+/// Satisfaction figures, for the team and per advisor and queue.
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
+pub struct CsatReport {
+    pub team: CsatFigures,
+    /// By the owner of the resolved conversation ("" when it had none).
+    pub by_advisor: BTreeMap<String, CsatFigures>,
+    pub by_queue: BTreeMap<String, CsatFigures>,
+}
+
+impl Engine {
+    /// The survey part of the team's duties (see the module's comment). Returns how many
+    /// surveys this app queued.
+    pub(crate) async fn run_surveys(&self, session: &mut ImapSession) -> Result<u32> {
+        self.file_survey_answers(session).await?;
+        let policy = self.policy();
+        if !policy.csat.enabled {
+            return Ok(0);
+        }
+        let now = self.now_ms();
+        let resolved = self.recent_resolutions(now - i64::from(policy.csat.max_age_minutes) * 60_000)?;
+        if resolved.is_empty() {
+            return Ok(0);
+        }
+        let all = self.heads_with_sent()?;
+        let sent = &self.config.imap.sent;
+        let by_id: HashMap<&str, &QueueHead> =
+            all.iter().filter(|h| h.folder != *sent).filter_map(|h| Some((h.message_id.as_deref()?, h))).collect();
+        let keys = self.conversation_keys_for(&all);
+        // Our surveys in Sent: which emails they answered, and when each customer last had one.
+        let mut surveyed: HashSet<&str> = HashSet::new();
+        let mut last_survey: HashMap<String, i64> = HashMap::new();
+        for s in all.iter().filter(|h| h.folder == *sent && h.message_id.as_deref().is_some_and(|m| reference_of_message_id(m).is_some())) {
+            if let Some(original) = s.in_reply_to.as_deref().and_then(|r| by_id.get(r)) {
+                surveyed.extend(original.message_id.as_deref());
+                let e = last_survey.entry(original.from_addr.to_lowercase()).or_insert(0);
+                *e = (*e).max(s.internal_date * 1000);
+            }
+        }
+        let mut recent = crate::duties::recent_automatic(&all, sent, now);
+        let mut queued = 0;
+        for (message_id, resolved_ms) in resolved {
+            let Some(i) = all.iter().position(|h| h.message_id.as_deref() == Some(message_id.as_str()) && h.folder != *sent) else {
+                continue;
+            };
+            // The customer's newest email of the conversation: the survey answers it.
+            let Some(h) = (0..all.len())
+                .filter(|&j| keys[j] == keys[i] && all[j].folder != *sent && !is_survey_answer(&all[j]))
+                .map(|j| &all[j])
+                .max_by_key(|h| (h.internal_date, h.id))
+            else {
+                continue;
+            };
+            if !h.flags.iter().any(|f| f.eq_ignore_ascii_case(RESOLVED_KEYWORD)) {
+                continue; // reopened since
+            }
+            let done = h.message_id.as_deref().is_some_and(|m| surveyed.contains(m)) || self.team.surveys_done.lock_done(h.id);
+            let candidate = SurveyCandidate {
+                resolved_ms,
+                verdict: &h.ack_decision,
+                already_surveyed: done,
+                last_survey_to_customer_ms: last_survey.get(&h.from_addr.to_lowercase()).copied(),
+            };
+            if should_survey(&candidate, &policy.csat, now).is_err() {
+                continue;
+            }
+            if recent >= BREAKER_MAX {
+                self.report_breaker(recent);
+                return Ok(queued);
+            }
+            match self.take_duty(session, DutyKind::Survey, h).await? {
+                ClaimOutcome::Won => {
+                    let reference = survey_reference(rand::random::<u64>());
+                    let domain = self.team_domain();
+                    let chinese = crate::team::language_of(&h.subject, &h.excerpt) == "zh";
+                    let support = self.config.from_address().unwrap_or_default();
+                    let body = survey_body(chinese, &support, &reference);
+                    let id = self.queue_automatic_as(h, &body, &survey_message_id(&reference, &domain))?;
+                    self.emit(Event::SurveySent { folder: h.folder.clone(), uid: h.uid, to: h.from_addr.clone(), outbox_id: id });
+                    last_survey.insert(h.from_addr.to_lowercase(), now);
+                    self.team.surveys_done.insert(h.id);
+                    recent += 1;
+                    queued += 1;
+                }
+                ClaimOutcome::Lost { .. } | ClaimOutcome::Gone | ClaimOutcome::Stale => self.team.surveys_done.insert(h.id),
+                _ => {}
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Resolutions since `from_ms` by anyone on the team (the event log; this app's own
+    /// before they are appended): (the Message-ID resolved through, when), newest per id.
+    fn recent_resolutions(&self, from_ms: i64) -> Result<Vec<(String, i64)>> {
+        let mut out: BTreeMap<String, i64> = BTreeMap::new();
+        let mut note = |kind: ActivityKind, at: i64| {
+            if let ActivityKind::Resolved { message_id: Some(m) } = kind {
+                let e = out.entry(m).or_insert(at);
+                *e = (*e).max(at);
+            }
+        };
+        for json in self.store.team_activity(from_ms, i64::MAX)? {
+            if let Ok(a) = serde_json::from_str::<Activity>(&json) {
+                note(a.kind, a.at_ms);
+            }
+        }
+        for own in self.store.own_activity_since(from_ms)? {
+            if let Ok(kind) = serde_json::from_str::<ActivityKind>(&own.kind) {
+                note(kind, own.at_ms);
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    /// File every survey answer in the queues into `Blendesk/Surveys` (APPEND, then
+    /// remove it from the queue), one app per answer by a duty bid. Returns how many
+    /// this app filed.
+    async fn file_survey_answers(&self, session: &mut ImapSession) -> Result<u32> {
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let answers: Vec<&QueueHead> = heads.iter().filter(|h| is_survey_answer(h)).collect();
+        if answers.is_empty() {
+            return Ok(0);
+        }
+        let folder = self.config.team_folder(SURVEYS_FOLDER);
+        let mut filed = 0;
+        for h in answers {
+            if self.team.surveys_done.lock_done(h.id) {
+                continue;
+            }
+            if self.take_duty(session, DutyKind::FileAnswer, h).await? != ClaimOutcome::Won {
+                self.team.surveys_done.insert(h.id);
+                continue;
+            }
+            // The bid holds: the queue is selected (`take_duty` checked the email is there).
+            let Some((_, raw)) = imap::fetch_raw(session, &h.uid.to_string(), false).await?.into_iter().next() else { continue };
+            imap::create_folder(session, &folder).await?;
+            imap::append(session, &folder, "(\\Seen)", &raw).await?;
+            imap::select(session, &h.folder, true).await?;
+            imap::delete_uids(session, &[h.uid]).await?;
+            self.team.surveys_done.insert(h.id);
+            let answer = parse_answer(&h.subject);
+            tracing::info!(folder = %h.folder, uid = h.uid, ?answer, "filed a survey answer");
+            self.emit(Event::SurveyAnswered {
+                from: h.from_addr.clone(),
+                rating: answer.as_ref().and_then(|a| a.rating),
+                resolved: answer.and_then(|a| a.resolved),
+            });
+            filed += 1;
+        }
+        // Bids kept as records go after a while.
+        let duties = self.config.team_folder(DUTIES_FOLDER);
+        crate::duty_bids::prune_bids(session, &duties, self.now_ms()).await?;
+        Ok(filed)
+    }
+
+    /// Satisfaction over surveys sent in `[from_ms, to_ms)`: our surveys in Sent, joined
+    /// to the resolved email each answered (its queue, its owner), and the answers filed
+    /// in `Blendesk/Surveys` (read from the server).
+    pub async fn csat_report(&self, from_ms: i64, to_ms: i64) -> Result<CsatReport> {
+        let folder = self.config.team_folder(SURVEYS_FOLDER);
+        let answers: Vec<SurveyAnswer> = self
+            .with_session(async |c| {
+                let Ok(selected) = imap::select(&mut c.session, &folder, false).await else { return Ok(Vec::new()) };
+                if selected.exists == 0 {
+                    return Ok(Vec::new());
+                }
+                let raws = imap::fetch_raw(&mut c.session, "1:*", true).await?;
+                Ok(raws.iter().filter_map(|(_, raw)| parse_answer(&blendesk_mail::mime::parse(raw).subject)).collect())
+            })
+            .await?;
+        let all = self.heads_with_sent()?;
+        let sent = &self.config.imap.sent;
+        let by_id: HashMap<&str, &QueueHead> =
+            all.iter().filter(|h| h.folder != *sent).filter_map(|h| Some((h.message_id.as_deref()?, h))).collect();
+        let mut team: Vec<&str> = Vec::new();
+        let mut by_advisor: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        let mut by_queue: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for s in all.iter().filter(|h| h.folder == *sent && (from_ms..to_ms).contains(&(h.internal_date * 1000))) {
+            let Some(reference) = s.message_id.as_deref().and_then(reference_of_message_id) else { continue };
+            team.push(reference);
+            let original = s.in_reply_to.as_deref().and_then(|r| by_id.get(r));
+            let owner = original.and_then(|o| owners(&o.flags).next().map(str::to_owned)).unwrap_or_default();
+            by_advisor.entry(owner).or_default().push(reference);
+            if let Some(o) = original {
+                by_queue.entry(o.folder.clone()).or_default().push(reference);
+            }
+        }
+        let figures = |refs: &Vec<&str>| csat_figures(refs, &answers);
+        Ok(CsatReport {
+            team: csat_figures(&team, &answers),
+            by_advisor: by_advisor.iter().map(|(k, v)| (k.clone(), figures(v))).collect(),
+            by_queue: by_queue.iter().map(|(k, v)| (k.clone(), figures(v))).collect(),
+        })
+    }
+}
+
+/// Emails this app has settled a survey duty for (won, lost, or filed), so it does not
+/// bid again while the mirror catches up.
+#[derive(Default)]
+pub(crate) struct SurveysDone(std::sync::Mutex<HashSet<i64>>);
+
+impl SurveysDone {
+    fn lock_done(&self, id: i64) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(&id)
+    }
+
+    fn insert(&self, id: i64) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
+    }
+}
