@@ -54,6 +54,7 @@ impl Engine {
                 // Our replies in Sent before the duties look at the conversations.
                 self.sync_folder(&mut c.session, &sent, condstore).await?;
                 self.run_duties(&mut c.session).await?;
+                self.run_surveys(&mut c.session).await?;
                 tokio::select! {
                     _ = tokio::time::sleep(CHORE_PERIOD) => {}
                     _ = self.stopped() => {

@@ -290,11 +290,10 @@ impl Engine {
         Ok(true)
     }
 
-    /// The team's duties for one pass.
+    /// The team's duties for one pass (the surveys' are `run_surveys`).
     pub async fn run_duties(&self, session: &mut ImapSession) -> Result<()> {
         self.acknowledge_new_mail(session).await?;
         self.note_breaches(session).await?;
-        self.run_surveys(session).await?;
         Ok(())
     }
 

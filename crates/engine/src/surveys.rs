@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub const SURVEYS_FOLDER: &str = "Surveys";
 
 /// A survey answer: an email in a queue whose subject carries a survey tag.
-pub(crate) fn is_survey_answer(h: &QueueHead) -> bool {
+fn is_survey_answer(h: &QueueHead) -> bool {
     parse_answer(&h.subject).is_some()
 }
 
@@ -45,7 +45,7 @@ pub struct CsatReport {
 impl Engine {
     /// The survey part of the team's duties (see the module's comment). Returns how many
     /// surveys this app queued.
-    pub(crate) async fn run_surveys(&self, session: &mut ImapSession) -> Result<u32> {
+    pub async fn run_surveys(&self, session: &mut ImapSession) -> Result<u32> {
         self.file_survey_answers(session).await?;
         let policy = self.policy();
         if !policy.csat.enabled {
@@ -88,7 +88,7 @@ impl Engine {
             if !h.flags.iter().any(|f| f.eq_ignore_ascii_case(RESOLVED_KEYWORD)) {
                 continue; // reopened since
             }
-            let done = h.message_id.as_deref().is_some_and(|m| surveyed.contains(m)) || self.team.surveys_done.lock_done(h.id);
+            let done = h.message_id.as_deref().is_some_and(|m| surveyed.contains(m)) || self.survey_settled(h.id);
             let candidate = SurveyCandidate {
                 resolved_ms,
                 verdict: &h.ack_decision,
@@ -112,15 +112,25 @@ impl Engine {
                     let id = self.queue_automatic_as(h, &body, &survey_message_id(&reference, &domain))?;
                     self.emit(Event::SurveySent { folder: h.folder.clone(), uid: h.uid, to: h.from_addr.clone(), outbox_id: id });
                     last_survey.insert(h.from_addr.to_lowercase(), now);
-                    self.team.surveys_done.insert(h.id);
+                    self.settle_survey(h.id);
                     recent += 1;
                     queued += 1;
                 }
-                ClaimOutcome::Lost { .. } | ClaimOutcome::Gone | ClaimOutcome::Stale => self.team.surveys_done.insert(h.id),
+                ClaimOutcome::Lost { .. } | ClaimOutcome::Gone | ClaimOutcome::Stale => self.settle_survey(h.id),
                 _ => {}
             }
         }
         Ok(queued)
+    }
+
+    /// Whether this app has settled `id`'s survey duty (won, lost or filed), so it does
+    /// not bid again while the mirror catches up.
+    fn survey_settled(&self, id: i64) -> bool {
+        self.team.surveys_done.lock().unwrap_or_else(|e| e.into_inner()).contains(&id)
+    }
+
+    fn settle_survey(&self, id: i64) {
+        self.team.surveys_done.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
     }
 
     /// Resolutions since `from_ms` by anyone on the team (the event log; this app's own
@@ -158,11 +168,11 @@ impl Engine {
         let folder = self.config.team_folder(SURVEYS_FOLDER);
         let mut filed = 0;
         for h in answers {
-            if self.team.surveys_done.lock_done(h.id) {
+            if self.survey_settled(h.id) {
                 continue;
             }
             if self.take_duty(session, DutyKind::FileAnswer, h).await? != ClaimOutcome::Won {
-                self.team.surveys_done.insert(h.id);
+                self.settle_survey(h.id);
                 continue;
             }
             // The bid holds: the queue is selected (`take_duty` checked the email is there).
@@ -171,7 +181,7 @@ impl Engine {
             imap::append(session, &folder, "(\\Seen)", &raw).await?;
             imap::select(session, &h.folder, true).await?;
             imap::delete_uids(session, &[h.uid]).await?;
-            self.team.surveys_done.insert(h.id);
+            self.settle_survey(h.id);
             let answer = parse_answer(&h.subject);
             tracing::info!(folder = %h.folder, uid = h.uid, ?answer, "filed a survey answer");
             self.emit(Event::SurveyAnswered {
@@ -225,20 +235,5 @@ impl Engine {
             by_advisor: by_advisor.iter().map(|(k, v)| (k.clone(), figures(v))).collect(),
             by_queue: by_queue.iter().map(|(k, v)| (k.clone(), figures(v))).collect(),
         })
-    }
-}
-
-/// Emails this app has settled a survey duty for (won, lost, or filed), so it does not
-/// bid again while the mirror catches up.
-#[derive(Default)]
-pub(crate) struct SurveysDone(std::sync::Mutex<HashSet<i64>>);
-
-impl SurveysDone {
-    fn lock_done(&self, id: i64) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(&id)
-    }
-
-    fn insert(&self, id: i64) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
     }
 }

@@ -68,7 +68,7 @@ pub(crate) struct TeamState {
     /// The server refused this login's duty bids (no rights on Blendesk/Duties): told once.
     pub(crate) duties_refused: std::sync::atomic::AtomicBool,
     /// Emails whose survey duty this app has settled (`surveys.rs`).
-    pub(crate) surveys_done: crate::surveys::SurveysDone,
+    pub(crate) surveys_done: Mutex<std::collections::HashSet<i64>>,
     /// What the advisor should know after their call (`events::Notice`, set by `hand_back.rs`).
     pub(crate) notices: Mutex<Vec<crate::events::Notice>>,
     /// The call going on, and the one waiting for its disposition (`calls.rs`).

@@ -39,6 +39,7 @@ async fn round(e: &Arc<Engine>) {
     let mut c = e.connect_for_team().await.unwrap();
     e.load_policy().await.unwrap();
     e.run_duties(&mut c.session).await.unwrap();
+    e.run_surveys(&mut c.session).await.unwrap();
     imap::logout(c.session).await;
     e.flush_outbox(Duration::from_secs(30)).await.unwrap();
 }
