@@ -196,6 +196,53 @@ pub fn daily(events: &[Activity]) -> BTreeMap<(String, String), DayFigures> {
     out
 }
 
+/// How one advisor spent `[from_ms, to_ms)`, from their events (any order; others'
+/// ignored): milliseconds per state (`available`, `on_call`, `wrap_up`, `away`,
+/// `offline`), the state before their first event in the window being the one their
+/// last earlier event set (offline when none), and the email handle time their
+/// replies in the window carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TimeUse {
+    pub state_ms: BTreeMap<String, i64>,
+    pub email_handle_ms: i64,
+}
+
+pub fn time_use(events: &[Activity], advisor: &str, from_ms: i64, to_ms: i64) -> TimeUse {
+    let mut mine: Vec<&Activity> = events.iter().filter(|e| e.advisor == advisor).collect();
+    mine.sort_by_key(|e| e.at_ms);
+    let mut out = TimeUse::default();
+    let mut state = "offline".to_owned();
+    let mut since = from_ms;
+    for e in mine {
+        match &e.kind {
+            ActivityKind::State { state: next } => {
+                let at = e.at_ms.clamp(from_ms, to_ms);
+                if at > since {
+                    *out.state_ms.entry(state.clone()).or_default() += at - since;
+                }
+                since = since.max(at);
+                state = next.clone();
+            }
+            ActivityKind::Replied { handle_ms: Some(ms), .. } if (from_ms..to_ms).contains(&e.at_ms) => out.email_handle_ms += ms,
+            _ => {}
+        }
+    }
+    if to_ms > since {
+        *out.state_ms.entry(state).or_default() += to_ms - since;
+    }
+    out
+}
+
+/// Occupancy: of the time staffed (available, on a call, in wrap-up), the share spent
+/// working — on calls, in wrap-up, and handling email (at most the time available).
+/// `None` when the advisor was never staffed. In percent.
+pub fn occupancy(t: &TimeUse) -> Option<f64> {
+    let ms = |s: &str| t.state_ms.get(s).copied().unwrap_or(0);
+    let staffed = ms("available") + ms("on_call") + ms("wrap_up");
+    let busy = ms("on_call") + ms("wrap_up") + t.email_handle_ms.min(ms("available"));
+    (staffed > 0).then(|| 100.0 * busy as f64 / staffed as f64)
+}
+
 /// Field by field, the median of several advisors' days (the lower middle of an even
 /// count): what "the team" means beside an advisor's own numbers, without showing any
 /// colleague's.

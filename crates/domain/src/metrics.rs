@@ -48,6 +48,9 @@ pub struct ConversationMetrics {
     /// From the first customer message to the first resolution (a reply counts when no
     /// `Resolved` follows it: then the last reply of the conversation).
     pub resolution: Option<Span>,
+    /// From the first customer message to the last resolution, when the conversation
+    /// ends resolved (no customer message after it): done for good, reopens included.
+    pub full_resolution: Option<Span>,
     /// Customer messages after a resolution, within the reopen window: the conversation
     /// was not done.
     pub reopens: u32,
@@ -56,6 +59,15 @@ pub struct ConversationMetrics {
     /// Whether the first response met `first_response_minutes` of business time;
     /// `None` while unanswered and not yet late.
     pub first_response_in_sla: Option<bool>,
+    /// For each next response, whether it met `next_response_minutes` of business time.
+    pub next_responses_in_sla: Vec<bool>,
+}
+
+/// The reply-time targets a conversation is judged by (business minutes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Targets {
+    pub first_response_minutes: i64,
+    pub next_response_minutes: i64,
 }
 
 fn span(a_ms: i64, b_ms: i64, calendar: &BusinessCalendar) -> Span {
@@ -68,10 +80,11 @@ fn span(a_ms: i64, b_ms: i64, calendar: &BusinessCalendar) -> Span {
 pub fn conversation_metrics(
     events: &[Event],
     calendar: &BusinessCalendar,
-    first_response_minutes: i64,
+    targets: Targets,
     reopen_window_ms: i64,
     now_ms: i64,
 ) -> ConversationMetrics {
+    let first_response_minutes = targets.first_response_minutes;
     let mut evs: Vec<Event> = events.iter().copied().filter(|e| e.kind != EventKind::Automatic).collect();
     evs.sort_by_key(|e| (e.at_ms, e.kind != EventKind::Customer));
     let first_customer = evs.iter().find(|e| e.kind == EventKind::Customer).map(|e| e.at_ms);
@@ -118,6 +131,17 @@ pub fn conversation_metrics(
     let resolved_by_reply =
         if resolved_at.is_none() && evs.last().is_some_and(|e| e.kind == EventKind::Reply) { replies.last().copied() } else { None };
     let resolution = first_customer.zip(resolved_at.or(resolved_by_reply)).map(|(c, r)| span(c, r, calendar));
+    // Done for good: the last close (a `Resolved`, or the final reply) with no customer
+    // message after it.
+    let last_customer = evs.iter().rev().find(|e| e.kind == EventKind::Customer).map(|e| e.at_ms);
+    let final_close = evs
+        .iter()
+        .rev()
+        .find(|e| e.kind == EventKind::Resolved)
+        .map(|e| e.at_ms)
+        .or(resolved_by_reply)
+        .filter(|c| last_customer.is_none_or(|l| *c >= l));
+    let full_resolution = first_customer.zip(final_close).map(|(c, r)| span(c, r, calendar));
     let one_touch = resolution.is_some() && replies.len() == 1 && reopens == 0;
 
     let first_response_in_sla = match (first_customer, first_response) {
@@ -125,7 +149,17 @@ pub fn conversation_metrics(
         (Some(c), None) => (span(c, now_ms, calendar).business_minutes > first_response_minutes).then_some(false),
         (None, None) => None,
     };
-    ConversationMetrics { first_response, next_responses, resolution, reopens, one_touch, first_response_in_sla }
+    let next_responses_in_sla = next_responses.iter().map(|s| s.business_minutes <= targets.next_response_minutes).collect();
+    ConversationMetrics {
+        first_response,
+        next_responses,
+        resolution,
+        full_resolution,
+        reopens,
+        one_touch,
+        first_response_in_sla,
+        next_responses_in_sla,
+    }
 }
 
 /// A set of values summarised: mean beside median and 90th percentile.
@@ -154,9 +188,16 @@ pub struct Report {
     pub conversations: usize,
     pub first_response_minutes: Option<Summary>,
     pub first_response_business_minutes: Option<Summary>,
+    pub next_response_minutes: Option<Summary>,
+    pub next_response_business_minutes: Option<Summary>,
+    pub resolution_minutes: Option<Summary>,
     pub resolution_business_minutes: Option<Summary>,
+    pub full_resolution_minutes: Option<Summary>,
+    pub full_resolution_business_minutes: Option<Summary>,
     /// Share of first responses (answered or already late) within the SLA, in percent.
     pub sla_attainment_pct: Option<f64>,
+    /// Share of next responses within the next-response SLA, in percent.
+    pub next_response_sla_attainment_pct: Option<f64>,
     pub one_touch_pct: Option<f64>,
     pub reopened: usize,
     /// Contacts (new email conversations and inbound calls) whose first-contact
@@ -182,6 +223,14 @@ pub fn report(conversations: &[ConversationMetrics]) -> Report {
     let first: Vec<i64> = conversations.iter().filter_map(|c| c.first_response.map(|s| minutes(s.calendar_ms))).collect();
     let first_b: Vec<i64> = conversations.iter().filter_map(|c| c.first_response.map(|s| s.business_minutes)).collect();
     let resolution: Vec<i64> = conversations.iter().filter_map(|c| c.resolution.map(|s| s.business_minutes)).collect();
+    let calendar_of = |f: fn(&ConversationMetrics) -> Option<Span>| -> Vec<i64> {
+        conversations.iter().filter_map(|c| f(c).map(|s| minutes(s.calendar_ms))).collect()
+    };
+    let business_of = |f: fn(&ConversationMetrics) -> Option<Span>| -> Vec<i64> {
+        conversations.iter().filter_map(|c| f(c).map(|s| s.business_minutes)).collect()
+    };
+    let next: Vec<Span> = conversations.iter().flat_map(|c| c.next_responses.iter().copied()).collect();
+    let next_judged: Vec<bool> = conversations.iter().flat_map(|c| c.next_responses_in_sla.iter().copied()).collect();
     let judged: Vec<bool> = conversations.iter().filter_map(|c| c.first_response_in_sla).collect();
     let resolved = conversations.iter().filter(|c| c.resolution.is_some()).count();
     let pct = |n: usize, of: usize| (of > 0).then(|| n as f64 * 100.0 / of as f64);
@@ -189,8 +238,14 @@ pub fn report(conversations: &[ConversationMetrics]) -> Report {
         conversations: conversations.len(),
         first_response_minutes: summarize(&first),
         first_response_business_minutes: summarize(&first_b),
+        next_response_minutes: summarize(&next.iter().map(|s| minutes(s.calendar_ms)).collect::<Vec<_>>()),
+        next_response_business_minutes: summarize(&next.iter().map(|s| s.business_minutes).collect::<Vec<_>>()),
+        resolution_minutes: summarize(&calendar_of(|c| c.resolution)),
         resolution_business_minutes: summarize(&resolution),
+        full_resolution_minutes: summarize(&calendar_of(|c| c.full_resolution)),
+        full_resolution_business_minutes: summarize(&business_of(|c| c.full_resolution)),
         sla_attainment_pct: pct(judged.iter().filter(|m| **m).count(), judged.len()),
+        next_response_sla_attainment_pct: pct(next_judged.iter().filter(|m| **m).count(), next_judged.len()),
         one_touch_pct: pct(conversations.iter().filter(|c| c.one_touch).count(), resolved),
         reopened: conversations.iter().filter(|c| c.reopens > 0).count(),
         fcr_contacts: 0,
@@ -294,6 +349,8 @@ pub fn period_of(at_ms: i64, period: Period) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const T: Targets = Targets { first_response_minutes: 240, next_response_minutes: 240 };
     use crate::automation::ack::default_calendar;
 
     const MIN: i64 = 60_000;
@@ -360,7 +417,7 @@ mod tests {
         // Friday 17:30 UTC, acknowledged at once, answered Monday 09:45: 30 + 45 business
         // minutes on Mon–Fri 09–18, two and a half days of calendar time.
         let events = [ev("2026-11-27T17:30:00Z", Customer), ev("2026-11-27T17:30:05Z", Automatic), ev("2026-11-30T09:45:00Z", Reply)];
-        let m = conversation_metrics(&events, &default_calendar(), 240, 7 * 24 * 60 * MIN, at("2026-11-30T12:00:00Z"));
+        let m = conversation_metrics(&events, &default_calendar(), T, 7 * 24 * 60 * MIN, at("2026-11-30T12:00:00Z"));
         let first = m.first_response.unwrap();
         assert_eq!(first.business_minutes, 75);
         assert_eq!(first.calendar_ms, at("2026-11-30T09:45:00Z") - at("2026-11-27T17:30:00Z"));
@@ -382,7 +439,7 @@ mod tests {
             ev("2026-11-30T15:00:00Z", Customer),
             ev("2026-11-30T15:10:00Z", Reply),
         ];
-        let m = conversation_metrics(&events, &default_calendar(), 240, 24 * 60 * MIN, at("2026-11-30T16:00:00Z"));
+        let m = conversation_metrics(&events, &default_calendar(), T, 24 * 60 * MIN, at("2026-11-30T16:00:00Z"));
         assert_eq!(m.first_response.unwrap().business_minutes, 20);
         let next: Vec<i64> = m.next_responses.iter().map(|s| s.business_minutes).collect();
         assert_eq!(next, [30, 10], "from the first unanswered chaser, not the second");
@@ -395,9 +452,9 @@ mod tests {
     fn an_unanswered_conversation_is_late_only_once_its_target_passed() {
         let events = [ev("2026-11-30T09:00:00Z", Customer), ev("2026-11-30T09:00:03Z", Automatic)];
         let cal = default_calendar();
-        let early = conversation_metrics(&events, &cal, 240, MIN, at("2026-11-30T12:00:00Z"));
+        let early = conversation_metrics(&events, &cal, T, MIN, at("2026-11-30T12:00:00Z"));
         assert_eq!((early.first_response, early.first_response_in_sla), (None, None));
-        let late = conversation_metrics(&events, &cal, 240, MIN, at("2026-11-30T13:01:00Z"));
+        let late = conversation_metrics(&events, &cal, T, MIN, at("2026-11-30T13:01:00Z"));
         assert_eq!(late.first_response_in_sla, Some(false));
     }
 
@@ -415,9 +472,9 @@ mod tests {
     fn the_report_counts_attainment_one_touch_and_reopens() {
         let cal = default_calendar();
         let now = at("2026-11-30T17:00:00Z");
-        let quick = conversation_metrics(&[ev("2026-11-30T09:00:00Z", Customer), ev("2026-11-30T09:10:00Z", Reply)], &cal, 240, MIN, now);
-        let slow = conversation_metrics(&[ev("2026-11-30T09:00:00Z", Customer), ev("2026-11-30T15:00:00Z", Reply)], &cal, 240, MIN, now);
-        let open = conversation_metrics(&[ev("2026-11-30T16:00:00Z", Customer)], &cal, 240, MIN, now);
+        let quick = conversation_metrics(&[ev("2026-11-30T09:00:00Z", Customer), ev("2026-11-30T09:10:00Z", Reply)], &cal, T, MIN, now);
+        let slow = conversation_metrics(&[ev("2026-11-30T09:00:00Z", Customer), ev("2026-11-30T15:00:00Z", Reply)], &cal, T, MIN, now);
+        let open = conversation_metrics(&[ev("2026-11-30T16:00:00Z", Customer)], &cal, T, MIN, now);
         let r = report(&[quick, slow, open]);
         assert_eq!(r.conversations, 3);
         assert_eq!(r.sla_attainment_pct, Some(50.0), "the open one is not late yet: not judged");

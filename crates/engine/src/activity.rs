@@ -77,6 +77,33 @@ impl Engine {
         }
     }
 
+    /// When each email was resolved through (its Message-ID), by anyone on the team,
+    /// since `from_ms`: the team's event log, and this app's own events before they are
+    /// appended. Each time once, oldest first.
+    pub(crate) fn resolutions_since(&self, from_ms: i64) -> Result<std::collections::BTreeMap<String, Vec<i64>>> {
+        let mut out: std::collections::BTreeMap<String, Vec<i64>> = std::collections::BTreeMap::new();
+        let mut note = |kind: ActivityKind, at: i64| {
+            if let ActivityKind::Resolved { message_id: Some(m) } = kind {
+                out.entry(m).or_default().push(at);
+            }
+        };
+        for json in self.store.team_activity(from_ms, i64::MAX)? {
+            if let Ok(a) = serde_json::from_str::<blendesk_domain::activity::Activity>(&json) {
+                note(a.kind, a.at_ms);
+            }
+        }
+        for own in self.store.own_activity_since(from_ms)? {
+            if let Ok(kind) = serde_json::from_str::<ActivityKind>(&own.kind) {
+                note(kind, own.at_ms);
+            }
+        }
+        for times in out.values_mut() {
+            times.sort_unstable();
+            times.dedup();
+        }
+        Ok(out)
+    }
+
     fn events_folder(&self, advisor: &str) -> String {
         self.config.team_folder(&format!("{EVENTS_FOLDER}/{advisor}"))
     }

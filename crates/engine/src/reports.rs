@@ -12,7 +12,7 @@ use blendesk_domain::activity::{ActivityKind, Disposition};
 use blendesk_domain::automation::is_automatic_message_id;
 use blendesk_domain::metrics::{
     conversation_metrics, customer_keys, first_contact_resolution, period_of, report, Contact, ConversationMetrics, Event, EventKind,
-    Period, Report,
+    Period, Report, Targets,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -45,6 +45,8 @@ impl Engine {
                 replies.entry(parent).or_default().push((h.internal_date * 1000, automatic));
             }
         }
+        // When emails were resolved, from the team's event log.
+        let resolved_at = self.resolutions_since(i64::MIN)?;
         let mut by_key: BTreeMap<&str, Vec<Event>> = BTreeMap::new();
         let mut queue_of: HashMap<&str, &str> = HashMap::new();
         // Who started each conversation, and when: its contact.
@@ -53,7 +55,8 @@ impl Engine {
         for (h, key) in heads.iter().zip(keys.iter()) {
             let customer = queues.contains(&h.folder)
                 && !h.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted"))
-                && (internal == "@" || !h.from_addr.to_lowercase().ends_with(&internal));
+                && (internal == "@" || !h.from_addr.to_lowercase().ends_with(&internal))
+                && blendesk_domain::automation::survey::parse_answer(&h.subject).is_none();
             if !customer {
                 continue;
             }
@@ -64,6 +67,9 @@ impl Engine {
             }
             let events = by_key.entry(key).or_default();
             events.push(Event { at_ms: h.internal_date * 1000, kind: EventKind::Customer });
+            for at_ms in h.message_id.as_deref().and_then(|id| resolved_at.get(id)).into_iter().flatten() {
+                events.push(Event { at_ms: *at_ms, kind: EventKind::Resolved });
+            }
             for (at_ms, automatic) in h.message_id.as_deref().and_then(|id| replies.get(id)).into_iter().flatten() {
                 let kind = if *automatic { EventKind::Automatic } else { EventKind::Reply };
                 events.push(Event { at_ms: *at_ms, kind });
@@ -74,7 +80,11 @@ impl Engine {
             .iter()
             .map(|(key, events)| {
                 let sla = policy.sla_for(queue_of.get(key).copied().unwrap_or_default());
-                conversation_metrics(events, &sla.calendar, sla.targets.first_response_minutes, REOPEN_WINDOW_MS, now_ms)
+                let targets = Targets {
+                    first_response_minutes: sla.targets.first_response_minutes,
+                    next_response_minutes: sla.targets.next_response_minutes,
+                };
+                conversation_metrics(events, &sla.calendar, targets, REOPEN_WINDOW_MS, now_ms)
             })
             .collect();
         let mut out = report(&metrics);

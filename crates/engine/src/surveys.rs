@@ -11,7 +11,6 @@
 
 use crate::engine::{Engine, Result};
 use crate::events::Event;
-use blendesk_domain::activity::{Activity, ActivityKind};
 use blendesk_domain::automation::ack::BREAKER_MAX;
 use blendesk_domain::automation::duty::{DutyKind, DUTIES_FOLDER};
 use blendesk_domain::automation::survey::{
@@ -133,27 +132,10 @@ impl Engine {
         self.team.surveys_done.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
     }
 
-    /// Resolutions since `from_ms` by anyone on the team (the event log; this app's own
-    /// before they are appended): (the Message-ID resolved through, when), newest per id.
+    /// Resolutions since `from_ms` by anyone on the team: (the Message-ID resolved
+    /// through, when), the newest per id.
     fn recent_resolutions(&self, from_ms: i64) -> Result<Vec<(String, i64)>> {
-        let mut out: BTreeMap<String, i64> = BTreeMap::new();
-        let mut note = |kind: ActivityKind, at: i64| {
-            if let ActivityKind::Resolved { message_id: Some(m) } = kind {
-                let e = out.entry(m).or_insert(at);
-                *e = (*e).max(at);
-            }
-        };
-        for json in self.store.team_activity(from_ms, i64::MAX)? {
-            if let Ok(a) = serde_json::from_str::<Activity>(&json) {
-                note(a.kind, a.at_ms);
-            }
-        }
-        for own in self.store.own_activity_since(from_ms)? {
-            if let Ok(kind) = serde_json::from_str::<ActivityKind>(&own.kind) {
-                note(kind, own.at_ms);
-            }
-        }
-        Ok(out.into_iter().collect())
+        Ok(self.resolutions_since(from_ms)?.into_iter().filter_map(|(m, times)| Some((m, *times.last()?))).collect())
     }
 
     /// File every survey answer in the queues into `Blendesk/Surveys` (APPEND, then
