@@ -2,7 +2,7 @@
 //! print. Errors print one line and exit non-zero (2 configuration, 3 credentials,
 //! 4 server or network, 5 refused by the server's access rights, 1 anything else).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use blendesk_engine::config::{self, Config};
 use blendesk_engine::{Engine, EngineError};
 use clap::{Parser, Subcommand};
@@ -22,6 +22,24 @@ struct Cli {
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Subcommand)]
+enum QualityAction {
+    /// Publish a scorecard (JSON: name, version, channel, sections of categories).
+    Scorecard { file: PathBuf },
+    /// Write a review (JSON: scorecard, scorecard_version, conversation, advisor, scores).
+    Review { file: PathBuf },
+    /// The reviews you may see, quality scores and calibration sessions.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// This week's random sample of conversations to review, per advisor.
+    Sample {
+        #[arg(long, default_value_t = 5)]
+        per_advisor: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -180,6 +198,12 @@ enum Command {
         to: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// Quality reviews: scorecards and reviews in the mailbox (Blendesk/Scorecards,
+    /// Blendesk/Reviews). Supervisors publish and review; an advisor sees their own.
+    Quality {
+        #[command(subcommand)]
+        action: QualityAction,
     },
     /// Simulate a day of the team under a policy, beside the ways teams work without
     /// blending; prints the outcome table. Needs no mailbox.
@@ -350,6 +374,50 @@ async fn run(cli: Cli) -> Result<()> {
                 print_report(&report);
             }
         }
+        Command::Quality { action } => match action {
+            QualityAction::Scorecard { file } => {
+                let card = engine.publish_scorecard(&read_document(&file)?).await?;
+                println!("published scorecard {:?} version {}", card.name, card.version);
+            }
+            QualityAction::Review { file } => {
+                let review = blendesk_domain::quality::Review::parse(read_document(&file)?.as_bytes())?;
+                let scored = engine.submit_review(review).await?;
+                match scored.score_pct {
+                    Some(p) if !scored.critical_failed.is_empty() => {
+                        println!("review written: {p:.0} % (critical: {})", scored.critical_failed.join(", "))
+                    }
+                    Some(p) => println!("review written: {p:.1} %"),
+                    None => println!("review written: every category N/A"),
+                }
+            }
+            QualityAction::Show { json } => {
+                engine.load_policy().await?;
+                engine.refresh_quality_docs().await?;
+                let view = engine.quality()?;
+                if json {
+                    println!("{}", serde_json::to_string(&view)?);
+                } else {
+                    for (advisor, score) in &view.scores {
+                        println!("{advisor}: {}", score.map_or("–".to_owned(), |s| format!("{s:.1} %")));
+                    }
+                    for r in &view.reviews {
+                        let score = r.score.score_pct.map_or("N/A".to_owned(), |s| format!("{s:.0} %"));
+                        let kind = if r.review.calibration { " (calibration)" } else { "" };
+                        println!("  {} by {}: {} {score}{kind}", r.review.advisor, r.review.reviewer, r.review.conversation);
+                    }
+                    for (conversation, c) in &view.calibrations {
+                        println!("calibration {conversation}: {} reviewers, {:.0} points apart", c.reviewers.len(), c.score_spread);
+                    }
+                }
+            }
+            QualityAction::Sample { per_advisor } => {
+                engine.sync_once().await?;
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
+                for (advisor, conversation) in engine.review_sample(per_advisor, now)? {
+                    println!("{advisor}\t{conversation}");
+                }
+            }
+        },
         Command::Csat { from, to, json } => {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
             let (since, until) = day_range(from.as_deref(), to.as_deref(), Some(28), now)?;
@@ -674,6 +742,15 @@ fn report_csv(groups: &[(String, blendesk_domain::metrics::Report)]) -> String {
         out.push_str(&row(&cells));
     }
     out
+}
+
+/// A document file for publishing: read whole, at most 1 MB.
+fn read_document(path: &std::path::Path) -> Result<String> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.len() > 1024 * 1024 {
+        anyhow::bail!("{} is {} bytes: too large for a document", path.display(), meta.len());
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {} as UTF-8 text", path.display()))
 }
 
 fn print_csat(who: &str, f: &blendesk_domain::automation::survey::CsatFigures) {

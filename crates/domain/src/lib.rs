@@ -18,6 +18,7 @@ pub mod knowledge;
 pub mod limits;
 pub mod metrics;
 pub mod outbox;
+pub mod quality;
 pub mod reply;
 pub mod simulate;
 pub mod transport;

@@ -146,6 +146,7 @@ impl Engine {
                 versions.push(match folder {
                     TEMPLATES_FOLDER => template_version(m, raw),
                     crate::hand_back::DRAFTS_FOLDER => draft_version(m, raw),
+                    crate::quality::SCORECARDS_FOLDER | crate::quality::REVIEWS_FOLDER => crate::quality::quality_version(folder, m, raw),
                     _ => knowledge_version(m, raw),
                 });
             }
@@ -163,12 +164,19 @@ impl Engine {
         Ok(changed)
     }
 
-    /// Mirror the knowledge, usage and template folders once.
+    /// Mirror the knowledge, usage, template, draft and quality folders once.
     pub async fn refresh_shared_docs(&self) -> Result<bool> {
         self.with_session(async |c| {
             let condstore = c.has("CONDSTORE");
             let mut changed = false;
-            for folder in [KNOWLEDGE_FOLDER, USAGE_FOLDER, TEMPLATES_FOLDER, crate::hand_back::DRAFTS_FOLDER] {
+            for folder in [
+                KNOWLEDGE_FOLDER,
+                USAGE_FOLDER,
+                TEMPLATES_FOLDER,
+                crate::hand_back::DRAFTS_FOLDER,
+                crate::quality::SCORECARDS_FOLDER,
+                crate::quality::REVIEWS_FOLDER,
+            ] {
                 changed |= self.sync_doc_folder(&mut c.session, folder, condstore).await?;
             }
             Ok(changed)

@@ -28,6 +28,7 @@ mod mirror;
 mod outbox;
 pub mod parking;
 pub mod presence;
+pub mod quality;
 mod reports;
 pub mod runtime;
 pub mod sla;

@@ -13,6 +13,8 @@ pub const KIND_TOMBSTONE: &str = "tombstone";
 pub const KIND_USAGE: &str = "usage";
 pub const KIND_TEMPLATE: &str = "template";
 pub const KIND_DRAFT: &str = "draft";
+pub const KIND_SCORECARD: &str = "scorecard";
+pub const KIND_REVIEW: &str = "review";
 pub const KIND_INVALID: &str = "invalid";
 
 /// One message of a document folder, as mirrored.
@@ -145,9 +147,12 @@ impl Store {
         };
         {
             let mut ins = tx.prepare_cached(
-                "INSERT OR IGNORE INTO doc_versions (folder, uid, kind, doc_id, title, tags, queue, language, footer,
+                // A version already mirrored is skipped; anything else refused is an error
+                // (OR IGNORE would also drop a row that breaks the kind CHECK, silently).
+                "INSERT INTO doc_versions (folder, uid, kind, doc_id, title, tags, queue, language, footer,
                     body, author, problem, internal_date, flags)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                 ON CONFLICT (folder, uid) DO NOTHING",
             )?;
             for v in new {
                 ins.execute(params![

@@ -23,7 +23,8 @@ mod views;
 
 pub use activity::OwnActivity;
 pub use docs::{
-    DocFolderState, DocVersion, KbArticle, KbHit, KIND_ARTICLE, KIND_DRAFT, KIND_INVALID, KIND_TEMPLATE, KIND_TOMBSTONE, KIND_USAGE,
+    DocFolderState, DocVersion, KbArticle, KbHit, KIND_ARTICLE, KIND_DRAFT, KIND_INVALID, KIND_REVIEW, KIND_SCORECARD, KIND_TEMPLATE,
+    KIND_TOMBSTONE, KIND_USAGE,
 };
 pub use drafts::HandedDraft;
 pub use error::StoreError;
