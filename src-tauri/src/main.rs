@@ -16,6 +16,7 @@ mod images;
 mod knowledge;
 mod notify;
 mod os_idle;
+mod quality;
 mod setup;
 mod tray;
 mod what_if;
@@ -107,6 +108,9 @@ fn main() {
             drafts::notices,
             drafts::dismiss_notice,
             drafts::my_day,
+            quality::scorecards,
+            quality::quality_view,
+            quality::submit_review,
         ])
         .build(tauri::generate_context!());
     let app = match app {

@@ -12,6 +12,7 @@ use blendesk_domain::automation::template_doc::TemplateView;
 use blendesk_domain::automation::SlaLevel;
 use blendesk_domain::blending::Skills;
 use blendesk_domain::history::{ConversationHistory, ConversationStatus, Line};
+use blendesk_domain::quality::{Calibration, Category, Channel, Review, ReviewScore, Scale, Scorecard, Section};
 use blendesk_engine::activity::MyDay;
 use blendesk_engine::callback::{CallReasonView, CallSuggestionView, PhoneView};
 use blendesk_engine::calls::EndedCall;
@@ -23,6 +24,7 @@ use blendesk_engine::hand_back::Draft;
 use blendesk_engine::history::CustomerHistory;
 use blendesk_engine::knowledge::KnowledgeSnippet;
 use blendesk_engine::presence::{PresenceEntry, PresenceNote};
+use blendesk_engine::quality::{QualityView, ReviewView};
 use blendesk_engine::runtime::Mode;
 use blendesk_engine::sla::ConversationClock;
 use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, Snippet, ThreadMessage};
@@ -72,6 +74,16 @@ fn contract() -> String {
         ConversationClock::decl(),
         AutomationAlerts::decl(),
         BreakerAlert::decl(),
+        Channel::decl(),
+        Scale::decl(),
+        Category::decl(),
+        Section::decl(),
+        Scorecard::decl(),
+        Review::decl(),
+        ReviewScore::decl(),
+        Calibration::decl(),
+        ReviewView::decl(),
+        QualityView::decl(),
     ]));
     let codes: Vec<String> = ErrorCode::ALL.iter().map(|c| serde_json::to_string(c).unwrap()).collect();
     out.push_str(&format!("export const ERROR_CODES: ErrorCode[] = [{}];\n", codes.join(", ")));

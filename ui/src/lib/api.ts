@@ -23,7 +23,11 @@ import type {
   KnowledgeSnippet,
   Line as HistoryLine,
   PresenceNote,
+  QualityView,
   QueueSummary,
+  Review,
+  ReviewScore,
+  Scorecard,
   Rearranged,
   SlaLevel,
   Snippet,
@@ -50,6 +54,10 @@ import type {
 } from "./generated/desktop";
 
 export type {
+  QualityView,
+  Review,
+  ReviewScore,
+  Scorecard,
   WhatIfDays,
   Disposition,
   Draft,
@@ -107,6 +115,9 @@ export const api = {
   notices: () => invoke<Notice[]>("notices"),
   dismissNotice: (id: number) => invoke<void>("dismiss_notice", { id }),
   myDay: () => invoke<MyDay>("my_day"),
+  scorecards: () => invoke<Scorecard[]>("scorecards"),
+  qualityView: () => invoke<QualityView>("quality_view"),
+  submitReview: (review: Review) => invoke<ReviewScore>("submit_review", { review }),
   bootstrap: () => invoke<Bootstrap>("bootstrap"),
   workspace: () => invoke<WorkspacePayload>("workspace"),
   openConversation: (message: number) => invoke<ConversationPayload>("open_conversation", { message }),

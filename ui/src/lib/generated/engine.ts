@@ -276,4 +276,68 @@ export type BreakerAlert = {
  */
 recent: number, limit: number, window_minutes: number, };
 
+export type Channel = "email" | "call";
+
+export type Scale = "binary" | "three" | "four" | "five";
+
+export type Category = { id: string, label: string, scale: Scale, weight: number, critical: boolean, 
+/**
+ * Whether "not applicable" is an allowed answer.
+ */
+allow_na: boolean, };
+
+export type Section = { name: string, categories: Array<Category>, };
+
+export type Scorecard = { name: string, version: number, channel: Channel, 
+/**
+ * The email type it reviews: a queue, and optionally a tag; none for every queue.
+ */
+queue: string | null, tag: string | null, sections: Array<Section>, 
+/**
+ * What a reviewer may name as the cause of a negative category.
+ */
+root_causes: Array<string>, };
+
+export type Review = { scorecard: string, scorecard_version: number, 
+/**
+ * The conversation's key (its customer, or its token).
+ */
+conversation: string, 
+/**
+ * Whose work is reviewed.
+ */
+advisor: string, reviewer: string, 
+/**
+ * Category id → value; `null` for N/A.
+ */
+scores: { [key in string]?: number | null }, 
+/**
+ * Category id → root cause, for negative categories.
+ */
+root_causes: { [key in string]?: string }, comment: string, 
+/**
+ * Part of a calibration session: compared, not counted.
+ */
+calibration: boolean, };
+
+export type ReviewScore = { 
+/**
+ * 0–100; `None` when every category was N/A.
+ */
+score_pct: number | null, 
+/**
+ * The critical categories below 50 % (the review scores 0 when any).
+ */
+critical_failed: Array<string>, 
+/**
+ * Category id → its share in percent (N/A left out).
+ */
+categories: { [key in string]?: number }, };
+
+export type Calibration = { reviewers: Array<string>, score_spread: number, category_spread: { [key in string]?: number }, };
+
+export type ReviewView = { review: Review, score: ReviewScore, at_ms: number, };
+
+export type QualityView = { reviews: Array<ReviewView>, scores: { [key in string]?: number | null }, calibrations: { [key in string]?: Calibration }, };
+
 export const ERROR_CODES: ErrorCode[] = ["config", "credentials", "imap", "smtp", "not_permitted", "keyword_limit", "unsupported", "missing", "forbidden", "invalid", "store", "internal", "starting", "paused", "images", "open", "keyring", "io"];

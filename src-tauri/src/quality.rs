@@ -1,0 +1,33 @@
+//! Quality reviews in the window (`blendesk_engine::quality`): the scorecards in force,
+//! a supervisor's review of the open conversation, and the reviews this advisor may see
+//! (their own; a supervisor everyone's). The engine checks who may write and that a
+//! review fits its scorecard; these commands only pass the request on.
+
+use crate::commands::{engine_err, starting, Result};
+use crate::desk::Desk;
+use blendesk_domain::quality::{Review, ReviewScore, Scorecard};
+use blendesk_engine::quality::QualityView;
+use tauri::State;
+
+/// The scorecards in force (the highest version of each), read from the mailbox.
+#[tauri::command]
+pub async fn scorecards(desk: State<'_, Desk>) -> Result<Vec<Scorecard>> {
+    let engine = desk.engine().map_err(starting)?.clone();
+    engine.refresh_quality_docs().await.map_err(engine_err)?;
+    engine.scorecards().map_err(engine_err)
+}
+
+/// The reviews this advisor may see, the quality scores and calibration sessions.
+#[tauri::command]
+pub async fn quality_view(desk: State<'_, Desk>) -> Result<QualityView> {
+    let engine = desk.engine().map_err(starting)?.clone();
+    engine.refresh_quality_docs().await.map_err(engine_err)?;
+    engine.quality().map_err(engine_err)
+}
+
+/// Write `review` (supervisors only; the reviewer is this app's advisor); how it scores.
+#[tauri::command]
+pub async fn submit_review(desk: State<'_, Desk>, review: Review) -> Result<ReviewScore> {
+    let engine = desk.engine().map_err(starting)?.clone();
+    engine.submit_review(review).await.map_err(engine_err)
+}
