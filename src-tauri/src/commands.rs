@@ -300,7 +300,16 @@ pub fn supervisor_view(desk: State<'_, Desk>) -> Result<SupervisorView> {
     let mut board = engine.presence_board();
     // Advisors named in the policy who have never reported presence: offline, no heartbeat.
     for id in policy.advisors.keys().filter(|id| !board.iter().any(|p| &p.note.advisor == *id)).cloned().collect::<Vec<_>>() {
-        let note = PresenceNote { advisor: id, name: String::new(), state: "offline".into(), load: 0, cap: 0, since_ms: 0, connections: 0 };
+        let note = PresenceNote {
+            advisor: id,
+            name: String::new(),
+            state: "offline".into(),
+            load: 0,
+            cap: 0,
+            since_ms: 0,
+            connections: 0,
+            today: Default::default(),
+        };
         board.push(PresenceEntry { note, heartbeat_at: 0, offline: true, silent_for: 0 });
     }
     let advisors = board

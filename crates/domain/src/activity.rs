@@ -133,7 +133,8 @@ pub fn belongs_to(event: &Activity, folder_owner: &str) -> bool {
 }
 
 /// One advisor's day.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(default)]
 pub struct DayFigures {
     pub claimed: u32,
     pub replied: u32,

@@ -253,6 +253,20 @@ impl Engine {
         })
     }
 
+    /// This advisor's own figures today (UTC), from this app's own events, whether or
+    /// not they have reached the mailbox yet.
+    pub(crate) fn my_figures_today(&self) -> Result<DayFigures> {
+        const DAY_MS: i64 = 86_400_000;
+        let now = self.now_ms();
+        let mut today = DayFigures::default();
+        for own in self.store.own_activity_since(now - now.rem_euclid(DAY_MS))? {
+            if let Ok(kind) = serde_json::from_str::<ActivityKind>(&own.kind) {
+                today.count(&kind);
+            }
+        }
+        Ok(today)
+    }
+
     /// This app's events not yet known to be in the mailbox.
     pub fn activity_pending(&self) -> Result<u64> {
         Ok(self.store.activity_pending()?)

@@ -27,6 +27,10 @@ pub struct PresenceNote {
     /// IMAP connections the publishing app holds (hosted servers cap them per account).
     #[serde(default)]
     pub connections: u32,
+    /// The publisher's own figures today (UTC), live from its own events: what the
+    /// supervisor view shows per advisor before the event log has gone round.
+    #[serde(default)]
+    pub today: blendesk_domain::activity::DayFigures,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]

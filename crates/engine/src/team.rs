@@ -336,7 +336,8 @@ impl Engine {
         Ok((open, load))
     }
 
-    pub(crate) fn presence_note(&self) -> Result<crate::presence::PresenceNote> {
+    /// What this app publishes on the presence board now.
+    pub fn presence_note(&self) -> Result<crate::presence::PresenceNote> {
         let p = lock(&self.team.presence);
         let (state, since_ms) = (p.state(), p.since_ms());
         drop(p);
@@ -348,6 +349,7 @@ impl Engine {
             cap: self.policy().cap_for(&self.config.advisor.id),
             since_ms,
             connections: self.imap_connections() as u32,
+            today: self.my_figures_today()?,
         })
     }
 }

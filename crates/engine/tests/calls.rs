@@ -70,4 +70,6 @@ async fn a_call_is_recorded_with_its_number_talk_time_and_disposition() {
     assert_eq!(Some(&today.me), days.iter().find(|d| d.day == today.day).map(|d| &d.figures));
     assert_eq!((today.team_size, &today.team_median), (1, &today.me));
     assert_eq!(today.my_handle_ms, None, "no reply was timed");
+    // The same figures ride on her presence note, live.
+    assert_eq!(engine.presence_note().unwrap().today, today.me);
 }

@@ -203,7 +203,12 @@ since_ms: number,
 /**
  * IMAP connections the publishing app holds (hosted servers cap them per account).
  */
-connections: number, };
+connections: number, 
+/**
+ * The publisher's own figures today (UTC), live from its own events: what the
+ * supervisor view shows per advisor before the event log has gone round.
+ */
+today: DayFigures, };
 
 export type PresenceEntry = { note: PresenceNote, 
 /**
