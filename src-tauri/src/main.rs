@@ -4,6 +4,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod analytics;
 mod autostart;
 mod calls;
 mod commands;
@@ -107,6 +108,10 @@ fn main() {
             drafts::notices,
             drafts::dismiss_notice,
             drafts::my_day,
+            analytics::analytics,
+            analytics::analytics_conversations,
+            analytics::export_analytics,
+            analytics::my_week,
         ])
         .build(tauri::generate_context!());
     let app = match app {

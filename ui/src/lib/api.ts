@@ -13,6 +13,13 @@ import type {
   Draft,
   EndedCall,
   MyDay,
+  MyWeek,
+  Analytics,
+  AnalyticsFilter,
+  AnalyticsRow,
+  Drill,
+  DrillConversation,
+  ExportKind,
   Notice,
   ConversationHistory as HistoryConversation,
   CustomerHistory,
@@ -50,6 +57,13 @@ import type {
 } from "./generated/desktop";
 
 export type {
+  MyWeek,
+  Analytics,
+  AnalyticsFilter,
+  AnalyticsRow,
+  Drill,
+  DrillConversation,
+  ExportKind,
   WhatIfDays,
   Disposition,
   Draft,
@@ -107,6 +121,12 @@ export const api = {
   notices: () => invoke<Notice[]>("notices"),
   dismissNotice: (id: number) => invoke<void>("dismiss_notice", { id }),
   myDay: () => invoke<MyDay>("my_day"),
+  myWeek: () => invoke<MyWeek>("my_week"),
+  analytics: (filter: AnalyticsFilter) => invoke<Analytics>("analytics", { filter }),
+  analyticsConversations: (filter: AnalyticsFilter, drill: Drill) =>
+    invoke<DrillConversation[]>("analytics_conversations", { filter, drill }),
+  exportAnalytics: (filter: AnalyticsFilter, kind: ExportKind, drill: Drill) =>
+    invoke<string>("export_analytics", { filter, kind, drill }),
   bootstrap: () => invoke<Bootstrap>("bootstrap"),
   workspace: () => invoke<WorkspacePayload>("workspace"),
   openConversation: (message: number) => invoke<ConversationPayload>("open_conversation", { message }),

@@ -229,6 +229,10 @@ pub struct Policy {
     /// Hand an unanswered email back to the queue when a long call threatens its
     /// promise (`pacing::should_hand_back`).
     pub hand_back: bool,
+    /// Whether an advisor's "My week" also lists each colleague's figures. Off by
+    /// default: an advisor sees their own numbers and the team's median, never a
+    /// colleague's (supervisors see everyone's in the analytics page either way).
+    pub advisors_see_colleagues: bool,
 }
 
 impl Default for Policy {
@@ -249,6 +253,7 @@ impl Default for Policy {
             callback: CallbackSettings::default(),
             gap_pacing: false,
             hand_back: false,
+            advisors_see_colleagues: false,
         }
     }
 }
@@ -379,6 +384,12 @@ fn malformed(e: serde_json::Error) -> PolicyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colleagues_figures_are_private_unless_the_policy_shares_them() {
+        assert!(!Policy::parse(br#"{"version": 1}"#).unwrap().advisors_see_colleagues);
+        assert!(Policy::parse(br#"{"version": 1, "advisors_see_colleagues": true}"#).unwrap().advisors_see_colleagues);
+    }
 
     #[test]
     fn a_draft_sets_the_team_settings_and_the_advisors_it_names() {
