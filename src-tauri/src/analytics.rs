@@ -54,7 +54,9 @@ pub fn my_week(desk: State<'_, Desk>) -> Result<MyWeek> {
     engine.my_week(engine.now_ms()).map_err(engine_err)
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> std::result::Result<T, blendesk_engine::EngineError> + Send + 'static) -> Result<T> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::result::Result<T, blendesk_engine::EngineError> + Send + 'static,
+) -> Result<T> {
     tauri::async_runtime::spawn_blocking(f)
         .await
         .map_err(|e| CommandError { code: ErrorCode::Internal, message: e.to_string() })?

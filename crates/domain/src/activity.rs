@@ -248,7 +248,8 @@ mod tests {
 
     #[test]
     fn a_week_adds_its_days_and_means_the_timed_replies() {
-        let day = DayFigures { claimed: 2, replied: 3, timed_replies: 2, handle_ms: 60_000, calls: 1, talk_ms: 90_000, ..DayFigures::default() };
+        let day =
+            DayFigures { claimed: 2, replied: 3, timed_replies: 2, handle_ms: 60_000, calls: 1, talk_ms: 90_000, ..DayFigures::default() };
         let mut week = DayFigures::default();
         assert_eq!(week.mean_handle_ms(), None);
         week.add(&day);

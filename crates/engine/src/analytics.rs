@@ -339,9 +339,9 @@ impl Engine {
                 let r = report(&today);
                 LiveQueue {
                     queue: q.queue,
-                    waiting: q.waiting as u32,
-                    at_risk: q.at_risk as u32,
-                    breached: q.breached as u32,
+                    waiting: q.waiting,
+                    at_risk: q.at_risk,
+                    breached: q.breached,
                     opened_today: today.len() as u32,
                     sla_attainment_pct: r.sla_attainment_pct,
                 }
@@ -392,14 +392,7 @@ impl Engine {
 
     /// Write the table or the drill-down's conversations as a CSV file (UTF-8 with a BOM,
     /// no cell a spreadsheet would run as a formula) into `dir`; returns its path.
-    pub fn export_analytics(
-        &self,
-        filter: &AnalyticsFilter,
-        kind: ExportKind,
-        drill: &Drill,
-        dir: &Path,
-        now_ms: i64,
-    ) -> Result<PathBuf> {
+    pub fn export_analytics(&self, filter: &AnalyticsFilter, kind: ExportKind, drill: &Drill, dir: &Path, now_ms: i64) -> Result<PathBuf> {
         let text = match kind {
             ExportKind::Table => {
                 let a = self.analytics(filter, now_ms)?;

@@ -14,7 +14,8 @@ use blendesk_domain::blending::Skills;
 use blendesk_domain::history::{ConversationHistory, ConversationStatus, Line};
 use blendesk_engine::activity::{DailyRow, MyDay};
 use blendesk_engine::analytics::{
-    Analytics, AnalyticsFilter, AnalyticsPeriod, AnalyticsRow, Drill, DrillConversation, ExportKind, LiveAdvisor, LiveBoard, LiveQueue, MyWeek,
+    Analytics, AnalyticsFilter, AnalyticsPeriod, AnalyticsRow, Drill, DrillConversation, ExportKind, LiveAdvisor, LiveBoard, LiveQueue,
+    MyWeek,
 };
 use blendesk_engine::callback::{CallReasonView, CallSuggestionView, PhoneView};
 use blendesk_engine::calls::EndedCall;

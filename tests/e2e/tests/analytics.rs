@@ -160,7 +160,7 @@ fn supervisor_analytics_charts_a_month_drills_down_and_exports_what_is_on_screen
     app.session.find("[data-testid=an-bucket-bar][data-bucket='0']").unwrap().click().unwrap();
     wait_drill(&app, &subjects(&[0, 4]));
     // From a table cell: the 3rd's conversations are A, B and C (C unanswered).
-    app.session.find("[data-testid=an-row][data-period='2026-11-03'] [data-testid=an-cell-conversations] button").unwrap().click().unwrap();
+    app.session.find("[data-testid=an-row][data-period='2026-11-03'] [data-testid=an-cell-conversations]").unwrap().click().unwrap();
     wait_drill(&app, &subjects(&[0, 1, 2]));
     let drill_text = app.session.find("[data-testid=an-drill]").unwrap().text().unwrap();
     assert!(drill_text.contains("2026-11-03 09:00") && drill_text.contains("2026-11-03 09:30 (30 min)"), "{drill_text}");
