@@ -229,7 +229,7 @@ fn utc_minute(ms: i64) -> String {
 }
 
 /// The header of the table CSV, in the order the window shows the columns.
-pub const TABLE_COLUMNS: [&str; 13] = [
+pub const TABLE_COLUMNS: [&str; 14] = [
     "period",
     "conversations",
     "answered",
@@ -243,15 +243,13 @@ pub const TABLE_COLUMNS: [&str; 13] = [
     "first_response_1_4h",
     "first_response_4_8h",
     "first_response_8_24h",
+    "first_response_24h_plus",
 ];
 
-/// The table as CSV text (BOM, header, rows, the total last); the last bucket column
-/// (24 h+) follows the others.
+/// The table as CSV text: a BOM, the header, each period's line, the total last.
 pub fn table_csv(rows: &[AnalyticsRow], total: &AnalyticsRow) -> String {
-    let mut out = String::from("\u{feff}");
-    let mut header: Vec<&str> = TABLE_COLUMNS.to_vec();
-    header.push("first_response_24h_plus");
-    out.push_str(&csv::row(&header));
+    let mut out = String::from(csv::BOM);
+    out.push_str(&csv::row(&TABLE_COLUMNS));
     for r in rows.iter().chain(std::iter::once(total)) {
         let mut cells = vec![
             r.period.clone(),
@@ -272,7 +270,7 @@ pub fn table_csv(rows: &[AnalyticsRow], total: &AnalyticsRow) -> String {
 
 /// The conversations as CSV text (BOM, header, one line each).
 pub fn conversations_csv(list: &[DrillConversation]) -> String {
-    let mut out = String::from("\u{feff}");
+    let mut out = String::from(csv::BOM);
     out.push_str(&csv::row(&[
         "opened_utc",
         "subject",
