@@ -1,10 +1,16 @@
 //! The analytics page's figures against the real Dovecot: a seeded month (customer mail
 //! APPENDed to INBOX and our replies to Sent at chosen INTERNALDATEs) per day and week,
-//! filtered by language, the conversations behind a bucket and a day, and the CSV files.
+//! filtered by language, the conversations behind a bucket and a day, and the CSV files;
+//! "My week" names no colleague unless the policy's `advisors_see_colleagues` is on.
 
+use blendesk_domain::blending::{AdvisorEvent, ManualState, Policy};
 use blendesk_engine::analytics::{AnalyticsFilter, AnalyticsPeriod, Drill, ExportKind};
+use blendesk_engine::calls::CallInfo;
+use blendesk_engine::config::Config;
+use blendesk_engine::Engine;
 use blendesk_mail::imap;
 use blendesk_testkit::{login, Desk};
+use std::sync::Arc;
 
 fn filter(by: AnalyticsPeriod) -> AnalyticsFilter {
     AnalyticsFilter { from: "2026-11-01".into(), to: "2026-11-30".into(), by, queue: None, advisor: None, language: None }
@@ -81,4 +87,38 @@ async fn a_seeded_month_per_day_and_week_with_its_conversations_and_csv() {
         .unwrap();
     let text = std::fs::read_to_string(&list).unwrap();
     assert!(text.contains("2026-11-10 14:00,E 退款问题,c4@example.com,INBOX,,zh,2026-11-10 14:20,20"), "{text}");
+}
+
+fn engine_for(desk: &Desk, id: &str) -> Arc<Engine> {
+    let config = Config::load(&desk.config_for(id, id)).unwrap();
+    Engine::with_passwords(config, blendesk_testkit::TEST_PASSWORD.into(), None).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_week_names_a_colleague_only_when_the_policy_shares_them() {
+    let desk = Desk::new("myweek");
+    let (amy, ann) = (engine_for(&desk, "amy"), engine_for(&desk, "ann"));
+    amy.publish_policy(&Policy::parse(br#"{"version": 1, "wrap_up_seconds": 0}"#).unwrap()).await.unwrap();
+    // Amy takes one call this week, Ann two; both event logs reach the mailbox.
+    for (engine, calls) in [(&amy, 1), (&ann, 2)] {
+        engine.load_policy().await.unwrap();
+        engine.presence_event(AdvisorEvent::Set(ManualState::Available));
+        for _ in 0..calls {
+            engine.call_event(true, CallInfo::default());
+            engine.call_event(false, CallInfo::default());
+        }
+        engine.sync_activity().await.unwrap();
+    }
+    amy.sync_activity().await.unwrap();
+    let week = amy.my_week(amy.now_ms()).unwrap();
+    assert_eq!((week.me.calls, week.team_size), (1, 2), "{week:?}");
+    assert!(week.colleagues.is_empty(), "no colleague by default");
+    assert!(!format!("{week:?}").contains("ann"), "nothing names Ann: {week:?}");
+
+    let shared = Policy::parse(br#"{"version": 1, "wrap_up_seconds": 0, "advisors_see_colleagues": true}"#).unwrap();
+    amy.publish_policy(&shared).await.unwrap();
+    amy.load_policy().await.unwrap();
+    let week = amy.my_week(amy.now_ms()).unwrap();
+    let named: Vec<(&str, u32)> = week.colleagues.iter().map(|c| (c.advisor.as_str(), c.figures.calls)).collect();
+    assert_eq!(named, [("ann", 2)]);
 }
