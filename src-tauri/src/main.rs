@@ -4,6 +4,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod analytics;
 mod autostart;
 mod calls;
 mod commands;
@@ -111,6 +112,10 @@ fn main() {
             quality::scorecards,
             quality::quality_view,
             quality::submit_review,
+            analytics::analytics,
+            analytics::analytics_conversations,
+            analytics::export_analytics,
+            analytics::my_week,
         ])
         .build(tauri::generate_context!());
     let app = match app {

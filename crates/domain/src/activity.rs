@@ -151,6 +151,25 @@ pub struct DayFigures {
 }
 
 impl DayFigures {
+    /// Another day's figures added in (a week from its days).
+    pub fn add(&mut self, o: &DayFigures) {
+        self.claimed += o.claimed;
+        self.replied += o.replied;
+        self.resolved += o.resolved;
+        self.released += o.released;
+        self.handed_back += o.handed_back;
+        self.transferred += o.transferred;
+        self.calls += o.calls;
+        self.talk_ms += o.talk_ms;
+        self.timed_replies += o.timed_replies;
+        self.handle_ms += o.handle_ms;
+    }
+
+    /// The mean handle time per timed reply, if any reply was timed.
+    pub fn mean_handle_ms(&self) -> Option<i64> {
+        (self.timed_replies > 0).then(|| self.handle_ms / i64::from(self.timed_replies))
+    }
+
     /// Count one event in.
     pub fn count(&mut self, kind: &ActivityKind) {
         match kind {
@@ -274,6 +293,18 @@ pub fn median_figures(days: &[DayFigures]) -> DayFigures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_week_adds_its_days_and_means_the_timed_replies() {
+        let day =
+            DayFigures { claimed: 2, replied: 3, timed_replies: 2, handle_ms: 60_000, calls: 1, talk_ms: 90_000, ..DayFigures::default() };
+        let mut week = DayFigures::default();
+        assert_eq!(week.mean_handle_ms(), None);
+        week.add(&day);
+        week.add(&day);
+        assert_eq!((week.claimed, week.replied, week.calls, week.talk_ms), (4, 6, 2, 180_000));
+        assert_eq!(week.mean_handle_ms(), Some(30_000));
+    }
 
     fn ev(id: &str, advisor: &str, at_ms: i64, kind: ActivityKind) -> Activity {
         Activity { id: id.into(), advisor: advisor.into(), at_ms, kind }

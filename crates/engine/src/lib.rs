@@ -3,6 +3,7 @@
 //! One API for every caller: the desktop shell, the `blendesk` command and the tests.
 
 pub mod activity;
+pub mod analytics;
 pub mod callback;
 pub mod calls;
 mod chores;

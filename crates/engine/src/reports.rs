@@ -22,17 +22,21 @@ const REOPEN_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
 const FCR_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
 
 /// One conversation of the report: when and where it opened, and its figures.
-struct Opened {
-    at_ms: i64,
-    queue: String,
+pub(crate) struct Opened {
+    pub(crate) at_ms: i64,
+    pub(crate) queue: String,
     /// The advisor whose owner keyword its emails carry (the first found).
-    owner: Option<String>,
-    metrics: ConversationMetrics,
+    pub(crate) owner: Option<String>,
+    /// The first customer message's subject and sender, and its language ("en", "zh").
+    pub(crate) subject: String,
+    pub(crate) customer: String,
+    pub(crate) language: &'static str,
+    pub(crate) metrics: ConversationMetrics,
 }
 
 impl Engine {
     /// The whole report (with first-contact resolution), and each conversation's figures.
-    fn conversations_report(&self, now_ms: i64) -> Result<(Report, Vec<Opened>)> {
+    pub(crate) fn conversations_report(&self, now_ms: i64) -> Result<(Report, Vec<Opened>)> {
         let heads = self.heads_with_sent()?;
         let keys = self.conversation_keys_for(&heads);
         let queues = &self.config.imap.queues;
@@ -51,6 +55,7 @@ impl Engine {
         let mut queue_of: HashMap<&str, &str> = HashMap::new();
         // Who started each conversation, and when: its contact.
         let mut opened_by: HashMap<&str, (i64, String)> = HashMap::new();
+        let mut first_of: HashMap<&str, (String, &'static str)> = HashMap::new();
         let mut owner_of: HashMap<&str, String> = HashMap::new();
         for (h, key) in heads.iter().zip(keys.iter()) {
             let customer = queues.contains(&h.folder)
@@ -62,6 +67,7 @@ impl Engine {
             }
             queue_of.entry(key).or_insert(&h.folder);
             opened_by.entry(key).or_insert_with(|| (h.internal_date * 1000, h.from_addr.to_lowercase()));
+            first_of.entry(key).or_insert_with(|| (h.subject.clone(), crate::team::language_of(&h.subject, &h.excerpt)));
             if let Some(owner) = blendesk_domain::claim::owners(&h.flags).next() {
                 owner_of.entry(key).or_insert_with(|| owner.to_owned());
             }
@@ -101,11 +107,15 @@ impl Engine {
             .keys()
             .zip(metrics)
             .filter_map(|(key, m)| {
-                let (at_ms, _) = opened_by.get(key)?;
+                let (at_ms, customer) = opened_by.get(key)?;
+                let (subject, language) = first_of.get(key).cloned().unwrap_or_default();
                 Some(Opened {
                     at_ms: *at_ms,
                     queue: queue_of.get(key).copied().unwrap_or_default().to_owned(),
                     owner: owner_of.get(key).cloned(),
+                    subject,
+                    customer: customer.clone(),
+                    language: if language.is_empty() { "en" } else { language },
                     metrics: m,
                 })
             })

@@ -13,7 +13,11 @@ use blendesk_domain::automation::SlaLevel;
 use blendesk_domain::blending::Skills;
 use blendesk_domain::history::{ConversationHistory, ConversationStatus, Line};
 use blendesk_domain::quality::{Calibration, Category, Channel, Review, ReviewScore, Scale, Scorecard, Section};
-use blendesk_engine::activity::MyDay;
+use blendesk_engine::activity::{DailyRow, MyDay};
+use blendesk_engine::analytics::{
+    Analytics, AnalyticsFilter, AnalyticsPeriod, AnalyticsRow, Drill, DrillConversation, ExportKind, LiveAdvisor, LiveBoard, LiveQueue,
+    MyWeek,
+};
 use blendesk_engine::callback::{CallReasonView, CallSuggestionView, PhoneView};
 use blendesk_engine::calls::EndedCall;
 use blendesk_engine::conversation::Rearranged;
@@ -53,6 +57,18 @@ fn contract() -> String {
         EndedCall::decl(),
         DayFigures::decl(),
         MyDay::decl(),
+        DailyRow::decl(),
+        MyWeek::decl(),
+        AnalyticsPeriod::decl(),
+        AnalyticsFilter::decl(),
+        AnalyticsRow::decl(),
+        LiveQueue::decl(),
+        LiveAdvisor::decl(),
+        LiveBoard::decl(),
+        Analytics::decl(),
+        Drill::decl(),
+        DrillConversation::decl(),
+        ExportKind::decl(),
         Draft::decl(),
         ThreadMessage::decl(),
         HistoryItem::decl(),

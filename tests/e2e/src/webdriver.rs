@@ -125,6 +125,18 @@ impl Session {
 }
 
 pub const KEY_ALT: &str = "\u{E00A}";
+pub const KEY_ENTER: &str = "\u{E007}";
+
+impl Session {
+    /// Press and release one key on whatever has the focus.
+    pub fn press(&self, key: &str) -> Result<(), String> {
+        let actions = json!({"actions": [{
+            "type": "key", "id": "keyboard",
+            "actions": [{"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]
+        }]});
+        self.post("/actions", actions).map(|_| ())
+    }
+}
 
 impl Element<'_> {
     pub fn click(&self) -> Result<(), String> {

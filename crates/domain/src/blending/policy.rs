@@ -231,6 +231,10 @@ pub struct Policy {
     pub hand_back: bool,
     /// Customer satisfaction surveys after resolution (see `automation::survey`).
     pub csat: crate::automation::survey::SurveySettings,
+    /// Whether an advisor's "My week" also lists each colleague's figures. Off by
+    /// default: an advisor sees their own numbers and the team's median, never a
+    /// colleague's (supervisors see everyone's in the analytics page either way).
+    pub advisors_see_colleagues: bool,
 }
 
 impl Default for Policy {
@@ -252,6 +256,7 @@ impl Default for Policy {
             gap_pacing: false,
             hand_back: false,
             csat: Default::default(),
+            advisors_see_colleagues: false,
         }
     }
 }
@@ -382,6 +387,12 @@ fn malformed(e: serde_json::Error) -> PolicyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colleagues_figures_are_private_unless_the_policy_shares_them() {
+        assert!(!Policy::parse(br#"{"version": 1}"#).unwrap().advisors_see_colleagues);
+        assert!(Policy::parse(br#"{"version": 1, "advisors_see_colleagues": true}"#).unwrap().advisors_see_colleagues);
+    }
 
     #[test]
     fn a_draft_sets_the_team_settings_and_the_advisors_it_names() {

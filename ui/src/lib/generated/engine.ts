@@ -101,6 +101,105 @@ team_size: number,
  */
 my_handle_ms: number | null, team_handle_ms: number | null, };
 
+export type DailyRow = { day: string, advisor: string, claimed: number, replied: number, resolved: number, released: number, handed_back: number, transferred: number, 
+/**
+ * Calls ended, and their talk time.
+ */
+calls: number, talk_ms: number, 
+/**
+ * Replies whose handle time the window measured, and that time in total.
+ */
+timed_replies: number, handle_ms: number, };
+
+export type MyWeek = { 
+/**
+ * `2026-W49`, and its first day (YYYY-MM-DD).
+ */
+week: string, from_day: string, me: DayFigures, team_median: DayFigures, 
+/**
+ * Advisors with any activity this week (the median's basis).
+ */
+team_size: number, my_handle_ms: number | null, team_handle_ms: number | null, 
+/**
+ * Median first response (calendar minutes) of the conversations I own that were
+ * opened this week, and the median of every owner's median.
+ */
+my_first_response_minutes: number | null, team_first_response_minutes: number | null, 
+/**
+ * Each colleague's figures, only when the policy's `advisors_see_colleagues` is on.
+ */
+colleagues: Array<DailyRow>, };
+
+export type AnalyticsPeriod = "day" | "week" | "month";
+
+export type AnalyticsFilter = { from: string, to: string, by: AnalyticsPeriod, queue: string | null, advisor: string | null, language: string | null, };
+
+export type AnalyticsRow = { period: string, conversations: number, 
+/**
+ * Conversations with a first response.
+ */
+answered: number, 
+/**
+ * First response, calendar minutes: median and 90th percentile; business minutes (the
+ * queue's SLA calendar): median.
+ */
+first_response_median_minutes: number | null, first_response_p90_minutes: number | null, first_response_business_median_minutes: number | null, 
+/**
+ * First responses within the SLA (answered or already late), percent.
+ */
+sla_attainment_pct: number | null, one_touch_pct: number | null, reopened: number, 
+/**
+ * First responses in 0–1 h, 1–4 h, 4–8 h, 8–24 h, 24 h+.
+ */
+buckets: Array<number>, };
+
+export type LiveQueue = { queue: string, waiting: number, at_risk: number, breached: number, 
+/**
+ * Conversations opened today, and the share of their first responses within the SLA
+ * so far (unanswered ones count once they are late).
+ */
+opened_today: number, sla_attainment_pct: number | null, };
+
+export type LiveAdvisor = { advisor: string, 
+/**
+ * Replies sent and conversations resolved today.
+ */
+handled: number, resolved: number, 
+/**
+ * Mean handle time per timed reply.
+ */
+handle_ms: number | null, calls: number, talk_ms: number, };
+
+export type LiveBoard = { 
+/**
+ * YYYY-MM-DD (UTC).
+ */
+day: string, queues: Array<LiveQueue>, advisors: Array<LiveAdvisor>, };
+
+export type Analytics = { live: LiveBoard, rows: Array<AnalyticsRow>, total: AnalyticsRow, 
+/**
+ * What the filters can choose from (every conversation in the mirror).
+ */
+queues: Array<string>, advisors: Array<string>, languages: Array<string>, };
+
+export type Drill = { period: string | null, bucket: number | null, };
+
+export type DrillConversation = { subject: string, customer: string, queue: string, 
+/**
+ * Owner ("" = nobody).
+ */
+advisor: string, language: string, 
+/**
+ * The first customer message (unix ms).
+ */
+opened_ms: number, 
+/**
+ * The first response (unix ms) and its wait in calendar minutes.
+ */
+first_response_ms: number | null, first_response_minutes: number | null, };
+
+export type ExportKind = "table" | "conversations";
+
 export type Draft = { text: string, 
 /**
  * Set when the text is a colleague's, handed over with the email (their id).
