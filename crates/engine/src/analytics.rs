@@ -112,6 +112,9 @@ pub struct LiveAdvisor {
     pub handle_ms: Option<i64>,
     pub calls: u32,
     pub talk_ms: i64,
+    /// Today so far: calls, wrap-up and email handling over the time available, on a
+    /// call or in wrap-up, from the state events (`activity::occupancy`), in percent.
+    pub occupancy_pct: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -345,10 +348,15 @@ impl Engine {
                 }
             })
             .collect();
+        // Yesterday's events too: the state each advisor was in when the day began.
+        let events = self.team_activity(start - DAY_MS, now_ms)?;
         let advisors = self
             .activity_daily(start, start + DAY_MS)?
             .into_iter()
             .map(|r| LiveAdvisor {
+                occupancy_pct: blendesk_domain::activity::occupancy(&blendesk_domain::activity::time_use(
+                    &events, &r.advisor, start, now_ms,
+                )),
                 advisor: r.advisor,
                 handled: r.figures.replied,
                 resolved: r.figures.resolved,

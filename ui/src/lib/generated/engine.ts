@@ -168,7 +168,12 @@ handled: number, resolved: number,
 /**
  * Mean handle time per timed reply.
  */
-handle_ms: number | null, calls: number, talk_ms: number, };
+handle_ms: number | null, calls: number, talk_ms: number, 
+/**
+ * Today so far: calls, wrap-up and email handling over the time available, on a
+ * call or in wrap-up, from the state events (`activity::occupancy`), in percent.
+ */
+occupancy_pct: number | null, };
 
 export type LiveBoard = { 
 /**
