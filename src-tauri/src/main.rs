@@ -112,6 +112,7 @@ fn main() {
             quality::scorecards,
             quality::quality_view,
             quality::submit_review,
+            quality::reply_checks,
             analytics::analytics,
             analytics::analytics_conversations,
             analytics::export_analytics,

@@ -5,7 +5,7 @@
 
 use crate::commands::{engine_err, starting, Result};
 use crate::desk::Desk;
-use blendesk_domain::quality::{Review, ReviewScore, Scorecard};
+use blendesk_domain::quality::{AutoChecks, Review, ReviewScore, Scorecard};
 use blendesk_engine::quality::QualityView;
 use tauri::State;
 
@@ -30,4 +30,11 @@ pub async fn quality_view(desk: State<'_, Desk>) -> Result<QualityView> {
 pub async fn submit_review(desk: State<'_, Desk>, review: Review) -> Result<ReviewScore> {
     let engine = desk.engine().map_err(starting)?.clone();
     engine.submit_review(review).await.map_err(engine_err)
+}
+
+/// The automatic checks of our newest reply in the conversation of `message` (none yet:
+/// null): greeting, closing, a promised attachment, the first-response promise.
+#[tauri::command]
+pub fn reply_checks(desk: State<'_, Desk>, message: i64) -> Result<Option<AutoChecks>> {
+    desk.engine().map_err(starting)?.reply_checks(message).map_err(engine_err)
 }

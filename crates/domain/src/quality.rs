@@ -316,7 +316,8 @@ pub fn weekly_sample(conversations: &[(String, String)], per_advisor: usize, see
 pub struct AutoChecks {
     pub greeting: bool,
     pub closing: bool,
-    pub template_or_article_used: bool,
+    /// `None`: not known (template use is not recorded yet).
+    pub template_or_article_used: Option<bool>,
     /// Whether the reply met its SLA (`None`: not known).
     pub sla_met: Option<bool>,
     /// `None` when the reply promises no attachment; else whether one is attached.
@@ -331,7 +332,13 @@ const ATTACHMENT_EN: [&str; 4] = ["attached", "attachment", "enclosed", "i attac
 const ATTACHMENT_ZH: [&str; 2] = ["附件", "附上"];
 
 /// The automatic checks of a reply's text (`chinese`: the conversation's language).
-pub fn auto_checks(text: &str, chinese: bool, attachments: usize, template_or_article_used: bool, sla_met: Option<bool>) -> AutoChecks {
+pub fn auto_checks(
+    text: &str,
+    chinese: bool,
+    attachments: usize,
+    template_or_article_used: Option<bool>,
+    sla_met: Option<bool>,
+) -> AutoChecks {
     let lines: Vec<String> = text.lines().map(|l| l.trim().to_lowercase()).filter(|l| !l.is_empty() && !l.starts_with('>')).collect();
     let first = lines.first().map(String::as_str).unwrap_or("");
     let last_lines = lines.iter().rev().take(4).map(String::as_str).collect::<Vec<_>>();
@@ -489,7 +496,7 @@ mod tests {
         let bare = auto_checks("Hiring is closed.\nYour order ships today.", false, 0, false, Some(false));
         assert!(!bare.greeting && !bare.closing, "'Hiring' is not 'Hi'");
         assert_eq!(bare.promised_attachment, None);
-        let zh = auto_checks("您好，王先生：\n\n发票已附上，请查收。\n\n祝好\n客服部", true, 1, false, None);
+        let zh = auto_checks("您好，王先生：\n\n发票已附上，请查收。\n\n祝好\n客服部", true, 1, None, None);
         assert!(zh.greeting && zh.closing);
         assert_eq!(zh.promised_attachment, Some(true));
     }

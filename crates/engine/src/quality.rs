@@ -8,7 +8,7 @@
 
 use crate::engine::{EngineError, Result};
 use crate::Engine;
-use blendesk_domain::quality::{calibrate, quality_score, score, Calibration, Review, ReviewScore, Scorecard};
+use blendesk_domain::quality::{auto_checks, calibrate, quality_score, score, AutoChecks, Calibration, Review, ReviewScore, Scorecard};
 use blendesk_store::{DocVersion, KIND_REVIEW, KIND_SCORECARD};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -161,6 +161,50 @@ impl Engine {
             .collect();
         let week = blendesk_domain::metrics::period_of(now_ms, blendesk_domain::metrics::Period::Week);
         Ok(blendesk_domain::quality::weekly_sample(&owned, per_advisor, &week))
+    }
+
+    /// The automatic checks of our newest reply in the conversation of `message` (none
+    /// yet: `None`): greeting and closing in the conversation's language, a promised
+    /// attachment attached, and whether the reply came within the first-response
+    /// promise when it answered the conversation's first email.
+    pub fn reply_checks(&self, message: i64) -> Result<Option<AutoChecks>> {
+        let heads = self.heads_with_sent()?;
+        let keys = self.conversation_keys_for(&heads);
+        let sent = &self.config.imap.sent;
+        let Some(i) = heads.iter().position(|h| h.id == message) else { return Ok(None) };
+        let ours: std::collections::HashSet<&str> = (0..heads.len())
+            .filter(|&j| keys[j] == keys[i] && heads[j].folder != *sent)
+            .filter_map(|j| heads[j].message_id.as_deref())
+            .collect();
+        let Some(reply) = heads
+            .iter()
+            .filter(|h| h.folder == *sent && h.in_reply_to.as_deref().is_some_and(|r| ours.contains(r)))
+            .filter(|h| !h.message_id.as_deref().is_some_and(blendesk_domain::automation::is_automatic_message_id))
+            .max_by_key(|h| (h.internal_date, h.id))
+        else {
+            return Ok(None);
+        };
+        let Some(stored) = self.store.message(reply.id)? else { return Ok(None) };
+        let chinese = crate::team::language_of(&stored.subject, &stored.body_text) == "zh";
+        // The first email of the conversation and its promise, when this reply answered it.
+        let first = (0..heads.len())
+            .filter(|&j| keys[j] == keys[i] && heads[j].folder != *sent)
+            .map(|j| &heads[j])
+            .min_by_key(|h| (h.internal_date, h.id));
+        let sla_met = first.filter(|f| f.message_id.as_deref() == reply.in_reply_to.as_deref()).and_then(|f| {
+            use blendesk_domain::metrics::{conversation_metrics, Event, EventKind, Targets};
+            let sla = self.policy().sla_for(&f.folder);
+            let events = [
+                Event { at_ms: f.internal_date * 1000, kind: EventKind::Customer },
+                Event { at_ms: reply.internal_date * 1000, kind: EventKind::Reply },
+            ];
+            let targets = Targets {
+                first_response_minutes: sla.targets.first_response_minutes,
+                next_response_minutes: sla.targets.next_response_minutes,
+            };
+            conversation_metrics(&events, &sla.calendar, targets, 0, reply.internal_date * 1000).first_response_in_sla
+        });
+        Ok(Some(auto_checks(&stored.body_text, chinese, stored.attachments.len(), None, sla_met)))
     }
 
     /// Mirror the scorecard and review folders once.

@@ -12,7 +12,7 @@ use blendesk_domain::automation::template_doc::TemplateView;
 use blendesk_domain::automation::SlaLevel;
 use blendesk_domain::blending::Skills;
 use blendesk_domain::history::{ConversationHistory, ConversationStatus, Line};
-use blendesk_domain::quality::{Calibration, Category, Channel, Review, ReviewScore, Scale, Scorecard, Section};
+use blendesk_domain::quality::{AutoChecks, Calibration, Category, Channel, Review, ReviewScore, Scale, Scorecard, Section};
 use blendesk_engine::activity::{DailyRow, MyDay};
 use blendesk_engine::analytics::{
     Analytics, AnalyticsFilter, AnalyticsPeriod, AnalyticsRow, Drill, DrillConversation, ExportKind, LiveAdvisor, LiveBoard, LiveQueue,
@@ -100,6 +100,7 @@ fn contract() -> String {
         Calibration::decl(),
         ReviewView::decl(),
         QualityView::decl(),
+        AutoChecks::decl(),
     ]));
     let codes: Vec<String> = ErrorCode::ALL.iter().map(|c| serde_json::to_string(c).unwrap()).collect();
     out.push_str(&format!("export const ERROR_CODES: ErrorCode[] = [{}];\n", codes.join(", ")));

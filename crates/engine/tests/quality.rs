@@ -98,6 +98,26 @@ async fn supervisors_review_advisors_see_their_own_and_calibration_does_not_coun
         "the reviewer is who wrote it"
     );
 
+    // The automatic checks of the reply under review: greeting, closing, the promised
+    // attachment (missing), and the first-response promise kept.
+    let customer = blendesk_testkit::Customer::new("qcheck");
+    let (mid, raw) = blendesk_testkit::customer_mail(&customer.address, &desk.address, "Invoice copy", "Could you send my invoice?");
+    blendesk_testkit::smtp_send(&customer.address, &[&desk.address], &raw).await.unwrap();
+    let id = blendesk_testkit::eventually("the email mirrored", std::time::Duration::from_secs(15), || async {
+        sam.sync_once().await?;
+        let found = sam.store().list_messages("INBOX", 500)?.into_iter().find(|m| m.message_id.as_deref() == Some(mid.as_str()));
+        Ok(found.map(|m| m.id))
+    })
+    .await
+    .unwrap();
+    assert_eq!(sam.reply_checks(id).unwrap(), None, "no reply yet");
+    sam.queue_reply(id, "Hello,\n\nThe invoice is attached.\n\nKind regards,\nSam").unwrap();
+    sam.flush_outbox(std::time::Duration::from_secs(30)).await.unwrap();
+    sam.sync_once().await.unwrap();
+    let checks = sam.reply_checks(id).unwrap().expect("the reply is checked");
+    assert!(checks.greeting && checks.closing, "{checks:?}");
+    assert_eq!((checks.promised_attachment, checks.sla_met, checks.template_or_article_used), (Some(false), Some(true), None));
+
     // A supervisor sees everyone's.
     sam.refresh_quality_docs().await.unwrap();
     let all = sam.quality().unwrap();

@@ -30,6 +30,7 @@ import type {
   KnowledgeSnippet,
   Line as HistoryLine,
   PresenceNote,
+  AutoChecks,
   QualityView,
   QueueSummary,
   Review,
@@ -61,6 +62,7 @@ import type {
 } from "./generated/desktop";
 
 export type {
+  AutoChecks,
   QualityView,
   Review,
   ReviewScore,
@@ -132,6 +134,7 @@ export const api = {
   scorecards: () => invoke<Scorecard[]>("scorecards"),
   qualityView: () => invoke<QualityView>("quality_view"),
   submitReview: (review: Review) => invoke<ReviewScore>("submit_review", { review }),
+  replyChecks: (message: number) => invoke<AutoChecks | null>("reply_checks", { message }),
   myWeek: () => invoke<MyWeek>("my_week"),
   analytics: (filter: AnalyticsFilter) => invoke<Analytics>("analytics", { filter }),
   analyticsConversations: (filter: AnalyticsFilter, drill: Drill) =>

@@ -449,4 +449,18 @@ export type ReviewView = { review: Review, score: ReviewScore, at_ms: number, };
 
 export type QualityView = { reviews: Array<ReviewView>, scores: { [key in string]?: number | null }, calibrations: { [key in string]?: Calibration }, };
 
+export type AutoChecks = { greeting: boolean, closing: boolean, 
+/**
+ * `None`: not known (template use is not recorded yet).
+ */
+template_or_article_used: boolean | null, 
+/**
+ * Whether the reply met its SLA (`None`: not known).
+ */
+sla_met: boolean | null, 
+/**
+ * `None` when the reply promises no attachment; else whether one is attached.
+ */
+promised_attachment: boolean | null, };
+
 export const ERROR_CODES: ErrorCode[] = ["config", "credentials", "imap", "smtp", "not_permitted", "keyword_limit", "unsupported", "missing", "forbidden", "invalid", "store", "internal", "starting", "paused", "images", "open", "keyring", "io"];
