@@ -481,19 +481,19 @@ mod tests {
     #[test]
     fn automatic_checks_read_greeting_closing_and_promises() {
         let en = "Hello Ann,\n\nThe invoice is attached.\n\nKind regards,\nAlice\n\n> old quoted text";
-        let c = auto_checks(en, false, 0, true, Some(true));
+        let c = auto_checks(en, false, 0, Some(true), Some(true));
         assert_eq!(
             c,
             AutoChecks {
                 greeting: true,
                 closing: true,
-                template_or_article_used: true,
+                template_or_article_used: Some(true),
                 sla_met: Some(true),
                 promised_attachment: Some(false)
             }
         );
-        assert_eq!(auto_checks(en, false, 1, false, None).promised_attachment, Some(true));
-        let bare = auto_checks("Hiring is closed.\nYour order ships today.", false, 0, false, Some(false));
+        assert_eq!(auto_checks(en, false, 1, None, None).promised_attachment, Some(true));
+        let bare = auto_checks("Hiring is closed.\nYour order ships today.", false, 0, None, Some(false));
         assert!(!bare.greeting && !bare.closing, "'Hiring' is not 'Hi'");
         assert_eq!(bare.promised_attachment, None);
         let zh = auto_checks("您好，王先生：\n\n发票已附上，请查收。\n\n祝好\n客服部", true, 1, None, None);
