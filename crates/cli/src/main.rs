@@ -228,6 +228,9 @@ enum Command {
 enum CallArg {
     Start,
     End,
+    /// The customer is put on hold (talk time stops, hold time runs).
+    Hold,
+    Resume,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -310,6 +313,8 @@ async fn run(cli: Cli) -> Result<()> {
         let event = match event {
             CallArg::Start => blendesk_control::CallEvent::Start,
             CallArg::End => blendesk_control::CallEvent::End,
+            CallArg::Hold => blendesk_control::CallEvent::Hold,
+            CallArg::Resume => blendesk_control::CallEvent::Resume,
         };
         let direction = direction.map(|d| match d {
             DirectionArg::Inbound => blendesk_control::Direction::Inbound,

@@ -31,6 +31,10 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 pub enum CallEvent {
     Start,
     End,
+    /// The customer is put on hold (talk time stops, hold time runs).
+    Hold,
+    /// Back from hold.
+    Resume,
 }
 
 /// Who rang whom.
@@ -254,7 +258,11 @@ async fn serve_one(mut stream: UnixStream, my_uid: u32, handler: Handler) -> std
         Ok(Err(e)) => return Err(e),
         Ok(Ok(_)) if line.len() > MAX_REQUEST_BYTES => Reply { ok: false, state: None, error: Some("request too long".into()) },
         Ok(Ok(_)) => match serde_json::from_slice::<CallRequest>(line.trim_ascii()).map(CallRequest::checked) {
-            Err(_) => Reply { ok: false, state: None, error: Some(r#"expected {"call":"start"} or {"call":"end"}"#.into()) },
+            Err(_) => Reply {
+                ok: false,
+                state: None,
+                error: Some(r#"expected {"call":"start"}, {"call":"end"}, {"call":"hold"} or {"call":"resume"}"#.into()),
+            },
             Ok(Err(why)) => Reply { ok: false, state: None, error: Some(why) },
             Ok(Ok(req)) => match handler(req) {
                 Ok(state) => Reply { ok: true, state: Some(state), error: None },

@@ -16,7 +16,7 @@ fn details_handler(log: Arc<Mutex<Vec<CallEvent>>>, requests: Arc<Mutex<Vec<Call
         log.lock().unwrap().push(event);
         requests.lock().unwrap().push(request);
         Ok(match event {
-            CallEvent::Start => "on_call".to_owned(),
+            CallEvent::Start | CallEvent::Hold | CallEvent::Resume => "on_call".to_owned(),
             CallEvent::End => "wrap_up".to_owned(),
         })
     })
@@ -41,8 +41,10 @@ async fn start_and_end_reach_the_handler_and_return_its_state() {
     let server = tokio::spawn(socket.serve(toy_handler(log.clone())));
 
     assert_eq!(send_call_event(&path, CallEvent::Start).await.unwrap(), "on_call");
+    assert_eq!(send_call_event(&path, CallEvent::Hold).await.unwrap(), "on_call");
+    assert_eq!(send_call_event(&path, CallEvent::Resume).await.unwrap(), "on_call");
     assert_eq!(send_call_event(&path, CallEvent::End).await.unwrap(), "wrap_up");
-    assert_eq!(*log.lock().unwrap(), vec![CallEvent::Start, CallEvent::End]);
+    assert_eq!(*log.lock().unwrap(), vec![CallEvent::Start, CallEvent::Hold, CallEvent::Resume, CallEvent::End]);
     server.abort();
 }
 

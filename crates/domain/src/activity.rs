@@ -54,7 +54,11 @@ pub enum ActivityKind {
         number: Option<String>,
         direction: Option<String>,
         started_ms: i64,
+        /// Connected time, hold left out.
         talk_ms: i64,
+        /// Time the customer spent on hold (absent: none, or an earlier version).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hold_ms: Option<i64>,
         disposition: Option<Disposition>,
     },
 }
@@ -142,9 +146,10 @@ pub struct DayFigures {
     pub released: u32,
     pub handed_back: u32,
     pub transferred: u32,
-    /// Calls ended, and their talk time.
+    /// Calls ended, their talk time and the time customers spent on hold.
     pub calls: u32,
     pub talk_ms: i64,
+    pub hold_ms: i64,
     /// Replies whose handle time the window measured, and that time in total.
     pub timed_replies: u32,
     pub handle_ms: i64,
@@ -161,6 +166,7 @@ impl DayFigures {
         self.transferred += o.transferred;
         self.calls += o.calls;
         self.talk_ms += o.talk_ms;
+        self.hold_ms += o.hold_ms;
         self.timed_replies += o.timed_replies;
         self.handle_ms += o.handle_ms;
     }
@@ -185,9 +191,10 @@ impl DayFigures {
             ActivityKind::Released { .. } => self.released += 1,
             ActivityKind::HandedBack { .. } => self.handed_back += 1,
             ActivityKind::Transferred { .. } => self.transferred += 1,
-            ActivityKind::Call { talk_ms, .. } => {
+            ActivityKind::Call { talk_ms, hold_ms, .. } => {
                 self.calls += 1;
                 self.talk_ms += talk_ms.max(&0);
+                self.hold_ms += hold_ms.unwrap_or(0).max(0);
             }
             ActivityKind::State { .. } | ActivityKind::Linked { .. } => {}
         }
@@ -285,6 +292,7 @@ pub fn median_figures(days: &[DayFigures]) -> DayFigures {
         transferred: field(|d| d.transferred),
         calls: field(|d| d.calls),
         talk_ms: median(days.iter().map(|d| d.talk_ms).collect()),
+        hold_ms: median(days.iter().map(|d| d.hold_ms).collect()),
         timed_replies: field(|d| d.timed_replies),
         handle_ms: median(days.iter().map(|d| d.handle_ms).collect()),
     }
@@ -351,6 +359,7 @@ mod tests {
                     direction: Some("inbound".into()),
                     started_ms: 25,
                     talk_ms: 5,
+                    hold_ms: None,
                     disposition: Some(Disposition::Resolved),
                 },
             ),

@@ -198,7 +198,8 @@ fn alices_tuesday() -> Vec<Activity> {
                 number: Some("+447700900001".into()),
                 direction: Some("inbound".into()),
                 started_ms: at("2026-10-27T09:00:00Z"),
-                talk_ms: 20 * MIN,
+                talk_ms: 17 * MIN,
+                hold_ms: Some(3 * MIN),
                 disposition: Some(Disposition::Resolved),
             },
         ),
@@ -241,5 +242,6 @@ fn an_advisors_day_occupancy_and_calls() {
     let days = daily(&events);
     let tue = &days[&("2026-10-27".to_owned(), "alice".to_owned())];
     assert_eq!((tue.claimed, tue.replied, tue.resolved, tue.transferred), (1, 2, 3, 1));
-    assert_eq!((tue.calls, tue.talk_ms, tue.timed_replies, tue.handle_ms), (1, 20 * MIN, 2, 25 * MIN));
+    // The 20-minute call: 17 talking, 3 with the customer on hold.
+    assert_eq!((tue.calls, tue.talk_ms, tue.hold_ms, tue.timed_replies, tue.handle_ms), (1, 17 * MIN, 3 * MIN, 2, 25 * MIN));
 }

@@ -2,6 +2,7 @@
 //! advisor's state, and the call itself — the softphone's id, the customer's number,
 //! the direction, the talk time — waits through wrap-up for the advisor's disposition
 //! (resolved, follow-up, transfer), then goes into the activity log (`activity.rs`),
+//! with its hold time (the softphone's hold/resume events; talk time leaves it out),
 //! where the team's history and the first-contact-resolution rule read it. A call whose
 //! wrap-up ends without a disposition is recorded without one.
 
@@ -22,6 +23,9 @@ pub struct CallInfo {
 struct Ongoing {
     info: CallInfo,
     started_ms: i64,
+    /// Hold time so far, and when the current hold began.
+    hold_ms: i64,
+    held_since: Option<i64>,
 }
 
 /// The call that ended and waits for its disposition.
@@ -31,7 +35,9 @@ pub struct EndedCall {
     pub number: Option<String>,
     pub direction: Option<String>,
     pub started_ms: i64,
+    /// Connected time on the call, hold left out.
     pub talk_ms: i64,
+    pub hold_ms: i64,
 }
 
 #[derive(Debug, Default)]
@@ -54,7 +60,7 @@ impl Engine {
             self.record_ended_call(None);
             let mut calls = self.calls();
             if calls.ongoing.is_none() {
-                calls.ongoing = Some(Ongoing { info, started_ms: now });
+                calls.ongoing = Some(Ongoing { info, started_ms: now, hold_ms: 0, held_since: None });
             }
             drop(calls);
             self.presence_event(AdvisorEvent::CallStart)
@@ -63,17 +69,38 @@ impl Engine {
             if let Some(call) = calls.ongoing.take() {
                 // The end event may say more than the start did (a number found later).
                 let pick = |a: Option<String>, b: Option<String>| b.or(a);
+                // A call that ends on hold: the hold lasted until the end.
+                let hold_ms = call.hold_ms + call.held_since.map_or(0, |since| (now - since).max(0));
+                let length = (now - call.started_ms).max(0);
                 calls.ended = Some(EndedCall {
                     call_id: pick(call.info.id, info.id),
                     number: pick(call.info.number, info.number),
                     direction: pick(call.info.direction, info.direction),
                     started_ms: call.started_ms,
-                    talk_ms: (now - call.started_ms).max(0),
+                    talk_ms: (length - hold_ms).max(0),
+                    hold_ms: hold_ms.min(length),
                 });
             }
             drop(calls);
             self.presence_event(AdvisorEvent::CallEnd)
         }
+    }
+
+    /// The customer is put on hold (`on`) or taken off it, on the call going on (none:
+    /// ignored). The advisor stays on the call either way. Returns the state.
+    pub fn call_hold(&self, on: bool) -> AdvisorState {
+        let now = self.now_ms();
+        if let Some(call) = self.calls().ongoing.as_mut() {
+            match (on, call.held_since) {
+                (true, None) => call.held_since = Some(now),
+                (false, Some(since)) => {
+                    call.hold_ms += (now - since).max(0);
+                    call.held_since = None;
+                }
+                _ => {} // already so
+            }
+        }
+        self.advisor_state()
     }
 
     /// The call that ended and waits for the advisor's disposition, if any.
@@ -97,6 +124,7 @@ impl Engine {
             direction: call.direction,
             started_ms: call.started_ms,
             talk_ms: call.talk_ms,
+            hold_ms: (call.hold_ms > 0).then_some(call.hold_ms),
             disposition,
         });
     }

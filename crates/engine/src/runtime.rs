@@ -203,8 +203,14 @@ impl Runtime {
                         number: request.number,
                         direction: request.direction.map(|d| d.as_str().to_owned()),
                     };
-                    let start = request.call == blendesk_control::CallEvent::Start;
-                    Ok(handler_engine.call_event(start, info).as_str().to_owned())
+                    use blendesk_control::CallEvent;
+                    let state = match request.call {
+                        CallEvent::Start => handler_engine.call_event(true, info),
+                        CallEvent::End => handler_engine.call_event(false, info),
+                        CallEvent::Hold => handler_engine.call_hold(true),
+                        CallEvent::Resume => handler_engine.call_hold(false),
+                    };
+                    Ok(state.as_str().to_owned())
                 });
                 // Dropping the socket (when stopped) removes its file.
                 tokio::spawn(async move {

@@ -23,10 +23,18 @@ async fn a_call_is_recorded_with_its_number_talk_time_and_disposition() {
 
     let info = CallInfo { id: Some("c-1".into()), number: Some("+8613800138000".into()), direction: Some("inbound".into()) };
     assert_eq!(engine.call_event(true, info), AdvisorState::OnCall);
-    clock.advance(185_000);
+    // 185 s on the line, 40 of them with the customer on hold (a second hold event is
+    // no new hold).
+    clock.advance(100_000);
+    assert_eq!(engine.call_hold(true), AdvisorState::OnCall);
+    clock.advance(20_000);
+    engine.call_hold(true);
+    clock.advance(20_000);
+    engine.call_hold(false);
+    clock.advance(45_000);
     assert_eq!(engine.call_event(false, CallInfo::default()), AdvisorState::WrapUp);
     let ended = engine.call_to_dispose().expect("the call waits for its disposition");
-    assert_eq!((ended.talk_ms, ended.number.as_deref()), (185_000, Some("+8613800138000")));
+    assert_eq!((ended.talk_ms, ended.hold_ms, ended.number.as_deref()), (145_000, 40_000, Some("+8613800138000")));
     engine.set_call_disposition(Disposition::FollowUp).unwrap();
     assert!(engine.call_to_dispose().is_none());
     assert!(engine.set_call_disposition(Disposition::Resolved).is_err(), "one disposition per call");
@@ -48,8 +56,8 @@ async fn a_call_is_recorded_with_its_number_talk_time_and_disposition() {
         .unwrap()
         .into_iter()
         .filter_map(|a| match a.kind {
-            ActivityKind::Call { call_id, number, direction, talk_ms, disposition, .. } => {
-                Some((call_id, number, direction, talk_ms, disposition))
+            ActivityKind::Call { call_id, number, direction, talk_ms, hold_ms, disposition, .. } => {
+                Some((call_id, number, direction, talk_ms, hold_ms, disposition))
             }
             _ => None,
         })
@@ -57,14 +65,15 @@ async fn a_call_is_recorded_with_its_number_talk_time_and_disposition() {
     assert_eq!(
         calls,
         [
-            (Some("c-1".into()), Some("+8613800138000".into()), Some("inbound".into()), 185_000, Some(Disposition::FollowUp)),
-            (None, Some("+441632960000".into()), None, 30_000, None),
+            (Some("c-1".into()), Some("+8613800138000".into()), Some("inbound".into()), 145_000, Some(40_000), Some(Disposition::FollowUp)),
+            (None, Some("+441632960000".into()), None, 30_000, None, None),
         ]
     );
     // Summed over days: a test run near midnight UTC spans two.
     let days = engine.activity_daily(0, i64::MAX).unwrap();
-    let (calls, talk) = days.iter().fold((0, 0), |(c, t), d| (c + d.figures.calls, t + d.figures.talk_ms));
-    assert_eq!((calls, talk), (2, 215_000));
+    let (calls, talk, hold) =
+        days.iter().fold((0, 0, 0), |(c, t, h), d| (c + d.figures.calls, t + d.figures.talk_ms, h + d.figures.hold_ms));
+    assert_eq!((calls, talk, hold), (2, 175_000, 40_000));
     // "My day": her own figures today, and the team's median (she is the team here).
     let today = engine.my_day(engine.now_ms()).unwrap();
     assert_eq!(Some(&today.me), days.iter().find(|d| d.day == today.day).map(|d| &d.figures));

@@ -58,6 +58,7 @@ fn full_day(a: usize, day: i64, n: &mut u64) -> Vec<Activity> {
                 direction: Some("inbound".into()),
                 started_ms: at,
                 talk_ms: 240_000,
+                hold_ms: None,
                 disposition: Some(if c % 3 == 0 { Disposition::FollowUp } else { Disposition::Resolved }),
             },
         );

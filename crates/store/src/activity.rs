@@ -89,14 +89,15 @@ impl Store {
             }
             let mut up = tx.prepare_cached(
                 "INSERT INTO activity_days (day, advisor, claimed, replied, resolved, released, handed_back, transferred, calls, talk_ms,
-                    timed_replies, handle_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                    timed_replies, handle_ms, hold_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                  ON CONFLICT(day, advisor) DO UPDATE SET
                     claimed = claimed + excluded.claimed, replied = replied + excluded.replied,
                     resolved = resolved + excluded.resolved, released = released + excluded.released,
                     handed_back = handed_back + excluded.handed_back, transferred = transferred + excluded.transferred,
                     calls = calls + excluded.calls, talk_ms = talk_ms + excluded.talk_ms,
-                    timed_replies = timed_replies + excluded.timed_replies, handle_ms = handle_ms + excluded.handle_ms",
+                    timed_replies = timed_replies + excluded.timed_replies, handle_ms = handle_ms + excluded.handle_ms,
+                    hold_ms = hold_ms + excluded.hold_ms",
             )?;
             for ((day, advisor), f) in &days {
                 up.execute(params![
@@ -111,7 +112,8 @@ impl Store {
                     f.calls,
                     f.talk_ms,
                     f.timed_replies,
-                    f.handle_ms
+                    f.handle_ms,
+                    f.hold_ms
                 ])?;
             }
         }
@@ -125,7 +127,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT day, advisor, claimed, replied, resolved, released, handed_back, transferred, calls, talk_ms,
-                timed_replies, handle_ms
+                timed_replies, handle_ms, hold_ms
              FROM activity_days WHERE day >= ?1 AND day <= ?2 ORDER BY day, advisor",
         )?;
         let rows = stmt.query_map(params![from_day, to_day], |r| {
@@ -143,6 +145,7 @@ impl Store {
                     talk_ms: r.get(9)?,
                     timed_replies: r.get(10)?,
                     handle_ms: r.get(11)?,
+                    hold_ms: r.get(12)?,
                 },
             ))
         })?;

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_activity_days.sql")),
     (11, include_str!("../migrations/0011_handle_time.sql")),
     (12, include_str!("../migrations/0012_quality_docs.sql")),
+    (13, include_str!("../migrations/0013_hold_time.sql")),
 ];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {

@@ -75,13 +75,17 @@ draft_sent: boolean, at_ms: number, };
 
 export type Disposition = "resolved" | "follow_up" | "transfer";
 
-export type EndedCall = { call_id: string | null, number: string | null, direction: string | null, started_ms: number, talk_ms: number, };
+export type EndedCall = { call_id: string | null, number: string | null, direction: string | null, started_ms: number, 
+/**
+ * Connected time on the call, hold left out.
+ */
+talk_ms: number, hold_ms: number, };
 
 export type DayFigures = { claimed: number, replied: number, resolved: number, released: number, handed_back: number, transferred: number, 
 /**
- * Calls ended, and their talk time.
+ * Calls ended, their talk time and the time customers spent on hold.
  */
-calls: number, talk_ms: number, 
+calls: number, talk_ms: number, hold_ms: number, 
 /**
  * Replies whose handle time the window measured, and that time in total.
  */
@@ -103,9 +107,9 @@ my_handle_ms: number | null, team_handle_ms: number | null, };
 
 export type DailyRow = { day: string, advisor: string, claimed: number, replied: number, resolved: number, released: number, handed_back: number, transferred: number, 
 /**
- * Calls ended, and their talk time.
+ * Calls ended, their talk time and the time customers spent on hold.
  */
-calls: number, talk_ms: number, 
+calls: number, talk_ms: number, hold_ms: number, 
 /**
  * Replies whose handle time the window measured, and that time in total.
  */
