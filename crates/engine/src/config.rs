@@ -14,6 +14,9 @@ pub struct Config {
     pub imap: ImapSection,
     pub smtp: SmtpSection,
     pub store: StoreSection,
+    /// OAuth2 sign-in instead of passwords (`oauth::OAuthSection`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<crate::oauth::OAuthSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,9 +105,10 @@ impl Config {
         let value: toml::Table = toml::from_str(text).map_err(|e| e.message().to_owned())?;
         if let Some(key) = find_password_key(&value) {
             return Err(format!(
-                "{key}: passwords do not belong in the config file; store them in the OS keyring or set {} / {}",
+                "{key}: passwords and tokens do not belong in the config file; store them in the OS keyring or set {} / {} / {}",
                 crate::credentials::IMAP_ENV,
-                crate::credentials::SMTP_ENV
+                crate::credentials::SMTP_ENV,
+                crate::oauth::REFRESH_ENV
             ));
         }
         let config: Config = toml::from_str(text).map_err(|e| e.message().to_owned())?;
@@ -135,6 +139,9 @@ impl Config {
         }
         if self.imap.team_folders.trim_matches('/').trim().is_empty() {
             return Err("imap.team_folders must name a folder (default \"Blendesk\")".into());
+        }
+        if let Some(oauth) = &self.oauth {
+            oauth.validate()?;
         }
         if self.from_address().is_none() {
             return Err(format!("smtp.from {:?} is not an address like \"Shop Support <support@shop.test>\"", self.smtp.from));
@@ -174,7 +181,8 @@ impl Config {
 
 fn find_password_key(table: &toml::Table) -> Option<String> {
     for (k, v) in table {
-        if k.to_ascii_lowercase().contains("password") || k.to_ascii_lowercase().contains("secret") {
+        let k_lower = k.to_ascii_lowercase();
+        if k_lower.contains("password") || k_lower.contains("secret") || k_lower.contains("token") {
             return Some(k.clone());
         }
         if let Some(t) = v.as_table() {
