@@ -15,6 +15,7 @@ passdb asks /introspect about every bearer token it is shown.
   POST /admin/ttl?user=U&seconds=N
   POST /admin/deny?user=U      the next authorize for U is declined (error=access_denied)
   GET  /admin/stats?user=U     counts: authorize, code and refresh grants, introspections
+  GET  /admin/tokens?user=U    U's refresh and access tokens (to look for them in files and logs)
 Tokens are random and kept in memory only; nothing is logged but request counts.
 """
 
@@ -99,6 +100,14 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/admin/stats":
             with LOCK:
                 return self.reply(200, STATS.get(q.get("user", ""), {}))
+        if url.path == "/admin/tokens":
+            # For tests that look for the tokens where they must never be (files, logs).
+            with LOCK:
+                user = q.get("user", "")
+                return self.reply(200, {
+                    "refresh": [r for r, g in GRANTS.items() if g["user"] == user],
+                    "access": [a for a, t in TOKENS.items() if t["user"] == user],
+                })
         return self.reply(404, {"error": "not_found"})
 
     def authorize(self, q):
