@@ -160,7 +160,6 @@ pub async fn oauth_sign_in(desk: State<'_, Desk>, form: SetupForm) -> Result<Sig
         return Err(invalid("choose a sign-in provider first".into()));
     };
     let user = config.imap.username.clone();
-    let host = config.imap.host.clone();
     let grant = tauri::async_runtime::spawn_blocking(move || {
         let grant = blendesk_engine::oauth::sign_in_blocking(&section, &user, open_in_browser)?;
         Ok::<_, blendesk_domain::oauth::OAuthError>(grant)
