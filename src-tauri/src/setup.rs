@@ -172,9 +172,10 @@ pub async fn oauth_sign_in(desk: State<'_, Desk>, form: SetupForm) -> Result<Sig
     })?;
     let refresh = grant.refresh_token.unwrap_or_default();
     let (u, h, t) = (config.imap.username.clone(), config.imap.host.clone(), refresh.clone());
-    let stored = tauri::async_runtime::spawn_blocking(move || blendesk_engine::oauth::store_refresh_token(&u, &h, &t).map_err(|e| e.to_string()))
-        .await
-        .map_err(|e| CommandError { code: ErrorCode::Keyring, message: e.to_string() })?;
+    let stored =
+        tauri::async_runtime::spawn_blocking(move || blendesk_engine::oauth::store_refresh_token(&u, &h, &t).map_err(|e| e.to_string()))
+            .await
+            .map_err(|e| CommandError { code: ErrorCode::Keyring, message: e.to_string() })?;
     let keyring_warning = stored.err();
     if let Some(w) = &keyring_warning {
         tracing::warn!("refresh token not stored: {w}");

@@ -21,7 +21,9 @@ pub struct ProviderEndpoints {
 #[serde(rename_all = "snake_case", tag = "provider")]
 pub enum Preset {
     /// `tenant`: the directory id or domain, or `organizations` / `common`.
-    Microsoft365 { tenant: String },
+    Microsoft365 {
+        tenant: String,
+    },
     Google,
 }
 
@@ -84,7 +86,8 @@ pub fn parse_discovery(json: &str, scopes: &[String]) -> Result<ProviderEndpoint
         authorization_endpoint: Option<String>,
         token_endpoint: Option<String>,
     }
-    let d: Discovery = serde_json::from_str(json).map_err(|e| OAuthError::Invalid(format!("the discovery document is not valid JSON: {e}")))?;
+    let d: Discovery =
+        serde_json::from_str(json).map_err(|e| OAuthError::Invalid(format!("the discovery document is not valid JSON: {e}")))?;
     let field = |v: Option<String>, name: &str| {
         let v = v.ok_or_else(|| OAuthError::Invalid(format!("the discovery document has no {name}")))?;
         check_url(&v, name)?;
@@ -283,7 +286,8 @@ pub fn parse_token_response(status: u16, body: &str, now_ms: i64) -> Result<Toke
     if !(200..300).contains(&status) {
         return Err(OAuthError::Refused { error: format!("HTTP {status}"), description: None });
     }
-    let access_token = answer.access_token.filter(|t| !t.is_empty()).ok_or_else(|| OAuthError::Invalid("the token answer has no access_token".into()))?;
+    let access_token =
+        answer.access_token.filter(|t| !t.is_empty()).ok_or_else(|| OAuthError::Invalid("the token answer has no access_token".into()))?;
     if let Some(t) = answer.token_type.as_deref() {
         if !t.eq_ignore_ascii_case("bearer") {
             return Err(OAuthError::Invalid(format!("token type {t:?} is not Bearer")));
@@ -437,7 +441,8 @@ mod tests {
         );
         let mut bad = endpoints.clone();
         bad.authorization_endpoint = "javascript:alert(1)".into();
-        let req = AuthorizationRequest { endpoints: &bad, client_id: "x", redirect_uri: "r", state: "s", code_challenge: "c", login_hint: None };
+        let req =
+            AuthorizationRequest { endpoints: &bad, client_id: "x", redirect_uri: "r", state: "s", code_challenge: "c", login_hint: None };
         assert!(authorization_url(&req).is_err());
     }
 
@@ -454,7 +459,8 @@ mod tests {
 
     #[test]
     fn token_answers_and_revocation() {
-        let g = parse_token_response(200, r#"{"access_token":"at","expires_in":3599,"token_type":"Bearer","refresh_token":"rt"}"#, 1_000).unwrap();
+        let g = parse_token_response(200, r#"{"access_token":"at","expires_in":3599,"token_type":"Bearer","refresh_token":"rt"}"#, 1_000)
+            .unwrap();
         assert_eq!(g, TokenGrant { access_token: "at".into(), expires_at_ms: 1_000 + 3_599_000, refresh_token: Some("rt".into()) });
         let g = parse_token_response(200, r#"{"access_token":"at","expires_in":"30"}"#, 0).unwrap();
         assert_eq!((g.expires_at_ms, g.refresh_token), (30_000, None));
@@ -486,7 +492,8 @@ mod tests {
     #[test]
     fn sasl_initial_responses() {
         assert_eq!(
-            sasl_initial_response(Mechanism::Xoauth2, "someuser@example.com", "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg", "h", 1).unwrap(),
+            sasl_initial_response(Mechanism::Xoauth2, "someuser@example.com", "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg", "h", 1)
+                .unwrap(),
             "user=someuser@example.com\x01auth=Bearer ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg\x01\x01"
         );
         // RFC 7628 §4.1's example.

@@ -75,7 +75,9 @@ impl OAuthSection {
 
     fn preset(&self) -> Result<Preset, OAuthError> {
         match self.provider {
-            ProviderKind::Microsoft365 => Ok(Preset::Microsoft365 { tenant: self.tenant.clone().unwrap_or_else(|| "organizations".into()) }),
+            ProviderKind::Microsoft365 => {
+                Ok(Preset::Microsoft365 { tenant: self.tenant.clone().unwrap_or_else(|| "organizations".into()) })
+            }
             ProviderKind::Google => Ok(Preset::Google),
             ProviderKind::Issuer => Err(OAuthError::Invalid("an issuer has no preset".into())),
         }
@@ -105,7 +107,9 @@ impl OAuthSection {
 fn http_error(e: ureq::Error) -> Result<(u16, String), OAuthError> {
     match e {
         ureq::Error::Status(code, response) => Ok((code, response.into_string().unwrap_or_default())),
-        ureq::Error::Transport(t) => Err(OAuthError::Refused { error: "cannot reach the sign-in server".into(), description: Some(t.to_string()) }),
+        ureq::Error::Transport(t) => {
+            Err(OAuthError::Refused { error: "cannot reach the sign-in server".into(), description: Some(t.to_string()) })
+        }
     }
 }
 
@@ -143,9 +147,14 @@ pub fn refresh_blocking(endpoints: &ProviderEndpoints, client_id: &str, refresh_
 /// The sign-in in the browser: listen on a loopback port, hand `open` the authorization
 /// URL (the system browser, or a test's), wait for the redirect, exchange the code with
 /// its PKCE verifier. Blocking. Returns the grant, whose refresh token the caller stores.
-pub fn sign_in_blocking(section: &OAuthSection, login_hint: &str, open: impl FnOnce(&str) -> Result<(), String>) -> Result<TokenGrant, OAuthError> {
+pub fn sign_in_blocking(
+    section: &OAuthSection,
+    login_hint: &str,
+    open: impl FnOnce(&str) -> Result<(), String>,
+) -> Result<TokenGrant, OAuthError> {
     let endpoints = section.endpoints_blocking()?;
-    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| OAuthError::Invalid(format!("cannot listen on loopback for the redirect: {e}")))?;
+    let listener =
+        TcpListener::bind(("127.0.0.1", 0)).map_err(|e| OAuthError::Invalid(format!("cannot listen on loopback for the redirect: {e}")))?;
     let port = listener.local_addr().map_err(|e| OAuthError::Invalid(e.to_string()))?.port();
     let redirect_uri = format!("http://127.0.0.1:{port}/callback");
     let verifier = rules::pkce_verifier(&rand::random::<[u8; 32]>());
@@ -231,7 +240,6 @@ fn wait_for_redirect(listener: &TcpListener, state: &str, timeout: Duration) -> 
     }
 }
 
-
 /// The keyring entry's user name for an account's refresh token.
 pub fn keyring_user(username: &str, host: &str) -> String {
     format!("oauth:{username}@{host}")
@@ -258,7 +266,9 @@ pub fn refresh_token(username: &str, host: &str) -> Result<(String, bool), crate
     let entry = keyring::Entry::new(crate::credentials::SERVICE, &entry_user).map_err(no_keyring)?;
     match entry.get_password() {
         Ok(t) => Ok((t, true)),
-        Err(keyring::Error::NoEntry) => Err(CredentialError::NotStored { label: "OAuth2 sign-in", user: username.to_owned(), entry: entry_user, env: REFRESH_ENV }),
+        Err(keyring::Error::NoEntry) => {
+            Err(CredentialError::NotStored { label: "OAuth2 sign-in", user: username.to_owned(), entry: entry_user, env: REFRESH_ENV })
+        }
         Err(e) => Err(no_keyring(e)),
     }
 }

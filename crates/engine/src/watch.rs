@@ -47,7 +47,11 @@ impl Engine {
                 // Only the advisor signing in again helps: say so once and stop, not retry.
                 Err(e @ crate::engine::EngineError::SignInRevoked(_)) => {
                     self.first_sync_ended(folder);
-                    self.emit(Event::Connection { folder: folder.to_owned(), state: ConnectionState::SignInNeeded, detail: Some(e.to_string()) });
+                    self.emit(Event::Connection {
+                        folder: folder.to_owned(),
+                        state: ConnectionState::SignInNeeded,
+                        detail: Some(e.to_string()),
+                    });
                     return;
                 }
                 Err(e) => e,

@@ -4,10 +4,10 @@
 //! follows the server's redirects. The server counts every request, so the tests see
 //! how often the engine asked for tokens and how often Dovecot was shown one.
 
-use blendesk_engine::EngineError;
 use blendesk_engine::errors::ErrorCode;
 use blendesk_engine::events::{ConnectionState, Event};
 use blendesk_engine::oauth;
+use blendesk_engine::EngineError;
 use blendesk_testkit::oauth_server::{admin, browse, count};
 use blendesk_testkit::{customer_mail, smtp_send, stack, wait_for_event, Customer, Desk};
 use std::sync::Arc;
@@ -75,7 +75,8 @@ async fn a_token_that_expires_mid_session_is_refreshed_and_mail_keeps_flowing() 
         async move { e.watch().await }
     });
     let first = send(&customer, &desk, "before expiry").await;
-    wait_for_event(&mut events, Duration::from_secs(30), |e| matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == first)).await;
+    wait_for_event(&mut events, Duration::from_secs(30), |e| matches!(e, Event::MessageArrived { message_id: Some(m), .. } if *m == first))
+        .await;
     let oauth = engine.oauth().unwrap().clone();
     let before = oauth.refreshes();
 

@@ -113,9 +113,17 @@ mod tests {
         assert_eq!(xoauth2_only(), vec![Mechanism::Xoauth2]);
         let creds = Credentials::new("support@shop.test".into(), "tok123".into());
         let sent = Mechanism::Xoauth2.response(&creds, None).unwrap();
-        let ours = blendesk_domain::oauth::sasl_initial_response(blendesk_domain::oauth::Mechanism::Xoauth2, "support@shop.test", "tok123", "h", 587).unwrap();
+        let ours = blendesk_domain::oauth::sasl_initial_response(
+            blendesk_domain::oauth::Mechanism::Xoauth2,
+            "support@shop.test",
+            "tok123",
+            "h",
+            587,
+        )
+        .unwrap();
         assert_eq!(sent, ours);
-        let endpoint = Endpoint { host: "smtp.shop.test".into(), port: 587, security: Security::Starttls, username: "support@shop.test".into() };
+        let endpoint =
+            Endpoint { host: "smtp.shop.test".into(), port: 587, security: Security::Starttls, username: "support@shop.test".into() };
         assert!(Submitter::with_login(&endpoint, Some(SmtpLogin::Xoauth2("tok123"))).is_ok());
         let plain = Endpoint { host: "smtp.shop.test".into(), port: 25, security: Security::Plain, username: String::new() };
         assert!(Submitter::with_login(&plain, Some(SmtpLogin::Xoauth2("tok123"))).is_err(), "plain text only to loopback");

@@ -83,7 +83,13 @@ fn sign_in_with_the_browser_saves_no_token_and_receives_mail() {
 
     // Mail arrives over the OAuth2 login.
     let token = unique("oauth-");
-    let msg = customer_email(&mail.customer_address(), &mail.desk_address(), &format!("Signed in {token}"), "Hello", &format!("{token}@example.com"));
+    let msg = customer_email(
+        &mail.customer_address(),
+        &mail.desk_address(),
+        &format!("Signed in {token}"),
+        "Hello",
+        &format!("{token}@example.com"),
+    );
     smtp_send(smtp, &mail.customer_address(), &mail.desk_address(), &msg).unwrap();
     let css = format!("[data-testid=conversation][data-customer='{}']", mail.customer_address());
     wait_for("mail after the OAuth2 sign-in", Duration::from_secs(30), || app.session.find(&css).ok());
