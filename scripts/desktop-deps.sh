@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(build-essential pkg-config file libwebkit2gtk-4.1-dev libssl-dev
       libayatana-appindicator3-dev librsvg2-dev libxdo-dev xvfb xauth
       webkit2gtk-driver dbus fonts-wqy-microhei dunst libxss1 xdotool
-      libglib2.0-bin)
+      libglib2.0-bin curl)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -15,6 +15,9 @@
 #   tests/mail-stack.sh stop-smtp | start-smtp
 #   tests/mail-stack.sh start-nocondstore   a second Dovecot without CONDSTORE (port IMAP+1)
 #   tests/mail-stack.sh start-maildir | start-cyrus   only that server (port IMAP+2 | IMAP+3)
+#   tests/mail-stack.sh start-oauth      the OAuth2 pair: tests/oauth-server.py (port IMAP+5)
+#                                        and a Dovecot on the same mailboxes that logs in only
+#                                        by XOAUTH2/OAUTHBEARER, asking that server (port IMAP+4)
 #   BLENDESK_STACK_SMTP=off tests/mail-stack.sh start   everything but OpenSMTPD (one per
 #                                        machine: for a second stack beside a running one)
 #   tests/mail-stack.sh reset            stop everything and delete the state
@@ -253,6 +256,43 @@ start_maildir_imap() {
     wait_port "$port" || die "the Maildir dovecot did not open port $port"
 }
 
+# OAuth2: the tests' authorization server (python3, standard library) and a Dovecot on
+# the same mailboxes whose only passdb is oauth2: every bearer token is introspected
+# there (no auth cache), so a token the server expired or revoked is refused at once.
+start_oauth() {
+    local port=$((IMAP_PORT + 4)) as_port=$((IMAP_PORT + 5))
+    if ! { pid_alive "$DIR/oauth-server.pid" && port_open "$as_port"; }; then
+        command -v python3 >/dev/null || die "python3 is needed for the OAuth2 test server"
+        nohup python3 "$(dirname "$0")/oauth-server.py" --port "$as_port" >>"$DIR/oauth-server.log" 2>&1 9>&- </dev/null &
+        echo $! > "$DIR/oauth-server.pid"
+        wait_port "$as_port" || die "the OAuth2 test server did not open port $as_port (see $DIR/oauth-server.log)"
+    fi
+    if pid_alive "$DIR/run-oauth/master.pid" && port_open "$port"; then return 0; fi
+    mkdir -p "$DIR/run-oauth" "$DIR/state-oauth"
+    cat > "$DIR/dovecot-oauth2.conf.ext" <<EOF
+introspection_url = http://$HOST:$as_port/introspect
+introspection_mode = post
+force_introspection = yes
+username_attribute = username
+username_format = %Ln
+active_attribute = active
+active_value = true
+timeout_msecs = 10000
+EOF
+    sed -e "s|^protocols = .*|protocols = imap|" \
+        -e "s|^base_dir = .*|base_dir = $DIR/run-oauth|" \
+        -e "s|^state_dir = .*|state_dir = $DIR/state-oauth|" \
+        -e "s|^log_path = .*|log_path = $DIR/dovecot-oauth.log|" \
+        -e "s|^info_log_path = .*|info_log_path = $DIR/dovecot-oauth.log|" \
+        -e "s|^auth_mechanisms = .*|auth_mechanisms = xoauth2 oauthbearer|" \
+        -e "/^passdb {/,/^}/d" \
+        -e "s|port = $IMAP_PORT|port = $port|" \
+        "$DIR/dovecot.conf" > "$DIR/dovecot-oauth.conf"
+    printf 'passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = %s\n}\n' "$DIR/dovecot-oauth2.conf.ext" >> "$DIR/dovecot-oauth.conf"
+    dovecot -c "$DIR/dovecot-oauth.conf" 9>&- </dev/null >>"$DIR/dovecot-oauth.log" 2>&1 || die "the OAuth2 dovecot failed to start (see $DIR/dovecot-oauth.log)"
+    wait_port "$port" || die "the OAuth2 dovecot did not open port $port"
+}
+
 start_cyrus() {
     BLENDESK_STACK_DIR="$DIR" BLENDESK_CYRUS_PORT=$((IMAP_PORT + 3)) "$(dirname "$0")/cyrus-stack.sh" start >&2
 }
@@ -265,6 +305,8 @@ BLENDESK_STACK_IMAP_PORT=$IMAP_PORT
 BLENDESK_STACK_SMTP_PORT=$SMTP_PORT
 BLENDESK_STACK_MAILDIR_PORT=$((IMAP_PORT + 2))
 BLENDESK_STACK_CYRUS_PORT=$((IMAP_PORT + 3))
+BLENDESK_STACK_OAUTH_IMAP_PORT=$((IMAP_PORT + 4))
+BLENDESK_STACK_OAUTH_SERVER=http://$HOST:$((IMAP_PORT + 5))
 EOF
 }
 
@@ -291,15 +333,19 @@ case "$cmd" in
         fi
         start_maildir_imap
         start_cyrus
+        start_oauth
         print_env
         ;;
     start-maildir) start_maildir_imap; echo "BLENDESK_STACK_MAILDIR_PORT=$((IMAP_PORT + 2))" ;;
     start-cyrus) start_cyrus; echo "BLENDESK_STACK_CYRUS_PORT=$((IMAP_PORT + 3))" ;;
+    start-oauth) start_oauth; print_env | grep OAUTH ;;
     stop)
         stop_pidfile "$DIR/smtpd.pid"
         stop_pidfile "$DIR/run/master.pid"
         stop_pidfile "$DIR/run-nocondstore/master.pid"
         stop_pidfile "$DIR/maildir/run/master.pid"
+        stop_pidfile "$DIR/run-oauth/master.pid"
+        stop_pidfile "$DIR/oauth-server.pid"
         BLENDESK_STACK_DIR="$DIR" "$(dirname "$0")/cyrus-stack.sh" stop
         ;;
     start-nocondstore) start_plain_imap; echo "BLENDESK_STACK_NOCONDSTORE_PORT=$((IMAP_PORT + 1))" ;;
@@ -324,8 +370,10 @@ case "$cmd" in
         stop_pidfile "$DIR/run/master.pid"
         stop_pidfile "$DIR/run-nocondstore/master.pid"
         stop_pidfile "$DIR/maildir/run/master.pid"
+        stop_pidfile "$DIR/run-oauth/master.pid"
+        stop_pidfile "$DIR/oauth-server.pid"
         BLENDESK_STACK_DIR="$DIR" "$(dirname "$0")/cyrus-stack.sh" stop
-        rm -rf "${DIR:?}"/{run,state,run-nocondstore,state-nocondstore,mail,maildir,cyrus,*.conf,passwd,virt,users}
+        rm -rf "${DIR:?}"/{run,state,run-nocondstore,state-nocondstore,run-oauth,state-oauth,mail,maildir,cyrus,*.conf,*.conf.ext,passwd,virt,users}
         ;;
-    *) die "usage: $0 start|stop|status|env|restart-imap|stop-imap|start-imap|stop-smtp|start-smtp|start-nocondstore|start-maildir|start-cyrus|reset" ;;
+    *) die "usage: $0 start|stop|status|env|restart-imap|stop-imap|start-imap|stop-smtp|start-smtp|start-nocondstore|start-maildir|start-cyrus|start-oauth|reset" ;;
 esac

@@ -56,7 +56,7 @@ mod tests {
         };
         use crate::desk::{ConnectionView, PresenceView, Startup};
         use crate::html::SafeHtml;
-        use crate::setup::{SaveReport, SetupForm, SetupReport};
+        use crate::setup::{OAuthForm, SaveReport, SetupForm, SetupReport, SignInReport};
         use blendesk_domain::blending::{AdvisorPolicy, PolicyDraft};
         use blendesk_domain::simulate::fit::Basis;
         use blendesk_domain::simulate::{Outcome, Variant};
@@ -75,9 +75,11 @@ mod tests {
             SafeHtml::decl(),
             SupervisorAdvisor::decl(),
             SupervisorView::decl(),
+            OAuthForm::decl(),
             SetupForm::decl(),
             SetupReport::decl(),
             SaveReport::decl(),
+            SignInReport::decl(),
             AdvisorPolicy::decl(),
             PolicyDraft::decl(),
             Variant::decl(),

@@ -60,6 +60,9 @@ pub struct Desk {
     pub connections: Mutex<std::collections::BTreeMap<String, ConnectionView>>,
     /// The engine's tasks, once started.
     runtime: Mutex<Option<Runtime>>,
+    /// The setup's OAuth2 sign-in until it is saved: the account (`user@host`), the
+    /// refresh token, and whether the keyring holds it. Memory only.
+    pub signed_in: Mutex<Option<crate::setup::SignedIn>>,
     /// The window's own tasks.
     tasks: Mutex<Vec<tauri::async_runtime::JoinHandle<()>>>,
 }
@@ -74,6 +77,7 @@ impl Desk {
             connections: Mutex::new(Default::default()),
             risk_announced: Mutex::new(Default::default()),
             runtime: Mutex::new(None),
+            signed_in: Mutex::new(None),
             tasks: Mutex::new(Vec::new()),
         }
     }

@@ -102,6 +102,7 @@ fn main() {
             calls::log_call_note,
             setup::test_setup,
             setup::save_setup,
+            setup::oauth_sign_in,
             what_if::what_if,
             what_if::publish_draft,
             drafts::reply_draft,

@@ -1,6 +1,8 @@
 //! First-run setup: the advisor types the mail server details, tests them (each failure
 //! named exactly), and saves them to the configuration file and the OS keyring. The
-//! passwords never reach the configuration file.
+//! passwords never reach the configuration file. With OAuth2 (Microsoft 365, Google, an
+//! OIDC issuer) the advisor signs in in the system browser instead; the refresh token
+//! goes to the keyring, never to the file.
 
 use crate::commands::CommandError;
 use crate::desk::{run_with, set_startup, Desk, Startup};
@@ -30,6 +32,30 @@ pub struct SetupForm {
     pub smtp_username: String,
     pub smtp_password: String,
     pub from: String,
+    /// OAuth2 sign-in instead of passwords; `null` for passwords.
+    #[serde(default)]
+    pub oauth: Option<OAuthForm>,
+}
+
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
+pub struct OAuthForm {
+    /// `microsoft365`, `google` or `issuer`.
+    pub provider: String,
+    pub client_id: String,
+    /// Microsoft 365: the directory (tenant); empty for `organizations`.
+    pub tenant: String,
+    /// `issuer`: the issuer URL.
+    pub issuer: String,
+    /// Space- or comma-separated; empty for the provider's.
+    pub scopes: String,
+}
+
+/// The setup's sign-in, kept in memory until saved.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    account: String,
+    refresh_token: String,
+    in_keyring: bool,
 }
 
 #[derive(Debug, Serialize, ts_rs::TS)]
@@ -43,6 +69,14 @@ pub struct SetupReport {
 pub struct SaveReport {
     pub config_path: String,
     /// Why the passwords could not be stored in the keyring (they are used for this
+    /// session only), if so.
+    pub keyring_warning: Option<String>,
+}
+
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct SignInReport {
+    pub connection: SetupReport,
+    /// Why the refresh token could not be stored in the keyring (it is kept for this
     /// session only), if so.
     pub keyring_warning: Option<String>,
 }
@@ -71,6 +105,15 @@ pub fn config_from(form: &SetupForm, store: PathBuf) -> Result<Config, CommandEr
                  "username": form.smtp_username.trim(), "from": form.from.trim()},
         "store": {"path": store},
     });
+    let mut value = value;
+    if let Some(o) = &form.oauth {
+        let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+        let scopes: Vec<String> = o.scopes.split([' ', ',']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        value["oauth"] = serde_json::json!({
+            "provider": o.provider, "client_id": o.client_id.trim(), "tenant": opt(&o.tenant),
+            "issuer": opt(&o.issuer), "scopes": scopes,
+        });
+    }
     let config: Config = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
     config.validate().map_err(invalid)?;
     Ok(config)
@@ -89,19 +132,86 @@ async fn smtp_reachable(host: &str, port: u16) -> Result<(), CommandError> {
     }
 }
 
+/// Open `url` in the system browser: `$BROWSER` when set (one program, no shell), else
+/// xdg-open.
+fn open_in_browser(url: &str) -> Result<(), String> {
+    let browser = std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty());
+    let program = browser.as_deref().unwrap_or("xdg-open");
+    std::process::Command::new(program)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| format!("cannot start the browser ({program}): {e}"))
+}
+
+fn account_of(config: &Config) -> String {
+    format!("{}@{}", config.imap.username, config.imap.host)
+}
+
+/// OAuth2: sign in in the system browser (PKCE, loopback redirect), keep the refresh
+/// token in the keyring, and test the login with it, as `test_setup` does.
+#[tauri::command]
+pub async fn oauth_sign_in(desk: State<'_, Desk>, form: SetupForm) -> Result<SignInReport, CommandError> {
+    let config = config_from(&form, PathBuf::from("unused"))?;
+    let Some(section) = config.oauth.clone() else {
+        return Err(invalid("choose a sign-in provider first".into()));
+    };
+    let user = config.imap.username.clone();
+    let grant = tauri::async_runtime::spawn_blocking(move || {
+        let grant = blendesk_engine::oauth::sign_in_blocking(&section, &user, open_in_browser)?;
+        Ok::<_, blendesk_domain::oauth::OAuthError>(grant)
+    })
+    .await
+    .map_err(|e| CommandError { code: ErrorCode::Internal, message: e.to_string() })?
+    .map_err(|e| {
+        let e = blendesk_engine::EngineError::from(e);
+        CommandError { code: e.code(), message: e.to_string() }
+    })?;
+    let refresh = grant.refresh_token.unwrap_or_default();
+    let (u, h, t) = (config.imap.username.clone(), config.imap.host.clone(), refresh.clone());
+    let stored =
+        tauri::async_runtime::spawn_blocking(move || blendesk_engine::oauth::store_refresh_token(&u, &h, &t).map_err(|e| e.to_string()))
+            .await
+            .map_err(|e| CommandError { code: ErrorCode::Keyring, message: e.to_string() })?;
+    let keyring_warning = stored.err();
+    if let Some(w) = &keyring_warning {
+        tracing::warn!("refresh token not stored: {w}");
+    }
+    *desk.signed_in.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some(SignedIn { account: account_of(&config), refresh_token: refresh.clone(), in_keyring: keyring_warning.is_none() });
+    tracing::info!(account = %account_of(&config), "signed in with OAuth2");
+    let connection = test_with(&form, Some(refresh)).await?;
+    Ok(SignInReport { connection, keyring_warning })
+}
+
 /// Log in to IMAP with the typed password and reach the SMTP server. Nothing is saved.
 #[tauri::command]
-pub async fn test_setup(form: SetupForm) -> Result<SetupReport, CommandError> {
+pub async fn test_setup(desk: State<'_, Desk>, form: SetupForm) -> Result<SetupReport, CommandError> {
+    let refresh = desk.signed_in.lock().unwrap_or_else(|e| e.into_inner()).clone().map(|s| s.refresh_token);
+    test_with(&form, refresh).await
+}
+
+async fn test_with(form: &SetupForm, refresh: Option<String>) -> Result<SetupReport, CommandError> {
     let scratch = std::env::temp_dir().join(format!("blendesk-setup-{}.sqlite", std::process::id()));
-    let config = config_from(&form, scratch.clone())?;
-    let engine = Engine::with_passwords(config, form.imap_password.clone(), smtp_password(&form))
-        .map_err(|e| CommandError { code: e.code(), message: e.to_string() })?;
+    let config = config_from(form, scratch.clone())?;
+    let engine = match (&config.oauth, refresh) {
+        (Some(_), Some(refresh)) => Engine::with_refresh_token(config, refresh, false),
+        (Some(_), None) => return Err(invalid("sign in with the browser first".into())),
+        (None, _) => Engine::with_passwords(config, form.imap_password.clone(), smtp_password(form)),
+    }
+    .map_err(|e| CommandError { code: e.code(), message: e.to_string() })?;
     let result = engine.test_connection().await;
     drop(engine);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
     }
-    let capabilities = result.map_err(|e| CommandError { code: ErrorCode::Imap, message: e.to_string() })?;
+    let capabilities = result.map_err(|e| {
+        let code = if e.code() == ErrorCode::SignInRevoked || e.code() == ErrorCode::SignIn { e.code() } else { ErrorCode::Imap };
+        CommandError { code, message: e.to_string() }
+    })?;
     smtp_reachable(form.smtp_host.trim(), form.smtp_port).await?;
     let has = |c: &str| capabilities.iter().any(|x| x.eq_ignore_ascii_case(c));
     let missing_for_team = ["CONDSTORE", "UIDPLUS", "IDLE"].into_iter().filter(|c| !has(c)).collect();
@@ -115,6 +225,16 @@ pub async fn save_setup(app: AppHandle, desk: State<'_, Desk>, form: SetupForm) 
         return Err(CommandError { code: ErrorCode::Invalid, message: "Blendesk is already set up".into() });
     }
     let config = config_from(&form, default_store_path())?;
+    let signed_in = match &config.oauth {
+        None => None,
+        Some(_) => {
+            let s = desk.signed_in.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            match s {
+                Some(s) if s.account == account_of(&config) => Some(s),
+                _ => return Err(invalid("sign in with the browser first (for this user and server)".into())),
+            }
+        }
+    };
     let path = desk.config_path.clone();
     let io = |e: std::io::Error| CommandError { code: ErrorCode::Io, message: format!("cannot write {}: {e}", path.display()) };
     if let Some(dir) = path.parent() {
@@ -134,6 +254,13 @@ pub async fn save_setup(app: AppHandle, desk: State<'_, Desk>, form: SetupForm) 
     let imap_pw = form.imap_password.clone();
     let smtp_pw = smtp_password(&form);
     let smtp_pw_store = smtp_pw.clone();
+    if let Some(s) = signed_in {
+        let keyring_warning = (!s.in_keyring).then(|| "the refresh token is kept for this session only".to_owned());
+        let engine = Engine::with_refresh_token(config, s.refresh_token, s.in_keyring)
+            .map_err(|e| CommandError { code: e.code(), message: e.to_string() })?;
+        start(&app, engine);
+        return Ok(SaveReport { config_path: path.display().to_string(), keyring_warning });
+    }
     let stored = tauri::async_runtime::spawn_blocking(move || -> Result<(), String> {
         store_password(Account::Imap, &user, &host, &imap_pw).map_err(|e| e.to_string())?;
         if let Some(pw) = smtp_pw_store {
@@ -149,14 +276,18 @@ pub async fn save_setup(app: AppHandle, desk: State<'_, Desk>, form: SetupForm) 
     }
     let engine = Engine::with_passwords(config, form.imap_password.clone(), smtp_pw)
         .map_err(|e| CommandError { code: e.code(), message: e.to_string() })?;
-    set_startup(&app, Startup::Starting);
+    start(&app, engine);
+    Ok(SaveReport { config_path: path.display().to_string(), keyring_warning })
+}
+
+fn start(app: &AppHandle, engine: std::sync::Arc<Engine>) {
+    set_startup(app, Startup::Starting);
     let a = app.clone();
     tauri::async_runtime::spawn(async move {
         if let Err(e) = run_with(a.clone(), engine).await {
             set_startup(&a, Startup::Failed { error: format!("{e:#}") });
         }
     });
-    Ok(SaveReport { config_path: path.display().to_string(), keyring_warning })
 }
 
 #[cfg(test)]
@@ -179,7 +310,28 @@ mod tests {
             smtp_username: String::new(),
             smtp_password: String::new(),
             from: "Shop Support <support@shop.test>".into(),
+            oauth: None,
         }
+    }
+
+    #[test]
+    fn an_oauth_form_becomes_an_oauth_section_without_tokens() {
+        let mut f = form();
+        f.oauth = Some(OAuthForm {
+            provider: "microsoft365".into(),
+            client_id: "app-1".into(),
+            tenant: String::new(),
+            issuer: String::new(),
+            scopes: String::new(),
+        });
+        let c = config_from(&f, PathBuf::from("/tmp/x.sqlite")).unwrap();
+        let o = c.oauth.clone().unwrap();
+        assert_eq!((o.provider, o.tenant, o.scopes.len()), (blendesk_engine::oauth::ProviderKind::Microsoft365, None, 0));
+        assert!(c.to_toml().contains("[oauth]"), "{}", c.to_toml());
+        f.oauth.as_mut().unwrap().provider = "issuer".into();
+        assert!(config_from(&f, PathBuf::from("/tmp/x")).unwrap_err().message.contains("issuer"));
+        f.oauth.as_mut().unwrap().provider = "yahoo".into();
+        assert_eq!(config_from(&f, PathBuf::from("/tmp/x")).unwrap_err().code, ErrorCode::Invalid);
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod keywords;
 pub mod knowledge;
 pub mod limits;
 pub mod metrics;
+pub mod oauth;
 pub mod outbox;
 pub mod quality;
 pub mod reply;

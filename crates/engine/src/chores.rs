@@ -21,6 +21,10 @@ impl Engine {
         let mut retry = Reconnect::default();
         while !self.is_stopping() {
             let Err(e) = self.chores_session(&mut retry).await else { return };
+            if matches!(e, crate::engine::EngineError::SignInRevoked(_)) {
+                tracing::warn!(error = %e, "team chores stop until the advisor signs in again");
+                return;
+            }
             if !self.wait_to_reconnect(retry.failed("team chores", &e)).await {
                 return;
             }

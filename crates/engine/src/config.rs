@@ -14,6 +14,9 @@ pub struct Config {
     pub imap: ImapSection,
     pub smtp: SmtpSection,
     pub store: StoreSection,
+    /// OAuth2 sign-in instead of passwords (`oauth::OAuthSection`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<crate::oauth::OAuthSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,9 +105,10 @@ impl Config {
         let value: toml::Table = toml::from_str(text).map_err(|e| e.message().to_owned())?;
         if let Some(key) = find_password_key(&value) {
             return Err(format!(
-                "{key}: passwords do not belong in the config file; store them in the OS keyring or set {} / {}",
+                "{key}: passwords do not belong in the config file, nor do tokens; store them in the OS keyring or set {} / {} / {}",
                 crate::credentials::IMAP_ENV,
-                crate::credentials::SMTP_ENV
+                crate::credentials::SMTP_ENV,
+                crate::oauth::REFRESH_ENV
             ));
         }
         let config: Config = toml::from_str(text).map_err(|e| e.message().to_owned())?;
@@ -135,6 +139,9 @@ impl Config {
         }
         if self.imap.team_folders.trim_matches('/').trim().is_empty() {
             return Err("imap.team_folders must name a folder (default \"Blendesk\")".into());
+        }
+        if let Some(oauth) = &self.oauth {
+            oauth.validate()?;
         }
         if self.from_address().is_none() {
             return Err(format!("smtp.from {:?} is not an address like \"Shop Support <support@shop.test>\"", self.smtp.from));
@@ -174,7 +181,8 @@ impl Config {
 
 fn find_password_key(table: &toml::Table) -> Option<String> {
     for (k, v) in table {
-        if k.to_ascii_lowercase().contains("password") || k.to_ascii_lowercase().contains("secret") {
+        let k_lower = k.to_ascii_lowercase();
+        if k_lower.contains("password") || k_lower.contains("secret") || k_lower.contains("token") {
             return Some(k.clone());
         }
         if let Some(t) = v.as_table() {
@@ -239,5 +247,23 @@ path = "/tmp/x.db"
         assert!(Config::parse("not toml [").is_err());
         let no_team_folders = GOOD.replace("sent = \"Sent\"", "sent = \"Sent\"\nteam_folders = \"/\"");
         assert!(Config::parse(&no_team_folders).unwrap_err().contains("team_folders"));
+    }
+
+    #[test]
+    fn an_oauth_section_parses_and_tokens_stay_out() {
+        let ms = format!("{GOOD}\n[oauth]\nprovider = \"microsoft365\"\nclient_id = \"app-1\"\n");
+        let c = Config::parse(&ms).unwrap();
+        let o = c.oauth.clone().unwrap();
+        assert_eq!((o.provider, o.mechanism), (crate::oauth::ProviderKind::Microsoft365, blendesk_domain::oauth::Mechanism::Xoauth2));
+        assert_eq!(Config::parse(&c.to_toml()).unwrap().oauth, c.oauth, "round trip");
+        assert!(Config::parse(GOOD).unwrap().oauth.is_none());
+        let token = format!("{ms}refresh_token = \"1//abc\"\n");
+        assert!(Config::parse(&token).unwrap_err().contains("oauth.refresh_token: passwords do not belong"));
+        let issuer = format!("{GOOD}\n[oauth]\nprovider = \"issuer\"\nclient_id = \"a\"\nissuer = \"https://id.shop.test\"\n");
+        assert!(Config::parse(&issuer).unwrap_err().contains("oauth.scopes"));
+        let no_client = format!("{GOOD}\n[oauth]\nprovider = \"google\"\nclient_id = \" \"\n");
+        assert!(Config::parse(&no_client).unwrap_err().contains("client_id"));
+        let unknown = format!("{GOOD}\n[oauth]\nprovider = \"yahoo\"\nclient_id = \"a\"\n");
+        assert!(Config::parse(&unknown).is_err());
     }
 }

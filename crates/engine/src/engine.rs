@@ -68,11 +68,26 @@ pub enum EngineError {
     /// A reply with nothing in it.
     #[error("the reply is empty")]
     EmptyReply,
+    /// The OAuth2 grant was revoked or has expired: only signing in again helps.
+    #[error("{0}")]
+    SignInRevoked(String),
+    /// The OAuth2 sign-in failed for another reason (provider refused, bad answer).
+    #[error("{0}")]
+    SignIn(String),
     #[error("the server lacks {0}, which team mode needs (claims are a compare-and-swap on the mailbox); use solo mode with this server")]
     MissingCapability(&'static str),
 }
 
 pub type Result<T> = std::result::Result<T, EngineError>;
+
+impl From<blendesk_domain::oauth::OAuthError> for EngineError {
+    fn from(e: blendesk_domain::oauth::OAuthError) -> Self {
+        match e {
+            blendesk_domain::oauth::OAuthError::Revoked { .. } => EngineError::SignInRevoked(e.to_string()),
+            other => EngineError::SignIn(other.to_string()),
+        }
+    }
+}
 
 /// What `blendesk status` shows.
 #[derive(Debug, Serialize)]
@@ -93,6 +108,8 @@ pub struct Engine {
     pub(crate) events: broadcast::Sender<Event>,
     pub(crate) imap_password: String,
     pub(crate) smtp_password: Option<String>,
+    /// OAuth2 sign-in, when the config has an `[oauth]` section (then the passwords are empty).
+    pub(crate) oauth: Option<Arc<crate::oauth::OAuthLogin>>,
     /// Wakes the outbox worker when a reply is queued.
     pub(crate) outbox_wake: Notify,
     /// Tells long-running tasks to stop. A watch channel, not a Notify: a task that
@@ -123,6 +140,13 @@ pub type SyncHook = Arc<dyn Fn(String) -> futures::future::BoxFuture<'static, ()
 impl Engine {
     /// Open the store and read the passwords (environment or keyring).
     pub async fn open(config: Config) -> Result<Arc<Self>> {
+        if config.oauth.is_some() {
+            let (user, host) = (config.imap.username.clone(), config.imap.host.clone());
+            let (token, in_keyring) = tokio::task::spawn_blocking(move || crate::oauth::refresh_token(&user, &host))
+                .await
+                .map_err(|e| EngineError::Internal(e.to_string()))??;
+            return Self::with_refresh_token(config, token, in_keyring);
+        }
         let imap_user = config.imap.username.clone();
         let imap_host = config.imap.host.clone();
         let imap_password = tokio::task::spawn_blocking(move || credentials::password(Account::Imap, &imap_user, &imap_host))
@@ -142,7 +166,24 @@ impl Engine {
         Self::with_passwords(config, imap_password, smtp_password)
     }
 
+    /// An engine signing in with OAuth2 (the config's `[oauth]` section) from this refresh
+    /// token; `in_keyring`: a rotated refresh token is written back to the keyring.
+    pub fn with_refresh_token(config: Config, refresh_token: String, in_keyring: bool) -> Result<Arc<Self>> {
+        let section = config.oauth.clone().ok_or_else(|| EngineError::Internal("with_refresh_token needs an [oauth] section".into()))?;
+        let login = crate::oauth::OAuthLogin::new(section, &config.imap.username, &config.imap.host, refresh_token, in_keyring);
+        Self::build(config, String::new(), None, Some(Arc::new(login)))
+    }
+
     pub fn with_passwords(config: Config, imap_password: String, smtp_password: Option<String>) -> Result<Arc<Self>> {
+        Self::build(config, imap_password, smtp_password, None)
+    }
+
+    fn build(
+        config: Config,
+        imap_password: String,
+        smtp_password: Option<String>,
+        oauth: Option<Arc<crate::oauth::OAuthLogin>>,
+    ) -> Result<Arc<Self>> {
         let store = Arc::new(Store::open(&config.store.path)?);
         let (events, _) = broadcast::channel(4096);
         Ok(Arc::new(Self {
@@ -151,6 +192,7 @@ impl Engine {
             events,
             imap_password,
             smtp_password,
+            oauth,
             outbox_wake: Notify::new(),
             stop_tx: tokio::sync::watch::channel(false).0,
             stopping: std::sync::atomic::AtomicBool::new(false),
@@ -233,19 +275,51 @@ impl Engine {
         }
     }
 
-    pub(crate) fn smtp_submitter(&self) -> Result<smtp::Submitter> {
+    pub(crate) async fn smtp_submitter(&self) -> Result<smtp::Submitter> {
         let endpoint = smtp::Endpoint {
             host: self.config.smtp.host.clone(),
             port: self.config.smtp.port,
             security: self.config.smtp.security,
             username: self.config.smtp.username.clone(),
         };
-        smtp::Submitter::new(&endpoint, self.smtp_password.as_deref()).map_err(EngineError::Smtp)
+        match &self.oauth {
+            // Plain SMTP (loopback only) submits without authentication.
+            Some(oauth) if self.config.smtp.security != blendesk_domain::transport::Security::Plain => {
+                let token = oauth.access_token(self.now_ms(), None).await?;
+                smtp::Submitter::with_login(&endpoint, Some(smtp::SmtpLogin::Xoauth2(&token))).map_err(EngineError::Smtp)
+            }
+            _ => smtp::Submitter::new(&endpoint, self.smtp_password.as_deref()).map_err(EngineError::Smtp),
+        }
+    }
+
+    /// The OAuth2 sign-in, when the account uses one.
+    pub fn oauth(&self) -> Option<&Arc<crate::oauth::OAuthLogin>> {
+        self.oauth.as_ref()
+    }
+
+    /// Log in: with the password, or with an OAuth2 access token refreshed before it
+    /// expires and once more when the server refuses it (it may have been expired or
+    /// revoked early). A revoked grant ends here as `SignInRevoked`, sending nothing.
+    async fn login(&self) -> Result<imap::Connected> {
+        let endpoint = self.imap_endpoint();
+        let Some(oauth) = &self.oauth else {
+            return Ok(imap::connect(&endpoint, &self.imap_password).await?);
+        };
+        let mechanism = oauth.mechanism();
+        let token = oauth.access_token(self.now_ms(), None).await?;
+        match imap::connect_with(&endpoint, imap::Login::Bearer { mechanism, token: &token }).await {
+            Err(ImapError::LoginRefused { reason, .. }) => {
+                tracing::info!(%reason, "IMAP refused the access token; refreshing it once");
+                let token = oauth.access_token(self.now_ms(), Some(&token)).await?;
+                Ok(imap::connect_with(&endpoint, imap::Login::Bearer { mechanism, token: &token }).await?)
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Log in and remember the capabilities the server announced.
     pub(crate) async fn connect(&self) -> Result<Connected> {
-        let connected = imap::connect(&self.imap_endpoint(), &self.imap_password).await?;
+        let connected = self.login().await?;
         self.store.set_meta("capabilities", &connected.capabilities.join(" "))?;
         Ok(Connected::new(connected, &self.open_connections))
     }

@@ -18,6 +18,10 @@ pub enum ErrorCode {
     Imap,
     /// The SMTP server.
     Smtp,
+    /// The OAuth2 grant was revoked or expired: sign in again.
+    SignInRevoked,
+    /// The OAuth2 sign-in failed (provider refused, browser, redirect).
+    SignIn,
     /// The server's access rights (IMAP ACLs) refuse it.
     NotPermitted,
     /// The server keeps no more keywords in a folder (Cyrus).
@@ -52,9 +56,11 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Every code, for the window's table of messages (generated into the UI's contract;
     /// the contract test fails if one is missing here).
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::Config,
         ErrorCode::Credentials,
+        ErrorCode::SignInRevoked,
+        ErrorCode::SignIn,
         ErrorCode::Imap,
         ErrorCode::Smtp,
         ErrorCode::NotPermitted,
@@ -77,7 +83,7 @@ impl ErrorCode {
     pub fn exit_code(self) -> u8 {
         match self {
             ErrorCode::Config => 2,
-            ErrorCode::Credentials | ErrorCode::Keyring => 3,
+            ErrorCode::Credentials | ErrorCode::Keyring | ErrorCode::SignInRevoked | ErrorCode::SignIn => 3,
             ErrorCode::Imap | ErrorCode::Smtp => 4,
             ErrorCode::NotPermitted => 5,
             ErrorCode::KeywordLimit => 6,
@@ -91,6 +97,8 @@ impl EngineError {
         match self {
             EngineError::Config(_) => ErrorCode::Config,
             EngineError::Credentials(_) => ErrorCode::Credentials,
+            EngineError::SignInRevoked(_) => ErrorCode::SignInRevoked,
+            EngineError::SignIn(_) => ErrorCode::SignIn,
             EngineError::Imap(_) => ErrorCode::Imap,
             EngineError::Smtp(_) => ErrorCode::Smtp,
             EngineError::NotPermitted { .. } => ErrorCode::NotPermitted,

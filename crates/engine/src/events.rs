@@ -168,6 +168,9 @@ pub enum ConnectionState {
     Online,
     /// Waiting to reconnect after a failure; `detail` says why.
     Offline,
+    /// The OAuth2 sign-in was revoked or expired: no more attempts until the advisor
+    /// signs in again (`detail` says why).
+    SignInNeeded,
 }
 
 /// How the team coordinates, which decides the runtime's task list (`runtime::plan`).

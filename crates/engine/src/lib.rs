@@ -26,6 +26,7 @@ pub mod history;
 pub mod keywords;
 pub mod knowledge;
 mod mirror;
+pub mod oauth;
 mod outbox;
 pub mod parking;
 pub mod presence;

@@ -80,7 +80,7 @@ impl Engine {
         let mut report = OutboxReport::default();
         let due = self.store.outbox_due(now_ms())?;
         if !due.is_empty() {
-            let submitter = self.smtp_submitter()?;
+            let submitter = self.smtp_submitter().await?;
             for item in due {
                 if self.is_stopping() {
                     break;

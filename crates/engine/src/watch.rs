@@ -44,6 +44,16 @@ impl Engine {
         while !self.is_stopping() {
             let error = match self.watch_session(folder, &mut retry).await {
                 Ok(()) => return, // stopped
+                // Only the advisor signing in again helps: say so once and stop, not retry.
+                Err(e @ crate::engine::EngineError::SignInRevoked(_)) => {
+                    self.first_sync_ended(folder);
+                    self.emit(Event::Connection {
+                        folder: folder.to_owned(),
+                        state: ConnectionState::SignInNeeded,
+                        detail: Some(e.to_string()),
+                    });
+                    return;
+                }
                 Err(e) => e,
             };
             let delay = retry.failed(folder, &error);

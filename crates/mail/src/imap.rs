@@ -3,6 +3,7 @@
 
 use async_imap::types::{Capability, Fetch, Flag};
 use async_imap::{Client, Session};
+use blendesk_domain::oauth::{sasl_initial_response, Mechanism};
 use blendesk_domain::transport::{plain_allowed, Security};
 use futures::TryStreamExt;
 use std::fmt::Debug;
@@ -153,8 +154,49 @@ impl Connected {
     }
 }
 
-/// Connect, secure and log in.
+/// How to log in: a password (LOGIN), or an OAuth2 access token by SASL.
+#[derive(Clone, Copy)]
+pub enum Login<'a> {
+    Password(&'a str),
+    Bearer { mechanism: Mechanism, token: &'a str },
+}
+
+impl Debug for Login<'_> {
+    // Never the secret itself.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Login::Password(_) => f.write_str("Login::Password(..)"),
+            Login::Bearer { mechanism, .. } => write!(f, "Login::Bearer({})", mechanism.name()),
+        }
+    }
+}
+
+/// The SASL exchange for a bearer token: the initial response first; to the error
+/// challenge a failing server sends, the answer that ends the exchange (empty for
+/// XOAUTH2, `^A` for OAUTHBEARER, RFC 7628 §3.2.3) so the server answers NO.
+struct BearerAuth {
+    initial: Option<String>,
+    mechanism: Mechanism,
+}
+
+impl async_imap::Authenticator for BearerAuth {
+    type Response = String;
+    fn process(&mut self, _challenge: &[u8]) -> String {
+        match self.initial.take() {
+            Some(first) => first,
+            None if self.mechanism == Mechanism::Oauthbearer => "\x01".to_owned(),
+            None => String::new(),
+        }
+    }
+}
+
+/// Connect, secure and log in with a password.
 pub async fn connect(endpoint: &Endpoint, password: &str) -> Result<Connected> {
+    connect_with(endpoint, Login::Password(password)).await
+}
+
+/// Connect, secure and log in (LOGIN, or AUTHENTICATE XOAUTH2 / OAUTHBEARER).
+pub async fn connect_with(endpoint: &Endpoint, login: Login<'_>) -> Result<Connected> {
     let host = endpoint.host.as_str();
     if endpoint.security == Security::Plain && !plain_allowed(host) {
         return Err(ImapError::PlainRefused { host: host.to_owned() });
@@ -179,13 +221,21 @@ pub async fn connect(endpoint: &Endpoint, password: &str) -> Result<Connected> {
     if endpoint.security != Security::Starttls {
         read_greeting(&mut client, host).await?;
     }
-    let login = tokio::time::timeout(COMMAND_TIMEOUT, client.login(&endpoint.username, password)).await;
+    let (what, login) = match login {
+        Login::Password(password) => ("LOGIN", tokio::time::timeout(COMMAND_TIMEOUT, client.login(&endpoint.username, password)).await),
+        Login::Bearer { mechanism, token } => {
+            let initial = sasl_initial_response(mechanism, &endpoint.username, token, host, endpoint.port)
+                .map_err(|e| ImapError::Unexpected { what: "AUTHENTICATE".into(), detail: e.to_string() })?;
+            let auth = BearerAuth { initial: Some(initial), mechanism };
+            ("AUTHENTICATE", tokio::time::timeout(COMMAND_TIMEOUT, client.authenticate(mechanism.name(), auth)).await)
+        }
+    };
     let mut session = match login {
-        Err(_) => return Err(ImapError::Timeout { what: "LOGIN".into(), secs: COMMAND_TIMEOUT.as_secs() }),
+        Err(_) => return Err(ImapError::Timeout { what: what.into(), secs: COMMAND_TIMEOUT.as_secs() }),
         Ok(Err((async_imap::error::Error::No(reason), _))) => {
             return Err(ImapError::LoginRefused { user: endpoint.username.clone(), reason })
         }
-        Ok(Err((source, _))) => return Err(ImapError::Command { what: "LOGIN".into(), source }),
+        Ok(Err((source, _))) => return Err(ImapError::Command { what: what.into(), source }),
         Ok(Ok(session)) => session,
     };
     let caps = timed("CAPABILITY", COMMAND_TIMEOUT, session.capabilities()).await?;

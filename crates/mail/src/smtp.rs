@@ -3,7 +3,7 @@
 
 use blendesk_domain::transport::{plain_allowed, Security, SmtpOutcome};
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
@@ -16,6 +16,20 @@ pub struct Endpoint {
     pub username: String,
 }
 
+/// How to log in to the submission server.
+#[derive(Clone, Copy)]
+pub enum SmtpLogin<'a> {
+    Password(&'a str),
+    /// An OAuth2 access token, sent by SASL XOAUTH2.
+    Xoauth2(&'a str),
+}
+
+/// With a bearer token, XOAUTH2 and nothing else: the token must never go out as a
+/// PLAIN password.
+fn xoauth2_only() -> Vec<Mechanism> {
+    vec![Mechanism::Xoauth2]
+}
+
 /// A configured transport. Connections are opened per send and not pooled: an idle
 /// SMTP connection is not to be trusted (servers drop them silently).
 pub struct Submitter {
@@ -26,6 +40,12 @@ impl Submitter {
     /// `password` is used only over TLS/STARTTLS; plain text (loopback only) submits
     /// without authentication, as a local relay expects.
     pub fn new(endpoint: &Endpoint, password: Option<&str>) -> Result<Self, String> {
+        Self::with_login(endpoint, password.map(SmtpLogin::Password))
+    }
+
+    /// As `new`, logging in with a password (PLAIN/LOGIN) or an OAuth2 access token
+    /// (XOAUTH2, what Microsoft 365 and Gmail accept for submission).
+    pub fn with_login(endpoint: &Endpoint, login: Option<SmtpLogin<'_>>) -> Result<Self, String> {
         let host = endpoint.host.as_str();
         let builder = match endpoint.security {
             Security::Plain => {
@@ -40,8 +60,14 @@ impl Submitter {
                 let params = TlsParameters::new(host.to_owned()).map_err(|e| format!("TLS for {host}: {e}"))?;
                 let tls = if endpoint.security == Security::Tls { Tls::Wrapper(params) } else { Tls::Required(params) };
                 let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(tls);
-                if let Some(pw) = password {
-                    b = b.credentials(Credentials::new(endpoint.username.clone(), pw.to_owned()));
+                match login {
+                    Some(SmtpLogin::Password(pw)) => {
+                        b = b.credentials(Credentials::new(endpoint.username.clone(), pw.to_owned()));
+                    }
+                    Some(SmtpLogin::Xoauth2(token)) => {
+                        b = b.credentials(Credentials::new(endpoint.username.clone(), token.to_owned())).authentication(xoauth2_only());
+                    }
+                    None => {}
                 }
                 b
             }
@@ -72,5 +98,34 @@ impl Submitter {
             Err(e) if e.is_permanent() => SmtpOutcome::Permanent { reason: e.to_string() },
             Err(e) => SmtpOutcome::Temporary { reason: e.to_string() },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What lettre sends for XOAUTH2 with our credentials: the same initial response as
+    /// the IMAP login (`domain::oauth::sasl_initial_response`). The stack's OpenSMTPD
+    /// submits on loopback without authentication, so this is where SMTP XOAUTH2 is shown.
+    #[test]
+    fn smtp_xoauth2_sends_the_bearer_initial_response() {
+        assert_eq!(xoauth2_only(), vec![Mechanism::Xoauth2]);
+        let creds = Credentials::new("support@shop.test".into(), "tok123".into());
+        let sent = Mechanism::Xoauth2.response(&creds, None).unwrap();
+        let ours = blendesk_domain::oauth::sasl_initial_response(
+            blendesk_domain::oauth::Mechanism::Xoauth2,
+            "support@shop.test",
+            "tok123",
+            "h",
+            587,
+        )
+        .unwrap();
+        assert_eq!(sent, ours);
+        let endpoint =
+            Endpoint { host: "smtp.shop.test".into(), port: 587, security: Security::Starttls, username: "support@shop.test".into() };
+        assert!(Submitter::with_login(&endpoint, Some(SmtpLogin::Xoauth2("tok123"))).is_ok());
+        let plain = Endpoint { host: "smtp.shop.test".into(), port: 25, security: Security::Plain, username: String::new() };
+        assert!(Submitter::with_login(&plain, Some(SmtpLogin::Xoauth2("tok123"))).is_err(), "plain text only to loopback");
     }
 }

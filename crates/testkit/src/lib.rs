@@ -24,6 +24,10 @@ pub struct Stack {
     pub maildir_port: u16,
     /// Cyrus IMAP (`tests/cyrus-stack.sh`).
     pub cyrus_port: u16,
+    /// The Dovecot that logs in only by OAuth2 (XOAUTH2/OAUTHBEARER), same mailboxes.
+    pub oauth_imap_port: u16,
+    /// The tests' authorization server (`tests/oauth-server.py`), e.g. `http://127.0.0.1:14148`.
+    pub oauth_server: String,
 }
 
 pub fn repo_root() -> PathBuf {
@@ -57,6 +61,8 @@ pub fn stack() -> &'static Stack {
             dir: PathBuf::from(get("BLENDESK_STACK_DIR")),
             maildir_port: get("BLENDESK_STACK_MAILDIR_PORT").parse().expect("Maildir port"),
             cyrus_port: get("BLENDESK_STACK_CYRUS_PORT").parse().expect("Cyrus port"),
+            oauth_imap_port: get("BLENDESK_STACK_OAUTH_IMAP_PORT").parse().expect("OAuth2 IMAP port"),
+            oauth_server: get("BLENDESK_STACK_OAUTH_SERVER"),
         }
     })
 }
@@ -126,6 +132,24 @@ path = "{db}"
         std::fs::write(&config_path, &text).expect("write config");
         let config = Config::parse(&text).expect("test config is valid");
         Desk { user, address, config, config_path, dir }
+    }
+
+    /// A desk whose IMAP login is OAuth2 through the tests' authorization server (an
+    /// OIDC issuer) on the OAuth2-only Dovecot; mail for it arrives by SMTP as usual.
+    pub fn with_oauth(prefix: &str) -> Desk {
+        let mut desk = Self::new(prefix);
+        let s = stack();
+        let text = std::fs::read_to_string(&desk.config_path).expect("desk config").replacen(
+            &format!("port = {}", s.imap_port),
+            &format!("port = {}", s.oauth_imap_port),
+            1,
+        ) + &format!(
+            "[oauth]\nprovider = \"issuer\"\nissuer = \"{}\"\nclient_id = \"blendesk-test\"\nscopes = [\"mail\"]\n",
+            s.oauth_server
+        );
+        std::fs::write(&desk.config_path, &text).expect("write config");
+        desk.config = Config::parse(&text).expect("OAuth2 test config is valid");
+        desk
     }
 
     pub fn engine(&self) -> std::sync::Arc<blendesk_engine::Engine> {
@@ -528,5 +552,41 @@ pub mod servers {
             }
             Ok(c.session)
         }
+    }
+}
+
+/// The tests' authorization server (`tests/oauth-server.py`): its admin endpoints and
+/// its counts. Nothing here signs anyone in: that is the engine's own code.
+pub mod oauth_server {
+    use anyhow::{Context, Result};
+
+    /// `POST /admin/<what>?user=<user>[&extra]`: `revoke`, `expire`, `ttl` (with
+    /// `seconds=N`), `deny`.
+    pub fn admin(what: &str, user: &str, extra: &str) -> Result<()> {
+        let url = format!("{}/admin/{what}?user={user}{extra}", super::stack().oauth_server);
+        ureq::post(&url).send_string("").with_context(|| format!("POST {url}"))?;
+        Ok(())
+    }
+
+    /// The server's counts for `user`: `authorize`, `code_grant`, `refresh_grant`,
+    /// `introspect_active`, `introspect_inactive` (0 when absent).
+    pub fn counts(user: &str) -> Result<std::collections::BTreeMap<String, u64>> {
+        let url = format!("{}/admin/stats?user={user}", super::stack().oauth_server);
+        let body = ureq::get(&url).call().with_context(|| format!("GET {url}"))?.into_string()?;
+        Ok(serde_json::from_str(&body)?)
+    }
+
+    pub fn count(user: &str, what: &str) -> u64 {
+        counts(user).ok().and_then(|c| c.get(what).copied()).unwrap_or(0)
+    }
+
+    /// A browser that consents at once: follows the authorization URL's redirects
+    /// (the server consents and sends it to the app's loopback listener).
+    pub fn browse(url: &str) -> std::result::Result<(), String> {
+        let url = url.to_owned();
+        std::thread::spawn(move || {
+            let _ = ureq::get(&url).call();
+        });
+        Ok(())
     }
 }

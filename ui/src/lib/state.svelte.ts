@@ -98,6 +98,7 @@ class Desk {
     const sync = this.sync;
     if (sync && sync.total > 0 && sync.done < sync.total) return { key: "syncing", text: t("conn.syncing", sync) };
     if (states.length === 0) return { key: "connecting", text: t("conn.connecting") };
+    if (states.some((s) => s.state === "sign_in_needed")) return { key: "offline", text: t("conn.signInNeeded") };
     if (states.some((s) => s.state === "offline")) return { key: "offline", text: t("conn.offline") };
     return { key: "online", text: t("conn.online") };
   });

@@ -134,11 +134,33 @@ export type SupervisorView = { advisors: Array<SupervisorAdvisor>, queues: Array
  */
 alerts: AutomationAlerts, default_cap: number, policy_uid: number, now: number, };
 
+export type OAuthForm = { 
+/**
+ * `microsoft365`, `google` or `issuer`.
+ */
+provider: string, client_id: string, 
+/**
+ * Microsoft 365: the directory (tenant); empty for `organizations`.
+ */
+tenant: string, 
+/**
+ * `issuer`: the issuer URL.
+ */
+issuer: string, 
+/**
+ * Space- or comma-separated; empty for the provider's.
+ */
+scopes: string, };
+
 export type SetupForm = { advisor_id: string, advisor_name: string, imap_host: string, imap_port: number, imap_security: string, imap_username: string, imap_password: string, 
 /**
  * Comma-separated queue folders.
  */
-queues: string, smtp_host: string, smtp_port: number, smtp_security: string, smtp_username: string, smtp_password: string, from: string, };
+queues: string, smtp_host: string, smtp_port: number, smtp_security: string, smtp_username: string, smtp_password: string, from: string, 
+/**
+ * OAuth2 sign-in instead of passwords; `null` for passwords.
+ */
+oauth: OAuthForm | null, };
 
 export type SetupReport = { capabilities: Array<string>, 
 /**
@@ -149,6 +171,13 @@ missing_for_team: Array<string>, };
 export type SaveReport = { config_path: string, 
 /**
  * Why the passwords could not be stored in the keyring (they are used for this
+ * session only), if so.
+ */
+keyring_warning: string | null, };
+
+export type SignInReport = { connection: SetupReport, 
+/**
+ * Why the refresh token could not be stored in the keyring (it is kept for this
  * session only), if so.
  */
 keyring_warning: string | null, };
