@@ -83,8 +83,9 @@ impl Engine {
         while !self.is_stopping() {
             match self.claim_session(&mut retry).await {
                 Ok(()) => return Ok(()),
-                // A server without CONDSTORE will not grow it: team mode stops.
-                Err(e @ EngineError::MissingCapability(_)) => return Err(e),
+                // A server without CONDSTORE will not grow it: team mode stops. Nor does a
+                // revoked sign-in come back by retrying: the advisor must sign in again.
+                Err(e @ (EngineError::MissingCapability(_) | EngineError::SignInRevoked(_))) => return Err(e),
                 Err(e) => {
                     if !self.wait_to_reconnect(retry.failed("claim loop", &e)).await {
                         return Ok(());
