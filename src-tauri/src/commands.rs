@@ -194,9 +194,9 @@ pub async fn show_images(desk: State<'_, Desk>, message: i64) -> Result<SafeHtml
 
 /// Queue a reply (the engine refuses while email is paused, and an empty one).
 #[tauri::command]
-pub fn send_reply(desk: State<'_, Desk>, message: i64, body: String, handle_ms: Option<i64>) -> Result<i64> {
+pub fn send_reply(desk: State<'_, Desk>, message: i64, body: String, handle_ms: Option<i64>, assisted: Option<bool>) -> Result<i64> {
     let engine = desk.engine().map_err(err(ErrorCode::Starting))?;
-    engine.queue_timed_reply(message, &body, handle_ms.filter(|ms| *ms >= 0)).map_err(engine_err)
+    engine.queue_window_reply(message, &body, handle_ms.filter(|ms| *ms >= 0), assisted).map_err(engine_err)
 }
 
 /// "Come back later": park my conversation `customer` (its key) for `seconds` (default:

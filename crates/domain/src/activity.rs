@@ -38,6 +38,10 @@ pub enum ActivityKind {
         conversation: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         handle_ms: Option<i64>,
+        /// Whether the advisor started from a team template, a knowledge article or a
+        /// similar email's answer (the window knows; absent from the command line).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assisted: Option<bool>,
     },
     /// A conversation closed without a reply.
     Resolved { message_id: Option<String> },
@@ -348,7 +352,12 @@ mod tests {
         let events = vec![
             ev("a-1", "alice", 10, claimed()),
             ev("a-1", "alice", 10, claimed()), // the same event read twice
-            ev("a-2", "alice", 20, ActivityKind::Replied { message_id: None, conversation: "c".into(), handle_ms: Some(90_000) }),
+            ev(
+                "a-2",
+                "alice",
+                20,
+                ActivityKind::Replied { message_id: None, conversation: "c".into(), handle_ms: Some(90_000), assisted: None },
+            ),
             ev(
                 "a-3",
                 "alice",

@@ -316,7 +316,7 @@ pub fn weekly_sample(conversations: &[(String, String)], per_advisor: usize, see
 pub struct AutoChecks {
     pub greeting: bool,
     pub closing: bool,
-    /// `None`: not known (template use is not recorded yet).
+    /// `None`: not known (a reply not sent from the window, or by an earlier version).
     pub template_or_article_used: Option<bool>,
     /// Whether the reply met its SLA (`None`: not known).
     pub sla_met: Option<bool>,

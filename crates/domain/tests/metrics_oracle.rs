@@ -182,7 +182,11 @@ fn state(n: u32, utc: &str, s: &str) -> Activity {
 
 fn alices_tuesday() -> Vec<Activity> {
     let replied = |n, utc, ms| {
-        activity(n, utc, ActivityKind::Replied { message_id: None, conversation: "chen@example.com".into(), handle_ms: Some(ms) })
+        activity(
+            n,
+            utc,
+            ActivityKind::Replied { message_id: None, conversation: "chen@example.com".into(), handle_ms: Some(ms), assisted: None },
+        )
     };
     vec![
         state(1, "2026-10-26T20:00:00Z", "available"),

@@ -38,6 +38,12 @@ impl Engine {
     /// conversation open in front of them, calls and breaks left out), for the team's
     /// handle-time figures.
     pub fn queue_timed_reply(&self, message: i64, body: &str, handle_ms: Option<i64>) -> Result<i64> {
+        self.queue_window_reply(message, body, handle_ms, None)
+    }
+
+    /// `queue_timed_reply`, and whether the advisor started from a template, an article
+    /// or a similar email (`assisted`), for the reviewers' automatic checks.
+    pub fn queue_window_reply(&self, message: i64, body: &str, handle_ms: Option<i64>, assisted: Option<bool>) -> Result<i64> {
         self.refuse_while_paused()?;
         if body.trim().is_empty() {
             return Err(EngineError::EmptyReply);
@@ -70,7 +76,12 @@ impl Engine {
         )?;
         self.emit(Event::Outbox { id, state: "queued".into(), error: None });
         let conversation = self.conversation_keys().ok().and_then(|k| k.get(&m.id).cloned()).unwrap_or_else(|| m.from_addr.to_lowercase());
-        self.record(blendesk_domain::activity::ActivityKind::Replied { message_id: m.message_id.clone(), conversation, handle_ms });
+        self.record(blendesk_domain::activity::ActivityKind::Replied {
+            message_id: m.message_id.clone(),
+            conversation,
+            handle_ms,
+            assisted,
+        });
         self.outbox_wake.notify_one();
         Ok(id)
     }

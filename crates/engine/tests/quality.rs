@@ -117,6 +117,11 @@ async fn supervisors_review_advisors_see_their_own_and_calibration_does_not_coun
     let checks = sam.reply_checks(id).unwrap().expect("the reply is checked");
     assert!(checks.greeting && checks.closing, "{checks:?}");
     assert_eq!((checks.promised_attachment, checks.sla_met, checks.template_or_article_used), (Some(false), Some(true), None));
+    // A reply from the window says whether it started from a template or an article.
+    sam.queue_window_reply(id, "Hello again,\n\nHere is the invoice link.\n\nKind regards,\nSam", Some(60_000), Some(true)).unwrap();
+    sam.flush_outbox(std::time::Duration::from_secs(30)).await.unwrap();
+    sam.sync_once().await.unwrap();
+    assert_eq!(sam.reply_checks(id).unwrap().expect("checked").template_or_article_used, Some(true));
 
     // A supervisor sees everyone's.
     sam.refresh_quality_docs().await.unwrap();

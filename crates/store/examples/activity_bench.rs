@@ -42,7 +42,7 @@ fn full_day(a: usize, day: i64, n: &mut u64) -> Vec<Activity> {
         let conversation = format!("customer{e}@example.com");
         let message_id = Some(format!("<q{day}.{a}.{e}@example.com>"));
         push(at, ActivityKind::Claimed { message_id: message_id.clone(), conversation: conversation.clone(), queue: "Support".into() });
-        push(at + 30_000, ActivityKind::Replied { message_id: message_id.clone(), conversation, handle_ms: Some(150_000) });
+        push(at + 30_000, ActivityKind::Replied { message_id: message_id.clone(), conversation, handle_ms: Some(150_000), assisted: None });
         if e % 5 == 0 {
             push(at + 40_000, ActivityKind::Resolved { message_id });
         }

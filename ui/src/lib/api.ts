@@ -149,8 +149,8 @@ export const api = {
   workspace: () => invoke<WorkspacePayload>("workspace"),
   openConversation: (message: number) => invoke<ConversationPayload>("open_conversation", { message }),
   searchKnowledge: (query: string, customer: string) => invoke<Snippet[]>("search_knowledge", { query, customer }),
-  sendReply: (message: number, body: string, handleMs: number | null) =>
-    invoke<number>("send_reply", { message, body, handleMs: handleMs === null ? null : Math.round(handleMs) }),
+  sendReply: (message: number, body: string, handleMs: number | null, assisted: boolean) =>
+    invoke<number>("send_reply", { message, body, handleMs: handleMs === null ? null : Math.round(handleMs), assisted }),
   setCall: (on: boolean) => invoke<Presence>("set_call", { on }),
   setCallDisposition: (disposition: Disposition) => invoke<Presence>("set_call_disposition", { disposition }),
   presence: () => invoke<Presence>("presence"),

@@ -58,6 +58,9 @@ class Desk {
   now = $state(Date.now());
   lastError = $state<string | null>(null);
   handleMs = $state<Record<string, number>>({});
+  // Per conversation: the reply was started from a team template, an article or a
+  // similar email (sent with the reply for the reviewers' automatic checks).
+  assisted = $state<Record<string, boolean>>({});
   pendingLink = $state<{ href: string; host: string } | null>(null);
   // The supervisor view (a tab over the workspace), for supervisors in the policy only.
   supervisorOpen = $state(false);
@@ -234,6 +237,7 @@ class Desk {
   insertText = (text: string) => {
     if (!this.selected || this.paused) return;
     const current = this.drafts[this.selected.key] ?? "";
+    this.assisted[this.selected.key] = true;
     this.setDraft(current ? `${current}\n${text}` : text);
     this.composerEl?.focus();
   };
@@ -254,6 +258,7 @@ class Desk {
     }
     if (!this.selected) return;
     const current = this.drafts[this.selected.key] ?? "";
+    if (template.startsWith("team:")) this.assisted[this.selected.key] = true;
     this.setDraft(current ? `${current}\n\n${body}` : body);
     this.composerEl?.focus();
   };
@@ -262,6 +267,7 @@ class Desk {
     if (!this.selected || this.paused) return;
     const line = hit.excerpt || hit.subject;
     const current = this.drafts[this.selected.key] ?? "";
+    this.assisted[this.selected.key] = true;
     this.setDraft(current ? `${current}\n${line}` : line);
   };
 
@@ -270,12 +276,14 @@ class Desk {
     const body = this.drafts[this.selected.key] ?? "";
     if (!body.trim()) return;
     try {
-      const id = await api.sendReply(this.selected.latest_id, body, this.handleMs[this.selected.key] ?? null);
+      const sentKey = this.selected.key;
+      const id = await api.sendReply(this.selected.latest_id, body, this.handleMs[sentKey] ?? null, this.assisted[sentKey] ?? false);
       this.sendStatus = { outbox: id, state: "queued", error: null };
       const key = this.selected!.key;
       this.drafts[key] = "";
       // The next reply in this conversation is timed from now.
       this.handleMs[key] = 0;
+      this.assisted[key] = false;
       this.draftHandedBy[key] = null;
       clearTimeout(this.draftSaves[key]);
       await api.saveReplyDraft(key, "");

@@ -455,7 +455,7 @@ export type QualityView = { reviews: Array<ReviewView>, scores: { [key in string
 
 export type AutoChecks = { greeting: boolean, closing: boolean, 
 /**
- * `None`: not known (template use is not recorded yet).
+ * `None`: not known (a reply not sent from the window, or by an earlier version).
  */
 template_or_article_used: boolean | null, 
 /**
