@@ -77,28 +77,30 @@ impl Engine {
         }
     }
 
+    /// Every event this app knows since `from_ms`, oldest first: the team's log as read
+    /// back, and this app's own not yet appended (an own event may appear in both;
+    /// callers that count keep each (kind, time) once).
+    pub(crate) fn known_activity_since(&self, from_ms: i64) -> Result<Vec<(i64, ActivityKind)>> {
+        let mut out: Vec<(i64, ActivityKind)> = self.team_activity(from_ms, i64::MAX)?.into_iter().map(|a| (a.at_ms, a.kind)).collect();
+        for own in self.store.own_activity_since(from_ms)? {
+            if let Ok(kind) = serde_json::from_str::<ActivityKind>(&own.kind) {
+                out.push((own.at_ms, kind));
+            }
+        }
+        out.sort_by_key(|(at, _)| *at);
+        Ok(out)
+    }
+
     /// When each email was resolved through (its Message-ID), by anyone on the team,
-    /// since `from_ms`: the team's event log, and this app's own events before they are
-    /// appended. Each time once, oldest first.
+    /// since `from_ms`. Each time once, oldest first.
     pub(crate) fn resolutions_since(&self, from_ms: i64) -> Result<std::collections::BTreeMap<String, Vec<i64>>> {
         let mut out: std::collections::BTreeMap<String, Vec<i64>> = std::collections::BTreeMap::new();
-        let mut note = |kind: ActivityKind, at: i64| {
+        for (at, kind) in self.known_activity_since(from_ms)? {
             if let ActivityKind::Resolved { message_id: Some(m) } = kind {
                 out.entry(m).or_default().push(at);
             }
-        };
-        for json in self.store.team_activity(from_ms, i64::MAX)? {
-            if let Ok(a) = serde_json::from_str::<blendesk_domain::activity::Activity>(&json) {
-                note(a.kind, a.at_ms);
-            }
-        }
-        for own in self.store.own_activity_since(from_ms)? {
-            if let Ok(kind) = serde_json::from_str::<ActivityKind>(&own.kind) {
-                note(kind, own.at_ms);
-            }
         }
         for times in out.values_mut() {
-            times.sort_unstable();
             times.dedup();
         }
         Ok(out)

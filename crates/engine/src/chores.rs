@@ -14,6 +14,8 @@ use tokio::time::Instant;
 
 /// How often duties run and Sent is synced.
 const CHORE_PERIOD: Duration = Duration::from_secs(1);
+/// How often old duty bids kept as records are looked for (`duty_bids::prune_bids`).
+const BID_PRUNE_PERIOD: Duration = Duration::from_secs(3600);
 
 impl Engine {
     /// Run the chores until shutdown, reconnecting with backoff after a failure.
@@ -40,6 +42,7 @@ impl Engine {
             retry.connected();
             let mut next_beat = Instant::now();
             let mut next_activity = Instant::now();
+            let mut next_prune = Instant::now();
             loop {
                 if Instant::now() >= next_activity {
                     // The event log never stops presence or duties: a folder this
@@ -49,6 +52,15 @@ impl Engine {
                         tracing::warn!(error = %e, "team event log: not appended or read this time");
                     }
                     next_activity = Instant::now() + crate::activity::ACTIVITY_PERIOD;
+                }
+                if Instant::now() >= next_prune {
+                    // Bids kept as records (surveys, filed answers) go after a while;
+                    // any app may remove them, so an hourly look is plenty.
+                    let duties = self.config.team_folder(blendesk_domain::automation::duty::DUTIES_FOLDER);
+                    if let Err(e) = crate::duty_bids::prune_bids(&mut c.session, &duties, self.now_ms()).await {
+                        tracing::warn!(error = %e, "old duty bids: not removed this time");
+                    }
+                    next_prune = Instant::now() + BID_PRUNE_PERIOD;
                 }
                 if Instant::now() >= next_beat {
                     let note = self.presence_note()?;

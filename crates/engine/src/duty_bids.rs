@@ -43,8 +43,15 @@ pub async fn take_duty(
     from: &str,
 ) -> Result<ClaimOutcome> {
     let nonce = format!("{:016x}", rand::random::<u64>());
-    imap::create_folder(session, duties_folder).await?;
-    imap::append(session, duties_folder, "(\\Seen)", &duty.bid(me, &nonce, from)).await?;
+    let bid = duty.bid(me, &nonce, from);
+    // The folder exists after the team's first duty: create it only when refused.
+    if let Err(e) = imap::append(session, duties_folder, "(\\Seen)", &bid).await {
+        if !e.is_refused() {
+            return Err(e.into());
+        }
+        imap::create_folder(session, duties_folder).await?;
+        imap::append(session, duties_folder, "(\\Seen)", &bid).await?;
+    }
     imap::select(session, duties_folder, false).await?;
     let bids = imap::uid_search(session, &duty.search()).await?;
     let lowest = holder(&bids);

@@ -205,30 +205,26 @@ impl Engine {
             conversation_metrics(&events, &sla.calendar, targets, 0, reply.internal_date * 1000).first_response_in_sla
         });
         // Whether the advisor started from a template or article, as their Replied event says.
-        let assisted = reply.in_reply_to.as_deref().and_then(|answered| self.reply_assisted(answered));
+        let assisted = match reply.in_reply_to.as_deref() {
+            Some(answered) => self.reply_assisted(answered)?,
+            None => None,
+        };
         Ok(Some(auto_checks(&stored.body_text, chinese, stored.attachments.len(), assisted, sla_met)))
     }
 
     /// What the newest Replied event answering `message_id` says of templates and
     /// articles (the team's log, and this app's own events not yet appended).
-    fn reply_assisted(&self, message_id: &str) -> Option<bool> {
-        use blendesk_domain::activity::{Activity, ActivityKind};
-        let answered = |k: &ActivityKind| match k {
-            ActivityKind::Replied { message_id: Some(m), assisted, .. } if m == message_id => Some(*assisted),
-            _ => None,
-        };
-        let mut found: Vec<(i64, Option<bool>)> = Vec::new();
-        for json in self.store.team_activity(i64::MIN, i64::MAX).ok()? {
-            if let Ok(a) = serde_json::from_str::<Activity>(&json) {
-                found.extend(answered(&a.kind).map(|v| (a.at_ms, v)));
-            }
-        }
-        for own in self.store.own_activity_since(i64::MIN).ok()? {
-            if let Ok(kind) = serde_json::from_str::<ActivityKind>(&own.kind) {
-                found.extend(answered(&kind).map(|v| (own.at_ms, v)));
-            }
-        }
-        found.into_iter().max_by_key(|(at, _)| *at).and_then(|(_, v)| v)
+    fn reply_assisted(&self, message_id: &str) -> Result<Option<bool>> {
+        use blendesk_domain::activity::ActivityKind;
+        Ok(self
+            .known_activity_since(i64::MIN)?
+            .into_iter()
+            .rev()
+            .find_map(|(_, k)| match k {
+                ActivityKind::Replied { message_id: Some(m), assisted, .. } if m == message_id => Some(assisted),
+                _ => None,
+            })
+            .flatten())
     }
 
     /// Mirror the scorecard and review folders once.

@@ -12,7 +12,7 @@
 use crate::engine::{Engine, Result};
 use crate::events::Event;
 use blendesk_domain::automation::ack::BREAKER_MAX;
-use blendesk_domain::automation::duty::{DutyKind, DUTIES_FOLDER};
+use blendesk_domain::automation::duty::DutyKind;
 use blendesk_domain::automation::survey::{
     csat_figures, parse_answer, reference_of_message_id, should_survey, survey_body, survey_message_id, survey_reference, CsatFigures,
     SurveyAnswer, SurveyCandidate,
@@ -173,9 +173,6 @@ impl Engine {
             });
             filed += 1;
         }
-        // Bids kept as records go after a while.
-        let duties = self.config.team_folder(DUTIES_FOLDER);
-        crate::duty_bids::prune_bids(session, &duties, self.now_ms()).await?;
         Ok(filed)
     }
 

@@ -88,7 +88,8 @@ impl ImapError {
     /// The server answered the command with NO (rights, a missing folder, a limit): the
     /// connection is fine, the command was refused.
     pub fn is_refused(&self) -> bool {
-        matches!(self, Self::Command { source: async_imap::error::Error::No(_), .. })
+        // The library reports a refused APPEND (e.g. `NO [TRYCREATE]`) as its own variant.
+        matches!(self, Self::Command { source: async_imap::error::Error::No(_) | async_imap::error::Error::Append, .. })
     }
 
     /// The server refused a command for lack of rights (RFC 4314 ACLs: `NO [NOPERM]`).
