@@ -43,6 +43,27 @@ pub enum Change {
         email_key: String,
         token: i64,
     },
+    /// A mark was set or cleared on an email (`marks.rs`).
+    Mark {
+        email_key: String,
+    },
+    /// An advisor released an email (or the record of it went).
+    Declined {
+        email_key: String,
+    },
+}
+
+impl Change {
+    /// The email this change is about, for changes about one email.
+    pub fn email_key(&self) -> Option<&str> {
+        match self {
+            Change::Claim { email_key, .. }
+            | Change::ConversationToken { email_key, .. }
+            | Change::Mark { email_key }
+            | Change::Declined { email_key } => Some(email_key),
+            _ => None,
+        }
+    }
 }
 
 pub struct ChangeFeed {
@@ -82,6 +103,16 @@ impl ChangeFeed {
     pub async fn next(&mut self) -> Result<Change> {
         into_change(self.changes.recv().await)
     }
+
+    /// A change that has already arrived, without waiting (None when there is none), so
+    /// a reader can take a burst of changes at once.
+    pub fn try_next(&mut self) -> Option<Result<Change>> {
+        match self.changes.try_recv() {
+            Ok(item) => Some(into_change(Some(item))),
+            Err(mpsc::error::TryRecvError::Empty) => None,
+            Err(mpsc::error::TryRecvError::Disconnected) => Some(Err(CoordError::FeedClosed)),
+        }
+    }
 }
 
 /// The same feed as a stream, for `select!` beside other events; it ends after
@@ -116,6 +147,8 @@ fn parse(payload: &str) -> Result<Change> {
         "policy" => Ok(Change::Policy { version: number("version")? }),
         "documents" => Ok(Change::Document { kind: text("kind")?, doc_id: text("doc_id")?, version: number("version")? }),
         "conversation_tokens" => Ok(Change::ConversationToken { email_key: text("email_key")?, token: number("token")? }),
+        "marks" => Ok(Change::Mark { email_key: text("email_key")? }),
+        "declined" => Ok(Change::Declined { email_key: text("email_key")? }),
         other => Err(bad(&format!("unknown table {other}"))),
     }
 }
@@ -136,6 +169,10 @@ mod tests {
             Change::Claim { email_key: "<m@x>".into(), owner: None }
         );
         assert_eq!(parse(r#"{"table":"policy","op":"insert","version":7}"#).unwrap(), Change::Policy { version: 7 });
+        assert_eq!(
+            parse(r#"{"table":"marks","op":"delete","email_key":"k","mark":"$Resolved","set_by":"alice"}"#).unwrap(),
+            Change::Mark { email_key: "k".into() }
+        );
         assert_eq!(
             parse(r#"{"table":"presence","op":"update","advisor":"alice","state":"available","load":1}"#).unwrap(),
             Change::Presence { advisor: alice, state: "available".into() }

@@ -98,6 +98,18 @@ impl AdvisorSession {
         Ok(row.get::<_, i64>(0) == 1)
     }
 
+    /// Gives up `owner`'s claim without recording a release (a hand-back during a long
+    /// call: the email may come back to them later). False when `owner` did not own it.
+    pub async fn give_back(&self, email_key: &str, owner: &AdvisorId) -> Result<bool> {
+        check_key("email key", email_key)?;
+        let n = self
+            .client
+            .execute("DELETE FROM blendesk.claims WHERE email_key = $1 AND owner = $2", &[&email_key, &owner.as_str()])
+            .await
+            .map_err(db("giving an email back"))?;
+        Ok(n == 1)
+    }
+
     /// Whether `advisor` released `email_key` earlier.
     pub async fn declined(&self, email_key: &str, advisor: &AdvisorId) -> Result<bool> {
         let row = self

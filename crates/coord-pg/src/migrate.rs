@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     (2, "claims_and_duties", include_str!("../migrations/0002_claims_and_duties.sql")),
     (3, "presence_and_policy", include_str!("../migrations/0003_presence_and_policy.sql")),
     (4, "documents_tokens_events", include_str!("../migrations/0004_documents_tokens_events.sql")),
+    (5, "marks_and_presence_notes", include_str!("../migrations/0005_marks_and_presence_notes.sql")),
 ];
 
 /// The schema version this build writes and reads.

@@ -13,6 +13,8 @@ pub struct PresenceRow {
     pub load: u32,
     /// Milliseconds since the last heartbeat, by the server's clock.
     pub age_ms: i64,
+    /// The app's whole note (`heartbeat_note`), if it sent one.
+    pub note: Option<serde_json::Value>,
 }
 
 impl AdvisorSession {
@@ -20,6 +22,11 @@ impl AdvisorSession {
     /// (a trigger stamps the server's time). Row-level security refuses another
     /// advisor's row.
     pub async fn heartbeat(&self, me: &AdvisorId, state: &str, load: u32) -> Result<()> {
+        self.heartbeat_note(me, state, load, None).await
+    }
+
+    /// As `heartbeat`, with the app's whole presence note (a JSON object) beside it.
+    pub async fn heartbeat_note(&self, me: &AdvisorId, state: &str, load: u32, note: Option<&serde_json::Value>) -> Result<()> {
         if state.is_empty() || state.len() > 32 || !state.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
             return Err(CoordError::Invalid {
                 what: "presence state",
@@ -29,9 +36,9 @@ impl AdvisorSession {
         let load = i32::try_from(load).map_err(|_| CoordError::Invalid { what: "load", problem: format!("{load} is too large") })?;
         self.client
             .execute(
-                "INSERT INTO blendesk.presence (advisor, state, load) VALUES ($1, $2, $3)
-                 ON CONFLICT (advisor) DO UPDATE SET state = EXCLUDED.state, load = EXCLUDED.load",
-                &[&me.as_str(), &state, &load],
+                "INSERT INTO blendesk.presence (advisor, state, load, note) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (advisor) DO UPDATE SET state = EXCLUDED.state, load = EXCLUDED.load, note = EXCLUDED.note",
+                &[&me.as_str(), &state, &load, &note],
             )
             .await
             .map_err(db("recording a heartbeat"))?;
@@ -43,7 +50,7 @@ impl AdvisorSession {
         let rows = self
             .client
             .query(
-                "SELECT advisor, state, load, (extract(epoch FROM now() - heartbeat) * 1000)::bigint
+                "SELECT advisor, state, load, (extract(epoch FROM now() - heartbeat) * 1000)::bigint, note
                  FROM blendesk.presence ORDER BY advisor",
                 &[],
             )
@@ -57,6 +64,7 @@ impl AdvisorSession {
                     state: r.get(1),
                     load: u32::try_from(load).map_err(|_| CoordError::Corrupt(format!("negative load {load}")))?,
                     age_ms: r.get(3),
+                    note: r.get(4),
                 })
             })
             .collect()

@@ -47,6 +47,17 @@ impl AdvisorSession {
         Ok(AdvisorSession { client, settings: settings.clone(), advisor: advisor.clone(), claim_stmt })
     }
 
+    /// Whether the connection broke (the caller connects again).
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    /// The database server's clock, unix seconds: the time presence ages are measured on.
+    pub async fn server_time_s(&self) -> Result<i64> {
+        let row = self.client.query_one("SELECT extract(epoch FROM now())::bigint", &[]).await.map_err(db("reading the server's time"))?;
+        Ok(row.get(0))
+    }
+
     /// The advisor this session's login role speaks for.
     pub fn advisor(&self) -> &AdvisorId {
         &self.advisor

@@ -53,7 +53,7 @@ impl Engine {
                     }
                     next_activity = Instant::now() + crate::activity::ACTIVITY_PERIOD;
                 }
-                if Instant::now() >= next_prune {
+                if Instant::now() >= next_prune && !self.coordinated_by_database() {
                     // Bids kept as records (surveys, filed answers) go after a while;
                     // any app may remove them, so an hourly look is plenty.
                     let duties = self.config.team_folder(blendesk_domain::automation::duty::DUTIES_FOLDER);
@@ -64,7 +64,11 @@ impl Engine {
                 }
                 if Instant::now() >= next_beat {
                     let note = self.presence_note()?;
-                    self.heartbeat(&mut c.session, &note).await?;
+                    if self.coordinated_by_database() {
+                        self.db_heartbeat(&note).await?;
+                    } else {
+                        self.heartbeat(&mut c.session, &note).await?;
+                    }
                     next_beat = Instant::now() + HEARTBEAT;
                 }
                 // Our replies in Sent before the duties look at the conversations.

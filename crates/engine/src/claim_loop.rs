@@ -67,6 +67,8 @@ impl Engine {
         // (`chores.rs`): a slow claim pass must never make this advisor look offline, and
         // an acknowledgement race must not delay a claim.
         let mut chores = AbortOnDrop(Some(tokio::spawn(self.clone().run_team_chores())));
+        // With the team's database: its changes, heard as they happen, into the mirror.
+        let _feed = AbortOnDrop(self.coordinated_by_database().then(|| tokio::spawn(self.clone().run_coordination_feed())));
         let result = self.run_claim_sessions().await;
         // Stopping: the chores log out and end by themselves; wait for them, so nothing
         // of team mode outlives it. Failing: they stop with the claims (dropped below).
@@ -112,7 +114,7 @@ impl Engine {
                     self.refresh_policy(&mut c.session).await?;
                     next_policy = tokio::time::Instant::now() + POLICY_POLL;
                     let team = crate::keywords::team_of(&self.policy(), &self.config.advisor.id);
-                    if registered_for.as_ref() != Some(&team) {
+                    if registered_for.as_ref() != Some(&team) && !self.coordinated_by_database() {
                         self.register_team_keywords(&mut c.session, &team).await?;
                         registered_for = Some(team);
                     }
@@ -200,7 +202,8 @@ impl Engine {
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
         let keys = self.conversation_keys_for(&heads);
         // Whatever this advisor's state: an email with two owners is nobody's until settled.
-        if self.settle_double_owner(session, &heads, &keys, skip, now).await? {
+        // (The database never lets an email have two owners.)
+        if !self.coordinated_by_database() && self.settle_double_owner(session, &heads, &keys, skip, now).await? {
             return Ok(true);
         }
         // During a long call, what would miss its promise goes back (policy switch).
@@ -343,15 +346,14 @@ impl Engine {
         // The claim's time is when it was decided, with the advisor available; the guard
         // below withdraws it if a call begins before the swap is sent.
         let decided_at = self.now_ms();
+        let guard = || may_claim(self.advisor_state());
         let outcome = match owners(&head.flags).next() {
+            _ if self.coordinated_by_database() => self.db_claim(head, owners(&head.flags).next(), &guard).await?,
             Some(gone) => {
                 let from = format!("{OWNER_PREFIX}{gone}");
                 crate::claims::swap_owner(session, &head.folder, head.uidvalidity, head.uid, &from, Some(&mine)).await?
             }
-            None => {
-                let guard = || may_claim(self.advisor_state());
-                take_keyword_guarded(session, &head.folder, head.uidvalidity, head.uid, &mine, OWNER_PREFIX, &guard).await?
-            }
+            None => take_keyword_guarded(session, &head.folder, head.uidvalidity, head.uid, &mine, OWNER_PREFIX, &guard).await?,
         };
         match &outcome {
             ClaimOutcome::Won => {

@@ -72,6 +72,11 @@ impl Engine {
     /// IDLE and custom keywords; a server without them gets a clear refusal.
     pub async fn connect_for_team(&self) -> Result<crate::connections::Connected> {
         let c = self.connect().await?;
+        // With the team's database coordinating, the mailbox only carries mail: neither
+        // CONDSTORE nor keywords are needed (IDLE still tells us of new mail).
+        if self.coordinated_by_database() {
+            return Ok(c);
+        }
         let mut c = c;
         for needed in ["CONDSTORE", "UIDPLUS", "IDLE"] {
             if !c.has(needed) {

@@ -17,6 +17,9 @@ pub struct Config {
     /// OAuth2 sign-in instead of passwords (`oauth::OAuthSection`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth: Option<crate::oauth::OAuthSection>,
+    /// Who coordinates the team: the mailbox (default) or PostgreSQL (`coordination.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordination: Option<crate::coordination::CoordinationSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,6 +142,9 @@ impl Config {
         }
         if self.imap.team_folders.trim_matches('/').trim().is_empty() {
             return Err("imap.team_folders must name a folder (default \"Blendesk\")".into());
+        }
+        if let Some(crate::coordination::CoordinationSection::Postgres(pg)) = &self.coordination {
+            pg.validate()?;
         }
         if let Some(oauth) = &self.oauth {
             oauth.validate()?;

@@ -11,8 +11,10 @@
 use crate::claims::{rewrite_flags, FlagChange, Rewrite};
 use crate::engine::{Engine, EngineError, Result};
 use blendesk_domain::blending::Policy;
-use blendesk_domain::claim::{owners, OWNER_PREFIX};
-use blendesk_domain::conversation::{conversation_keys, free_token, is_token, may_rearrange, token_of, with_token, KeyedEmail, Refusal};
+use blendesk_domain::claim::{owners, ClaimOutcome, OWNER_PREFIX};
+use blendesk_domain::conversation::{
+    conversation_keys, free_token, is_conv_flag, is_token, may_rearrange, token_of, with_token, KeyedEmail, Refusal,
+};
 use blendesk_store::QueueHead;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -243,6 +245,22 @@ impl Engine {
                         }
                         Some(FlagChange::Replace(new))
                     };
+                    if self.coordinated_by_database() {
+                        // The database holds owners and token bits: the owner must still be
+                        // the planned one (moved with the claim's conditional UPDATE).
+                        let mut moved = true;
+                        if let (Some(from), Some(to)) = (&planned, &new_owner) {
+                            moved = self.db_move(h, &format!("{OWNER_PREFIX}{from}"), Some(to), false).await? == ClaimOutcome::Won;
+                        }
+                        if moved {
+                            let bits = with_token(&[], token);
+                            self.db_replace_marks(h, &|f: &str| is_conv_flag(f), &bits).await?;
+                            done.changed += 1;
+                        } else {
+                            done.lost += 1;
+                        }
+                        continue;
+                    }
                     match rewrite_flags(&mut c.session, &h.folder, h.uidvalidity, h.uid, &change).await {
                         Ok(Rewrite::Done(after)) => {
                             self.store.set_flags(h.id, &after)?;

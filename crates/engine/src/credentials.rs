@@ -7,11 +7,14 @@ use thiserror::Error;
 pub const SERVICE: &str = "blendesk";
 pub const IMAP_ENV: &str = "BLENDESK_IMAP_PASSWORD";
 pub const SMTP_ENV: &str = "BLENDESK_SMTP_PASSWORD";
+/// The advisor's login to the team's PostgreSQL (`[coordination] backend = "postgres"`).
+pub const PG_ENV: &str = "BLENDESK_PG_PASSWORD";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Account {
     Imap,
     Smtp,
+    Postgres,
 }
 
 impl Account {
@@ -19,12 +22,14 @@ impl Account {
         match self {
             Self::Imap => IMAP_ENV,
             Self::Smtp => SMTP_ENV,
+            Self::Postgres => PG_ENV,
         }
     }
     fn label(self) -> &'static str {
         match self {
             Self::Imap => "IMAP",
             Self::Smtp => "SMTP",
+            Self::Postgres => "PostgreSQL",
         }
     }
     /// The keyring entry's user name, e.g. `imap:support@mail.shop.test`.

@@ -263,6 +263,9 @@ impl Engine {
 
     /// Bid for `kind` of duty on `h` in the team's duties folder (`duty_bids.rs`).
     pub(crate) async fn take_duty(&self, session: &mut ImapSession, kind: DutyKind, h: &QueueHead) -> Result<ClaimOutcome> {
+        if self.coordinated_by_database() {
+            return self.db_duty(kind, h).await;
+        }
         let duty = Duty { kind, folder: &h.folder, uidvalidity: h.uidvalidity, uid: h.uid };
         let folder = self.config.team_folder(blendesk_domain::automation::duty::DUTIES_FOLDER);
         match take_duty(session, &folder, &duty, &self.config.advisor.id, &self.config.from_address().unwrap_or_default()).await {
@@ -281,6 +284,10 @@ impl Engine {
     /// `$bd_breached` on the message whose clock breached (idempotent: a plain `+FLAGS`,
     /// any number of apps may set it). False if its folder was rebuilt (stale UID).
     async fn mark_breached(&self, session: &mut ImapSession, h: &QueueHead) -> Result<bool> {
+        if self.coordinated_by_database() {
+            self.db_mark(&h.folder, h.uidvalidity, h.uid, BREACHED_KEYWORD).await?;
+            return Ok(true);
+        }
         let selected = imap::select(session, &h.folder, true).await?;
         if selected.uidvalidity != h.uidvalidity {
             return Ok(false);

@@ -74,6 +74,9 @@ pub enum EngineError {
     /// The OAuth2 sign-in failed for another reason (provider refused, bad answer).
     #[error("{0}")]
     SignIn(String),
+    /// The team's coordination database failed or refused (its reason).
+    #[error("team database: {0}")]
+    Coordination(String),
     #[error("the server lacks {0}, which team mode needs (claims are a compare-and-swap on the mailbox); use solo mode with this server")]
     MissingCapability(&'static str),
 }
@@ -130,6 +133,8 @@ pub struct Engine {
     pub(crate) synced_this_run: std::sync::Mutex<std::collections::HashSet<String>>,
     /// What `now_ms` reads (`clock.rs`): the system's, or a test's.
     pub(crate) clock: std::sync::RwLock<Arc<dyn crate::clock::Clock>>,
+    /// The team's database, when it coordinates instead of the mailbox (`coordination.rs`).
+    pub(crate) coord: Option<Arc<crate::coordination::PgCoordination>>,
 }
 
 /// Called with the folder name once a sync has fetched the new mail it saw, before its
@@ -186,6 +191,12 @@ impl Engine {
     ) -> Result<Arc<Self>> {
         let store = Arc::new(Store::open(&config.store.path)?);
         let (events, _) = broadcast::channel(4096);
+        let coord = match &config.coordination {
+            Some(crate::coordination::CoordinationSection::Postgres(pg)) => {
+                Some(Arc::new(crate::coordination::PgCoordination::new(pg.clone(), config.advisor.id.clone())))
+            }
+            _ => None,
+        };
         Ok(Arc::new(Self {
             config,
             store,
@@ -202,6 +213,7 @@ impl Engine {
             sync_hook: Default::default(),
             synced_this_run: Default::default(),
             clock: std::sync::RwLock::new(Arc::new(crate::clock::SystemClock)),
+            coord,
         }))
     }
 

@@ -38,6 +38,8 @@ pub enum ErrorCode {
     Store,
     /// A bug: tell the developers.
     Internal,
+    /// The team's coordination database (PostgreSQL) failed or refused.
+    Coordination,
     // The window's own: not from the engine.
     /// The engine has not started (or failed to).
     Starting,
@@ -56,7 +58,7 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Every code, for the window's table of messages (generated into the UI's contract;
     /// the contract test fails if one is missing here).
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::Config,
         ErrorCode::Credentials,
         ErrorCode::SignInRevoked,
@@ -71,6 +73,7 @@ impl ErrorCode {
         ErrorCode::Invalid,
         ErrorCode::Store,
         ErrorCode::Internal,
+        ErrorCode::Coordination,
         ErrorCode::Starting,
         ErrorCode::Paused,
         ErrorCode::Images,
@@ -84,7 +87,7 @@ impl ErrorCode {
         match self {
             ErrorCode::Config => 2,
             ErrorCode::Credentials | ErrorCode::Keyring | ErrorCode::SignInRevoked | ErrorCode::SignIn => 3,
-            ErrorCode::Imap | ErrorCode::Smtp => 4,
+            ErrorCode::Imap | ErrorCode::Smtp | ErrorCode::Coordination => 4,
             ErrorCode::NotPermitted => 5,
             ErrorCode::KeywordLimit => 6,
             _ => 1,
@@ -112,6 +115,7 @@ impl EngineError {
             EngineError::Paused => ErrorCode::Paused,
             EngineError::EmptyReply => ErrorCode::Invalid,
             EngineError::Internal(_) => ErrorCode::Internal,
+            EngineError::Coordination(_) => ErrorCode::Coordination,
         }
     }
 }

@@ -131,7 +131,12 @@ impl Engine {
             let draft_sent = self.hand_over_draft(&back).await;
             let mut moved = 0;
             for h in &back.emails {
-                if let ClaimOutcome::Won = swap_owner(session, &h.folder, h.uidvalidity, h.uid, &mine, None).await? {
+                let outcome = if self.coordinated_by_database() {
+                    self.db_move(h, &mine, None, false).await?
+                } else {
+                    swap_owner(session, &h.folder, h.uidvalidity, h.uid, &mine, None).await?
+                };
+                if let ClaimOutcome::Won = outcome {
                     self.store.remove_flag(h.id, &mine)?;
                     moved += 1;
                 }

@@ -59,7 +59,12 @@ impl Engine {
             });
             for (h, owner) in emails.iter().filter(|(_, o)| o != to.as_str()) {
                 let from = format!("{OWNER_PREFIX}{owner}");
-                match swap_owner(&mut c.session, &h.folder, h.uidvalidity, h.uid, &from, Some(&target)).await? {
+                let moved = if self.coordinated_by_database() {
+                    self.db_move(h, &from, Some(&target), false).await?
+                } else {
+                    swap_owner(&mut c.session, &h.folder, h.uidvalidity, h.uid, &from, Some(&target)).await?
+                };
+                match moved {
                     ClaimOutcome::Won => {
                         self.store.replace_flag(h.id, Some(&from), &target)?;
                         done.moved += 1;
@@ -87,6 +92,13 @@ impl Engine {
         self.with_team_session(async |c| {
             let mut done = Handover::default();
             for (h, _) in &emails {
+                if self.coordinated_by_database() {
+                    match self.db_move(h, &mine, None, true).await? {
+                        ClaimOutcome::Won => done.moved += 1,
+                        _ => done.lost += 1,
+                    }
+                    continue;
+                }
                 let selected = imap::select(&mut c.session, &h.folder, true).await?;
                 if selected.uidvalidity != h.uidvalidity {
                     done.lost += 1;

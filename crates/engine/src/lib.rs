@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod connections;
 pub mod conversation;
+pub mod coordination;
 pub mod credentials;
 pub mod docs;
 mod duties;

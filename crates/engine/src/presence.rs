@@ -133,6 +133,13 @@ impl Engine {
             newest.insert(note.advisor.clone(), (uid, at, note));
         }
         imap::delete_uids(session, &mine_old).await?;
+        self.set_board(newest.into_values().map(|(_, at, note)| (note, at)).collect(), server_now);
+        Ok(())
+    }
+
+    /// The board from every advisor's newest note and its heartbeat time, by the
+    /// server's clock (unix seconds) — the mailbox's or the team database's.
+    pub(crate) fn set_board(&self, newest: Vec<(PresenceNote, i64)>, server_now: i64) {
         let mut board = self.team.board.lock().unwrap_or_else(|p| p.into_inner());
         if !board.loaded {
             board.first_read_at = server_now;
@@ -140,8 +147,8 @@ impl Engine {
         board.loaded = true;
         board.last_read_at = server_now;
         board.entries = newest
-            .into_values()
-            .map(|(_, at, note)| {
+            .into_iter()
+            .map(|(note, at)| {
                 let silent_for = (server_now - at).max(0);
                 let offline = silent_for * 1000 > (HEARTBEAT * MISSED_TO_OFFLINE).as_millis() as i64;
                 (note.advisor.clone(), PresenceEntry { note, heartbeat_at: at, offline, silent_for })
@@ -156,7 +163,6 @@ impl Engine {
             }
         }
         board.call_starts.retain(|(_, _, at)| *at > server_now - 3_600);
-        Ok(())
     }
 
     /// The team's calls per hour by the presence board (`pacing::calls_per_hour`).

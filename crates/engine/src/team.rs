@@ -151,6 +151,9 @@ impl Engine {
     /// Publish a new policy version for the whole team (a supervisor's action): appended
     /// to `Blendesk/Policy`; every app follows the newest message there.
     pub async fn publish_policy(&self, policy: &Policy) -> Result<()> {
+        if self.coordinated_by_database() {
+            return self.db_publish_policy(policy).await;
+        }
         let json = policy.to_json().map_err(|e| EngineError::Policy(e.to_string()))?;
         let raw = format!(
             "From: Blendesk <{from}>\r\nSubject: Blendesk policy\r\nMessage-ID: <{id}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{json}\r\n",
@@ -294,6 +297,9 @@ impl Engine {
     /// Load the newest policy message if it changed. A missing folder or an unreadable
     /// document keeps the current policy (defaults when none was ever read).
     pub(crate) async fn refresh_policy(&self, session: &mut imap::ImapSession) -> Result<()> {
+        if self.coordinated_by_database() {
+            return self.db_refresh_policy().await;
+        }
         let folder = self.config.team_folder(POLICY_FOLDER);
         let Ok(selected) = imap::select(session, &folder, false).await else { return Ok(()) };
         if selected.exists == 0 {
@@ -307,17 +313,21 @@ impl Engine {
         let Some((_, raw)) = raw.into_iter().next() else { return Ok(()) };
         let text = mime::parse(&raw).text;
         match Policy::parse(text.trim().as_bytes()) {
-            Ok(policy) => {
-                *lock(&self.team.policy) = (newest, policy);
-                self.emit(Event::PolicyChanged { uid: newest });
-                self.team.wake.notify_waiters();
-            }
+            Ok(policy) => self.set_policy(newest, policy),
             Err(e) => {
                 tracing::warn!(error = %e, uid = newest, "ignoring an unreadable policy document");
                 lock(&self.team.policy).0 = newest;
             }
         }
         Ok(())
+    }
+
+    /// The policy in force from now on (`version`: its message's UID, or its version in
+    /// the team database); the claim loop looks again at once.
+    pub(crate) fn set_policy(&self, version: u32, policy: Policy) {
+        *lock(&self.team.policy) = (version, policy);
+        self.emit(Event::PolicyChanged { uid: version });
+        self.team.wake.notify_waiters();
     }
 
     /// This advisor's current load: their open conversations, parked ones excepted.
@@ -357,6 +367,10 @@ impl Engine {
 impl Engine {
     /// The policy in force on the server now (defaults when none is published).
     pub async fn load_policy(&self) -> Result<Policy> {
+        if self.coordinated_by_database() {
+            self.db_refresh_policy().await?;
+            return Ok(self.policy());
+        }
         self.with_session(async |c| self.refresh_policy(&mut c.session).await).await?;
         Ok(self.policy())
     }

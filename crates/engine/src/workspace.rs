@@ -395,6 +395,17 @@ impl Engine {
         if by_folder.is_empty() {
             return Ok(0);
         }
+        if self.coordinated_by_database() {
+            let mut flagged = 0;
+            for (folder, uids) in &by_folder {
+                for (uidvalidity, uid) in uids {
+                    self.db_mark(folder, *uidvalidity, *uid, RESOLVED_KEYWORD).await?;
+                    flagged += 1;
+                }
+            }
+            self.record(blendesk_domain::activity::ActivityKind::Resolved { message_id: m.message_id.clone() });
+            return Ok(flagged);
+        }
         self.with_session(async |c| {
             let condstore = c.has("CONDSTORE");
             let mut flagged = 0;

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/0011_handle_time.sql")),
     (12, include_str!("../migrations/0012_quality_docs.sql")),
     (13, include_str!("../migrations/0013_hold_time.sql")),
+    (14, include_str!("../migrations/0014_coordination_marks.sql")),
 ];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {

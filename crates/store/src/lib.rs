@@ -8,6 +8,7 @@
 //! behind a sync.
 
 mod activity;
+mod coord;
 mod db;
 mod docs;
 mod drafts;
@@ -22,6 +23,7 @@ mod team;
 mod views;
 
 pub use activity::OwnActivity;
+pub use coord::EmailPlace;
 pub use docs::{
     DocFolderState, DocVersion, KbArticle, KbHit, KIND_ARTICLE, KIND_DRAFT, KIND_INVALID, KIND_REVIEW, KIND_SCORECARD, KIND_TEMPLATE,
     KIND_TOMBSTONE, KIND_USAGE,

@@ -187,11 +187,11 @@ fn read_heads(conn: &Connection, folders: &[String], since: Option<i64>) -> Resu
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::NewMessage;
 
-    fn message(uid: u32, flags: &[&str]) -> NewMessage {
+    pub(crate) fn message(uid: u32, flags: &[&str]) -> NewMessage {
         NewMessage {
             uid,
             identity: format!("mid:{uid}@t"),

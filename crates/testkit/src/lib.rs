@@ -302,6 +302,8 @@ pub async fn wait_for_event(
 /// The window's generated TypeScript (`ui/src/lib/generated/`): both generators (the
 /// engine's types in `crates/engine/tests/contract.rs`, the desktop's payloads in
 /// `src-tauri/src/contract.rs`) shape declarations and check the committed file the same way.
+pub mod pg;
+
 pub mod contract {
     use std::path::Path;
 

@@ -3,7 +3,7 @@
 // 64-bit integers are numbers: serde_json writes them so, and ids and unix
 // milliseconds stay below 2^53.
 
-export type ErrorCode = "config" | "credentials" | "imap" | "smtp" | "sign_in_revoked" | "sign_in" | "not_permitted" | "keyword_limit" | "unsupported" | "missing" | "forbidden" | "invalid" | "store" | "internal" | "starting" | "paused" | "images" | "open" | "keyring" | "io";
+export type ErrorCode = "config" | "credentials" | "imap" | "smtp" | "sign_in_revoked" | "sign_in" | "not_permitted" | "keyword_limit" | "unsupported" | "missing" | "forbidden" | "invalid" | "store" | "internal" | "coordination" | "starting" | "paused" | "images" | "open" | "keyring" | "io";
 
 export type Mode = "team" | "solo";
 
@@ -467,4 +467,4 @@ sla_met: boolean | null,
  */
 promised_attachment: boolean | null, };
 
-export const ERROR_CODES: ErrorCode[] = ["config", "credentials", "sign_in_revoked", "sign_in", "imap", "smtp", "not_permitted", "keyword_limit", "unsupported", "missing", "forbidden", "invalid", "store", "internal", "starting", "paused", "images", "open", "keyring", "io"];
+export const ERROR_CODES: ErrorCode[] = ["config", "credentials", "sign_in_revoked", "sign_in", "imap", "smtp", "not_permitted", "keyword_limit", "unsupported", "missing", "forbidden", "invalid", "store", "internal", "coordination", "starting", "paused", "images", "open", "keyring", "io"];

@@ -1,0 +1,180 @@
+//! Team mode where the mailbox cannot coordinate: the mail on the stack's second Dovecot,
+//! which offers no CONDSTORE, and claims, duties, presence and the policy in the team's
+//! PostgreSQL (`[coordination] backend = "postgres"`). Twenty apps (each its own advisor,
+//! login role and database connection, their real watch and claim loops) race for 200
+//! emails from 200 customers. Checked on the database and on the mailbox:
+//! - every email has exactly one owner in the database, and it is the app that reported
+//!   the claim (no app reports an email the database gives to another);
+//! - caps held, and the advisor on a call claims nothing;
+//! - every app's mirror shows the database's owners (the overlay of `coordination.rs`);
+//! - no keyword was written to the mailbox, and no Blendesk folder was made in it;
+//! - the policy is refused to an advisor's role by the database itself.
+
+use blendesk_coord_pg::AdvisorSession;
+use blendesk_domain::advisor::AdvisorId;
+use blendesk_domain::blending::{AdvisorEvent, ManualState, Policy};
+use blendesk_domain::claim::owners;
+use blendesk_engine::config::Config;
+use blendesk_engine::events::Event;
+use blendesk_engine::{Engine, EngineError};
+use blendesk_mail::imap;
+use blendesk_testkit::pg::PgTeam;
+use blendesk_testkit::{eventually, login, stack, stack_script, Desk, TEST_PASSWORD};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+const APPS: usize = 20;
+const EMAILS: u32 = 200;
+const CAP: u32 = 15;
+/// This one is on a call the whole time.
+const ON_CALL: &str = "a19";
+
+fn policy() -> Policy {
+    let json = format!(r#"{{"version": 1, "default_cap": {CAP}, "wrap_up_seconds": 0, "idle_to_away_seconds": 0}}"#);
+    Policy::parse(json.as_bytes()).expect("test policy is valid")
+}
+
+/// An app of advisor `id` on the no-CONDSTORE Dovecot, coordinated by `team`'s database.
+fn engine_for(desk: &Desk, team: &PgTeam, id: &str, nocondstore_port: u16) -> Arc<Engine> {
+    let path = desk.config_for(id, id);
+    let text =
+        std::fs::read_to_string(&path).unwrap().replace(&format!("port = {}", stack().imap_port), &format!("port = {nocondstore_port}"))
+            + &team.section(id);
+    let config = Config::parse(&text).expect("config with a coordination section");
+    Engine::with_passwords(config, TEST_PASSWORD.into(), None).unwrap()
+}
+
+fn run(engine: &Arc<Engine>) -> Vec<tokio::task::JoinHandle<()>> {
+    let (w, c) = (engine.clone(), engine.clone());
+    vec![
+        tokio::spawn(async move { w.watch().await }),
+        tokio::spawn(async move {
+            c.run_claims().await.expect("the claim loop runs without CONDSTORE when the database coordinates");
+        }),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_apps_on_a_server_without_condstore_claim_through_postgresql_and_write_no_keyword() {
+    // Every app's login role has the test password.
+    std::env::set_var("BLENDESK_PG_PASSWORD", TEST_PASSWORD);
+    let nocondstore: u16 = stack_script(&["start-nocondstore"])
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("BLENDESK_STACK_NOCONDSTORE_PORT="))
+        .expect("the script names the port")
+        .parse()
+        .unwrap();
+    let desk = Desk::new("pgteam");
+    let ids: Vec<String> = (0..APPS).map(|i| format!("a{i:02}")).collect();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let team = PgTeam::new(&id_refs, &["s00"]).await;
+
+    let mut s = login(&desk.user).await.unwrap();
+    for i in 0..EMAILS {
+        let raw = format!(
+            "From: Customer {i} <c{i}@example.com>\r\nTo: {}\r\nSubject: order {i}\r\nMessage-ID: <pg{i}@example.com>\r\n\r\nWhere is order {i}?\r\n",
+            desk.address
+        );
+        imap::append(&mut s, "INBOX", "()", raw.as_bytes()).await.unwrap();
+    }
+    imap::logout(s).await;
+
+    let supervisor = engine_for(&desk, &team, "s00", nocondstore);
+    supervisor.publish_policy(&policy()).await.expect("a supervisor publishes the policy");
+    // An advisor's policy is refused by the database, whatever the app would allow.
+    let advisor = engine_for(&desk, &team, "a00", nocondstore);
+    match advisor.publish_policy(&policy()).await {
+        Err(EngineError::NotPermitted { action, .. }) => assert_eq!(action, "change the team policy"),
+        other => panic!("an advisor published the policy: {other:?}"),
+    }
+    drop(advisor);
+
+    let apps: Vec<Arc<Engine>> = ids.iter().map(|id| engine_for(&desk, &team, id, nocondstore)).collect();
+    let mut claimed_events = Vec::new();
+    let mut tasks = Vec::new();
+    for (id, app) in ids.iter().zip(&apps) {
+        if id == ON_CALL {
+            app.presence_event(AdvisorEvent::CallStart);
+        } else {
+            app.presence_event(AdvisorEvent::Set(ManualState::Available));
+        }
+        claimed_events.push(app.subscribe());
+        tasks.extend(run(app));
+    }
+
+    let db = AdvisorSession::connect(
+        &team.settings.with_login(&format!("{}_s00", team.database), TEST_PASSWORD),
+        &AdvisorId::parse("s00").unwrap(),
+    )
+    .await
+    .unwrap();
+    let owners_in_db = eventually("every email owned in the database", Duration::from_secs(120), || async {
+        let owners = db.owners().await?;
+        Ok((owners.len() == EMAILS as usize).then_some(owners))
+    })
+    .await
+    .unwrap();
+
+    // Each owner's count within the cap; the advisor on a call owns nothing.
+    let mut per_owner: HashMap<String, u32> = HashMap::new();
+    for (_, owner) in &owners_in_db {
+        *per_owner.entry(owner.to_string()).or_default() += 1;
+    }
+    println!("owned per advisor: {per_owner:?}");
+    assert!(per_owner.values().all(|n| *n <= CAP), "a cap was exceeded: {per_owner:?}");
+    assert!(!per_owner.contains_key(ON_CALL), "{ON_CALL} claimed during a call");
+
+    // Every app's mirror agrees with the database (the feed's overlay).
+    let uid_owner: HashMap<u32, String> = owners_in_db
+        .iter()
+        .map(|(key, owner)| (blendesk_engine::coordination::parse_email_key(key).expect("keys this build wrote").2, owner.to_string()))
+        .collect();
+    let mirrored = |app: &Arc<Engine>| -> HashMap<u32, String> {
+        let heads = app.store().queue_heads(&["INBOX".to_string()]).unwrap();
+        heads.iter().filter_map(|h| Some((h.uid, owners(&h.flags).next()?.to_owned()))).collect()
+    };
+    for (id, app) in ids.iter().zip(&apps) {
+        let converged = eventually("the mirror shows the database's owners", Duration::from_secs(30), || async {
+            Ok((mirrored(app) == uid_owner).then_some(()))
+        })
+        .await;
+        if converged.is_err() {
+            let seen = mirrored(app);
+            let wrong: Vec<_> = uid_owner.iter().filter(|(u, o)| seen.get(u) != Some(o)).take(5).collect();
+            panic!("{id}'s mirror differs from the database ({} owners mirrored): e.g. {wrong:?}", seen.len());
+        }
+    }
+
+    for app in &apps {
+        app.shutdown();
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // What each app reported claiming is what the database says it owns.
+    let mut reported: HashMap<u32, String> = HashMap::new();
+    for (id, rx) in ids.iter().zip(claimed_events.iter_mut()) {
+        while let Ok(e) = rx.try_recv() {
+            if let Event::Claimed { uid, .. } = e {
+                if let Some(other) = reported.insert(uid, id.clone()) {
+                    panic!("UID {uid} reported claimed by {other} and {id}");
+                }
+            }
+        }
+    }
+    assert_eq!(reported, uid_owner, "the apps' reported claims are the database's owners");
+
+    // The mailbox carried only mail: no keyword, no team folder.
+    let mut s = login(&desk.user).await.unwrap();
+    imap::select(&mut s, "INBOX", true).await.unwrap();
+    let flags = imap::fetch_flags(&mut s, None).await.unwrap();
+    assert_eq!(flags.len(), EMAILS as usize);
+    for (uid, f, _) in &flags {
+        assert!(f.iter().all(|f| f.starts_with('\\')), "UID {uid} has a keyword: {f:?}");
+    }
+    let team_folders = imap::list_children(&mut s, "Blendesk").await.unwrap_or_default();
+    assert!(!team_folders.iter().any(|f| f.contains("Presence") || f.contains("Duties") || f.contains("Policy")), "{team_folders:?}");
+    imap::logout(s).await;
+}
