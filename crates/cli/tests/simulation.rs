@@ -12,12 +12,21 @@
 //! - every email owned by the end; every follow-up owned by its conversation's owner
 //!   when that owner stayed online; the dead apps' emails taken over.
 //!
+//!
+//! The same day runs twice: coordinated through the mailbox (keywords on the stack's
+//! Dovecot), and through PostgreSQL with the mail on the stack's second Dovecot, which
+//! offers no CONDSTORE — there the owners are the database's, and no keyword may ever
+//! appear in the mailbox (checked at every observation).
+//!
 //! Size: SIM_EMAILS. The test command runs 500 emails (about two minutes); the full
 //! acceptance run of 2,000 is a documented soak:
 //!   SIM_EMAILS=2000 cargo test --release -p blendesk-cli --test simulation -- --nocapture
 
-use blendesk_domain::claim::owners;
-use blendesk_mail::imap;
+use blendesk_coord_pg::AdvisorSession;
+use blendesk_domain::advisor::AdvisorId;
+use blendesk_domain::claim::{owner_keyword, owners};
+use blendesk_mail::imap::{self, ImapSession};
+use blendesk_testkit::pg::PgTeam;
 use blendesk_testkit::{login, smtp_send, Customer, Desk, HeadlessApp};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -97,6 +106,48 @@ impl TeamView {
     }
 }
 
+/// Who coordinates the simulated team.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Coordination {
+    Mailbox,
+    Postgres,
+}
+
+/// Where the owners are read: the server's keywords, or the team's database (as the
+/// supervisor `alice`, who sees every claim).
+#[derive(Clone)]
+struct Truth {
+    db: Option<(blendesk_coord_pg::PgSettings, AdvisorId)>,
+}
+
+impl Truth {
+    async fn session(&self) -> Option<AdvisorSession> {
+        match &self.db {
+            Some((settings, id)) => Some(AdvisorSession::connect(settings, id).await.expect("the team database answers")),
+            None => None,
+        }
+    }
+
+    /// INBOX's flags with the owners: the server's keywords, or the database's owners
+    /// added to the server's flags (which must then hold no keyword at all).
+    async fn flags(s: &mut ImapSession, db: Option<&AdvisorSession>) -> Vec<(u32, Vec<String>, u64)> {
+        let mut flags = imap::fetch_flags(s, None).await.unwrap();
+        let Some(db) = db else { return flags };
+        let owner_of: HashMap<u32, AdvisorId> = db
+            .owners()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|(key, owner)| Some((blendesk_engine::coordination::parse_email_key(&key)?.2, owner)))
+            .collect();
+        for (uid, f, _) in &mut flags {
+            assert!(f.iter().all(|f| f.starts_with('\\')), "UID {uid}: a keyword in the mailbox of a team on PostgreSQL: {f:?}");
+            f.extend(owner_of.get(uid).map(owner_keyword));
+        }
+        flags
+    }
+}
+
 fn unix_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
@@ -159,6 +210,7 @@ fn eligible_unowned(
 /// Watch the mailbox every 200 ms on its own connection, so the driver's own work never
 /// stretches the observation gaps: returns every email seen and the observation times.
 async fn observe(
+    truth: Truth,
     user: String,
     view: Arc<Mutex<TeamView>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -167,9 +219,10 @@ async fn observe(
     let mut seen: HashMap<u32, Seen> = HashMap::new();
     let mut observations: Vec<i64> = Vec::new();
     let mut s = login(&user).await.unwrap();
+    let db = truth.session().await;
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         imap::select(&mut s, "INBOX", true).await.unwrap();
-        let flags = imap::fetch_flags(&mut s, None).await.unwrap();
+        let flags = Truth::flags(&mut s, db.as_ref()).await;
         let new_uids: Vec<u32> = flags.iter().map(|(u, _, _)| *u).filter(|u| !seen.contains_key(u)).collect();
         if !new_uids.is_empty() {
             for (uid, raw) in imap::fetch_raw(&mut s, &imap::uid_set(&new_uids), true).await.unwrap() {
@@ -207,11 +260,39 @@ async fn observe(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compressed_day_for_eight_headless_advisors() {
+    compressed_day(Coordination::Mailbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_day_on_postgresql_with_a_mailbox_that_cannot_coordinate() {
+    compressed_day(Coordination::Postgres).await;
+}
+
+async fn compressed_day(coordination: Coordination) {
     let total: usize = std::env::var("SIM_EMAILS").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
-    println!("simulating {total} emails (SIM_EMAILS)");
-    let desk = Desk::new("sim");
+    println!("simulating {total} emails (SIM_EMAILS), coordinated by {coordination:?}");
+    let mut desk = Desk::new("sim");
     let runtime = tempfile::tempdir().unwrap();
     let ids = ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"];
+    let truth = match coordination {
+        Coordination::Mailbox => Truth { db: None },
+        Coordination::Postgres => {
+            // Every login role has the test password; the apps inherit it.
+            std::env::set_var("BLENDESK_PG_PASSWORD", blendesk_testkit::TEST_PASSWORD);
+            let port: u16 = blendesk_testkit::stack_script(&["start-nocondstore"])
+                .unwrap()
+                .lines()
+                .find_map(|l| l.strip_prefix("BLENDESK_STACK_NOCONDSTORE_PORT="))
+                .expect("the script names the port")
+                .parse()
+                .unwrap();
+            let team = PgTeam::new(&ids, &["alice"]).await;
+            desk.coordinated_by(&team, port);
+            let login = team.settings.with_login(&format!("{}_alice", team.database), blendesk_testkit::TEST_PASSWORD);
+            Truth { db: Some((login, AdvisorId::parse("alice").unwrap())) }
+        }
+    };
+    let db = truth.session().await;
     let mut caps: Vec<(&str, u32)> = ids.iter().zip([4, 3, 5, 2, 3, 4, 3, 2]).map(|(i, c)| (*i, c)).collect();
     publish(&desk, &policy(&caps));
     let mut apps: Vec<HeadlessApp> = ids.iter().map(|id| start(&desk, id, runtime.path())).collect();
@@ -235,7 +316,7 @@ async fn a_compressed_day_for_eight_headless_advisors() {
     let view =
         Arc::new(Mutex::new(TeamView { caps: caps.iter().map(|(a, c)| (a.to_string(), Some(*c))).collect(), ..TeamView::default() }));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let observer = tokio::spawn(observe(desk.user.clone(), view.clone(), stop.clone(), ids.to_vec()));
+    let observer = tokio::spawn(observe(truth.clone(), desk.user.clone(), view.clone(), stop.clone(), ids.to_vec()));
     let mut i = 0usize;
     // The day: deliver in bursts, answer owned email, start and end calls, kill two
     // apps at 30 %, lower a cap at 50 %; then let the team finish the queue.
@@ -269,7 +350,7 @@ async fn a_compressed_day_for_eight_headless_advisors() {
         }
         // Answer: each live advisor off the phone replies to one of their open emails.
         imap::select(&mut driver, "INBOX", true).await.unwrap();
-        let flags = imap::fetch_flags(&mut driver, None).await.unwrap();
+        let flags = Truth::flags(&mut driver, db.as_ref()).await;
         let mut open_by: HashMap<String, Vec<u32>> = HashMap::new();
         for (uid, f, _) in &flags {
             if let Some(o) = owners(f).next() {
@@ -356,9 +437,9 @@ async fn a_compressed_day_for_eight_headless_advisors() {
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let (seen, observations) = observer.await.unwrap();
 
-    // Server truth.
+    // Server truth (the database's owners on PostgreSQL).
     imap::select(&mut driver, "INBOX", true).await.unwrap();
-    let flags = imap::fetch_flags(&mut driver, None).await.unwrap();
+    let flags = Truth::flags(&mut driver, db.as_ref()).await;
     let heads = imap::fetch_raw(&mut driver, "1:*", true).await.unwrap();
     imap::logout(driver).await;
     let mid_of: HashMap<u32, String> =

@@ -152,6 +152,20 @@ path = "{db}"
         desk
     }
 
+    /// This desk's apps coordinate through `team`'s database, their mail on the Dovecot
+    /// at `imap_port` (the stack's no-CONDSTORE one): the config gets a
+    /// `[coordination]` section whose login `config_for` renames per advisor.
+    pub fn coordinated_by(&mut self, team: &pg::PgTeam, imap_port: u16) {
+        let s = stack();
+        let text = std::fs::read_to_string(&self.config_path).expect("desk config").replacen(
+            &format!("port = {}", s.imap_port),
+            &format!("port = {imap_port}"),
+            1,
+        ) + &team.section("alice");
+        std::fs::write(&self.config_path, &text).expect("write config");
+        self.config = Config::parse(&text).expect("coordinated test config is valid");
+    }
+
     pub fn engine(&self) -> std::sync::Arc<blendesk_engine::Engine> {
         blendesk_engine::Engine::with_passwords(self.config.clone(), TEST_PASSWORD.into(), None).expect("engine opens")
     }
@@ -163,6 +177,8 @@ path = "{db}"
         let text = std::fs::read_to_string(&self.config_path)
             .expect("desk config")
             .replace("id = \"alice\"", &format!("id = \"{id}\""))
+            // The database login of `coordinated_by` (`<database>_<advisor>`).
+            .replace("_alice\"\ntls", &format!("_{id}\"\ntls"))
             .replace("blendesk.db", &format!("{name}.db"));
         let path = self.dir.path().join(format!("{name}.toml"));
         std::fs::write(&path, text).expect("write config");
