@@ -92,6 +92,11 @@ enum Command {
         #[arg(long, value_enum)]
         direction: Option<DirectionArg>,
     },
+    /// The team's coordination backend (`[coordination]`): move a team to PostgreSQL.
+    Coordination {
+        #[command(subcommand)]
+        action: CoordinationAction,
+    },
     /// Show or publish the supervisor policy (Blendesk/Policy in the shared mailbox).
     Policy {
         #[command(subcommand)]
@@ -246,6 +251,17 @@ enum ByArg {
 enum DirectionArg {
     Inbound,
     Outbound,
+}
+
+#[derive(Subcommand)]
+enum CoordinationAction {
+    /// Copy the mailbox's owners, releases, marks and policy into the team database
+    /// named by this config's [coordination] section (a supervisor runs it once;
+    /// running it again changes nothing).
+    Migrate {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -535,6 +551,25 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Policy { action: PolicyAction::Show } => {
             let policy = engine.load_policy().await?;
             println!("{}", policy.to_json().map_err(|e| anyhow::anyhow!("{e}"))?);
+        }
+        Command::Coordination { action: CoordinationAction::Migrate { json } } => {
+            let report = engine.migrate_to_database().await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "{} emails read: {} owners imported ({} already there), {} releases, {} marks{}",
+                    report.emails,
+                    report.owners_imported,
+                    report.owners_unchanged,
+                    report.releases_imported,
+                    report.marks_imported,
+                    report.policy_version.map(|v| format!(", policy published as version {v}")).unwrap_or_default()
+                );
+                for (key, db, mailbox) in &report.conflicts {
+                    println!("conflict: {key} is {db}'s in the database, {mailbox}'s in the mailbox (the database's owner stays)");
+                }
+            }
         }
         Command::Policy { action: PolicyAction::Publish { file } } => {
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;

@@ -81,6 +81,40 @@ impl AdvisorSession {
         Ok(report)
     }
 
+    /// Imports the mailbox's releases (email key, advisor who released it); true per row
+    /// new. Run by a supervisor (row-level security lets them record anyone's).
+    pub async fn import_declined(&self, declined: &[(String, AdvisorId)]) -> Result<usize> {
+        self.check_registered(declined.iter().map(|(_, a)| a.as_str()).collect()).await?;
+        let mut added = 0;
+        for batch in declined.chunks(BATCH) {
+            for (key, _) in batch {
+                check_key("email key", key)?;
+            }
+            let keys: Vec<&str> = batch.iter().map(|(k, _)| k.as_str()).collect();
+            let names: Vec<&str> = batch.iter().map(|(_, a)| a.as_str()).collect();
+            added += self
+                .client
+                .execute(
+                    "INSERT INTO blendesk.declined (email_key, advisor) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+                    &[&keys, &names],
+                )
+                .await
+                .map_err(db("importing releases"))? as usize;
+        }
+        Ok(added)
+    }
+
+    /// Imports the mailbox's marks (email key, mark) as set by `me`; how many were new.
+    pub async fn import_marks(&self, marks: &[(String, String)], me: &AdvisorId) -> Result<usize> {
+        let mut added = 0;
+        for (key, mark) in marks {
+            if self.set_mark(key, mark, me).await? {
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
     async fn check_registered(&self, mut names: Vec<&str>) -> Result<()> {
         names.sort_unstable();
         names.dedup();

@@ -191,7 +191,7 @@ impl Engine {
         self.coord.is_some()
     }
 
-    async fn db_session(&self) -> Result<Arc<AdvisorSession>> {
+    pub(crate) async fn db_session(&self) -> Result<Arc<AdvisorSession>> {
         match self.db() {
             Some(db) => db.session().await,
             None => Err(EngineError::Internal("no coordination database configured".into())),
@@ -228,13 +228,10 @@ impl Engine {
         let Some(db) = self.db() else { return Ok(()) };
         let _one_at_a_time = db.pull.lock().await;
         let states = self.db_session().await?.email_states_of(keys).await?;
-        let mut folders = BTreeSet::new();
-        for key in keys {
-            let Some((folder, uidvalidity, uid)) = parse_email_key(key) else { continue };
-            let flags = states.get(*key).map(flags_of).unwrap_or_default();
-            self.store.set_coord_marks(&folder, uidvalidity, uid, &flags)?;
-            folders.insert(folder);
-        }
+        let emails: Vec<_> =
+            keys.iter().filter_map(|key| Some((parse_email_key(key)?, states.get(*key).map(flags_of).unwrap_or_default()))).collect();
+        self.store.set_coord_marks_of(&emails)?;
+        let folders: BTreeSet<String> = emails.into_iter().map(|((folder, _, _), _)| folder).collect();
         for folder in folders {
             self.emit(Event::FlagsChanged { folder, count: keys.len() as u64 });
         }

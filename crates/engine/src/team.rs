@@ -300,18 +300,8 @@ impl Engine {
         if self.coordinated_by_database() {
             return self.db_refresh_policy().await;
         }
-        let folder = self.config.team_folder(POLICY_FOLDER);
-        let Ok(selected) = imap::select(session, &folder, false).await else { return Ok(()) };
-        if selected.exists == 0 {
-            return Ok(());
-        }
-        let newest = imap::all_uids(session).await?.into_iter().max().unwrap_or(0);
-        if newest == lock(&self.team.policy).0 {
-            return Ok(());
-        }
-        let raw = imap::fetch_raw(session, &newest.to_string(), false).await?;
-        let Some((_, raw)) = raw.into_iter().next() else { return Ok(()) };
-        let text = mime::parse(&raw).text;
+        let known = lock(&self.team.policy).0;
+        let Some((newest, text)) = self.mailbox_policy_text(session, known).await? else { return Ok(()) };
         match Policy::parse(text.trim().as_bytes()) {
             Ok(policy) => self.set_policy(newest, policy),
             Err(e) => {
@@ -320,6 +310,22 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// The newest policy message in the mailbox's policy folder: its UID and text. None
+    /// when the folder is missing or empty, or its newest UID is `known` (read already).
+    pub(crate) async fn mailbox_policy_text(&self, session: &mut imap::ImapSession, known: u32) -> Result<Option<(u32, String)>> {
+        let folder = self.config.team_folder(POLICY_FOLDER);
+        let Ok(selected) = imap::select(session, &folder, false).await else { return Ok(None) };
+        if selected.exists == 0 {
+            return Ok(None);
+        }
+        let newest = imap::all_uids(session).await?.into_iter().max().unwrap_or(0);
+        if newest == known {
+            return Ok(None);
+        }
+        let raw = imap::fetch_raw(session, &newest.to_string(), false).await?;
+        Ok(raw.into_iter().next().map(|(_, raw)| (newest, mime::parse(&raw).text)))
     }
 
     /// The policy in force from now on (`version`: its message's UID, or its version in

@@ -14,9 +14,16 @@ pub type EmailPlace = (String, u32, u32);
 impl Store {
     /// Sets the coordination flags of one email to `flags` (owner, declined, marks).
     pub fn set_coord_marks(&self, folder: &str, uidvalidity: u32, uid: u32, flags: &[String]) -> Result<()> {
+        self.set_coord_marks_of(&[((folder.to_owned(), uidvalidity, uid), flags.to_vec())])
+    }
+
+    /// `set_coord_marks` for many emails in one transaction (a burst of changes).
+    pub fn set_coord_marks_of(&self, emails: &[(EmailPlace, Vec<String>)]) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        apply(&tx, folder, uidvalidity, uid, flags)?;
+        for ((folder, uidvalidity, uid), flags) in emails {
+            apply(&tx, folder, *uidvalidity, *uid, flags)?;
+        }
         tx.commit()?;
         Ok(())
     }
