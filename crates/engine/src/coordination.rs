@@ -246,6 +246,11 @@ impl Engine {
         let me = &self.config.advisor.id;
         let key = email_key(&h.folder, h.uidvalidity, h.uid);
         let session = self.db_session().await?;
+        let Some(db) = self.db() else { return Ok(ClaimOutcome::Withdrawn) };
+        // The claim and its copy into the mirror under the pull lock: no read of the
+        // database made before the claim can land in the mirror after it. The answer
+        // names the owner, so no second read is needed (the hot path of every app).
+        let _one_at_a_time = db.pull.lock().await;
         if !guard() {
             return Ok(ClaimOutcome::Withdrawn);
         }
@@ -265,7 +270,17 @@ impl Engine {
                 Claim::Taken { owner, .. } => ClaimOutcome::Lost { holder: owner.to_string() },
             },
         };
-        self.db_pull(&key).await?;
+        let owner = match &outcome {
+            ClaimOutcome::Won => Some(owner_keyword(me)),
+            ClaimOutcome::Lost { holder } => Some(format!("{OWNER_PREFIX}{holder}")),
+            _ => None,
+        };
+        if let Some(owner) = owner {
+            let mut flags = self.store.coord_marks(&h.folder, h.uidvalidity, h.uid)?;
+            flags.retain(|f| !f.starts_with(OWNER_PREFIX));
+            flags.push(owner);
+            self.store.set_coord_marks(&h.folder, h.uidvalidity, h.uid, &flags)?;
+        }
         Ok(outcome)
     }
 
