@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod coordination;
 mod docs;
 mod simulate;
 
@@ -262,6 +263,23 @@ enum CoordinationAction {
         #[arg(long)]
         json: bool,
     },
+    /// The administrator: create or upgrade the team database's schema (logged in as
+    /// --admin-user, password from BLENDESK_PG_ADMIN_PASSWORD).
+    Init {
+        #[arg(long)]
+        admin_user: String,
+    },
+    /// The administrator: register advisor ID under login role --login (its password
+    /// from BLENDESK_PG_NEW_PASSWORD); --supervisor may publish the policy.
+    AddAdvisor {
+        id: String,
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        supervisor: bool,
+        #[arg(long)]
+        admin_user: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -342,9 +360,26 @@ async fn run(cli: Cli) -> Result<()> {
     if let Command::Simulate { scenario, policy, seed, json, .. } = &cli.command {
         return simulate::run(scenario.as_deref(), policy.as_deref(), *seed, *json);
     }
+    // The administrator's commands shape the database only: no engine, no mailbox.
+    if let Command::Coordination { action: action @ (CoordinationAction::Init { .. } | CoordinationAction::AddAdvisor { .. }) } =
+        &cli.command
+    {
+        let path = cli.config.clone().unwrap_or_else(config::default_path);
+        let config = Config::load(&path).map_err(EngineError::from)?;
+        return match action {
+            CoordinationAction::Init { admin_user } => coordination::init(&config, admin_user).await,
+            CoordinationAction::AddAdvisor { id, login, supervisor, admin_user } => {
+                coordination::add_advisor(&config, admin_user, id, login, *supervisor).await
+            }
+            CoordinationAction::Migrate { .. } => unreachable!("matched above"),
+        };
+    }
     let engine = open(cli.config).await?;
     match cli.command {
         Command::Call { .. } | Command::Simulate { .. } => unreachable!("handled above"),
+        Command::Coordination { action: CoordinationAction::Init { .. } | CoordinationAction::AddAdvisor { .. } } => {
+            unreachable!("handled above")
+        }
         Command::Run { headless, no_claims } => {
             if !headless {
                 anyhow::bail!("`blendesk run` needs --headless; the window is `blendesk-desktop`");

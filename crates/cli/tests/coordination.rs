@@ -86,3 +86,46 @@ async fn a_mailbox_team_moves_to_postgresql_in_one_command() {
     assert!(again["policy_version"].is_null(), "{again}");
     assert_eq!(again["conflicts"].as_array().map(Vec::len), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_administrator_creates_the_schema_and_registers_advisors() {
+    let mut desk = Desk::new("pgadmin");
+    let team = PgTeam::unmigrated().await;
+    desk.coordinated_by(&team, stack().imap_port);
+    let admin_user = team.settings.user.clone();
+    let admin = |args: &[&str], new_password: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_blendesk"));
+        c.arg("--config").arg(&desk.config_path).args(args).env("BLENDESK_PG_ADMIN_PASSWORD", &team.settings.password);
+        match new_password {
+            Some(p) => c.env("BLENDESK_PG_NEW_PASSWORD", p),
+            None => c.env_remove("BLENDESK_PG_NEW_PASSWORD"),
+        };
+        c.output().unwrap()
+    };
+    let text = |o: &Output| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+
+    let out = admin(&["coordination", "init", "--admin-user", &admin_user], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("applied schema versions {:?}", (1..=blendesk_coord_pg::SCHEMA_VERSION).collect::<Vec<_>>())),
+        "{}",
+        text(&out)
+    );
+    let out = admin(&["coordination", "init", "--admin-user", &admin_user], None);
+    assert!(text(&out).contains("up to date"), "{}", text(&out));
+
+    // A role's password never on the command line: without the variable, a clear refusal.
+    let login = format!("{}_a1", team.database);
+    let out = admin(&["coordination", "add-advisor", "a1", "--login", &login, "--admin-user", &admin_user], None);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("BLENDESK_PG_NEW_PASSWORD"), "{}", text(&out));
+    let out = admin(&["coordination", "add-advisor", "a1", "--login", &login, "--admin-user", &admin_user], Some(TEST_PASSWORD));
+    assert!(out.status.success(), "{}", text(&out));
+    let out = admin(&["coordination", "add-advisor", "Not Valid", "--login", &login, "--admin-user", &admin_user], Some(TEST_PASSWORD));
+    assert!(!out.status.success() && text(&out).contains("advisor id"), "{}", text(&out));
+
+    // The new advisor logs in under their own role and is who row-level security says.
+    let session =
+        AdvisorSession::connect(&team.settings.with_login(&login, TEST_PASSWORD), &AdvisorId::parse("a1").unwrap()).await.unwrap();
+    assert_eq!(session.advisor().as_str(), "a1");
+}

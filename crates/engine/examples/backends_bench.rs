@@ -109,7 +109,10 @@ async fn run(backend: Backend, emails: u64, rate: u64) -> Figures {
     let start = Instant::now();
     for i in 0..emails {
         let mid = format!("<bb{i}.{:x}@example.com>", rand::random::<u32>());
-        let raw = format!("From: <c{i}@example.com>\r\nTo: {}\r\nSubject: order {i}\r\nMessage-ID: {mid}\r\n\r\nWhere is order {i}?\r\n", desk.address);
+        let raw = format!(
+            "From: <c{i}@example.com>\r\nTo: {}\r\nSubject: order {i}\r\nMessage-ID: {mid}\r\n\r\nWhere is order {i}?\r\n",
+            desk.address
+        );
         imap::append(&mut s, "INBOX", "()", raw.as_bytes()).await.unwrap();
         arrived.insert(mid.trim_matches(['<', '>']).to_owned(), unix_ms());
         let next = start + period * (i as u32 + 1);

@@ -99,7 +99,24 @@ impl Engine {
     }
 
     async fn claim_session(self: &Arc<Self>, retry: &mut crate::connections::Reconnect) -> Result<()> {
-        self.with_team_session(async |c| {
+        // With the team's database the claim loop writes nothing to the mailbox, so it
+        // holds no IMAP connection: an app needs only what the mail itself needs (Google
+        // counts 15 per account across the whole team).
+        if self.coordinated_by_database() {
+            self.db_session().await?;
+            return self.claim_passes(None, retry).await;
+        }
+        self.with_team_session(async |c| self.claim_passes(Some(&mut c.session), retry).await).await
+    }
+
+    /// The claim loop's passes until shutdown, on the mailbox's `session` (None when the
+    /// team's database coordinates).
+    async fn claim_passes(
+        self: &Arc<Self>,
+        mut session: Option<&mut imap::ImapSession>,
+        retry: &mut crate::connections::Reconnect,
+    ) -> Result<()> {
+        {
             retry.connected();
             let mut events = self.subscribe();
             let mut next_policy = tokio::time::Instant::now();
@@ -111,16 +128,21 @@ impl Engine {
                     return Ok(());
                 }
                 if tokio::time::Instant::now() >= next_policy {
-                    self.refresh_policy(&mut c.session).await?;
                     next_policy = tokio::time::Instant::now() + POLICY_POLL;
-                    let team = crate::keywords::team_of(&self.policy(), &self.config.advisor.id);
-                    if registered_for.as_ref() != Some(&team) && !self.coordinated_by_database() {
-                        self.register_team_keywords(&mut c.session, &team).await?;
-                        registered_for = Some(team);
+                    match session.as_deref_mut() {
+                        Some(session) => {
+                            self.refresh_policy(session).await?;
+                            let team = crate::keywords::team_of(&self.policy(), &self.config.advisor.id);
+                            if registered_for.as_ref() != Some(&team) {
+                                self.register_team_keywords(session, &team).await?;
+                                registered_for = Some(team);
+                            }
+                        }
+                        None => self.db_refresh_policy().await?,
                     }
                 }
                 self.presence_event(AdvisorEvent::Tick);
-                if self.try_one_claim(&mut c.session, &mut memory).await? {
+                if self.try_one_claim(session.as_deref_mut(), &mut memory).await? {
                     continue;
                 }
                 tokio::select! {
@@ -133,8 +155,7 @@ impl Engine {
                     _ = self.stopped() => {}
                 }
             }
-        })
-        .await
+        }
     }
 
     /// My email in the team's matching of the waiting emails (`team_order`) to the
@@ -190,7 +211,7 @@ impl Engine {
     }
 
     /// One decision: returns true when it acted (so the loop looks again at once).
-    async fn try_one_claim(&self, session: &mut imap::ImapSession, memory: &mut ClaimMemory) -> Result<bool> {
+    async fn try_one_claim(&self, mut session: Option<&mut imap::ImapSession>, memory: &mut ClaimMemory) -> Result<bool> {
         // Until every queue is mirrored, the most urgent email may be in one not read yet.
         if !self.queues_caught_up() {
             return Ok(false);
@@ -203,11 +224,13 @@ impl Engine {
         let keys = self.conversation_keys_for(&heads);
         // Whatever this advisor's state: an email with two owners is nobody's until settled.
         // (The database never lets an email have two owners.)
-        if !self.coordinated_by_database() && self.settle_double_owner(session, &heads, &keys, skip, now).await? {
-            return Ok(true);
+        if let Some(session) = session.as_deref_mut() {
+            if self.settle_double_owner(session, &heads, &keys, skip, now).await? {
+                return Ok(true);
+            }
         }
         // During a long call, what would miss its promise goes back (policy switch).
-        if self.hand_back_pass(session).await? {
+        if self.hand_back_pass(session.as_deref_mut()).await? {
             return Ok(true);
         }
         if !may_claim(self.advisor_state()) {
@@ -347,13 +370,15 @@ impl Engine {
         // below withdraws it if a call begins before the swap is sent.
         let decided_at = self.now_ms();
         let guard = || may_claim(self.advisor_state());
-        let outcome = match owners(&head.flags).next() {
-            _ if self.coordinated_by_database() => self.db_claim(head, owners(&head.flags).next(), &guard).await?,
-            Some(gone) => {
+        let outcome = match (session, owners(&head.flags).next()) {
+            (None, gone) => self.db_claim(head, gone, &guard).await?,
+            (Some(session), Some(gone)) => {
                 let from = format!("{OWNER_PREFIX}{gone}");
                 crate::claims::swap_owner(session, &head.folder, head.uidvalidity, head.uid, &from, Some(&mine)).await?
             }
-            None => take_keyword_guarded(session, &head.folder, head.uidvalidity, head.uid, &mine, OWNER_PREFIX, &guard).await?,
+            (Some(session), None) => {
+                take_keyword_guarded(session, &head.folder, head.uidvalidity, head.uid, &mine, OWNER_PREFIX, &guard).await?
+            }
         };
         match &outcome {
             ClaimOutcome::Won => {

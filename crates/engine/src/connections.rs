@@ -101,8 +101,9 @@ async fn scoped<T>(mut c: Connected, work: impl AsyncFnOnce(&mut Connected) -> c
 pub struct ConnectionPlan {
     /// One IDLE connection per queue, and in solo mode one for Sent.
     pub watch: usize,
-    /// Team mode: the claim loop (and the policy); the chores (presence heartbeats,
-    /// team duties and the Sent folder's sync).
+    /// Team mode: the claim loop (and the policy) — not with the team's database, where
+    /// it writes nothing to the mailbox; the chores (presence heartbeats, team duties and
+    /// the Sent folder's sync).
     pub team: usize,
     /// The long-lived total; sending a reply and publishing a document add one for
     /// a moment.
@@ -110,8 +111,26 @@ pub struct ConnectionPlan {
 }
 
 impl ConnectionPlan {
-    pub fn new(queues: usize, team_mode: bool) -> ConnectionPlan {
-        let (watch, team) = if team_mode { (queues, 2) } else { (queues + 1, 0) };
+    pub fn new(queues: usize, team_mode: bool, coordinated_by_database: bool) -> ConnectionPlan {
+        let (watch, team) = match (team_mode, coordinated_by_database) {
+            (true, false) => (queues, 2),
+            (true, true) => (queues, 1),
+            (false, _) => (queues + 1, 0),
+        };
         ConnectionPlan { watch, team, total: watch + team }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConnectionPlan;
+
+    #[test]
+    fn the_team_database_saves_the_claim_loops_connection() {
+        let total = |queues, team, db| ConnectionPlan::new(queues, team, db).total;
+        assert_eq!(total(1, false, false), 2, "solo: the queue and Sent");
+        assert_eq!(total(1, true, false), 3, "mailbox team: the queue, the claim loop, the chores");
+        assert_eq!(total(1, true, true), 2, "database team: the queue and the chores");
+        assert_eq!(total(3, true, true), 4);
     }
 }

@@ -247,10 +247,6 @@ impl Engine {
         let key = email_key(&h.folder, h.uidvalidity, h.uid);
         let session = self.db_session().await?;
         let Some(db) = self.db() else { return Ok(ClaimOutcome::Withdrawn) };
-        // The claim and its copy into the mirror under the pull lock: no read of the
-        // database made before the claim can land in the mirror after it. The answer
-        // names the owner, so no second read is needed (the hot path of every app).
-        let _one_at_a_time = db.pull.lock().await;
         if !guard() {
             return Ok(ClaimOutcome::Withdrawn);
         }
@@ -275,7 +271,11 @@ impl Engine {
             ClaimOutcome::Lost { holder } => Some(format!("{OWNER_PREFIX}{holder}")),
             _ => None,
         };
+        // The answer names the owner, so no second read (the hot path of every app). Its
+        // copy goes in under the pull lock: a pull that read the database before this
+        // claim committed has written by then, and one that reads after sees the claim.
         if let Some(owner) = owner {
+            let _one_at_a_time = db.pull.lock().await;
             let mut flags = self.store.coord_marks(&h.folder, h.uidvalidity, h.uid)?;
             flags.retain(|f| !f.starts_with(OWNER_PREFIX));
             flags.push(owner);

@@ -358,7 +358,11 @@ impl Engine {
             last_sync_at,
             capabilities,
             outbox: self.store.outbox_counts()?,
-            connections_per_app: crate::connections::ConnectionPlan::new(self.config.imap.queues.len(), true),
+            connections_per_app: crate::connections::ConnectionPlan::new(
+                self.config.imap.queues.len(),
+                true,
+                self.coordinated_by_database(),
+            ),
         })
     }
 }

@@ -122,7 +122,8 @@ impl Engine {
     /// my owner keyword by the claim's compare-and-swap (no `$bd_declined_` mark: if
     /// nobody else takes it, it may come back to me after the call). Returns true when
     /// something went back.
-    pub(crate) async fn hand_back_pass(&self, session: &mut ImapSession) -> Result<bool> {
+    /// `session`: the mailbox's, None when the team's database coordinates.
+    pub(crate) async fn hand_back_pass(&self, mut session: Option<&mut ImapSession>) -> Result<bool> {
         let now = self.now_ms();
         let due = self.hand_back_due(now)?;
         let mine = owner_keyword(&self.config.advisor.id);
@@ -131,10 +132,9 @@ impl Engine {
             let draft_sent = self.hand_over_draft(&back).await;
             let mut moved = 0;
             for h in &back.emails {
-                let outcome = if self.coordinated_by_database() {
-                    self.db_move(h, &mine, None, false).await?
-                } else {
-                    swap_owner(session, &h.folder, h.uidvalidity, h.uid, &mine, None).await?
+                let outcome = match session.as_deref_mut() {
+                    Some(session) => swap_owner(session, &h.folder, h.uidvalidity, h.uid, &mine, None).await?,
+                    None => self.db_move(h, &mine, None, false).await?,
                 };
                 if let ClaimOutcome::Won = outcome {
                     self.store.remove_flag(h.id, &mine)?;

@@ -8,6 +8,7 @@
 //! - caps held, and the advisor on a call claims nothing;
 //! - every app's mirror shows the database's owners (the overlay of `coordination.rs`);
 //! - no keyword was written to the mailbox, and no Blendesk folder was made in it;
+//! - each app holds two IMAP connections (its queue's IDLE and the chores'), not three;
 //! - the policy is refused to an advisor's role by the database itself.
 
 use blendesk_coord_pg::AdvisorSession;
@@ -48,7 +49,7 @@ fn engine_for(desk: &Desk, team: &PgTeam, id: &str, nocondstore_port: u16) -> Ar
 fn run(engine: &Arc<Engine>) -> Vec<tokio::task::JoinHandle<()>> {
     let (w, c) = (engine.clone(), engine.clone());
     vec![
-        tokio::spawn(async move { w.watch().await }),
+        tokio::spawn(async move { w.watch_queues().await }),
         tokio::spawn(async move {
             c.run_claims().await.expect("the claim loop runs without CONDSTORE when the database coordinates");
         }),
@@ -145,6 +146,14 @@ async fn twenty_apps_on_a_server_without_condstore_claim_through_postgresql_and_
             let wrong: Vec<_> = uid_owner.iter().filter(|(u, o)| seen.get(u) != Some(o)).take(5).collect();
             panic!("{id}'s mirror differs from the database ({} owners mirrored): e.g. {wrong:?}", seen.len());
         }
+    }
+
+    // An app needs only the connections its mail needs: one IDLE per queue and the
+    // chores' (Sent, the event log) — the claim loop holds none.
+    for (id, app) in ids.iter().zip(&apps) {
+        eventually("two IMAP connections per app", Duration::from_secs(30), || async { Ok((app.imap_connections() == 2).then_some(())) })
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e} ({} open)", app.imap_connections()));
     }
 
     for app in &apps {

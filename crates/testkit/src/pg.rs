@@ -41,7 +41,8 @@ pub struct PgTeam {
 }
 
 impl PgTeam {
-    pub async fn new(advisors: &[&str], supervisors: &[&str]) -> PgTeam {
+    /// A new, empty database (no schema, nobody registered): what an administrator starts from.
+    pub async fn unmigrated() -> PgTeam {
         let settings = admin_settings();
         let database = format!("t{:08x}", rand::random::<u32>());
         Admin::connect(&settings)
@@ -50,7 +51,11 @@ impl PgTeam {
             .create_database(&database)
             .await
             .expect("creating a database");
-        let settings = settings.with_database(&database);
+        PgTeam { settings: settings.with_database(&database), database }
+    }
+
+    pub async fn new(advisors: &[&str], supervisors: &[&str]) -> PgTeam {
+        let PgTeam { settings, database } = Self::unmigrated().await;
         let mut admin = Admin::connect(&settings).await.expect("connecting to the new database");
         admin.migrate().await.expect("migrating");
         for (ids, role) in [(advisors, TeamRole::Advisor), (supervisors, TeamRole::Supervisor)] {
