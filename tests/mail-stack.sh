@@ -218,8 +218,10 @@ start_smtp() {
     wait_port "$SMTP_PORT" || die "smtpd did not open port $SMTP_PORT (see $DIR/smtpd.log)"
 }
 
-# A second Dovecot on the same mailboxes that does not announce CONDSTORE (nor QRESYNC):
-# what a server unfit for team mode looks like. IMAP only, port IMAP_PORT+1.
+# A second Dovecot on the same mailboxes that does not announce CONDSTORE (nor QRESYNC)
+# and keeps no custom keywords (any keyword longer than one character is refused with
+# NO [CANNOT]; system flags such as \Answered still work): what Microsoft 365 looks like
+# to a team, unfit for the mailbox backend. IMAP only, port IMAP_PORT+1.
 start_plain_imap() {
     local port=$((IMAP_PORT + 1))
     port_open "$port" && return 0
@@ -229,7 +231,10 @@ start_plain_imap() {
         -e "s|^state_dir = .*|state_dir = $DIR/state-nocondstore|" \
         -e "s|port = $IMAP_PORT|port = $port|" \
         "$DIR/dovecot.conf" > "$DIR/dovecot-nocondstore.conf"
-    echo "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE NAMESPACE" >> "$DIR/dovecot-nocondstore.conf"
+    {
+        echo "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ UIDPLUS MOVE NAMESPACE"
+        echo "mail_max_keyword_length = 1"
+    } >> "$DIR/dovecot-nocondstore.conf"
     dovecot -c "$DIR/dovecot-nocondstore.conf" 9>&- </dev/null >>"$DIR/dovecot.log" 2>&1 || die "the no-CONDSTORE dovecot failed to start"
     wait_port "$port" || die "the no-CONDSTORE dovecot did not open port $port"
 }

@@ -259,7 +259,10 @@ impl Engine {
         self.with_session(async |c| {
             let condstore = c.has("CONDSTORE");
             imap::create_folder(&mut c.session, &sent).await?;
-            imap::append(&mut c.session, &sent, &format!("(\\Seen {NOTE_KEYWORD})"), &built.raw).await?;
+            // A team on its database writes no keyword (its server may keep none): the
+            // note's Message-ID says what it is.
+            let flags = if self.coordinated_by_database() { "(\\Seen)".to_owned() } else { format!("(\\Seen {NOTE_KEYWORD})") };
+            imap::append(&mut c.session, &sent, &flags, &built.raw).await?;
             self.sync_folder(&mut c.session, &sent, condstore).await?;
             Ok(())
         })

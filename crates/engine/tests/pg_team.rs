@@ -1,5 +1,5 @@
 //! Team mode where the mailbox cannot coordinate: the mail on the stack's second Dovecot,
-//! which offers no CONDSTORE, and claims, duties, presence and the policy in the team's
+//! which offers no CONDSTORE and refuses every custom keyword, and claims, duties, presence and the policy in the team's
 //! PostgreSQL (`[coordination] backend = "postgres"`). Twenty apps (each its own advisor,
 //! login role and database connection, their real watch and claim loops) race for 200
 //! emails from 200 customers. Checked on the database and on the mailbox:
@@ -80,6 +80,17 @@ async fn twenty_apps_on_a_server_without_condstore_claim_through_postgresql_and_
         );
         imap::append(&mut s, "INBOX", "()", raw.as_bytes()).await.unwrap();
     }
+    imap::logout(s).await;
+    // The server the apps use keeps no keyword (as Microsoft 365): a STORE of one is refused.
+    let endpoint = imap::Endpoint {
+        host: stack().host.clone(),
+        port: nocondstore,
+        security: blendesk_domain::transport::Security::Plain,
+        username: desk.user.clone(),
+    };
+    let mut s = imap::connect(&endpoint, TEST_PASSWORD).await.unwrap().session;
+    imap::select(&mut s, "INBOX", false).await.unwrap();
+    assert!(imap::store(&mut s, 1, "+FLAGS.SILENT ($bd_probe)").await.is_err(), "the no-CONDSTORE Dovecot stores keywords");
     imap::logout(s).await;
 
     let supervisor = engine_for(&desk, &team, "s00", nocondstore);

@@ -518,15 +518,39 @@ pub async fn append_at(session: &mut ImapSession, folder: &str, flags: &str, int
     Ok(())
 }
 
-/// `UID STORE uid <change>` — e.g. `+FLAGS.SILENT (\Answered)`.
+/// `UID STORE uid <change>` — e.g. `+FLAGS.SILENT (\Answered)`. A NO (a keyword the
+/// server does not keep, a folder this login may not write) is an error: async-imap's
+/// own `uid_store` stream ends quietly on one, which would report a refused write as done.
 pub async fn store(session: &mut ImapSession, uid: u32, change: &str) -> Result<()> {
-    timed(&format!("UID STORE {uid}"), COMMAND_TIMEOUT, async {
-        let stream = session.uid_store(uid.to_string(), change).await?;
-        stream.try_collect::<Vec<_>>().await
-    })
-    .await?;
+    let what = format!("UID STORE {uid}");
+    drain_unsolicited(session);
+    tagged(session, &what, format!("UID STORE {uid} {change}")).await?;
     drain_unsolicited(session);
     Ok(())
+}
+
+/// Runs `command` and reads up to its tagged answer: the answer's text when OK, an
+/// error naming `what` on NO or BAD. Untagged answers in between are read and dropped.
+async fn tagged(session: &mut ImapSession, what: &str, command: String) -> Result<String> {
+    use async_imap::imap_proto::{Response, Status};
+    let answer = timed(what, COMMAND_TIMEOUT, async {
+        let tag = session.run_command(command).await?;
+        loop {
+            let Some(data) = session.read_response().await? else { return Err(async_imap::error::Error::ConnectionLost) };
+            if let Response::Done { tag: t, status, outcome } = data.parsed() {
+                if *t == tag {
+                    let text = outcome.information.as_deref().unwrap_or_default().to_owned();
+                    return Ok(match status {
+                        Status::Ok => Ok(text),
+                        Status::No => Err(async_imap::error::Error::No(text)),
+                        _ => Err(async_imap::error::Error::Bad(text)),
+                    });
+                }
+            }
+        }
+    })
+    .await?;
+    answer.map_err(|source| ImapError::Command { what: what.to_owned(), source })
 }
 
 pub async fn logout(mut session: ImapSession) {
@@ -718,27 +742,9 @@ pub enum Conditional {
 /// client library does not surface that code, so the tagged answer is read here.
 /// A `NO` (e.g. Cyrus's "Too many user flags in mailbox") is a `Command` error.
 pub async fn store_conditional(session: &mut ImapSession, uid: u32, modseq: u64, change: &str) -> Result<Conditional> {
-    use async_imap::imap_proto::{Response, Status};
     let what = format!("UID STORE {uid} UNCHANGEDSINCE {modseq}");
     drain_unsolicited(session);
-    let answer = timed(&what, COMMAND_TIMEOUT, async {
-        let tag = session.run_command(format!("UID STORE {uid} (UNCHANGEDSINCE {modseq}) {change}")).await?;
-        loop {
-            let Some(data) = session.read_response().await? else { return Err(async_imap::error::Error::ConnectionLost) };
-            if let Response::Done { tag: t, status, outcome } = data.parsed() {
-                if *t == tag {
-                    let text = outcome.information.as_deref().unwrap_or_default().to_owned();
-                    return Ok(match status {
-                        Status::Ok => Ok(text),
-                        Status::No => Err(async_imap::error::Error::No(text)),
-                        _ => Err(async_imap::error::Error::Bad(text)),
-                    });
-                }
-            }
-        }
-    })
-    .await?;
-    let text = answer.map_err(|source| ImapError::Command { what, source })?;
+    let text = tagged(session, &what, format!("UID STORE {uid} (UNCHANGEDSINCE {modseq}) {change}")).await?;
     Ok(if text.to_ascii_uppercase().contains("[MODIFIED") { Conditional::Modified } else { Conditional::Applied })
 }
 
