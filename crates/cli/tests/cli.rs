@@ -145,8 +145,7 @@ async fn the_password_never_reaches_the_database_wal_logs_or_config() {
 #[test]
 fn team_mode_is_refused_without_condstore_and_solo_mode_still_works() {
     let desk = Desk::new("nocs");
-    let out = blendesk_testkit::stack_script(&["start-nocondstore"]).unwrap();
-    let port: u16 = out.lines().find_map(|l| l.strip_prefix("BLENDESK_STACK_NOCONDSTORE_PORT=")).unwrap().parse().unwrap();
+    let port = blendesk_testkit::nocondstore_port();
     let text = std::fs::read_to_string(&desk.config_path).unwrap().replacen(
         &format!("port = {}", blendesk_testkit::stack().imap_port),
         &format!("port = {port}"),

@@ -284,13 +284,7 @@ async fn compressed_day(coordination: Coordination) {
         Coordination::Postgres => {
             // Every login role has the test password; the apps inherit it.
             std::env::set_var("BLENDESK_PG_PASSWORD", blendesk_testkit::TEST_PASSWORD);
-            let port: u16 = blendesk_testkit::stack_script(&["start-nocondstore"])
-                .unwrap()
-                .lines()
-                .find_map(|l| l.strip_prefix("BLENDESK_STACK_NOCONDSTORE_PORT="))
-                .expect("the script names the port")
-                .parse()
-                .unwrap();
+            let port: u16 = blendesk_testkit::nocondstore_port();
             let team = PgTeam::new(&ids, &["alice"]).await;
             desk.coordinated_by(&team, port);
             let login = team.settings.with_login(&format!("{}_alice", team.database), blendesk_testkit::TEST_PASSWORD);

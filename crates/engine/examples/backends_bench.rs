@@ -21,7 +21,7 @@ use blendesk_engine::events::Event;
 use blendesk_engine::Engine;
 use blendesk_mail::imap;
 use blendesk_testkit::pg::PgTeam;
-use blendesk_testkit::{login, stack, stack_script, Desk, TEST_PASSWORD};
+use blendesk_testkit::{login, stack, Desk, TEST_PASSWORD};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -60,13 +60,7 @@ async fn run(backend: Backend, emails: u64, rate: u64) -> Figures {
     let ids: Vec<String> = (0..APPS).map(|i| format!("a{i:02}")).collect();
     if let Backend::Postgres = backend {
         std::env::set_var("BLENDESK_PG_PASSWORD", TEST_PASSWORD);
-        let port: u16 = stack_script(&["start-nocondstore"])
-            .unwrap()
-            .lines()
-            .find_map(|l| l.strip_prefix("BLENDESK_STACK_NOCONDSTORE_PORT="))
-            .expect("the script names the port")
-            .parse()
-            .unwrap();
+        let port: u16 = blendesk_testkit::nocondstore_port();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let team = PgTeam::new(&refs, &["alice"]).await;
         desk.coordinated_by(&team, port);

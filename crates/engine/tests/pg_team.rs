@@ -20,7 +20,7 @@ use blendesk_engine::events::Event;
 use blendesk_engine::{Engine, EngineError};
 use blendesk_mail::imap;
 use blendesk_testkit::pg::PgTeam;
-use blendesk_testkit::{eventually, login, stack, stack_script, Desk, TEST_PASSWORD};
+use blendesk_testkit::{eventually, login, stack, Desk, TEST_PASSWORD};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,13 +60,7 @@ fn run(engine: &Arc<Engine>) -> Vec<tokio::task::JoinHandle<()>> {
 async fn twenty_apps_on_a_server_without_condstore_claim_through_postgresql_and_write_no_keyword() {
     // Every app's login role has the test password.
     std::env::set_var("BLENDESK_PG_PASSWORD", TEST_PASSWORD);
-    let nocondstore: u16 = stack_script(&["start-nocondstore"])
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("BLENDESK_STACK_NOCONDSTORE_PORT="))
-        .expect("the script names the port")
-        .parse()
-        .unwrap();
+    let nocondstore: u16 = blendesk_testkit::nocondstore_port();
     let desk = Desk::new("pgteam");
     let ids: Vec<String> = (0..APPS).map(|i| format!("a{i:02}")).collect();
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();

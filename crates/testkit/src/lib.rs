@@ -67,6 +67,17 @@ pub fn stack() -> &'static Stack {
     })
 }
 
+/// The port of the stack's second Dovecot (no CONDSTORE, no custom keywords), started
+/// on first use.
+pub fn nocondstore_port() -> u16 {
+    stack_script(&["start-nocondstore"])
+        .unwrap_or_else(|e| panic!("the no-CONDSTORE Dovecot did not start: {e:#}"))
+        .lines()
+        .find_map(|l| l.strip_prefix("BLENDESK_STACK_NOCONDSTORE_PORT="))
+        .and_then(|p| p.parse().ok())
+        .expect("tests/mail-stack.sh start-nocondstore names its port")
+}
+
 /// A fresh user name on the stack: `t_<prefix>_<random>`; it exists on first login or
 /// delivery and starts empty.
 pub fn unique_user(prefix: &str) -> String {
