@@ -61,7 +61,7 @@ impl Engine {
             let customer = queues.contains(&h.folder)
                 && !h.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted"))
                 && (internal == "@" || !h.from_addr.to_lowercase().ends_with(&internal))
-                && blendesk_domain::automation::survey::parse_answer(&h.subject).is_none();
+                && !blendesk_domain::automation::survey::is_answer(&h.subject);
             if !customer {
                 continue;
             }

@@ -14,8 +14,8 @@ use crate::events::Event;
 use blendesk_domain::automation::ack::BREAKER_MAX;
 use blendesk_domain::automation::duty::DutyKind;
 use blendesk_domain::automation::survey::{
-    csat_figures, parse_answer, reference_of_message_id, should_survey, survey_body, survey_message_id, survey_reference, CsatFigures,
-    SurveyAnswer, SurveyCandidate,
+    csat_figures, is_answer, parse_answer, reference_of_message_id, should_survey, survey_body, survey_message_id, survey_reference,
+    CsatFigures, SurveyAnswer, SurveyCandidate,
 };
 use blendesk_domain::claim::{owners, ClaimOutcome};
 use blendesk_domain::keywords::RESOLVED_KEYWORD;
@@ -29,7 +29,7 @@ pub const SURVEYS_FOLDER: &str = "Surveys";
 
 /// A survey answer: an email in a queue whose subject carries a survey tag.
 fn is_survey_answer(h: &QueueHead) -> bool {
-    parse_answer(&h.subject).is_some()
+    is_answer(&h.subject)
 }
 
 /// Satisfaction figures, for the team and per advisor and queue.

@@ -234,7 +234,7 @@ impl Engine {
     /// filed, `surveys.rs`, and never open a conversation).
     fn open_customer_messages(&self) -> Result<Vec<MessageHead>> {
         let mut open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
-        open.retain(|h| blendesk_domain::automation::survey::parse_answer(&h.subject).is_none());
+        open.retain(|h| !blendesk_domain::automation::survey::is_answer(&h.subject));
         Ok(open)
     }
 
