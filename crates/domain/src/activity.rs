@@ -67,6 +67,23 @@ pub enum ActivityKind {
     },
 }
 
+impl ActivityKind {
+    /// The kind's name as its JSON says it (`"kind": "resolved"`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ActivityKind::Claimed { .. } => "claimed",
+            ActivityKind::Released { .. } => "released",
+            ActivityKind::HandedBack { .. } => "handed_back",
+            ActivityKind::Transferred { .. } => "transferred",
+            ActivityKind::Replied { .. } => "replied",
+            ActivityKind::Resolved { .. } => "resolved",
+            ActivityKind::State { .. } => "state",
+            ActivityKind::Linked { .. } => "linked",
+            ActivityKind::Call { .. } => "call",
+        }
+    }
+}
+
 /// How a call ended, as the advisor says during wrap-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -316,6 +333,37 @@ mod tests {
         week.add(&day);
         assert_eq!((week.claimed, week.replied, week.calls, week.talk_ms), (4, 6, 2, 180_000));
         assert_eq!(week.mean_handle_ms(), Some(30_000));
+    }
+
+    /// One event of every kind.
+    fn every_kind() -> Vec<ActivityKind> {
+        vec![
+            ActivityKind::Claimed { message_id: None, conversation: "c".into(), queue: "INBOX".into() },
+            ActivityKind::Released { conversation: "c".into() },
+            ActivityKind::HandedBack { conversation: "c".into() },
+            ActivityKind::Transferred { conversation: "c".into(), to: "bob".into() },
+            ActivityKind::Replied { message_id: None, conversation: "c".into(), handle_ms: None, assisted: None },
+            ActivityKind::Resolved { message_id: None },
+            ActivityKind::State { state: "away".into() },
+            ActivityKind::Linked { address: "a@b".into(), number: "+1".into() },
+            ActivityKind::Call {
+                call_id: None,
+                number: None,
+                direction: None,
+                started_ms: 0,
+                talk_ms: 0,
+                hold_ms: None,
+                disposition: None,
+            },
+        ]
+    }
+
+    #[test]
+    fn each_kind_is_named_as_its_json_names_it() {
+        for kind in every_kind() {
+            let json = serde_json::to_value(&kind).unwrap();
+            assert_eq!(json["kind"].as_str(), Some(kind.name()), "{json}");
+        }
     }
 
     fn ev(id: &str, advisor: &str, at_ms: i64, kind: ActivityKind) -> Activity {

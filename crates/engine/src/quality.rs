@@ -213,18 +213,9 @@ impl Engine {
     }
 
     /// What the newest Replied event answering `message_id` says of templates and
-    /// articles (the team's log, and this app's own events not yet appended).
+    /// articles (the team's log, and this app's own events not yet appended; indexed).
     fn reply_assisted(&self, message_id: &str) -> Result<Option<bool>> {
-        use blendesk_domain::activity::ActivityKind;
-        Ok(self
-            .known_activity_since(i64::MIN)?
-            .into_iter()
-            .rev()
-            .find_map(|(_, k)| match k {
-                ActivityKind::Replied { message_id: Some(m), assisted, .. } if m == message_id => Some(assisted),
-                _ => None,
-            })
-            .flatten())
+        Ok(self.store.reply_assisted(message_id)?.flatten())
     }
 
     /// Mirror the scorecard and review folders once.

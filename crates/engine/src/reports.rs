@@ -149,7 +149,9 @@ impl Engine {
     /// Inbound calls from the event log join the email contacts; numbers linked to an
     /// address are that customer's; the share resolved on first contact goes in `out`.
     fn add_first_contact_resolution(&self, out: &mut Report, mut contacts: Vec<Contact>, now_ms: i64) -> Result<()> {
-        let events = self.team_activity(0, i64::MAX)?;
+        // Only the calls and links: read by kind, not the whole log.
+        let events: Vec<blendesk_domain::activity::Activity> =
+            self.store.team_activity_of(&["call", "linked"], 0, i64::MAX)?.iter().filter_map(|j| serde_json::from_str(j).ok()).collect();
         let mut links = Vec::new();
         for e in &events {
             match &e.kind {
