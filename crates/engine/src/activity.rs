@@ -75,6 +75,9 @@ impl Engine {
         if let Err(e) = self.store.record_activity(self.now_ms(), &json) {
             tracing::warn!(error = %e, "activity not recorded");
         }
+        if matches!(kind, ActivityKind::Resolved { .. }) {
+            self.team.resolutions_arrived.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 
     /// When each email was resolved through (its Message-ID), by anyone on the team or
@@ -171,6 +174,8 @@ impl Engine {
             self.store.set_activity_folder(&folder, selected.uidvalidity, newest)?;
         }
         if added > 0 {
+            // Any of them may be a colleague's resolve: the survey pass looks.
+            self.team.resolutions_arrived.store(true, std::sync::atomic::Ordering::SeqCst);
             self.emit(crate::events::Event::TeamActivity { new: added as u64 });
         }
         Ok(added)
