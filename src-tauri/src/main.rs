@@ -88,6 +88,7 @@ fn main() {
             autostart::autostart,
             autostart::set_autostart,
             conversations::merge_conversations,
+            conversations::tag_conversation,
             conversations::split_conversation,
             knowledge::kb_for_message,
             knowledge::kb_search,

@@ -9,12 +9,17 @@ use blendesk_domain::quality::{AutoChecks, Review, ReviewScore, Scorecard};
 use blendesk_engine::quality::QualityView;
 use tauri::State;
 
-/// The scorecards in force (the highest version of each), read from the mailbox.
+/// The scorecards in force (the highest version of each), read from the mailbox; with
+/// `message`, those for its conversation's email type (queue and tags).
 #[tauri::command]
-pub async fn scorecards(desk: State<'_, Desk>) -> Result<Vec<Scorecard>> {
+pub async fn scorecards(desk: State<'_, Desk>, message: Option<i64>) -> Result<Vec<Scorecard>> {
     let engine = desk.engine().map_err(starting)?.clone();
     engine.refresh_quality_docs().await.map_err(engine_err)?;
-    engine.scorecards().map_err(engine_err)
+    match message {
+        Some(m) => engine.scorecards_for(m),
+        None => engine.scorecards(),
+    }
+    .map_err(engine_err)
 }
 
 /// The reviews this advisor may see, the quality scores and calibration sessions.

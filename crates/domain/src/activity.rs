@@ -23,13 +23,24 @@ pub const MAX_LINE_BYTES: usize = 8 * 1024;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActivityKind {
     /// The advisor's app won the claim on an email.
-    Claimed { message_id: Option<String>, conversation: String, queue: String },
+    Claimed {
+        message_id: Option<String>,
+        conversation: String,
+        queue: String,
+    },
     /// They released a conversation to the queue.
-    Released { conversation: String },
+    Released {
+        conversation: String,
+    },
     /// Their app gave an email back during a long call.
-    HandedBack { conversation: String },
+    HandedBack {
+        conversation: String,
+    },
     /// A supervisor moved a conversation to `to`.
-    Transferred { conversation: String, to: String },
+    Transferred {
+        conversation: String,
+        to: String,
+    },
     /// A reply was queued, answering `message_id`; `handle_ms` is the time the advisor
     /// had the conversation open in front of them for it, calls and breaks left out
     /// (the window measures it; absent from the command line).
@@ -44,13 +55,30 @@ pub enum ActivityKind {
         assisted: Option<bool>,
     },
     /// A conversation closed without a reply.
-    Resolved { message_id: Option<String> },
+    Resolved {
+        message_id: Option<String>,
+    },
     /// The advisor's state changed (available, on_call, wrap_up, away, offline).
-    State { state: String },
+    State {
+        state: String,
+    },
     /// An advisor said this number is this customer's (dialled from their conversation,
     /// or linked by hand): the whole team's history and first-contact resolution join
     /// the two.
-    Linked { address: String, number: String },
+    Linked {
+        address: String,
+        number: String,
+    },
+    /// An advisor tagged a conversation (its key), or took a tag off: the email type
+    /// (queue × tag) scorecards and analytics use (`tags.rs`; never an IMAP keyword).
+    Tagged {
+        conversation: String,
+        tag: String,
+    },
+    Untagged {
+        conversation: String,
+        tag: String,
+    },
     /// A call ended: what the softphone said of it, its talk time, and the advisor's
     /// disposition (none when wrap-up ended without one).
     Call {
@@ -80,6 +108,8 @@ impl ActivityKind {
             ActivityKind::State { .. } => "state",
             ActivityKind::Linked { .. } => "linked",
             ActivityKind::Call { .. } => "call",
+            ActivityKind::Tagged { .. } => "tagged",
+            ActivityKind::Untagged { .. } => "untagged",
         }
     }
 }
@@ -217,7 +247,7 @@ impl DayFigures {
                 self.talk_ms += talk_ms.max(&0);
                 self.hold_ms += hold_ms.unwrap_or(0).max(0);
             }
-            ActivityKind::State { .. } | ActivityKind::Linked { .. } => {}
+            ActivityKind::State { .. } | ActivityKind::Linked { .. } | ActivityKind::Tagged { .. } | ActivityKind::Untagged { .. } => {}
         }
     }
 }
@@ -346,6 +376,8 @@ mod tests {
             ActivityKind::Resolved { message_id: None },
             ActivityKind::State { state: "away".into() },
             ActivityKind::Linked { address: "a@b".into(), number: "+1".into() },
+            ActivityKind::Tagged { conversation: "c".into(), tag: "refund".into() },
+            ActivityKind::Untagged { conversation: "c".into(), tag: "refund".into() },
             ActivityKind::Call {
                 call_id: None,
                 number: None,

@@ -8,7 +8,9 @@
 
 use crate::engine::{EngineError, Result};
 use crate::Engine;
-use blendesk_domain::quality::{auto_checks, calibrate, quality_score, score, AutoChecks, Calibration, Review, ReviewScore, Scorecard};
+use blendesk_domain::quality::{
+    auto_checks, calibrate, quality_score, score, AutoChecks, Calibration, Channel, Review, ReviewScore, Scorecard,
+};
 use blendesk_store::{DocVersion, KIND_REVIEW, KIND_SCORECARD};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -66,6 +68,17 @@ impl Engine {
             }
         }
         Ok(newest.into_values().collect())
+    }
+
+    /// The scorecards in force for the email type of `message`'s conversation: its queue
+    /// and its tags (`Scorecard::applies_to`).
+    pub fn scorecards_for(&self, message: i64) -> Result<Vec<Scorecard>> {
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let keys = self.conversation_keys_for(&heads);
+        let i = heads.iter().position(|h| h.id == message).ok_or(EngineError::NoSuchMessage(message))?;
+        let tags = self.tags_of(&keys[i])?;
+        let queue = &heads[i].folder;
+        Ok(self.scorecards()?.into_iter().filter(|c| c.applies_to(Channel::Email, queue, &tags)).collect())
     }
 
     fn all_scorecards(&self) -> Result<Vec<Scorecard>> {

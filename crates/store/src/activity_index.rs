@@ -1,5 +1,5 @@
-//! Indexes of the event log by key (migration 0014): when each email was resolved, each
-//! reply's template or article use, and each event's kind. Filled in the transaction that
+//! Indexes of the event log by key (migrations 0014, 0015): when each email was resolved,
+//! each reply's template or article use, each event's kind, and each conversation's tags. Filled in the transaction that
 //! keeps an event (the team's in `add_team_activity`, this app's own in
 //! `record_activity`), so they hold exactly what a scan of the log would find.
 
@@ -18,6 +18,18 @@ pub(crate) fn index_event(conn: &Connection, at_ms: i64, kind: &ActivityKind) ->
         ActivityKind::Replied { message_id: Some(m), assisted, .. } => {
             conn.prepare_cached("INSERT OR IGNORE INTO activity_replies (message_id, at_ms, assisted) VALUES (?1, ?2, ?3)")?
                 .execute(params![m, at_ms, assisted])?;
+        }
+        ActivityKind::Tagged { conversation, tag } | ActivityKind::Untagged { conversation, tag } => {
+            let tagged = matches!(kind, ActivityKind::Tagged { .. });
+            // The change that stands, as `domain::tags::supersedes` says: the later; at
+            // the same millisecond, removing.
+            conn.prepare_cached(
+                "INSERT INTO conversation_tags (conversation, tag, at_ms, tagged) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(conversation, tag) DO UPDATE SET at_ms = excluded.at_ms, tagged = excluded.tagged
+                 WHERE excluded.at_ms > conversation_tags.at_ms
+                    OR (excluded.at_ms = conversation_tags.at_ms AND excluded.tagged < conversation_tags.tagged)",
+            )?
+            .execute(params![conversation, tag, at_ms, tagged])?;
         }
         _ => {}
     }
@@ -49,6 +61,19 @@ impl Store {
                 r.get::<_, Option<bool>>(0)
             })
             .optional()?)
+    }
+
+    /// Each tagged conversation's tags now (this app's own changes at once), sorted.
+    pub fn conversation_tags(&self) -> Result<BTreeMap<String, Vec<String>>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT conversation, tag FROM conversation_tags WHERE tagged = 1 ORDER BY conversation, tag")?;
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (c, t) = row?;
+            out.entry(c).or_default().push(t);
+        }
+        Ok(out)
     }
 
     /// The team's events of these kinds (`call`, `linked`, …) in `[from_ms, to_ms)` as
@@ -157,6 +182,49 @@ mod tests {
         let calls = store.team_activity_of(&["state", "resolved"], 0, 6_000).unwrap();
         assert_eq!(calls.len(), 3, "{calls:?}");
         assert!(calls[2].contains("\"at_ms\":5000"));
+    }
+
+    #[test]
+    fn tags_are_what_the_domain_derives_from_the_log_in_any_order_and_once() {
+        use blendesk_domain::tags::{current_tags, TagChange};
+        let tag = |on: bool, c: &str, t: &str| {
+            if on {
+                ActivityKind::Tagged { conversation: c.into(), tag: t.into() }
+            } else {
+                ActivityKind::Untagged { conversation: c.into(), tag: t.into() }
+            }
+        };
+        let events = vec![
+            team(0, 1_000, tag(true, "a@x", "refund")),
+            team(1, 2_000, tag(true, "a@x", "vip")),
+            team(2, 3_000, tag(false, "a@x", "refund")),
+            team(3, 4_000, tag(true, "b@x", "退款")),
+            team(4, 5_000, tag(true, "b@x", "late")),
+            team(5, 5_000, tag(false, "b@x", "late")),
+        ];
+        let oracle = |events: &[Activity]| {
+            let changes = events.iter().filter_map(|e| match &e.kind {
+                ActivityKind::Tagged { conversation, tag } => Some(TagChange { at_ms: e.at_ms, conversation, tag, tagged: true }),
+                ActivityKind::Untagged { conversation, tag } => Some(TagChange { at_ms: e.at_ms, conversation, tag, tagged: false }),
+                _ => None,
+            });
+            current_tags(changes).into_iter().map(|(c, t)| (c, t.into_iter().collect::<Vec<_>>())).collect::<BTreeMap<_, _>>()
+        };
+        // Read back newest first, then everything again: the same tags.
+        let store = Store::open_in_memory().unwrap();
+        let reversed: Vec<Activity> = events.iter().rev().cloned().collect();
+        store.add_team_activity(&reversed).unwrap();
+        assert_eq!(store.conversation_tags().unwrap(), oracle(&events));
+        store.add_team_activity(&events).unwrap();
+        assert_eq!(store.conversation_tags().unwrap(), oracle(&events));
+        assert_eq!(store.conversation_tags().unwrap()["a@x"], ["vip"]);
+        // This app's own change counts at once, and once more read back changes nothing.
+        store.record_activity(6_000, &serde_json::to_string(&tag(true, "a@x", "refund")).unwrap()).unwrap();
+        assert_eq!(store.conversation_tags().unwrap()["a@x"], ["refund", "vip"]);
+        store.add_team_activity(&[team(9, 6_000, tag(true, "a@x", "refund"))]).unwrap();
+        let mut all = events.clone();
+        all.push(team(9, 6_000, tag(true, "a@x", "refund")));
+        assert_eq!(store.conversation_tags().unwrap(), oracle(&all));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/0012_quality_docs.sql")),
     (13, include_str!("../migrations/0013_hold_time.sql")),
     (14, include_str!("../migrations/0014_activity_index.sql")),
+    (15, include_str!("../migrations/0015_conversation_tags.sql")),
 ];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {

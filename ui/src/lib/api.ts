@@ -135,7 +135,7 @@ export const api = {
   notices: () => invoke<Notice[]>("notices"),
   dismissNotice: (id: number) => invoke<void>("dismiss_notice", { id }),
   myDay: () => invoke<MyDay>("my_day"),
-  scorecards: () => invoke<Scorecard[]>("scorecards"),
+  scorecards: (message?: number) => invoke<Scorecard[]>("scorecards", { message: message ?? null }),
   qualityView: () => invoke<QualityView>("quality_view"),
   submitReview: (review: Review) => invoke<ReviewScore>("submit_review", { review }),
   replyChecks: (message: number) => invoke<AutoChecks | null>("reply_checks", { message }),
@@ -156,6 +156,8 @@ export const api = {
   presence: () => invoke<Presence>("presence"),
   park: (customer: string, seconds: number | null) => invoke<number>("park", { customer, seconds }),
   mergeConversations: (from: string, into: string) => invoke<Rearranged>("merge_conversations", { from, into }),
+  tagConversation: (conversation: string, tag: string, on: boolean) =>
+    invoke<string[]>("tag_conversation", { conversation, tag, on }),
   splitConversation: (messages: number[]) => invoke<Rearranged>("split_conversation", { messages }),
   showImages: (message: number) => invoke<{ document: string; blocked_remote: number }>("show_images", { message }),
   resolve: (message: number) => invoke<number>("resolve", { message }),
