@@ -115,6 +115,7 @@ fn main() {
             quality::quality_view,
             quality::submit_review,
             quality::reply_checks,
+            quality::review_sample,
             analytics::analytics,
             analytics::analytics_conversations,
             analytics::export_analytics,

@@ -58,6 +58,16 @@ pub struct QualityView {
     pub calibrations: BTreeMap<String, Calibration>,
 }
 
+/// One conversation of this week's sample for review: whose work, its key, and its
+/// newest queue email (what the review form's checks and scorecards look at).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct SampleItem {
+    pub advisor: String,
+    pub conversation: String,
+    pub message: i64,
+    pub subject: String,
+}
+
 impl Engine {
     /// The scorecards in force: the highest version of each name.
     pub fn scorecards(&self) -> Result<Vec<Scorecard>> {
@@ -174,6 +184,26 @@ impl Engine {
             .collect();
         let week = blendesk_domain::metrics::period_of(now_ms, blendesk_domain::metrics::Period::Week);
         Ok(blendesk_domain::quality::weekly_sample(&owned, per_advisor, &week))
+    }
+
+    /// This week's sample (`review_sample`) with each conversation's newest queue email,
+    /// for the review form (supervisors only: it names every advisor).
+    pub fn review_sample_items(&self, per_advisor: usize, now_ms: i64) -> Result<Vec<SampleItem>> {
+        if !self.policy().is_supervisor(&self.config.advisor.id) {
+            return Err(EngineError::Document("only a supervisor reviews: the sample is theirs".into()));
+        }
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let keys = self.conversation_keys_for(&heads);
+        let newest =
+            |key: &str| heads.iter().zip(keys.iter()).filter(|(_, k)| *k == key).map(|(h, _)| h).max_by_key(|h| (h.internal_date, h.id));
+        Ok(self
+            .review_sample(per_advisor, now_ms)?
+            .into_iter()
+            .filter_map(|(advisor, conversation)| {
+                let h = newest(&conversation)?;
+                Some(SampleItem { advisor, message: h.id, subject: h.subject.clone(), conversation })
+            })
+            .collect())
     }
 
     /// The automatic checks of our newest reply in the conversation of `message` (none

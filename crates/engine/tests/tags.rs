@@ -2,7 +2,7 @@
 //! its Blendesk/Events folder, no IMAP keyword), the other app reads the log and sees the
 //! tag, the email type's figures (analytics filter, report by tag) and the scorecards for
 //! that type; a bad tag is refused with its reason and records nothing; an untag reaches
-//! the first app the same way.
+//! the first app the same way. Also the review form's weekly sample (supervisors only).
 
 use blendesk_domain::activity::day_of;
 use blendesk_domain::blending::Policy;
@@ -33,9 +33,10 @@ async fn a_tag_from_one_app_reaches_the_other_and_cuts_the_figures_by_email_type
     let (ann, ben) = (Customer::new("ann"), Customer::new("ben"));
     let now_s = alice.now_ms() / 1000;
     let mut s = login(&desk.user).await.unwrap();
-    for (who, subject) in [(&ann, "Refund please"), (&ben, "Opening hours")] {
+    // Ann's email is Alice's (her owner keyword), Ben's nobody's.
+    for (who, subject, flags) in [(&ann, "Refund please", "($bd_owner_alice)"), (&ben, "Opening hours", "()")] {
         let (_, raw) = customer_mail(&who.address, &desk.address, subject, "Hello");
-        imap::append_at(&mut s, "INBOX", "()", &imap::date_time(now_s - 3600), &raw).await.unwrap();
+        imap::append_at(&mut s, "INBOX", flags, &imap::date_time(now_s - 3600), &raw).await.unwrap();
     }
     imap::logout(s).await;
     alice.sync_once().await.unwrap();
@@ -109,6 +110,17 @@ async fn a_tag_from_one_app_reaches_the_other_and_cuts_the_figures_by_email_type
     assert_eq!(names(latest(&ann_key)), ["Any email", "Refunds"]);
     let ben_key = bob.conversation_key(&ben.address).unwrap();
     assert_eq!(names(latest(&ben_key)), ["Any email"]);
+
+    // The review form's weekly sample: Alice's conversation with its newest email, for a
+    // supervisor only.
+    let sample = bob.review_sample_items(3, now).unwrap();
+    assert_eq!(
+        sample.iter().map(|i| (i.advisor.as_str(), i.conversation.as_str(), i.message, i.subject.as_str())).collect::<Vec<_>>(),
+        [("alice", ann_key.as_str(), latest(&ann_key), "Refund please")]
+    );
+    alice.load_policy().await.unwrap();
+    let err = alice.review_sample_items(3, now).unwrap_err().to_string();
+    assert!(err.contains("only a supervisor"), "{err}");
 
     // Bob takes a tag off; Alice sees it after the next read of the log.
     assert_eq!(bob.tag_conversation(&ann_key, "REFUND", false).unwrap(), ["退款"]);

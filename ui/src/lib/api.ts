@@ -35,6 +35,7 @@ import type {
   QueueSummary,
   Review,
   ReviewScore,
+  SampleItem,
   Scorecard,
   Rearranged,
   SlaLevel,
@@ -68,6 +69,7 @@ export type {
   QualityView,
   Review,
   ReviewScore,
+  SampleItem,
   Scorecard,
   MyWeek,
   Analytics,
@@ -139,6 +141,7 @@ export const api = {
   qualityView: () => invoke<QualityView>("quality_view"),
   submitReview: (review: Review) => invoke<ReviewScore>("submit_review", { review }),
   replyChecks: (message: number) => invoke<AutoChecks | null>("reply_checks", { message }),
+  reviewSample: (perAdvisor: number) => invoke<SampleItem[]>("review_sample", { perAdvisor }),
   myWeek: () => invoke<MyWeek>("my_week"),
   analytics: (filter: AnalyticsFilter) => invoke<Analytics>("analytics", { filter }),
   analyticsConversations: (filter: AnalyticsFilter, drill: Drill) =>

@@ -461,6 +461,8 @@ export type ReviewView = { review: Review, score: ReviewScore, at_ms: number, };
 
 export type QualityView = { reviews: Array<ReviewView>, scores: { [key in string]?: number | null }, calibrations: { [key in string]?: Calibration }, };
 
+export type SampleItem = { advisor: string, conversation: string, message: number, subject: string, };
+
 export type AutoChecks = { greeting: boolean, closing: boolean, 
 /**
  * `None`: not known (a reply not sent from the window, or by an earlier version).
