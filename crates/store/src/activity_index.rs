@@ -107,7 +107,7 @@ mod tests {
     }
 
     fn team(n: usize, at_ms: i64, kind: ActivityKind) -> Activity {
-        let advisor = if n % 2 == 0 { "alice" } else { "bob" };
+        let advisor = if n.is_multiple_of(2) { "alice" } else { "bob" };
         Activity { id: format!("{advisor}-x-{n}"), advisor: advisor.into(), at_ms, kind }
     }
 
