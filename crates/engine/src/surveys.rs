@@ -47,7 +47,7 @@ pub struct CsatReport {
 /// mirror changed while the last pass had a resolution waiting on it (its email not yet
 /// mirrored or not yet seen `$Resolved`, the breaker holding), and every
 /// `SURVEY_SAFETY_PERIOD` whatever happened (a changed policy, a lapsed cooldown).
-pub(crate) const SURVEY_SAFETY_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
+pub const SURVEY_SAFETY_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug)]
 pub(crate) struct SurveySchedule {

@@ -112,7 +112,8 @@ fn a_supervisor_scores_a_conversation_and_the_advisor_sees_the_review() {
     // This week's sample lists Sam's conversation; picking it names it in the form.
     let item = wait_for("the sample", Duration::from_secs(15), || app.session.find("[data-testid=sample-item][data-advisor=sam]").ok());
     item.click().unwrap();
-    let target = wait_for("the picked conversation", Duration::from_secs(5), || app.session.find("[data-testid=review-target]").ok()?.text().ok());
+    let target =
+        wait_for("the picked conversation", Duration::from_secs(5), || app.session.find("[data-testid=review-target]").ok()?.text().ok());
     assert!(target.contains(&customer.to_lowercase()) || target.contains("$bd_conv_"), "{target}");
 
     // The same panel in Chinese.
