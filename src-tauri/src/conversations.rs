@@ -21,6 +21,13 @@ pub async fn merge_conversations(desk: State<'_, Desk>, from: String, into: Stri
     engine.merge_conversations(&from, &into).await.map_err(refused)
 }
 
+/// Put `tag` on conversation `conversation` (its key), or take it off (`on` false); the
+/// conversation's tags after. A bad tag is `invalid` with the reason.
+#[tauri::command]
+pub fn tag_conversation(desk: State<'_, Desk>, conversation: String, tag: String, on: bool) -> Result<Vec<String>> {
+    desk.engine().map_err(starting)?.tag_conversation(&conversation, &tag, on).map_err(engine_err)
+}
+
 /// Split `messages` (mirror ids) off their conversation into one of their own.
 #[tauri::command]
 pub async fn split_conversation(desk: State<'_, Desk>, messages: Vec<i64>) -> Result<Rearranged> {

@@ -6,15 +6,20 @@
 use crate::commands::{engine_err, starting, Result};
 use crate::desk::Desk;
 use blendesk_domain::quality::{AutoChecks, Review, ReviewScore, Scorecard};
-use blendesk_engine::quality::QualityView;
+use blendesk_engine::quality::{QualityView, SampleItem};
 use tauri::State;
 
-/// The scorecards in force (the highest version of each), read from the mailbox.
+/// The scorecards in force (the highest version of each), read from the mailbox; with
+/// `message`, those for its conversation's email type (queue and tags).
 #[tauri::command]
-pub async fn scorecards(desk: State<'_, Desk>) -> Result<Vec<Scorecard>> {
+pub async fn scorecards(desk: State<'_, Desk>, message: Option<i64>) -> Result<Vec<Scorecard>> {
     let engine = desk.engine().map_err(starting)?.clone();
     engine.refresh_quality_docs().await.map_err(engine_err)?;
-    engine.scorecards().map_err(engine_err)
+    match message {
+        Some(m) => engine.scorecards_for(m),
+        None => engine.scorecards(),
+    }
+    .map_err(engine_err)
 }
 
 /// The reviews this advisor may see, the quality scores and calibration sessions.
@@ -37,4 +42,12 @@ pub async fn submit_review(desk: State<'_, Desk>, review: Review) -> Result<Revi
 #[tauri::command]
 pub fn reply_checks(desk: State<'_, Desk>, message: i64) -> Result<Option<AutoChecks>> {
     desk.engine().map_err(starting)?.reply_checks(message).map_err(engine_err)
+}
+
+/// This week's sample for review (supervisors): up to `per_advisor` conversations of
+/// each advisor, the same for every reviewer this ISO week.
+#[tauri::command]
+pub fn review_sample(desk: State<'_, Desk>, per_advisor: u32) -> Result<Vec<SampleItem>> {
+    let engine = desk.engine().map_err(starting)?;
+    engine.review_sample_items(per_advisor as usize, engine.now_ms()).map_err(engine_err)
 }

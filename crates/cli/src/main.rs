@@ -175,6 +175,18 @@ enum Command {
         /// With --by: CSV for a spreadsheet (UTF-8 with a byte-order mark; no formulas).
         #[arg(long, requires = "by")]
         csv: bool,
+        /// With --by: only conversations with this tag (with --by queue: per email type).
+        #[arg(long, requires = "by")]
+        tag: Option<String>,
+    },
+    /// Tag conversation KEY (a customer's address or a conversation key), or take the tag
+    /// off with --remove: the team's event log carries it; with its queue, the email type
+    /// that scorecards and `report --tag` use.
+    Tag {
+        key: String,
+        tag: String,
+        #[arg(long)]
+        remove: bool,
     },
     /// Who did what, per day and advisor, from the team's event log in the mailbox
     /// (Blendesk/Events): claims, replies, resolves, releases, hand-backs, transfers,
@@ -393,7 +405,7 @@ async fn run(cli: Cli) -> Result<()> {
             docs::history(&engine, &address, json)?;
         }
         Command::Customer { action } => docs::customer(&engine, action).await?,
-        Command::Report { from, to, by: Some(by), json, csv } => {
+        Command::Report { from, to, by: Some(by), json, csv, tag } => {
             use blendesk_domain::metrics::Period;
             engine.sync_once().await?;
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
@@ -405,7 +417,11 @@ async fn run(cli: Cli) -> Result<()> {
                 ByArg::Queue => Period::Queue,
                 ByArg::Advisor => Period::Advisor,
             };
-            let groups = engine.team_report_by(now, since, until, period)?;
+            if tag.is_some() {
+                // Tags come from the team's event log.
+                engine.sync_activity().await?;
+            }
+            let groups = engine.team_report_by(now, since, until, period, tag.as_deref())?;
             if json {
                 let rows: Vec<_> = groups.iter().map(|(g, r)| serde_json::json!({ "group": g, "report": r })).collect();
                 println!("{}", serde_json::to_string(&rows)?);
@@ -417,6 +433,14 @@ async fn run(cli: Cli) -> Result<()> {
                     print_report(r);
                 }
             }
+        }
+        Command::Tag { key, tag, remove } => {
+            engine.sync_once().await?;
+            engine.sync_activity().await?;
+            let tags = engine.tag_conversation(&key, &tag, !remove)?;
+            // Appended now, so the team sees it without this command's app running.
+            engine.sync_activity().await?;
+            println!("{}", if tags.is_empty() { "(no tags)".to_owned() } else { tags.join(" ") });
         }
         Command::Report { json, .. } => {
             engine.sync_once().await?;

@@ -242,4 +242,18 @@ async fn report_shows_first_response_sla_attainment_and_one_touch_from_the_mirro
         .collect();
     assert_eq!(groups, [(String::new(), 1), ("bob".to_owned(), 1)], "{by_owner}");
     assert_eq!(by_owner[1]["report"]["first_response_minutes"]["count"], 1, "Bob's was answered: {by_owner}");
+
+    // Tag the answered one from the command line (normalised; a bad tag refused with the
+    // reason): the report of that email type counts only it.
+    let out = blendesk(&desk, &["tag", &answered.address, "Late delivery"], Some("test"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "late-delivery");
+    let out = blendesk(&desk, &["tag", &answered.address, "late?"], Some("test"));
+    assert!(!out.status.success() && stderr(&out).contains("'?'"), "{}", stderr(&out));
+    let out = blendesk(&desk, &["report", "--by", "queue", "--tag", "Late-Delivery", "--json"], Some("test"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tagged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(tagged[0]["group"], "INBOX", "{tagged}");
+    assert_eq!(tagged[0]["report"]["conversations"], 1, "{tagged}");
+    assert_eq!(tagged[0]["report"]["first_response_minutes"]["count"], 1, "the answered one: {tagged}");
 }

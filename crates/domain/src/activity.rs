@@ -23,13 +23,24 @@ pub const MAX_LINE_BYTES: usize = 8 * 1024;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActivityKind {
     /// The advisor's app won the claim on an email.
-    Claimed { message_id: Option<String>, conversation: String, queue: String },
+    Claimed {
+        message_id: Option<String>,
+        conversation: String,
+        queue: String,
+    },
     /// They released a conversation to the queue.
-    Released { conversation: String },
+    Released {
+        conversation: String,
+    },
     /// Their app gave an email back during a long call.
-    HandedBack { conversation: String },
+    HandedBack {
+        conversation: String,
+    },
     /// A supervisor moved a conversation to `to`.
-    Transferred { conversation: String, to: String },
+    Transferred {
+        conversation: String,
+        to: String,
+    },
     /// A reply was queued, answering `message_id`; `handle_ms` is the time the advisor
     /// had the conversation open in front of them for it, calls and breaks left out
     /// (the window measures it; absent from the command line).
@@ -44,13 +55,30 @@ pub enum ActivityKind {
         assisted: Option<bool>,
     },
     /// A conversation closed without a reply.
-    Resolved { message_id: Option<String> },
+    Resolved {
+        message_id: Option<String>,
+    },
     /// The advisor's state changed (available, on_call, wrap_up, away, offline).
-    State { state: String },
+    State {
+        state: String,
+    },
     /// An advisor said this number is this customer's (dialled from their conversation,
     /// or linked by hand): the whole team's history and first-contact resolution join
     /// the two.
-    Linked { address: String, number: String },
+    Linked {
+        address: String,
+        number: String,
+    },
+    /// An advisor tagged a conversation (its key), or took a tag off: the email type
+    /// (queue × tag) scorecards and analytics use (`tags.rs`; never an IMAP keyword).
+    Tagged {
+        conversation: String,
+        tag: String,
+    },
+    Untagged {
+        conversation: String,
+        tag: String,
+    },
     /// A call ended: what the softphone said of it, its talk time, and the advisor's
     /// disposition (none when wrap-up ended without one).
     Call {
@@ -65,6 +93,25 @@ pub enum ActivityKind {
         hold_ms: Option<i64>,
         disposition: Option<Disposition>,
     },
+}
+
+impl ActivityKind {
+    /// The kind's name as its JSON says it (`"kind": "resolved"`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ActivityKind::Claimed { .. } => "claimed",
+            ActivityKind::Released { .. } => "released",
+            ActivityKind::HandedBack { .. } => "handed_back",
+            ActivityKind::Transferred { .. } => "transferred",
+            ActivityKind::Replied { .. } => "replied",
+            ActivityKind::Resolved { .. } => "resolved",
+            ActivityKind::State { .. } => "state",
+            ActivityKind::Linked { .. } => "linked",
+            ActivityKind::Call { .. } => "call",
+            ActivityKind::Tagged { .. } => "tagged",
+            ActivityKind::Untagged { .. } => "untagged",
+        }
+    }
 }
 
 /// How a call ended, as the advisor says during wrap-up.
@@ -200,7 +247,7 @@ impl DayFigures {
                 self.talk_ms += talk_ms.max(&0);
                 self.hold_ms += hold_ms.unwrap_or(0).max(0);
             }
-            ActivityKind::State { .. } | ActivityKind::Linked { .. } => {}
+            ActivityKind::State { .. } | ActivityKind::Linked { .. } | ActivityKind::Tagged { .. } | ActivityKind::Untagged { .. } => {}
         }
     }
 }
@@ -316,6 +363,39 @@ mod tests {
         week.add(&day);
         assert_eq!((week.claimed, week.replied, week.calls, week.talk_ms), (4, 6, 2, 180_000));
         assert_eq!(week.mean_handle_ms(), Some(30_000));
+    }
+
+    /// One event of every kind.
+    fn every_kind() -> Vec<ActivityKind> {
+        vec![
+            ActivityKind::Claimed { message_id: None, conversation: "c".into(), queue: "INBOX".into() },
+            ActivityKind::Released { conversation: "c".into() },
+            ActivityKind::HandedBack { conversation: "c".into() },
+            ActivityKind::Transferred { conversation: "c".into(), to: "bob".into() },
+            ActivityKind::Replied { message_id: None, conversation: "c".into(), handle_ms: None, assisted: None },
+            ActivityKind::Resolved { message_id: None },
+            ActivityKind::State { state: "away".into() },
+            ActivityKind::Linked { address: "a@b".into(), number: "+1".into() },
+            ActivityKind::Tagged { conversation: "c".into(), tag: "refund".into() },
+            ActivityKind::Untagged { conversation: "c".into(), tag: "refund".into() },
+            ActivityKind::Call {
+                call_id: None,
+                number: None,
+                direction: None,
+                started_ms: 0,
+                talk_ms: 0,
+                hold_ms: None,
+                disposition: None,
+            },
+        ]
+    }
+
+    #[test]
+    fn each_kind_is_named_as_its_json_names_it() {
+        for kind in every_kind() {
+            let json = serde_json::to_value(&kind).unwrap();
+            assert_eq!(json["kind"].as_str(), Some(kind.name()), "{json}");
+        }
     }
 
     fn ev(id: &str, advisor: &str, at_ms: i64, kind: ActivityKind) -> Activity {

@@ -22,4 +22,5 @@ pub mod outbox;
 pub mod quality;
 pub mod reply;
 pub mod simulate;
+pub mod tags;
 pub mod transport;

@@ -75,35 +75,16 @@ impl Engine {
         if let Err(e) = self.store.record_activity(self.now_ms(), &json) {
             tracing::warn!(error = %e, "activity not recorded");
         }
-    }
-
-    /// Every event this app knows since `from_ms`, oldest first: the team's log as read
-    /// back, and this app's own not yet appended (an own event may appear in both;
-    /// callers that count keep each (kind, time) once).
-    pub(crate) fn known_activity_since(&self, from_ms: i64) -> Result<Vec<(i64, ActivityKind)>> {
-        let mut out: Vec<(i64, ActivityKind)> = self.team_activity(from_ms, i64::MAX)?.into_iter().map(|a| (a.at_ms, a.kind)).collect();
-        for own in self.store.own_activity_since(from_ms)? {
-            if let Ok(kind) = serde_json::from_str::<ActivityKind>(&own.kind) {
-                out.push((own.at_ms, kind));
-            }
+        if matches!(kind, ActivityKind::Resolved { .. }) {
+            self.team.resolutions_arrived.store(true, std::sync::atomic::Ordering::SeqCst);
         }
-        out.sort_by_key(|(at, _)| *at);
-        Ok(out)
     }
 
-    /// When each email was resolved through (its Message-ID), by anyone on the team,
-    /// since `from_ms`. Each time once, oldest first.
+    /// When each email was resolved through (its Message-ID), by anyone on the team or
+    /// this app (its own at once), since `from_ms`. Each time once, oldest first; from the
+    /// store's index, not a scan of the log.
     pub(crate) fn resolutions_since(&self, from_ms: i64) -> Result<std::collections::BTreeMap<String, Vec<i64>>> {
-        let mut out: std::collections::BTreeMap<String, Vec<i64>> = std::collections::BTreeMap::new();
-        for (at, kind) in self.known_activity_since(from_ms)? {
-            if let ActivityKind::Resolved { message_id: Some(m) } = kind {
-                out.entry(m).or_default().push(at);
-            }
-        }
-        for times in out.values_mut() {
-            times.dedup();
-        }
-        Ok(out)
+        Ok(self.store.resolutions_since(from_ms)?)
     }
 
     fn events_folder(&self, advisor: &str) -> String {
@@ -193,6 +174,8 @@ impl Engine {
             self.store.set_activity_folder(&folder, selected.uidvalidity, newest)?;
         }
         if added > 0 {
+            // Any of them may be a colleague's resolve: the survey pass looks.
+            self.team.resolutions_arrived.store(true, std::sync::atomic::Ordering::SeqCst);
             self.emit(crate::events::Event::TeamActivity { new: added as u64 });
         }
         Ok(added)

@@ -11,6 +11,7 @@ use crate::reports::Opened;
 use blendesk_domain::activity::{day_of, median_figures, DayFigures};
 use blendesk_domain::csv;
 use blendesk_domain::metrics::{day_end_ms, first_response_bucket, period_of, report, ConversationMetrics, Period, Report};
+use blendesk_domain::tags::normalise_tag;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -49,6 +50,17 @@ pub struct AnalyticsFilter {
     pub advisor: Option<String>,
     #[serde(default)]
     pub language: Option<String>,
+    /// With `queue`, the email type: only conversations with this tag.
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+impl AnalyticsFilter {
+    /// The filter with its tag written as tags are (`domain::tags`); a bad tag refused.
+    fn normalised(&self) -> Result<AnalyticsFilter> {
+        let tag = self.tag.as_deref().filter(|t| !t.trim().is_empty()).map(normalise_tag).transpose();
+        Ok(AnalyticsFilter { tag: tag.map_err(|e| EngineError::Conversation(e.to_string()))?, ..self.clone() })
+    }
 }
 
 /// One line of the history table (a period, or the whole range).
@@ -135,6 +147,7 @@ pub struct Analytics {
     pub queues: Vec<String>,
     pub advisors: Vec<String>,
     pub languages: Vec<String>,
+    pub tags: Vec<String>,
 }
 
 /// Which figure the supervisor opened: a period's conversations (`period`), its
@@ -210,6 +223,7 @@ fn matches(o: &Opened, f: &AnalyticsFilter, from_ms: i64, to_ms: i64) -> bool {
         && f.queue.as_ref().is_none_or(|q| *q == o.queue)
         && f.advisor.as_ref().is_none_or(|a| *a == o.owner.clone().unwrap_or_default())
         && f.language.as_ref().is_none_or(|l| l == o.language)
+        && f.tag.as_ref().is_none_or(|t| o.tags.contains(t))
 }
 
 fn median(mut v: Vec<i64>) -> Option<i64> {
@@ -302,13 +316,15 @@ pub fn conversations_csv(list: &[DrillConversation]) -> String {
 impl Engine {
     /// The analytics page for `filter` as of `now_ms`.
     pub fn analytics(&self, filter: &AnalyticsFilter, now_ms: i64) -> Result<Analytics> {
+        let filter = &filter.normalised()?;
         let (from_ms, to_ms) = day_range(&filter.from, &filter.to)?;
         let (_, opened) = self.conversations_report(now_ms)?;
-        let (mut queues, mut advisors, mut languages) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let (mut queues, mut advisors, mut languages, mut tags) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
         for o in &opened {
             queues.insert(o.queue.clone());
             advisors.insert(o.owner.clone().unwrap_or_default());
             languages.insert(o.language.to_owned());
+            tags.extend(o.tags.iter().cloned());
         }
         queues.extend(self.config.imap.queues.iter().cloned());
         let mut groups: BTreeMap<String, Vec<ConversationMetrics>> = BTreeMap::new();
@@ -326,6 +342,7 @@ impl Engine {
             queues: queues.into_iter().collect(),
             advisors: advisors.into_iter().collect(),
             languages: languages.into_iter().collect(),
+            tags: tags.into_iter().collect(),
         })
     }
 
@@ -370,6 +387,7 @@ impl Engine {
 
     /// The conversations behind a figure of `filter`'s history, oldest first.
     pub fn analytics_conversations(&self, filter: &AnalyticsFilter, drill: &Drill, now_ms: i64) -> Result<Vec<DrillConversation>> {
+        let filter = &filter.normalised()?;
         let (from_ms, to_ms) = day_range(&filter.from, &filter.to)?;
         let (_, opened) = self.conversations_report(now_ms)?;
         let mut out: Vec<DrillConversation> = opened

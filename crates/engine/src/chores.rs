@@ -1,6 +1,6 @@
 //! Team chores on one IMAP connection: presence heartbeats (every `HEARTBEAT`), the team
 //! duties (acknowledgements, still-working notes) and the Sent folder's sync (every
-//! second). Hosted servers cap connections per account (Gmail: 15, shared by every app
+//! second), surveys when resolutions arrive (`surveys::SurveySchedule`). Hosted servers cap connections per account (Gmail: 15, shared by every app
 //! of the team), so an app in team mode holds one IDLE connection per queue, the claim
 //! loop's, and this one. The claim loop keeps its own: a duty burst never delays a claim.
 
@@ -43,6 +43,7 @@ impl Engine {
             let mut next_beat = Instant::now();
             let mut next_activity = Instant::now();
             let mut next_prune = Instant::now();
+            let mut surveys = crate::surveys::SurveySchedule::new(Instant::now());
             loop {
                 if Instant::now() >= next_activity {
                     // The event log never stops presence or duties: a folder this
@@ -74,7 +75,7 @@ impl Engine {
                 // Our replies in Sent before the duties look at the conversations.
                 self.sync_folder(&mut c.session, &sent, condstore).await?;
                 self.run_duties(&mut c.session).await?;
-                self.run_surveys(&mut c.session).await?;
+                self.run_surveys_when_due(&mut c.session, &mut surveys).await?;
                 tokio::select! {
                     _ = tokio::time::sleep(CHORE_PERIOD) => {}
                     _ = self.stopped() => {

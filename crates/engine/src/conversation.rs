@@ -22,7 +22,7 @@ use std::sync::Arc;
 /// Resolved or deleted: kept as a record, no longer a conversation anyone works on.
 pub(crate) fn is_closed(h: &QueueHead) -> bool {
     // A survey answer is never part of a conversation: it waits to be filed away.
-    blendesk_domain::keywords::is_closed(&h.flags) || blendesk_domain::automation::survey::parse_answer(&h.subject).is_some()
+    blendesk_domain::keywords::is_closed(&h.flags) || blendesk_domain::automation::survey::is_answer(&h.subject)
 }
 
 /// The conversation key of every head, in order (heads oldest first, as the store gives
@@ -300,7 +300,7 @@ impl Engine {
 /// Open: not answered, not deleted, not resolved without a reply (`$Resolved`). A
 /// resolved email keeps its owner keyword as a record but no longer counts as load.
 pub(crate) fn is_open(h: &QueueHead) -> bool {
-    blendesk_domain::keywords::awaits_reply(&h.flags) && blendesk_domain::automation::survey::parse_answer(&h.subject).is_none()
+    blendesk_domain::keywords::awaits_reply(&h.flags) && !blendesk_domain::automation::survey::is_answer(&h.subject)
 }
 
 /// Each head's conversation key, in the heads' order (`crate::conversation::keys_of`).

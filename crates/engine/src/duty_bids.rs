@@ -84,16 +84,9 @@ pub async fn prune_bids(session: &mut ImapSession, duties_folder: &str, now_ms: 
         return Ok(0);
     }
     let before = now_ms / 1000 - i64::from(blendesk_domain::automation::duty::BID_KEEP_DAYS) * 86_400;
-    let old = imap::uid_search(session, &format!("BEFORE {}", imap_date(before))).await?;
+    let old = imap::uid_search(session, &format!("BEFORE {}", imap::search_date(before))).await?;
     imap::delete_uids(session, &old).await?;
     Ok(old.len())
-}
-
-/// IMAP's date (`4-Dec-2026`) of a Unix time.
-fn imap_date(unix_s: i64) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let t = time::OffsetDateTime::from_unix_timestamp(unix_s).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!("{}-{}-{}", t.day(), MONTHS[usize::from(u8::from(t.month())) - 1], t.year())
 }
 
 async fn still_there(session: &mut ImapSession, duty: &Duty<'_>) -> Result<ClaimOutcome> {

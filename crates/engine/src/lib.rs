@@ -38,6 +38,7 @@ pub mod runtime;
 pub mod sla;
 pub mod surveys;
 mod sync;
+pub mod tags;
 pub mod team;
 pub mod templates;
 mod watch;

@@ -8,7 +8,9 @@
 
 use crate::engine::{EngineError, Result};
 use crate::Engine;
-use blendesk_domain::quality::{auto_checks, calibrate, quality_score, score, AutoChecks, Calibration, Review, ReviewScore, Scorecard};
+use blendesk_domain::quality::{
+    auto_checks, calibrate, quality_score, score, AutoChecks, Calibration, Channel, Review, ReviewScore, Scorecard,
+};
 use blendesk_store::{DocVersion, KIND_REVIEW, KIND_SCORECARD};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -56,6 +58,16 @@ pub struct QualityView {
     pub calibrations: BTreeMap<String, Calibration>,
 }
 
+/// One conversation of this week's sample for review: whose work, its key, and its
+/// newest queue email (what the review form's checks and scorecards look at).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct SampleItem {
+    pub advisor: String,
+    pub conversation: String,
+    pub message: i64,
+    pub subject: String,
+}
+
 impl Engine {
     /// The scorecards in force: the highest version of each name.
     pub fn scorecards(&self) -> Result<Vec<Scorecard>> {
@@ -66,6 +78,17 @@ impl Engine {
             }
         }
         Ok(newest.into_values().collect())
+    }
+
+    /// The scorecards in force for the email type of `message`'s conversation: its queue
+    /// and its tags (`Scorecard::applies_to`).
+    pub fn scorecards_for(&self, message: i64) -> Result<Vec<Scorecard>> {
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let keys = self.conversation_keys_for(&heads);
+        let i = heads.iter().position(|h| h.id == message).ok_or(EngineError::NoSuchMessage(message))?;
+        let tags = self.tags_of(&keys[i])?;
+        let queue = &heads[i].folder;
+        Ok(self.scorecards()?.into_iter().filter(|c| c.applies_to(Channel::Email, queue, &tags)).collect())
     }
 
     fn all_scorecards(&self) -> Result<Vec<Scorecard>> {
@@ -163,6 +186,26 @@ impl Engine {
         Ok(blendesk_domain::quality::weekly_sample(&owned, per_advisor, &week))
     }
 
+    /// This week's sample (`review_sample`) with each conversation's newest queue email,
+    /// for the review form (supervisors only: it names every advisor).
+    pub fn review_sample_items(&self, per_advisor: usize, now_ms: i64) -> Result<Vec<SampleItem>> {
+        if !self.policy().is_supervisor(&self.config.advisor.id) {
+            return Err(EngineError::Document("only a supervisor reviews: the sample is theirs".into()));
+        }
+        let heads = self.store.queue_heads(&self.config.imap.queues)?;
+        let keys = self.conversation_keys_for(&heads);
+        let newest =
+            |key: &str| heads.iter().zip(keys.iter()).filter(|(_, k)| *k == key).map(|(h, _)| h).max_by_key(|h| (h.internal_date, h.id));
+        Ok(self
+            .review_sample(per_advisor, now_ms)?
+            .into_iter()
+            .filter_map(|(advisor, conversation)| {
+                let h = newest(&conversation)?;
+                Some(SampleItem { advisor, message: h.id, subject: h.subject.clone(), conversation })
+            })
+            .collect())
+    }
+
     /// The automatic checks of our newest reply in the conversation of `message` (none
     /// yet: `None`): greeting and closing in the conversation's language, a promised
     /// attachment attached, and whether the reply came within the first-response
@@ -213,18 +256,9 @@ impl Engine {
     }
 
     /// What the newest Replied event answering `message_id` says of templates and
-    /// articles (the team's log, and this app's own events not yet appended).
+    /// articles (the team's log, and this app's own events not yet appended; indexed).
     fn reply_assisted(&self, message_id: &str) -> Result<Option<bool>> {
-        use blendesk_domain::activity::ActivityKind;
-        Ok(self
-            .known_activity_since(i64::MIN)?
-            .into_iter()
-            .rev()
-            .find_map(|(_, k)| match k {
-                ActivityKind::Replied { message_id: Some(m), assisted, .. } if m == message_id => Some(assisted),
-                _ => None,
-            })
-            .flatten())
+        Ok(self.store.reply_assisted(message_id)?.flatten())
     }
 
     /// Mirror the scorecard and review folders once.

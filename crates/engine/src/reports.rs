@@ -14,6 +14,7 @@ use blendesk_domain::metrics::{
     conversation_metrics, customer_keys, first_contact_resolution, period_of, report, Contact, ConversationMetrics, Event, EventKind,
     Period, Report, Targets,
 };
+use blendesk_domain::tags::normalise_tag;
 use std::collections::{BTreeMap, HashMap};
 
 /// A customer message after a resolution reopens it within this long.
@@ -31,6 +32,8 @@ pub(crate) struct Opened {
     pub(crate) subject: String,
     pub(crate) customer: String,
     pub(crate) language: &'static str,
+    /// Its tags (`tags.rs`): with the queue, its email type.
+    pub(crate) tags: Vec<String>,
     pub(crate) metrics: ConversationMetrics,
 }
 
@@ -61,7 +64,7 @@ impl Engine {
             let customer = queues.contains(&h.folder)
                 && !h.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted"))
                 && (internal == "@" || !h.from_addr.to_lowercase().ends_with(&internal))
-                && blendesk_domain::automation::survey::parse_answer(&h.subject).is_none();
+                && !blendesk_domain::automation::survey::is_answer(&h.subject);
             if !customer {
                 continue;
             }
@@ -103,6 +106,7 @@ impl Engine {
             })
             .collect();
         self.add_first_contact_resolution(&mut out, contacts.clone(), now_ms)?;
+        let mut tags = self.all_tags()?;
         let groups = by_key
             .keys()
             .zip(metrics)
@@ -116,6 +120,7 @@ impl Engine {
                     subject,
                     customer: customer.clone(),
                     language: if language.is_empty() { "en" } else { language },
+                    tags: tags.remove(*key).unwrap_or_default(),
                     metrics: m,
                 })
             })
@@ -128,13 +133,15 @@ impl Engine {
         Ok(self.conversations_report(now_ms)?.0)
     }
 
-    /// The figures of the conversations opened in `[from_ms, to_ms)`, one report per
-    /// period (by the day the conversation was opened, UTC), per queue, or per owner. First-contact
-    /// resolution is in the whole report only (a call has no queue).
-    pub fn team_report_by(&self, now_ms: i64, from_ms: i64, to_ms: i64, by: Period) -> Result<Vec<(String, Report)>> {
+    /// The figures of the conversations opened in `[from_ms, to_ms)` (only those tagged
+    /// `tag`, when given), one report per period (by the day the conversation was opened,
+    /// UTC), per queue, or per owner. First-contact resolution is in the whole report only
+    /// (a call has no queue).
+    pub fn team_report_by(&self, now_ms: i64, from_ms: i64, to_ms: i64, by: Period, tag: Option<&str>) -> Result<Vec<(String, Report)>> {
+        let tag = tag.map(normalise_tag).transpose().map_err(|e| crate::engine::EngineError::Conversation(e.to_string()))?;
         let (_, opened) = self.conversations_report(now_ms)?;
         let mut groups: BTreeMap<String, Vec<ConversationMetrics>> = BTreeMap::new();
-        for o in opened.into_iter().filter(|o| o.at_ms >= from_ms && o.at_ms < to_ms) {
+        for o in opened.into_iter().filter(|o| o.at_ms >= from_ms && o.at_ms < to_ms && tag.as_ref().is_none_or(|t| o.tags.contains(t))) {
             let group = match by {
                 Period::Queue => o.queue,
                 // Conversations nobody took are a group of their own ("").
@@ -149,7 +156,9 @@ impl Engine {
     /// Inbound calls from the event log join the email contacts; numbers linked to an
     /// address are that customer's; the share resolved on first contact goes in `out`.
     fn add_first_contact_resolution(&self, out: &mut Report, mut contacts: Vec<Contact>, now_ms: i64) -> Result<()> {
-        let events = self.team_activity(0, i64::MAX)?;
+        // Only the calls and links: read by kind, not the whole log.
+        let events: Vec<blendesk_domain::activity::Activity> =
+            self.store.team_activity_of(&["call", "linked"], 0, i64::MAX)?.iter().filter_map(|j| serde_json::from_str(j).ok()).collect();
         let mut links = Vec::new();
         for e in &events {
             match &e.kind {

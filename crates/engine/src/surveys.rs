@@ -14,8 +14,8 @@ use crate::events::Event;
 use blendesk_domain::automation::ack::BREAKER_MAX;
 use blendesk_domain::automation::duty::DutyKind;
 use blendesk_domain::automation::survey::{
-    csat_figures, parse_answer, reference_of_message_id, should_survey, survey_body, survey_message_id, survey_reference, CsatFigures,
-    SurveyAnswer, SurveyCandidate,
+    csat_figures, is_answer, parse_answer, reference_of_message_id, should_survey, survey_body, survey_message_id, survey_reference,
+    CsatFigures, SurveyAnswer, SurveyCandidate,
 };
 use blendesk_domain::claim::{owners, ClaimOutcome};
 use blendesk_domain::keywords::RESOLVED_KEYWORD;
@@ -23,13 +23,14 @@ use blendesk_mail::imap::{self, ImapSession};
 use blendesk_store::QueueHead;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// The folder under the team prefix where answers are filed.
 pub const SURVEYS_FOLDER: &str = "Surveys";
 
 /// A survey answer: an email in a queue whose subject carries a survey tag.
 fn is_survey_answer(h: &QueueHead) -> bool {
-    parse_answer(&h.subject).is_some()
+    is_answer(&h.subject)
 }
 
 /// Satisfaction figures, for the team and per advisor and queue.
@@ -41,20 +42,83 @@ pub struct CsatReport {
     pub by_queue: BTreeMap<String, CsatFigures>,
 }
 
+/// The chores' survey pass reads every conversation, so it runs only when it may find
+/// something: a resolution arrived (this app's resolve, or team events read back), or the
+/// mirror changed while the last pass had a resolution waiting on it (its email not yet
+/// mirrored or not yet seen `$Resolved`, the breaker holding), and every
+/// `SURVEY_SAFETY_PERIOD` whatever happened (a changed policy, a lapsed cooldown).
+pub const SURVEY_SAFETY_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[derive(Debug)]
+pub(crate) struct SurveySchedule {
+    next_safety: tokio::time::Instant,
+    /// The mirror as the last pass saw it, when it left a resolution waiting on it.
+    waiting_on: Option<Arc<Vec<QueueHead>>>,
+}
+
+impl SurveySchedule {
+    /// Due at once: the first pass runs.
+    pub(crate) fn new(now: tokio::time::Instant) -> Self {
+        Self { next_safety: now, waiting_on: None }
+    }
+
+    /// Whether a pass runs now: `arrived`, a resolution arrived since the last pass;
+    /// `mirror`, the mirror's heads as they are now.
+    pub(crate) fn due(&self, now: tokio::time::Instant, arrived: bool, mirror: &Arc<Vec<QueueHead>>) -> bool {
+        arrived || now >= self.next_safety || self.waiting_on.as_ref().is_some_and(|seen| !Arc::ptr_eq(seen, mirror))
+    }
+
+    /// A pass ran at `now` over `mirror`; `waiting` when it left a resolution waiting.
+    pub(crate) fn ran(&mut self, now: tokio::time::Instant, mirror: Arc<Vec<QueueHead>>, waiting: bool) {
+        self.next_safety = now + SURVEY_SAFETY_PERIOD;
+        self.waiting_on = waiting.then_some(mirror);
+    }
+}
+
 impl Engine {
-    /// The survey part of the team's duties (see the module's comment). Returns how many
-    /// surveys this app queued.
+    /// The survey part of the team's duties (see the module's comment), now. Returns how
+    /// many surveys this app queued.
     pub async fn run_surveys(&self, session: &mut ImapSession) -> Result<u32> {
+        Ok(self.survey_pass(session).await?.0)
+    }
+
+    /// The chores' survey pass: answers are filed on every call (cheap when there are
+    /// none), surveys only when `schedule` says a pass may find one.
+    pub(crate) async fn run_surveys_when_due(&self, session: &mut ImapSession, schedule: &mut SurveySchedule) -> Result<u32> {
+        let now = tokio::time::Instant::now();
+        let mirror = self.heads_with_sent()?;
+        let arrived = self.team.resolutions_arrived.swap(false, std::sync::atomic::Ordering::SeqCst);
+        if !schedule.due(now, arrived, &mirror) {
+            self.file_survey_answers(session).await?;
+            return Ok(0);
+        }
+        match self.survey_pass(session).await {
+            Ok((queued, waiting)) => {
+                schedule.ran(now, mirror, waiting);
+                Ok(queued)
+            }
+            Err(e) => {
+                // Tried again on the next pass.
+                self.team.resolutions_arrived.store(true, std::sync::atomic::Ordering::SeqCst);
+                Err(e)
+            }
+        }
+    }
+
+    /// Answers filed, then surveys sent. Returns (surveys queued, whether a resolution
+    /// was left waiting on the mirror or the breaker).
+    async fn survey_pass(&self, session: &mut ImapSession) -> Result<(u32, bool)> {
         self.file_survey_answers(session).await?;
         let policy = self.policy();
         if !policy.csat.enabled {
-            return Ok(0);
+            return Ok((0, false));
         }
         let now = self.now_ms();
         let resolved = self.recent_resolutions(now - i64::from(policy.csat.max_age_minutes) * 60_000)?;
         if resolved.is_empty() {
-            return Ok(0);
+            return Ok((0, false));
         }
+        let mut waiting = false;
         let all = self.heads_with_sent()?;
         let sent = &self.config.imap.sent;
         let by_id: HashMap<&str, &QueueHead> =
@@ -74,6 +138,7 @@ impl Engine {
         let mut queued = 0;
         for (message_id, resolved_ms) in resolved {
             let Some(i) = all.iter().position(|h| h.message_id.as_deref() == Some(message_id.as_str()) && h.folder != *sent) else {
+                waiting = true; // not mirrored yet
                 continue;
             };
             // The customer's newest email of the conversation: the survey answers it.
@@ -85,7 +150,9 @@ impl Engine {
                 continue;
             };
             if !h.flags.iter().any(|f| f.eq_ignore_ascii_case(RESOLVED_KEYWORD)) {
-                continue; // reopened since
+                // Reopened since, or `$Resolved` not mirrored yet: looked at again when the mirror changes.
+                waiting = true;
+                continue;
             }
             let done = h.message_id.as_deref().is_some_and(|m| surveyed.contains(m)) || self.survey_settled(h.id);
             let candidate = SurveyCandidate {
@@ -99,7 +166,7 @@ impl Engine {
             }
             if recent >= BREAKER_MAX {
                 self.report_breaker(recent);
-                return Ok(queued);
+                return Ok((queued, true));
             }
             match self.take_duty(session, DutyKind::Survey, h).await? {
                 ClaimOutcome::Won => {
@@ -116,10 +183,10 @@ impl Engine {
                     queued += 1;
                 }
                 ClaimOutcome::Lost { .. } | ClaimOutcome::Gone | ClaimOutcome::Stale => self.settle_survey(h.id),
-                _ => {}
+                _ => waiting = true,
             }
         }
-        Ok(queued)
+        Ok((queued, waiting))
     }
 
     /// Whether this app has settled `id`'s survey duty (won, lost or filed), so it does
@@ -214,5 +281,33 @@ impl Engine {
             by_advisor: by_advisor.iter().map(|(k, v)| (k.clone(), figures(v))).collect(),
             by_queue: by_queue.iter().map(|(k, v)| (k.clone(), figures(v))).collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SurveySchedule, SURVEY_SAFETY_PERIOD};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn the_survey_pass_runs_when_resolutions_arrive_the_mirror_moves_under_a_waiting_one_or_the_period_ends() {
+        let t0 = tokio::time::Instant::now();
+        let mirror = Arc::new(Vec::new());
+        let mut s = SurveySchedule::new(t0);
+        assert!(s.due(t0, false, &mirror), "the first pass runs at once");
+        s.ran(t0, mirror.clone(), false);
+        let soon = t0 + Duration::from_secs(1);
+        assert!(!s.due(soon, false, &mirror), "nothing new: no pass");
+        assert!(!s.due(soon, false, &Arc::new(Vec::new())), "the mirror moved, nothing was waiting on it: no pass");
+        assert!(s.due(soon, true, &mirror), "a resolution arrived");
+        assert!(s.due(t0 + SURVEY_SAFETY_PERIOD, false, &mirror), "the safety period");
+        // A pass that left a resolution waiting on the mirror runs again once it moves.
+        s.ran(soon, mirror.clone(), true);
+        assert!(!s.due(soon, false, &mirror));
+        let moved = Arc::new(Vec::new());
+        assert!(s.due(soon, false, &moved));
+        s.ran(soon, moved.clone(), false);
+        assert!(!s.due(soon + Duration::from_secs(1), false, &Arc::new(Vec::new())));
     }
 }

@@ -69,6 +69,8 @@ pub(crate) struct TeamState {
     pub(crate) duties_refused: std::sync::atomic::AtomicBool,
     /// Emails whose survey duty this app has settled (`surveys.rs`).
     pub(crate) surveys_done: Mutex<std::collections::HashSet<i64>>,
+    /// A resolution arrived since the last survey pass (`surveys::SurveySchedule`).
+    pub(crate) resolutions_arrived: std::sync::atomic::AtomicBool,
     /// What the advisor should know after their call (`events::Notice`, set by `hand_back.rs`).
     pub(crate) notices: Mutex<Vec<crate::events::Notice>>,
     /// The call going on, and the one waiting for its disposition (`calls.rs`).
@@ -87,6 +89,7 @@ impl TeamState {
             owners_settled: Default::default(),
             duties_refused: Default::default(),
             surveys_done: Default::default(),
+            resolutions_arrived: Default::default(),
             notices: Mutex::new(Vec::new()),
             calls: Mutex::new(Default::default()),
         }

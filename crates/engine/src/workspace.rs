@@ -52,6 +52,8 @@ pub struct Conversation {
     /// False while the clock is stopped (our reply is the newest: waiting on the
     /// customer) or the calendar never opens.
     pub sla_running: bool,
+    /// Its tags (`tags.rs`): with its queue, its email type.
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -134,6 +136,7 @@ pub fn group_conversations(open: &[MessageHead], keys: &HashMap<i64, String>, cl
                         sla_due_at: 0,
                         sla: SlaLevel::Ok,
                         sla_running: false,
+                        tags: Vec::new(),
                     },
                 );
             }
@@ -230,11 +233,20 @@ impl Engine {
             .collect())
     }
 
+    /// Each conversation's tags, from the event log's index.
+    fn add_tags(&self, conversations: &mut [Conversation]) -> Result<()> {
+        let mut tags = self.all_tags()?;
+        for c in conversations {
+            c.tags = tags.remove(&c.key).unwrap_or_default();
+        }
+        Ok(())
+    }
+
     /// The queues' open customer messages, survey answers left out (they wait to be
     /// filed, `surveys.rs`, and never open a conversation).
     fn open_customer_messages(&self) -> Result<Vec<MessageHead>> {
         let mut open = self.store.open_customer_messages(&self.config.imap.queues, &self.internal_domain(), OPEN_LIMIT)?;
-        open.retain(|h| blendesk_domain::automation::survey::parse_answer(&h.subject).is_none());
+        open.retain(|h| !blendesk_domain::automation::survey::is_answer(&h.subject));
         Ok(open)
     }
 
@@ -243,6 +255,7 @@ impl Engine {
     pub fn workspace(&self, now: i64) -> Result<WorkspaceView> {
         let open = self.open_customer_messages()?;
         let mut view = group_conversations(&open, &self.conversation_keys()?, &self.sla_dues(now)?);
+        self.add_tags(&mut view.conversations)?;
         // Every configured queue appears, even when empty.
         for q in &self.config.imap.queues {
             if !view.queues.iter().any(|s| &s.queue == q) {
@@ -265,7 +278,8 @@ impl Engine {
         for h in open.iter().filter(|h| h.flags.iter().any(|f| f.eq_ignore_ascii_case(&mine))) {
             *owned.entry(key_of(h)).or_default() += 1;
         }
-        let view = group_conversations(&open, &keys, &self.sla_dues(now)?);
+        let mut view = group_conversations(&open, &keys, &self.sla_dues(now)?);
+        self.add_tags(&mut view.conversations)?;
         Ok(view.conversations.into_iter().filter_map(|c| owned.get(c.key.as_str()).copied().map(|n| (c, n))).collect())
     }
 

@@ -13,7 +13,7 @@ use blendesk_testkit::{login, Desk};
 use std::sync::Arc;
 
 fn filter(by: AnalyticsPeriod) -> AnalyticsFilter {
-    AnalyticsFilter { from: "2026-11-01".into(), to: "2026-11-30".into(), by, queue: None, advisor: None, language: None }
+    AnalyticsFilter { from: "2026-11-01".into(), to: "2026-11-30".into(), by, queue: None, advisor: None, language: None, tag: None }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

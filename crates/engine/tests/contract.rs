@@ -28,7 +28,7 @@ use blendesk_engine::hand_back::Draft;
 use blendesk_engine::history::CustomerHistory;
 use blendesk_engine::knowledge::KnowledgeSnippet;
 use blendesk_engine::presence::{PresenceEntry, PresenceNote};
-use blendesk_engine::quality::{QualityView, ReviewView};
+use blendesk_engine::quality::{QualityView, ReviewView, SampleItem};
 use blendesk_engine::runtime::Mode;
 use blendesk_engine::sla::ConversationClock;
 use blendesk_engine::workspace::{Conversation, HistoryItem, QueueSummary, Snippet, ThreadMessage};
@@ -100,6 +100,7 @@ fn contract() -> String {
         Calibration::decl(),
         ReviewView::decl(),
         QualityView::decl(),
+        SampleItem::decl(),
         AutoChecks::decl(),
     ]));
     let codes: Vec<String> = ErrorCode::ALL.iter().map(|c| serde_json::to_string(c).unwrap()).collect();

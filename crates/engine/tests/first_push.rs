@@ -18,13 +18,6 @@ const ALWAYS_OPEN: &str = r#"{"time_zone": "UTC", "hours": {"mon": ["00:00-24:00
     "wed": ["00:00-24:00"], "thu": ["00:00-24:00"], "fri": ["00:00-24:00"], "sat": ["00:00-24:00"], "sun": ["00:00-24:00"]}}"#;
 
 /// IMAP's date-time: "04-Dec-2026 09:15:00 +0000".
-fn imap_date(unix_s: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix_s).expect("valid time");
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let month = MONTHS[usize::from(u8::from(t.month())) - 1];
-    format!("{:02}-{month}-{} {:02}:{:02}:{:02} +0000", t.day(), t.year(), t.hour(), t.minute(), t.second())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_first_claim_is_the_most_urgent_email_of_all_queues() {
     let desk = Desk::with_queues("firstpush", &["INBOX", "Billing"]);
@@ -34,8 +27,8 @@ async fn the_first_claim_is_the_most_urgent_email_of_all_queues() {
     let (overdue_id, overdue) = customer_mail(&old_customer.address, &desk.address, "Charged twice", "Please refund one.");
     let (_, fresh) = customer_mail(&new_customer.address, &desk.address, "Opening hours", "When do you open?");
     let mut s = login(&desk.user).await.unwrap();
-    imap::append_at(&mut s, "Billing", "()", &imap_date(now_s - 6 * 3600), &overdue).await.unwrap();
-    imap::append_at(&mut s, "INBOX", "()", &imap_date(now_s), &fresh).await.unwrap();
+    imap::append_at(&mut s, "Billing", "()", &imap::date_time(now_s - 6 * 3600), &overdue).await.unwrap();
+    imap::append_at(&mut s, "INBOX", "()", &imap::date_time(now_s), &fresh).await.unwrap();
     imap::logout(s).await;
 
     let config = Config::load(&desk.config_for("alice", "Alice")).unwrap();

@@ -180,3 +180,33 @@ async fn one_survey_per_resolved_conversation_and_answers_are_filed_not_reopened
     rounds(&apps).await;
     assert!(surveys_for(&quiet.user).await.is_empty(), "surveys are off");
 }
+
+/// The running app's chores look for surveys when a resolution arrives, not on every
+/// second's pass: a resolve is surveyed well before the slow safety period comes round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_running_app_surveys_a_resolve_when_it_happens_not_at_the_safety_period() {
+    use blendesk_engine::runtime::{Mode, OnTeamFailure, Runtime};
+    use blendesk_engine::surveys::SURVEY_SAFETY_PERIOD;
+    let desk = Desk::new("csatrun");
+    let app = engine_for(&desk, "alice");
+    app.publish_policy(&policy(true)).await.unwrap();
+    let mut rx = app.subscribe();
+    let started = tokio::time::Instant::now();
+    let runtime = Runtime::start(app.clone(), Mode::Team, OnTeamFailure::Stop).await.unwrap();
+    let ann = Customer::new("ann");
+    let (_, raw) = customer_mail(&ann.address, &desk.address, "Broken zip", "It does not close.");
+    smtp_send(&ann.address, &[&desk.address], &raw).await.unwrap();
+    // Acknowledged: mirrored, and its verdict (a person wrote) is known.
+    blendesk_testkit::wait_for_event(&mut rx, Duration::from_secs(30), |e| matches!(e, Event::Acknowledged { .. })).await;
+    let id = app.store().queue_heads(&["INBOX".to_owned()]).unwrap().iter().find(|h| h.from_addr == ann.address.to_lowercase()).unwrap().id;
+    app.resolve_conversation(id).await.unwrap();
+    blendesk_testkit::wait_for_event(&mut rx, Duration::from_secs(20), |e| matches!(e, Event::SurveySent { .. })).await;
+    // The pass at start found nothing; the next safety pass is a period after it.
+    assert!(started.elapsed() < SURVEY_SAFETY_PERIOD, "surveyed {:?} after start: by the resolve, not the period", started.elapsed());
+    eventually("the survey in Ann's mailbox", Duration::from_secs(15), || async {
+        Ok((surveys_for(&ann.user).await.len() == 1).then_some(()))
+    })
+    .await
+    .unwrap();
+    runtime.shutdown(Duration::from_secs(5)).await;
+}

@@ -10,20 +10,6 @@ use blendesk_testkit::{login, Desk};
 const DAY_S: i64 = 86_400;
 
 /// IMAP's date-time: "04-Dec-2026 09:15:00 +0000".
-fn imap_date(unix_s: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix_s).expect("valid time");
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    format!(
-        "{:02}-{}-{} {:02}:{:02}:{:02} +0000",
-        t.day(),
-        MONTHS[usize::from(u8::from(t.month())) - 1],
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 fn ymd(unix_s: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(unix_s).expect("valid time");
     format!("{}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
@@ -52,7 +38,7 @@ async fn what_if_simulates_the_days_the_mailbox_saw() {
             "From: c{i}@example.com\r\nTo: {to}\r\nSubject: order {i}\r\nMessage-ID: <wi{i}@example.com>\r\n\r\nWhere is order {i}?\r\n",
             to = desk.address
         );
-        imap::append_at(&mut s, "INBOX", "()", &imap_date(at(days_ago, minute)), raw.as_bytes()).await.unwrap();
+        imap::append_at(&mut s, "INBOX", "()", &imap::date_time(at(days_ago, minute)), raw.as_bytes()).await.unwrap();
     }
     imap::logout(s).await;
     engine.sync_once().await.unwrap();

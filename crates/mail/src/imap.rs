@@ -632,6 +632,27 @@ pub async fn pending_changes(session: &mut ImapSession) -> Result<bool> {
     Ok(std::mem::take(&mut session.changed))
 }
 
+/// IMAP's month names (RFC 3501 `date-month`).
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+fn utc(unix_s: i64) -> time::OffsetDateTime {
+    // Beyond what a date can say: the epoch (a SEARCH or APPEND date, never a panic).
+    time::OffsetDateTime::from_unix_timestamp(unix_s).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// IMAP's date (`4-Dec-2026`, UTC) of a Unix time, for `SEARCH BEFORE`/`SINCE`.
+pub fn search_date(unix_s: i64) -> String {
+    let t = utc(unix_s);
+    format!("{}-{}-{}", t.day(), MONTHS[usize::from(u8::from(t.month())) - 1], t.year())
+}
+
+/// IMAP's date-time (`04-Dec-2026 09:05:00 +0000`) of a Unix time, for `append_at`.
+pub fn date_time(unix_s: i64) -> String {
+    let t = utc(unix_s);
+    let month = MONTHS[usize::from(u8::from(t.month())) - 1];
+    format!("{:02}-{month}-{} {:02}:{:02}:{:02} +0000", t.day(), t.year(), t.hour(), t.minute(), t.second())
+}
+
 /// A compact UID set ("1:5,9,12:14") for ascending `uids`.
 pub fn uid_set(uids: &[u32]) -> String {
     let mut out = String::new();
@@ -716,6 +737,17 @@ mod tests {
         assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
         assert_eq!(uid_set(&[4]), "4");
         assert_eq!(uid_set(&[]), "");
+    }
+
+    #[test]
+    fn dates_are_written_as_imap_reads_them() {
+        // 2026-12-04 09:05:07 UTC and the first second of 2027.
+        assert_eq!(search_date(1_796_375_107), "4-Dec-2026");
+        assert_eq!(date_time(1_796_375_107), "04-Dec-2026 09:05:07 +0000");
+        assert_eq!(search_date(1_798_761_600), "1-Jan-2027");
+        assert_eq!(date_time(0), "01-Jan-1970 00:00:00 +0000");
+        // Out of range: the epoch, not a panic.
+        assert_eq!(search_date(i64::MAX), "1-Jan-1970");
     }
 }
 

@@ -9,7 +9,8 @@
 //! advisors of roll-ups) and a year's trend (365 days summed per day), p50/p99 over
 //! repeated runs. The views read roll-up rows, whose number does not depend on how many
 //! events a day had, so the other 51 weeks are filled with a few events per advisor-day.
-//! Also: the size of the year's events in the mailbox (JSON-lines batches), from the
+//! The report path (every resolution time, the calls and links) from the event log's
+//! indexes against a scan of the whole log. Also: the size of the year's events in the mailbox (JSON-lines batches), from the
 //! bytes of a full-size day.
 
 use blendesk_domain::activity::{encode_batch, Activity, ActivityKind, Disposition};
@@ -135,6 +136,32 @@ fn main() {
         year_days = per_day.len();
         year_times.push(t.elapsed());
     }
+    // The report path: every resolution time and the calls and links, as `blendesk
+    // report` and the analytics poll read them — from the indexes, and (the way before
+    // them) by parsing the whole log.
+    let mut indexed = Vec::new();
+    let mut resolutions = 0;
+    let mut contacts = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        resolutions = store.resolutions_since(i64::MIN).expect("resolutions").values().map(Vec::len).sum::<usize>();
+        contacts = store.team_activity_of(&["call", "linked"], 0, i64::MAX).expect("calls").len();
+        indexed.push(t.elapsed());
+    }
+    let mut scanned = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let mut found = 0;
+        for json in store.team_activity(i64::MIN, i64::MAX).expect("log") {
+            if let Ok(a) = serde_json::from_str::<Activity>(&json) {
+                found += usize::from(matches!(a.kind, ActivityKind::Resolved { message_id: Some(_) } | ActivityKind::Call { .. }));
+            }
+        }
+        assert_eq!(found, resolutions + contacts, "the scan finds what the indexes hold");
+        scanned.push(t.elapsed());
+    }
+    let (i50, i99) = percentiles(indexed);
+    let (s50, s99) = percentiles(scanned);
     let (m50, m99) = percentiles(month_times);
     let (y50, y99) = percentiles(year_times);
     let working_days = (0..DAYS).filter(|d| d % 7 < 5).count();
@@ -147,6 +174,9 @@ fn main() {
     );
     println!("month view ({rows} roll-up rows): p50 {m50:.2} ms, p99 {m99:.2} ms (target p99 < 300 ms)");
     println!("year trend ({year_days} days summed from roll-ups): p50 {y50:.2} ms, p99 {y99:.2} ms (target p99 < 1 s)");
+    println!(
+        "report path ({resolutions} resolutions, {contacts} calls and links of {n} events): indexed p50 {i50:.1} ms, p99 {i99:.1} ms; whole-log scan p50 {s50:.0} ms, p99 {s99:.0} ms"
+    );
     println!(
         "the year in the mailbox: {year_events} events, {:.0} bytes per event, {:.1} GB of JSON-lines batches ({} advisor-days × {:.0} KB)",
         day_bytes as f64 / (events / (5 * ADVISORS)) as f64,

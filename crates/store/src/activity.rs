@@ -1,8 +1,9 @@
 //! The activity log (`domain::activity`): this app's events until they are in the
 //! mailbox, and the team's events as read back from it.
 
+use crate::activity_index::index_event;
 use crate::{Result, Store};
-use blendesk_domain::activity::{day_of, Activity, DayFigures};
+use blendesk_domain::activity::{day_of, Activity, ActivityKind, DayFigures};
 use rusqlite::{params, OptionalExtension};
 use std::collections::HashMap;
 
@@ -17,9 +18,16 @@ pub struct OwnActivity {
 impl Store {
     /// Commit an event of this app's advisor; returns its number.
     pub fn record_activity(&self, at_ms: i64, kind_json: &str) -> Result<i64> {
-        let conn = self.conn();
-        conn.execute("INSERT INTO activity (at_ms, kind) VALUES (?1, ?2)", params![at_ms, kind_json])?;
-        Ok(conn.last_insert_rowid())
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("INSERT INTO activity (at_ms, kind) VALUES (?1, ?2)", params![at_ms, kind_json])?;
+        let seq = tx.last_insert_rowid();
+        // Indexed at once: this app's own resolves and replies count before they reach the mailbox.
+        if let Ok(kind) = serde_json::from_str::<ActivityKind>(kind_json) {
+            index_event(&tx, at_ms, &kind)?;
+        }
+        tx.commit()?;
+        Ok(seq)
     }
 
     /// The batch to append next: one begun and not known appended (the same events
@@ -72,18 +80,20 @@ impl Store {
     }
 
     /// Keep the team's events; an id already kept is skipped, a new one is counted into
-    /// its day's roll-up in the same transaction. Returns how many were new.
+    /// its day's roll-up and indexed (`activity_index`) in the same transaction. Returns how many were new.
     pub fn add_team_activity(&self, events: &[Activity]) -> Result<usize> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut added = 0;
         let mut days: HashMap<(String, String), DayFigures> = HashMap::new();
         {
-            let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO team_activity (id, advisor, at_ms, json) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut ins =
+                tx.prepare_cached("INSERT OR IGNORE INTO team_activity (id, advisor, at_ms, json, kind) VALUES (?1, ?2, ?3, ?4, ?5)")?;
             for e in events {
                 let json = serde_json::to_string(e).unwrap_or_default();
-                if ins.execute(params![e.id, e.advisor, e.at_ms, json])? == 1 {
+                if ins.execute(params![e.id, e.advisor, e.at_ms, json, e.kind.name()])? == 1 {
                     added += 1;
+                    index_event(&tx, e.at_ms, &e.kind)?;
                     days.entry((day_of(e.at_ms), e.advisor.clone())).or_default().count(&e.kind);
                 }
             }

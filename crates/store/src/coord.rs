@@ -1,6 +1,6 @@
 //! Owners and marks of a team coordinated through PostgreSQL (the engine's
 //! `coordination.rs` copies them here from the database). They are merged into the
-//! mirrored flags of their message (migration 0014's triggers keep them through every
+//! mirrored flags of their message (migration 0016's triggers keep them through every
 //! sync's write of the server's flags), so readers need not know which backend decided.
 
 use crate::error::parse_json;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// Numbered migrations; each runs in one transaction together with its version bump.
 /// Never edit a shipped migration: add the next number.
-const MIGRATIONS: &[(i64, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_mirror_and_outbox.sql")),
     (2, include_str!("../migrations/0002_ack_decision.sql")),
     (3, include_str!("../migrations/0003_knowledge_templates.sql")),
@@ -21,7 +21,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/0011_handle_time.sql")),
     (12, include_str!("../migrations/0012_quality_docs.sql")),
     (13, include_str!("../migrations/0013_hold_time.sql")),
-    (14, include_str!("../migrations/0014_coordination_marks.sql")),
+    (14, include_str!("../migrations/0014_activity_index.sql")),
+    (15, include_str!("../migrations/0015_conversation_tags.sql")),
+    (16, include_str!("../migrations/0016_coordination_marks.sql")),
 ];
 
 pub(crate) fn open(path: &Path) -> Result<Connection> {

@@ -8,6 +8,7 @@
 //! behind a sync.
 
 mod activity;
+mod activity_index;
 mod coord;
 mod db;
 mod docs;

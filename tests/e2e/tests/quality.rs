@@ -1,8 +1,10 @@
 //! Quality reviews in the real window: the supervisor opens a conversation, scores it
 //! on the team's scorecard beside the thread (a value per category, N/A where allowed,
 //! a comment) for the advisor whose work it was, and sees the score; the panel speaks
-//! Chinese too. Then the reviewed advisor's own window lists the review with the score
-//! and comment, and not the review of a colleague's work.
+//! Chinese too; the supervisor tags the conversation from the keyboard (a bad tag is
+//! refused with the reason) and picks a conversation from this week's sample. Then the
+//! reviewed advisor's own window lists the review with the score and comment, and not the
+//! review of a colleague's work.
 
 use blendesk_e2e::mail::{customer_email, smtp_send};
 use blendesk_e2e::{cli_binary, config_text, stack_env, unique, wait_for, App, Launch, Mailboxes, Team};
@@ -95,6 +97,24 @@ fn a_supervisor_scores_a_conversation_and_the_advisor_sees_the_review() {
     });
     assert_eq!(result.trim(), "Review saved: 92 %");
     app.screenshot("quality-review-en");
+
+    // Tag the conversation from the keyboard: the tag shows normalised; a bad one is
+    // refused with the reason and adds nothing.
+    let input = app.session.find("[data-testid=tag-input]").unwrap();
+    input.send_keys(" Refund \u{E007}").unwrap();
+    wait_for("the tag", Duration::from_secs(10), || app.session.find("[data-testid=tag][data-tag=refund]").ok());
+    app.session.find("[data-testid=tag-input]").unwrap().send_keys("a,b\u{E007}").unwrap();
+    let refusal = wait_for("the refusal", Duration::from_secs(10), || app.session.find("[data-testid=tag-error]").ok()?.text().ok());
+    assert!(refusal.contains("','"), "{refusal}");
+    assert_eq!(app.session.find_all("[data-testid=tag]").unwrap().len(), 1);
+    app.screenshot("tags-en");
+
+    // This week's sample lists Sam's conversation; picking it names it in the form.
+    let item = wait_for("the sample", Duration::from_secs(15), || app.session.find("[data-testid=sample-item][data-advisor=sam]").ok());
+    item.click().unwrap();
+    let target =
+        wait_for("the picked conversation", Duration::from_secs(5), || app.session.find("[data-testid=review-target]").ok()?.text().ok());
+    assert!(target.contains(&customer.to_lowercase()) || target.contains("$bd_conv_"), "{target}");
 
     // The same panel in Chinese.
     app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();

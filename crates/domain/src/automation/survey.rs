@@ -157,6 +157,12 @@ pub struct SurveyAnswer {
     pub resolved: Option<bool>,
 }
 
+/// Whether an email with this subject is a survey answer (it waits to be filed, and is
+/// never part of a conversation, a load or a report).
+pub fn is_answer(subject: &str) -> bool {
+    parse_answer(subject).is_some()
+}
+
 /// Read an answer from a subject ("Re: Rating 4 [survey:0123456789ab]"). `None` for a
 /// subject without a well-formed tag: ordinary mail. A tag with neither a rating nor a
 /// yes/no is still an answer (the customer wrote back to the survey), with no figures.
@@ -276,6 +282,9 @@ mod tests {
         assert_eq!(a("Where is my order?"), None);
         assert_eq!(a("[survey:"), None);
         assert_eq!(a("评分 5 [survey:0123456789ab] 中文"), Some((None, None)));
+        // The one predicate every caller uses agrees with the parse.
+        assert!(is_answer("Re: thanks [survey:0123456789ab]"));
+        assert!(!is_answer("Rating 5 [survey:0123]") && !is_answer("Where is my order?"));
     }
 
     #[test]

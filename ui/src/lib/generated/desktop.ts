@@ -81,7 +81,11 @@ sla_due_at: number, sla: SlaLevel,
  * False while the clock is stopped (our reply is the newest: waiting on the
  * customer) or the calendar never opens.
  */
-sla_running: boolean, };
+sla_running: boolean, 
+/**
+ * Its tags (`tags.rs`): with its queue, its email type.
+ */
+tags: Array<string>, };
 
 export type MessageView = { text: string, html: SafeHtml | null, to: Array<string>, id: number, folder: string, from_addr: string, from_name: string, subject: string, date: number, 
 /**

@@ -37,7 +37,11 @@ sla_due_at: number, sla: SlaLevel,
  * False while the clock is stopped (our reply is the newest: waiting on the
  * customer) or the calendar never opens.
  */
-sla_running: boolean, };
+sla_running: boolean, 
+/**
+ * Its tags (`tags.rs`): with its queue, its email type.
+ */
+tags: Array<string>, };
 
 export type QueueSummary = { queue: string, waiting: number, oldest_waiting_since: number | null, 
 /**
@@ -136,7 +140,11 @@ colleagues: Array<DailyRow>, };
 
 export type AnalyticsPeriod = "day" | "week" | "month";
 
-export type AnalyticsFilter = { from: string, to: string, by: AnalyticsPeriod, queue: string | null, advisor: string | null, language: string | null, };
+export type AnalyticsFilter = { from: string, to: string, by: AnalyticsPeriod, queue: string | null, advisor: string | null, language: string | null, 
+/**
+ * With `queue`, the email type: only conversations with this tag.
+ */
+tag: string | null, };
 
 export type AnalyticsRow = { period: string, conversations: number, 
 /**
@@ -189,7 +197,7 @@ export type Analytics = { live: LiveBoard, rows: Array<AnalyticsRow>, total: Ana
 /**
  * What the filters can choose from (every conversation in the mirror).
  */
-queues: Array<string>, advisors: Array<string>, languages: Array<string>, };
+queues: Array<string>, advisors: Array<string>, languages: Array<string>, tags: Array<string>, };
 
 export type Drill = { period: string | null, bucket: number | null, };
 
@@ -452,6 +460,8 @@ export type Calibration = { reviewers: Array<string>, score_spread: number, cate
 export type ReviewView = { review: Review, score: ReviewScore, at_ms: number, };
 
 export type QualityView = { reviews: Array<ReviewView>, scores: { [key in string]?: number | null }, calibrations: { [key in string]?: Calibration }, };
+
+export type SampleItem = { advisor: string, conversation: string, message: number, subject: string, };
 
 export type AutoChecks = { greeting: boolean, closing: boolean, 
 /**
