@@ -49,7 +49,13 @@ impl AdvisorSession {
     /// Replaces the marks of `email_key` that `owned` says are this kind (token bits, say)
     /// with `wanted`: the new ones inserted first, the stale ones deleted after, so a
     /// reader never sees the email with fewer marks than either list.
-    pub async fn replace_marks(&self, email_key: &str, owned: &(dyn Fn(&str) -> bool + Sync), wanted: &[String], me: &AdvisorId) -> Result<()> {
+    pub async fn replace_marks(
+        &self,
+        email_key: &str,
+        owned: &(dyn Fn(&str) -> bool + Sync),
+        wanted: &[String],
+        me: &AdvisorId,
+    ) -> Result<()> {
         check_key("email key", email_key)?;
         for m in wanted {
             check_mark(m)?;

@@ -157,6 +157,7 @@ impl Engine {
     /// `into`'s, else `from`'s — swapped in on owned emails as a transfer does. Unowned
     /// emails stay unowned: the claim loop gives them to the owner as chasers.
     pub async fn merge_conversations(&self, from: &str, into: &str) -> Result<Rearranged> {
+        self.coordination_fresh().await?;
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
         let keys = self.conversation_keys_for(&heads);
         let missing = |w: &str| EngineError::Conversation(format!("no open conversation {w}"));
@@ -189,6 +190,7 @@ impl Engine {
     /// every app. Owners stay as they are: the split-off part is one more conversation in
     /// its owner's load (a manual action, like a transfer, is not held to the cap).
     pub async fn split_conversation(&self, emails: &[i64]) -> Result<Rearranged> {
+        self.coordination_fresh().await?;
         let heads = self.store.queue_heads(&self.config.imap.queues)?;
         let keys = self.conversation_keys_for(&heads);
         let mut key = None;

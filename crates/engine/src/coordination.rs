@@ -218,6 +218,17 @@ impl Engine {
         Ok(())
     }
 
+    /// Before a manual action on owners (transfer, release, merge, split, resolve): the
+    /// database's owners and marks in the mirror now, for an app whose feed is not running
+    /// (a one-shot command, a supervisor's app without a claim loop). Nothing with the
+    /// mailbox backend, whose owners are the mirrored keywords.
+    pub(crate) async fn coordination_fresh(&self) -> Result<()> {
+        if self.coordinated_by_database() {
+            self.db_pull_all().await?;
+        }
+        Ok(())
+    }
+
     /// Reads one email's owner and marks from the database into the mirror.
     pub(crate) async fn db_pull(&self, key: &str) -> Result<()> {
         self.db_pull_keys(&[key]).await

@@ -39,6 +39,7 @@ impl Engine {
     /// A supervisor moves `customer`'s open conversation to `to`. Refused unless this
     /// app's advisor is a supervisor in the policy in force on the server.
     pub async fn transfer(&self, customer: &str, to: &AdvisorId) -> Result<Handover> {
+        self.coordination_fresh().await?;
         let policy = self.load_policy().await?;
         if !policy.is_supervisor(&self.config.advisor.id) {
             return Err(EngineError::Policy(format!(
@@ -81,6 +82,7 @@ impl Engine {
     /// (compare-and-swap) and a `$bd_declined_<me>` mark stays, so my app does not take
     /// it again while others may.
     pub async fn release(&self, customer: &str) -> Result<Handover> {
+        self.coordination_fresh().await?;
         let me = &self.config.advisor.id;
         let mine = owner_keyword(me);
         let emails: Vec<_> = self.conversation_emails(customer)?.into_iter().filter(|(_, o)| o == me.as_str()).collect();

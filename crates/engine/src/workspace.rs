@@ -396,6 +396,7 @@ impl Engine {
     /// re-checked first), so every app sees it closed. Returns how many were flagged.
     pub async fn resolve_conversation(&self, message: i64) -> Result<u32> {
         self.refuse_while_paused()?;
+        self.coordination_fresh().await?;
         let m = self.store.message(message)?.ok_or(crate::engine::EngineError::NoSuchMessage(message))?;
         let keys = self.conversation_keys()?;
         let key = keys.get(&m.id).cloned().unwrap_or_else(|| m.from_addr.to_lowercase());

@@ -192,3 +192,100 @@ async fn twenty_apps_on_a_server_without_condstore_claim_through_postgresql_and_
     assert!(!team_folders.iter().any(|f| f.contains("Presence") || f.contains("Duties") || f.contains("Policy")), "{team_folders:?}");
     imap::logout(s).await;
 }
+
+/// What an advisor and a supervisor do by hand, on the database backend: a transfer, a
+/// merge, a resolve and a release each land in the database (owners, token marks,
+/// `$Resolved`, the release record), show in the apps' mirrors, and write no keyword.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_merges_resolves_and_releases_go_to_the_database() {
+    std::env::set_var("BLENDESK_PG_PASSWORD", TEST_PASSWORD);
+    let nocondstore = blendesk_testkit::nocondstore_port();
+    let desk = Desk::new("pgacts");
+    let team = PgTeam::new(&["a1", "a2"], &["s00"]).await;
+    let mut s = login(&desk.user).await.unwrap();
+    for c in 1..=4 {
+        let raw = format!(
+            "From: <c{c}@example.com>\r\nTo: {}\r\nSubject: case {c}\r\nMessage-ID: <act{c}@example.com>\r\n\r\nhelp {c}\r\n",
+            desk.address
+        );
+        imap::append(&mut s, "INBOX", "()", raw.as_bytes()).await.unwrap();
+    }
+    imap::logout(s).await;
+    let supervisor = engine_for(&desk, &team, "s00", nocondstore);
+    let policy = r#"{"version": 1, "default_cap": 10, "wrap_up_seconds": 0, "idle_to_away_seconds": 0, "supervisors": ["s00"]}"#;
+    supervisor.publish_policy(&Policy::parse(policy.as_bytes()).unwrap()).await.unwrap();
+    let a1 = engine_for(&desk, &team, "a1", nocondstore);
+    a1.presence_event(AdvisorEvent::Set(ManualState::Available));
+    let tasks = run(&a1);
+    let db = AdvisorSession::connect(
+        &team.settings.with_login(&format!("{}_s00", team.database), TEST_PASSWORD),
+        &AdvisorId::parse("s00").unwrap(),
+    )
+    .await
+    .unwrap();
+    eventually("a1 owns the four", Duration::from_secs(60), || async { Ok((db.owners().await?.len() == 4).then_some(())) }).await.unwrap();
+    let key_of = |c: u32| -> String {
+        let h = a1
+            .store()
+            .queue_heads(&["INBOX".to_string()])
+            .unwrap()
+            .iter()
+            .find(|h| {
+                h.message_id.as_deref() == Some(&format!("act{c}@example.com"))
+                    || h.message_id.as_deref() == Some(&format!("<act{c}@example.com>"))
+            })
+            .cloned()
+            .expect("mirrored");
+        blendesk_engine::coordination::email_key(&h.folder, h.uidvalidity, h.uid)
+    };
+
+    // A supervisor's transfer: the database's owner moves.
+    // The supervisor's app runs no claim loop (so no feed): the transfer reads the
+    // database's owners itself.
+    supervisor.sync_once().await.unwrap();
+    let moved = supervisor.transfer("c1@example.com", &AdvisorId::parse("a2").unwrap()).await.unwrap();
+    assert_eq!(moved.moved, 1);
+    assert_eq!(db.owner_of(&key_of(1)).await.unwrap().map(|(o, _)| o.to_string()).as_deref(), Some("a2"));
+
+    // A merge: one token spelled in marks on both conversations' emails.
+    let merged = a1.merge_conversations("c4@example.com", "c3@example.com").await.unwrap();
+    assert_eq!(merged.changed, 2, "{merged:?}");
+    let (m3, m4) = (db.email_state(&key_of(3)).await.unwrap().marks, db.email_state(&key_of(4)).await.unwrap().marks);
+    assert!(!m3.is_empty() && m3 == m4, "token marks {m3:?} / {m4:?}");
+    let keys = a1.conversation_keys().unwrap();
+    let ids: Vec<i64> = a1.store().queue_heads(&["INBOX".to_string()]).unwrap().iter().map(|h| h.id).collect();
+    let key_set: std::collections::HashSet<&String> = ids.iter().filter_map(|id| keys.get(id)).collect();
+    assert_eq!(key_set.len(), 3, "c1, c2 and the merged c3+c4: {keys:?}");
+
+    // A resolve closes the merged conversation: $Resolved on both of its emails.
+    let c3_id = a1.store().queue_heads(&["INBOX".to_string()]).unwrap().iter().find(|h| h.subject == "case 3").unwrap().id;
+    assert_eq!(a1.resolve_conversation(c3_id).await.unwrap(), 2);
+    for c in [3, 4] {
+        assert!(db.email_state(&key_of(c)).await.unwrap().marks.iter().any(|m| m == "$Resolved"), "c{c} resolved in the database");
+    }
+
+    // A release: nobody owns it, and the database records who gave it back.
+    let released = a1.release("c2@example.com").await.unwrap();
+    assert_eq!(released.moved, 1);
+    let state = db.email_state(&key_of(2)).await.unwrap();
+    assert!(state.declined.iter().any(|a| a.as_str() == "a1"), "{state:?}");
+    // a1's own app does not take it back (it holds the declined mark in its mirror).
+    let declined_in_mirror = a1
+        .store()
+        .queue_heads(&["INBOX".to_string()])
+        .unwrap()
+        .iter()
+        .any(|h| h.subject == "case 2" && h.flags.iter().any(|f| f == "$bd_declined_a1"));
+    assert!(declined_in_mirror);
+
+    a1.shutdown();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut s = login(&desk.user).await.unwrap();
+    imap::select(&mut s, "INBOX", true).await.unwrap();
+    for (uid, f, _) in imap::fetch_flags(&mut s, None).await.unwrap() {
+        assert!(f.iter().all(|f| f.starts_with('\\')), "UID {uid} has a keyword: {f:?}");
+    }
+    imap::logout(s).await;
+}
