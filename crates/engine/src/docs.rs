@@ -166,9 +166,11 @@ impl Engine {
 
     /// Mirror the knowledge, usage, template, draft and quality folders once.
     pub async fn refresh_shared_docs(&self) -> Result<bool> {
+        // With the team's database: knowledge, usage and templates come from there.
+        let from_database = if self.coordinated_by_database() { self.db_sync_docs().await? } else { false };
         self.with_session(async |c| {
             let condstore = c.has("CONDSTORE");
-            let mut changed = false;
+            let mut changed = from_database;
             for folder in [
                 KNOWLEDGE_FOLDER,
                 USAGE_FOLDER,
@@ -176,7 +178,10 @@ impl Engine {
                 crate::hand_back::DRAFTS_FOLDER,
                 crate::quality::SCORECARDS_FOLDER,
                 crate::quality::REVIEWS_FOLDER,
-            ] {
+            ]
+            .into_iter()
+            .filter(|f| !self.docs_in_database(f))
+            {
                 changed |= self.sync_doc_folder(&mut c.session, folder, condstore).await?;
             }
             Ok(changed)
@@ -206,6 +211,10 @@ impl Engine {
         let mut all: Vec<(&'static str, String)> = headers.to_vec();
         all.push((AUTHOR_HEADER, self.config.advisor.id.to_string()));
         let raw = blendesk_mail::compose::build_document(&from, subject, &all, body, &message_id, std::time::SystemTime::now())?;
+        if self.docs_in_database(folder) {
+            let doc_id = headers.first().map_or(subject, |(_, v)| v.as_str());
+            return self.db_append_doc(folder, doc_id, &raw).await;
+        }
         let imap_folder = self.config.team_folder(folder);
         let refused = || EngineError::NotPermitted {
             user: self.config.imap.username.clone(),

@@ -14,6 +14,7 @@ pub mod config;
 pub mod connections;
 pub mod conversation;
 pub mod coordination;
+mod coordination_docs;
 pub mod credentials;
 pub mod docs;
 mod duties;

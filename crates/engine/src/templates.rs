@@ -87,24 +87,23 @@ impl Engine {
     /// approval keyword on that message. Returns its UID.
     pub async fn approve_template(&self, name: &str) -> Result<u32> {
         self.require_supervisor("approve templates").await?;
+        if self.docs_in_database(TEMPLATES_FOLDER) {
+            self.db_sync_docs().await?;
+            let newest = self.newest_template_version(name)?;
+            self.db_approve_template(newest).await?;
+            return Ok(newest);
+        }
         self.with_session(async |c| {
             let condstore = c.has("CONDSTORE");
             self.sync_doc_folder(&mut c.session, TEMPLATES_FOLDER, condstore).await?;
-            let name = name.trim();
-            let newest = self
-                .template_versions()?
-                .into_iter()
-                .filter(|v| !v.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted")))
-                .filter(|v| matches!(&v.entry, TemplateEntry::Template(t) if t.name == name || t.name == footer_name(name)))
-                .max_by_key(|v| v.uid)
-                .ok_or_else(|| EngineError::Document(format!("no template named {name:?}")))?;
+            let newest = self.newest_template_version(name)?;
             let keyword = approval_keyword(self.config.advisor.id.as_str());
             let state = self.store.doc_folder_state(TEMPLATES_FOLDER)?;
             let selected = imap::select(&mut c.session, &self.config.team_folder(TEMPLATES_FOLDER), condstore).await?;
             if selected.uidvalidity != state.uidvalidity {
                 return Err(EngineError::Stale(TEMPLATES_FOLDER.into()));
             }
-            match imap::store(&mut c.session, newest.uid, &format!("+FLAGS.SILENT ({keyword})")).await {
+            match imap::store(&mut c.session, newest, &format!("+FLAGS.SILENT ({keyword})")).await {
                 Err(e) if e.is_permission_denied() => {
                     return Err(EngineError::NotPermitted {
                         user: self.config.imap.username.clone(),
@@ -116,9 +115,21 @@ impl Engine {
                 other => other?,
             }
             self.sync_doc_folder(&mut c.session, TEMPLATES_FOLDER, condstore).await?;
-            Ok(newest.uid)
+            Ok(newest)
         })
         .await
+    }
+
+    /// The UID (or database version) of the newest version of template `name`.
+    fn newest_template_version(&self, name: &str) -> Result<u32> {
+        let name = name.trim();
+        self.template_versions()?
+            .into_iter()
+            .filter(|v| !v.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted")))
+            .filter(|v| matches!(&v.entry, TemplateEntry::Template(t) if t.name == name || t.name == footer_name(name)))
+            .max_by_key(|v| v.uid)
+            .map(|v| v.uid)
+            .ok_or_else(|| EngineError::Document(format!("no template named {name:?}")))
     }
 
     /// Values the app fills for a reply to `message`.

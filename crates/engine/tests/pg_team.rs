@@ -289,3 +289,46 @@ async fn transfers_merges_resolves_and_releases_go_to_the_database() {
     }
     imap::logout(s).await;
 }
+
+/// Knowledge, usage and templates on the database backend: a supervisor publishes an
+/// article and a template and approves the template; an advisor's app mirrors both (the
+/// approval included), its use of the article counts for the supervisor's app, and the
+/// database refuses an advisor's article. Nothing goes to the mailbox's Blendesk folders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn knowledge_and_templates_live_in_the_database() {
+    std::env::set_var("BLENDESK_PG_PASSWORD", TEST_PASSWORD);
+    let nocondstore = blendesk_testkit::nocondstore_port();
+    let desk = Desk::new("pgdocs");
+    let team = PgTeam::new(&["a1"], &["s00"]).await;
+    let supervisor = engine_for(&desk, &team, "s00", nocondstore);
+    let policy = r#"{"version": 1, "supervisors": ["s00"]}"#;
+    supervisor.publish_policy(&Policy::parse(policy.as_bytes()).unwrap()).await.unwrap();
+    let article = supervisor
+        .publish_article(None, "Returns within 30 days", &["returns".into()], "Send the parcel back within 30 days.")
+        .await
+        .unwrap();
+    supervisor.publish_template("refund", "INBOX", "en", "Your refund is on its way.", false).await.unwrap();
+    supervisor.approve_template("refund").await.unwrap();
+
+    let a1 = engine_for(&desk, &team, "a1", nocondstore);
+    a1.refresh_shared_docs().await.unwrap();
+    a1.load_policy().await.unwrap();
+    let articles = a1.knowledge_articles().unwrap();
+    assert_eq!(articles.iter().map(|a| a.title.as_str()).collect::<Vec<_>>(), ["Returns within 30 days"]);
+    let templates = a1.templates(false).unwrap();
+    assert!(templates.iter().any(|t| t.name == "refund"), "the approved template is offered: {templates:?}");
+
+    assert_eq!(a1.mark_article_used(&article).await.unwrap(), 1);
+    supervisor.refresh_shared_docs().await.unwrap();
+    assert_eq!(supervisor.knowledge_article(&article).unwrap().map(|a| a.uses), Some(1));
+
+    match a1.publish_article(None, "Mine", &[], "An advisor's article.").await {
+        Err(EngineError::Policy(_) | EngineError::NotPermitted { .. }) => {}
+        other => panic!("an advisor published an article: {other:?}"),
+    }
+
+    let mut s = login(&desk.user).await.unwrap();
+    let folders = imap::list_children(&mut s, "Blendesk").await.unwrap_or_default();
+    assert!(!folders.iter().any(|f| f.contains("Knowledge") || f.contains("Templates") || f.contains("Usage")), "{folders:?}");
+    imap::logout(s).await;
+}
