@@ -44,9 +44,22 @@ async fn a_mailbox_team_moves_to_postgresql_in_one_command() {
 
     // The mailbox's policy, published the mailbox way.
     let policy = desk.dir.path().join("policy.json");
-    std::fs::write(&policy, r#"{"version": 1, "default_cap": 3}"#).unwrap();
+    std::fs::write(&policy, r#"{"version": 1, "default_cap": 3, "supervisors": ["alice"]}"#).unwrap();
     let out = blendesk(&desk.config_path, &["policy", "publish", policy.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // An article and an approved template, the mailbox way.
+    let article = desk.dir.path().join("returns.md");
+    std::fs::write(&article, "Send the parcel back within 30 days.").unwrap();
+    let template = desk.dir.path().join("refund.txt");
+    std::fs::write(&template, "Your refund is on its way.").unwrap();
+    for args in [
+        vec!["knowledge", "publish", article.to_str().unwrap(), "--tags", "returns", "--title", "Returns"],
+        vec!["template", "publish", template.to_str().unwrap(), "--name", "refund", "--queue", "INBOX", "--lang", "en"],
+        vec!["template", "approve", "refund"],
+    ] {
+        let out = blendesk(&desk.config_path, &args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
 
     // Without a [coordination] section there is nowhere to migrate to.
     let out = blendesk(&desk.config_path, &["coordination", "migrate"]);
@@ -61,6 +74,8 @@ async fn a_mailbox_team_moves_to_postgresql_in_one_command() {
     assert_eq!(first["releases_imported"], 1);
     assert_eq!(first["marks_imported"], 2, "$Resolved and the acknowledgement: {first}");
     assert!(first["policy_version"].is_u64(), "{first}");
+    assert_eq!(first["documents_imported"], 2, "the article and the template: {first}");
+    assert_eq!(first["approvals_to_redo"].as_array().map(Vec::len), Some(0), "alice's own approval carried: {first}");
 
     let db = AdvisorSession::connect(
         &team.settings.with_login(&format!("{}_alice", team.database), TEST_PASSWORD),
@@ -84,6 +99,22 @@ async fn a_mailbox_team_moves_to_postgresql_in_one_command() {
     assert_eq!((again["owners_imported"].as_u64(), again["owners_unchanged"].as_u64()), (Some(0), Some(2)), "{again}");
     assert_eq!((again["releases_imported"].as_u64(), again["marks_imported"].as_u64()), (Some(0), Some(0)), "{again}");
     assert!(again["policy_version"].is_null(), "{again}");
+    assert_eq!(again["documents_imported"], 0, "{again}");
+    // The app on the database sees the article and the approved template.
+    let out = blendesk(&desk.config_path, &["knowledge", "list", "--json"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Returns"),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = blendesk(&desk.config_path, &["template", "list"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("refund"),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(again["conflicts"].as_array().map(Vec::len), Some(0));
 }
 

@@ -1,7 +1,8 @@
 //! Moving a team's coordination from the mailbox to PostgreSQL, in one command
 //! (`blendesk coordination migrate`, run by a supervisor whose config already names the
 //! database): every queue email's owner, releases and marks as the server's keywords
-//! say, and the policy in force. Idempotent: running it again adds nothing, and an email
+//! say, the policy in force, and the knowledge, usage and template messages (with the
+//! migrating supervisor's approvals; others' are reported to be given again). Idempotent: running it again adds nothing, and an email
 //! someone claimed in the database meanwhile keeps that owner (reported as a conflict).
 //! The mailbox's keywords are left as they were (a record; nothing reads them once the
 //! database coordinates).
@@ -11,6 +12,7 @@ use crate::engine::{Engine, EngineError, Result};
 use blendesk_domain::advisor::AdvisorId;
 use blendesk_domain::automation::ack::ACK_KEYWORD;
 use blendesk_domain::automation::late::{BREACHED_KEYWORD, LATE_KEYWORD};
+use blendesk_domain::automation::template_doc::APPROVED_PREFIX;
 use blendesk_domain::blending::Policy;
 use blendesk_domain::claim::{DECLINED_PREFIX, OWNER_PREFIX};
 use blendesk_domain::conversation::is_conv_flag;
@@ -33,6 +35,18 @@ pub struct TeamMigration {
     /// The policy version published to the database, when the mailbox had one the
     /// database did not.
     pub policy_version: Option<u32>,
+    /// Knowledge articles, usage events and template versions copied now.
+    pub documents_imported: usize,
+    /// Template approvals by other supervisors, which only they can give again in the
+    /// database: (template, supervisor). The migrating supervisor's own are carried over.
+    pub approvals_to_redo: Vec<(String, String)>,
+}
+
+/// A document message of the mailbox, to copy: its folder, raw text and approval keywords.
+struct MailboxDocument {
+    folder: &'static str,
+    raw: String,
+    flags: Vec<String>,
 }
 
 /// The mark the database keeps for a mailbox keyword, if it is one the apps read. The
@@ -90,9 +104,11 @@ impl Engine {
                         }
                     }
                 }
-                self.mailbox_policy_text(&mut c.session, 0).await
+                let text = self.mailbox_policy_text(&mut c.session, 0).await?;
+                Ok((text, self.mailbox_documents(&mut c.session).await?))
             })
             .await?;
+        let (policy_text, documents) = policy_text;
         // Two owners on one email (an unsettled race of the mailbox backend): the lowest
         // advisor id keeps it, as `keywords::settle_double_owner` would settle it.
         owners.sort_by(|a, b| (a.0.as_str(), a.1.as_str()).cmp(&(b.0.as_str(), b.1.as_str())));
@@ -114,8 +130,70 @@ impl Engine {
                 report.policy_version = Some(self.policy_uid());
             }
         }
+        self.import_documents(&session, documents, &mut report).await?;
         self.db_pull_all().await?;
         Ok(report)
+    }
+
+    /// Every message of the mailbox's Knowledge, Usage and Templates folders.
+    async fn mailbox_documents(&self, session: &mut imap::ImapSession) -> Result<Vec<MailboxDocument>> {
+        let mut out = Vec::new();
+        for folder in crate::coordination_docs::DATABASE_FOLDERS {
+            let Ok(selected) = imap::select(session, &self.config.team_folder(folder), false).await else { continue };
+            if selected.exists == 0 {
+                continue;
+            }
+            let flags: std::collections::HashMap<u32, Vec<String>> =
+                imap::fetch_flags(session, None).await?.into_iter().map(|(uid, f, _)| (uid, f)).collect();
+            for (uid, raw) in imap::fetch_raw(session, "1:*", false).await? {
+                // Documents are written by Blendesk as UTF-8; anything else is no document.
+                let Ok(raw) = String::from_utf8(raw) else { continue };
+                out.push(MailboxDocument { folder, raw, flags: flags.get(&uid).cloned().unwrap_or_default() });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Copies the mailbox's documents the database lacks (the same message text is not
+    /// copied twice), with this supervisor's template approvals.
+    async fn import_documents(
+        &self,
+        session: &blendesk_coord_pg::AdvisorSession,
+        documents: Vec<MailboxDocument>,
+        report: &mut TeamMigration,
+    ) -> Result<()> {
+        use blendesk_coord_pg::DocumentKind;
+        let mut present = std::collections::HashSet::new();
+        let mut after = 0;
+        loop {
+            let batch = session.documents_after(after, 1000).await?;
+            let Some(last) = batch.last().map(|d| d.version) else { break };
+            present.extend(batch.into_iter().filter_map(|d| d.document.get("message").and_then(|m| m.as_str()).map(str::to_owned)));
+            after = last;
+        }
+        let me = &self.config.advisor.id;
+        let meta = imap::MessageMeta { uid: 0, flags: Vec::new(), modseq: 0, size: 0, internal_date: 0 };
+        for doc in documents.into_iter().filter(|d| !present.contains(&d.raw)) {
+            let (kind, parsed) = match doc.folder {
+                crate::docs::TEMPLATES_FOLDER => (DocumentKind::Template, crate::docs::template_version(&meta, doc.raw.as_bytes())),
+                crate::docs::USAGE_FOLDER => (DocumentKind::Usage, crate::docs::knowledge_version(&meta, doc.raw.as_bytes())),
+                _ => (DocumentKind::Knowledge, crate::docs::knowledge_version(&meta, doc.raw.as_bytes())),
+            };
+            if parsed.kind == blendesk_store::KIND_INVALID || parsed.doc_id.is_empty() {
+                continue;
+            }
+            let id: String = parsed.doc_id.chars().take(200).collect();
+            let version = session.publish_document(kind, &id, &serde_json::json!({ "message": doc.raw }), me).await?;
+            report.documents_imported += 1;
+            for approver in doc.flags.iter().filter_map(|f| advisor_after(f, APPROVED_PREFIX)) {
+                if &approver == me {
+                    session.approve_template(version, me).await?;
+                } else {
+                    report.approvals_to_redo.push((id.clone(), approver.to_string()));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
