@@ -40,10 +40,21 @@ BEGIN
 END
 $$;
 
--- Taking over an offline advisor's email: anyone may move it to themselves once the
--- owner's app has been silent 15 s (three missed heartbeats of 5 s); the apps add the
--- policy's grace on top. The database checks the silence on its own clock.
-CREATE POLICY claims_take_over ON blendesk.claims FOR UPDATE
-    USING (NOT EXISTS (SELECT 1 FROM blendesk.presence p
-                       WHERE p.advisor = claims.owner AND p.heartbeat > now() - interval '15 seconds'))
-    WITH CHECK (owner = blendesk.current_advisor());
+-- Taking over an offline advisor's email: anyone may move it to themselves, and only to
+-- themselves, once the owner's app has been silent 15 s (three missed heartbeats of 5 s);
+-- the apps add the policy's grace on top. The database checks the silence on its own
+-- clock. A function, not an UPDATE policy: permissive policies' checks are OR-ed, so a
+-- policy would let a taker hand the email to anyone. It runs as its owner and names the
+-- caller by the login (`session_user`). An owner whose app never sent a heartbeat
+-- (imported claims) is left to a supervisor's transfer.
+CREATE FUNCTION blendesk.take_over(key text, gone text) RETURNS bigint
+    LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS $$
+    UPDATE blendesk.claims SET owner = (SELECT a.advisor FROM blendesk.advisors a WHERE a.login = session_user)
+    WHERE email_key = key AND owner = gone
+      AND EXISTS (SELECT 1 FROM blendesk.advisors a WHERE a.login = session_user)
+      AND EXISTS (SELECT 1 FROM blendesk.presence p WHERE p.advisor = gone AND p.heartbeat <= now() - interval '15 seconds')
+    RETURNING version
+$$;
+REVOKE ALL ON FUNCTION blendesk.take_over(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION blendesk.take_over(text, text) TO blendesk_advisor;

@@ -110,6 +110,19 @@ impl AdvisorSession {
         Ok(n == 1)
     }
 
+    /// Takes `email_key` over from `gone` for this session's advisor, if `gone`'s app has
+    /// been silent 15 s by the database's clock (`blendesk.take_over`). The new claim's
+    /// version, or None when `gone` no longer owns it or is not silent.
+    pub async fn take_over(&self, email_key: &str, gone: &AdvisorId) -> Result<Option<i64>> {
+        check_key("email key", email_key)?;
+        let row = self
+            .client
+            .query_one("SELECT blendesk.take_over($1, $2)", &[&email_key, &gone.as_str()])
+            .await
+            .map_err(db("taking over an email"))?;
+        Ok(row.get(0))
+    }
+
     /// Whether `advisor` released `email_key` earlier.
     pub async fn declined(&self, email_key: &str, advisor: &AdvisorId) -> Result<bool> {
         let row = self

@@ -39,6 +39,19 @@ impl AdvisorSession {
         Ok(inserted == 1)
     }
 
+    /// Events recorded after number `after` (0: from the start), in recording order, at
+    /// most `limit`: (number, advisor, body). A number is taken at insert, so an event
+    /// committed late can have a smaller one than events already read: callers look back
+    /// a margin and rely on event ids to keep each once.
+    pub async fn events_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, AdvisorId, serde_json::Value)>> {
+        let rows = self
+            .client
+            .query("SELECT seq, advisor, body FROM blendesk.events WHERE seq > $1 ORDER BY seq LIMIT $2", &[&after, &i64::from(limit)])
+            .await
+            .map_err(db("reading events"))?;
+        rows.into_iter().map(|r| Ok((r.get(0), crate::session::advisor_from_db(r.get(1))?, r.get(2)))).collect()
+    }
+
     /// How many events the log holds (for tests and reports).
     pub async fn event_count(&self) -> Result<i64> {
         let row = self.client.query_one("SELECT count(*) FROM blendesk.events", &[]).await.map_err(db("counting events"))?;

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     (3, "presence_and_policy", include_str!("../migrations/0003_presence_and_policy.sql")),
     (4, "documents_tokens_events", include_str!("../migrations/0004_documents_tokens_events.sql")),
     (5, "marks_and_presence_notes", include_str!("../migrations/0005_marks_and_presence_notes.sql")),
+    (6, "event_order", include_str!("../migrations/0006_event_order.sql")),
 ];
 
 /// The schema version this build writes and reads.

@@ -389,3 +389,30 @@ async fn conversation_tokens_are_written_whole() {
     assert!(a.set_conversation_token(&["<m1@x>"], 0, &alice.id).await.is_err());
     assert_eq!(a.conversation_tokens(&["<m1@x>"]).await.unwrap(), vec![("<m1@x>".into(), 7)]);
 }
+
+#[tokio::test]
+async fn an_email_is_taken_over_only_from_an_owner_whose_heartbeat_stopped() {
+    let team = Team::new(2, 0).await;
+    let (alice, bob) = (&team.advisors[0], &team.advisors[1]);
+    let (a, b) = (alice.session().await, bob.session().await);
+    a.claim("<t1@x>", &alice.id).await.unwrap();
+    // No heartbeat ever: not bob's to take (a supervisor's transfer is the way).
+    assert_eq!(b.take_over("<t1@x>", &alice.id).await.unwrap(), None);
+    // Alive: not bob's to take.
+    a.heartbeat(&alice.id, "available", 1).await.unwrap();
+    assert_eq!(b.take_over("<t1@x>", &alice.id).await.unwrap(), None);
+    // Silent for 16 s by the database's clock (the administrator ages the heartbeat, as
+    // time would). A plain transfer is still refused to bob; the take-over gives it to him.
+    let admin = team.raw().await;
+    admin.batch_execute("ALTER TABLE blendesk.presence DISABLE TRIGGER presence_stamp").await.unwrap();
+    admin
+        .execute("UPDATE blendesk.presence SET heartbeat = now() - interval '16 seconds' WHERE advisor = $1", &[&alice.id.as_str()])
+        .await
+        .unwrap();
+    admin.batch_execute("ALTER TABLE blendesk.presence ENABLE TRIGGER presence_stamp").await.unwrap();
+    assert_eq!(b.transfer("<t1@x>", &alice.id, &alice.id).await.unwrap(), None, "bob moves nothing of alice's by hand");
+    assert!(b.take_over("<t1@x>", &alice.id).await.unwrap().is_some(), "bob takes over a silent owner's email");
+    assert_eq!(a.owner_of("<t1@x>").await.unwrap().map(|o| o.0), Some(bob.id.clone()));
+    // Taken: a second take-over from alice finds nothing of hers.
+    assert_eq!(a.take_over("<t1@x>", &alice.id).await.unwrap(), None);
+}

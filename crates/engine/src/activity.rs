@@ -93,6 +93,9 @@ impl Engine {
 
     /// Append this app's waiting events, batch by batch. Returns how many went.
     pub(crate) async fn append_activity(&self, session: &mut ImapSession) -> Result<usize> {
+        if self.coordinated_by_database() {
+            return self.db_append_activity().await;
+        }
         let advisor = self.config.advisor.id.as_str().to_owned();
         let install = self.install_id()?;
         let folder = self.events_folder(&advisor);
@@ -131,6 +134,11 @@ impl Engine {
     /// Read every advisor's events folder past where it was read, into the team's
     /// history. Returns how many events were new.
     pub(crate) async fn read_team_activity(&self, session: &mut ImapSession) -> Result<usize> {
+        if self.coordinated_by_database() {
+            let added = self.db_read_activity().await?;
+            self.activity_arrived(added);
+            return Ok(added);
+        }
         let parent = self.config.team_folder(EVENTS_FOLDER);
         let mut added = 0;
         for folder in imap::list_children(session, &parent).await? {
@@ -173,11 +181,70 @@ impl Engine {
             }
             self.store.set_activity_folder(&folder, selected.uidvalidity, newest)?;
         }
+        self.activity_arrived(added);
+        Ok(added)
+    }
+
+    /// `added` events of the team arrived (from the mailbox or the database).
+    fn activity_arrived(&self, added: usize) {
         if added > 0 {
             // Any of them may be a colleague's resolve: the survey pass looks.
             self.team.resolutions_arrived.store(true, std::sync::atomic::Ordering::SeqCst);
             self.emit(crate::events::Event::TeamActivity { new: added as u64 });
         }
+    }
+
+    /// `append_activity` on the team's database: each event once by its id.
+    async fn db_append_activity(&self) -> Result<usize> {
+        let advisor = self.config.advisor.id.clone();
+        let install = self.install_id()?;
+        let session = self.db_session().await?;
+        let mut sent = 0;
+        while let Some((batch, rows)) = self.store.activity_batch(MAX_BATCH)? {
+            for r in &rows {
+                let Ok(kind) = serde_json::from_str::<ActivityKind>(&r.kind) else { continue };
+                let event =
+                    Activity { id: event_id(advisor.as_str(), &install, r.seq), advisor: advisor.to_string(), at_ms: r.at_ms, kind };
+                let body = serde_json::to_value(&event).map_err(|e| crate::engine::EngineError::Internal(e.to_string()))?;
+                session.record_event(&event.id, event.kind.name(), &advisor, event.at_ms, &body).await?;
+                sent += 1;
+            }
+            self.store.activity_appended(batch)?;
+        }
+        Ok(sent)
+    }
+
+    /// `read_team_activity` from the team's database, on from the last number read (less
+    /// a margin: numbers are taken at insert, so a late commit may carry a smaller one).
+    async fn db_read_activity(&self) -> Result<usize> {
+        const CURSOR: &str = "postgresql:blendesk.events";
+        const LOOK_BACK: i64 = 1_000;
+        const PAGE: u32 = 5_000;
+        let session = self.db_session().await?;
+        let mut last = i64::from(self.store.activity_folder(CURSOR)?.map_or(0, |(_, last)| last));
+        let mut from = (last - LOOK_BACK).max(0);
+        let mut added = 0;
+        loop {
+            let rows = session.events_since(from, PAGE).await?;
+            let Some(newest) = rows.last().map(|(seq, _, _)| *seq) else { break };
+            let full_page = rows.len() == PAGE as usize;
+            let events: Vec<Activity> = rows
+                .into_iter()
+                .filter_map(|(_, advisor, body)| {
+                    let event: Activity = serde_json::from_value(body).ok()?;
+                    // The database checked who recorded it; the body must say the same.
+                    (event.advisor == advisor.as_str()).then_some(event)
+                })
+                .collect();
+            added += self.store.add_team_activity(&events)?;
+            last = last.max(newest);
+            from = newest;
+            if !full_page {
+                break;
+            }
+        }
+        let last = u32::try_from(last).map_err(|_| crate::engine::EngineError::Internal("the event log outgrew its counter".into()))?;
+        self.store.set_activity_folder(CURSOR, 0, last)?;
         Ok(added)
     }
 

@@ -262,7 +262,7 @@ impl Engine {
             return Ok(ClaimOutcome::Withdrawn);
         }
         let outcome = match gone.and_then(|g| AdvisorId::parse(g).ok()) {
-            Some(from) => match session.transfer(&key, &from, me).await? {
+            Some(from) => match session.take_over(&key, &from).await? {
                 Some(_) => ClaimOutcome::Won,
                 None => match session.owner_of(&key).await? {
                     Some((owner, _)) if &owner == me => ClaimOutcome::Won,

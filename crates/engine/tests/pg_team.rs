@@ -332,3 +332,31 @@ async fn knowledge_and_templates_live_in_the_database() {
     assert!(!folders.iter().any(|f| f.contains("Knowledge") || f.contains("Templates") || f.contains("Usage")), "{folders:?}");
     imap::logout(s).await;
 }
+
+/// The team's event log on the database backend: what one app records reaches another
+/// app's history once (read again, nothing is added twice), and no Blendesk/Events folder
+/// appears in the mailbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_log_lives_in_the_database() {
+    std::env::set_var("BLENDESK_PG_PASSWORD", TEST_PASSWORD);
+    let nocondstore = blendesk_testkit::nocondstore_port();
+    let desk = Desk::new("pgevents");
+    let team = PgTeam::new(&["a1", "a2"], &[]).await;
+    let (a1, a2) = (engine_for(&desk, &team, "a1", nocondstore), engine_for(&desk, &team, "a2", nocondstore));
+    a1.presence_event(AdvisorEvent::Set(ManualState::Available));
+    a1.presence_event(AdvisorEvent::Set(ManualState::Away));
+    let (sent, _) = a1.sync_activity().await.unwrap();
+    assert!(sent >= 2, "a1's state changes recorded: {sent}");
+    let (_, read) = a2.sync_activity().await.unwrap();
+    assert!(read >= sent, "a2 read {read} of a1's {sent}");
+    let from_a1 = a2.team_activity(0, i64::MAX).unwrap().into_iter().filter(|e| e.advisor == "a1").count();
+    assert_eq!(from_a1, sent);
+    let (_, again) = a2.sync_activity().await.unwrap();
+    assert_eq!(again, 0, "read again: nothing twice");
+    assert_eq!(a2.team_activity(0, i64::MAX).unwrap().into_iter().filter(|e| e.advisor == "a1").count(), sent);
+
+    let mut s = login(&desk.user).await.unwrap();
+    let folders = imap::list_children(&mut s, "Blendesk").await.unwrap_or_default();
+    assert!(!folders.iter().any(|f| f.contains("Events")), "{folders:?}");
+    imap::logout(s).await;
+}
