@@ -95,8 +95,11 @@ pub fn combine(days: &[Outcome]) -> Option<Outcome> {
     let zero = |o: &mut Outcome| {
         o.emails = 0;
         o.replied_within_1h = 0;
-        o.replied_within_4_business_h = 0;
+        o.replied_within_4h = 0;
         o.replied_within_24h = 0;
+        o.replied_within_1_business_h = 0;
+        o.replied_within_4_business_h = 0;
+        o.replied_within_24_business_h = 0;
         o.backlog_at_close = 0;
         o.calls_offered = 0;
         o.calls_answered = 0;
@@ -112,8 +115,11 @@ pub fn combine(days: &[Outcome]) -> Option<Outcome> {
     for d in days {
         all.emails += d.emails;
         all.replied_within_1h += d.replied_within_1h;
-        all.replied_within_4_business_h += d.replied_within_4_business_h;
+        all.replied_within_4h += d.replied_within_4h;
         all.replied_within_24h += d.replied_within_24h;
+        all.replied_within_1_business_h += d.replied_within_1_business_h;
+        all.replied_within_4_business_h += d.replied_within_4_business_h;
+        all.replied_within_24_business_h += d.replied_within_24_business_h;
         all.backlog_at_close += d.backlog_at_close;
         all.calls_offered += d.calls_offered;
         all.calls_answered += d.calls_answered;
@@ -212,6 +218,8 @@ mod tests {
         let both = combine(&[a.clone(), b.clone()]).unwrap();
         assert_eq!(both.emails, a.emails + b.emails);
         assert_eq!(both.replied_within_4_business_h, a.replied_within_4_business_h + b.replied_within_4_business_h);
+        assert_eq!(both.replied_within_24h, a.replied_within_24h + b.replied_within_24h);
+        assert_eq!(both.replied_within_1_business_h, a.replied_within_1_business_h + b.replied_within_1_business_h);
         assert_eq!(both.calls_answered, a.calls_answered + b.calls_answered);
         let sla_total: u32 = both.sla_met.iter().map(|(_, n, _)| n).sum();
         assert_eq!(sla_total, both.emails);
