@@ -8,18 +8,10 @@
 
 use blendesk_engine::oauth;
 use blendesk_testkit::oauth_server::admin;
-use blendesk_testkit::{repo_root, stack, Desk};
+use blendesk_testkit::{stack, Desk, KeyringSession};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-struct KeyringSession(tempfile::TempDir);
-
-impl Drop for KeyringSession {
-    fn drop(&mut self) {
-        let _ = Command::new(repo_root().join("tests/keyring-session.sh")).arg("stop").arg(self.0.path()).status();
-    }
-}
 
 struct SignIn {
     status: std::process::ExitStatus,
@@ -85,12 +77,8 @@ fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 #[test]
 fn sign_in_prints_the_address_keeps_the_token_in_the_keyring_and_nowhere_else() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(repo_root().join("tests/keyring-session.sh")).arg("start").arg(dir.path()).output().unwrap();
-    assert!(out.status.success(), "keyring session: {}", String::from_utf8_lossy(&out.stderr));
-    let session = KeyringSession(dir);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let bus = stdout.lines().find_map(|l| l.strip_prefix("DBUS_SESSION_BUS_ADDRESS=")).expect("bus address").to_owned();
+    let session = KeyringSession::start();
+    let bus = session.bus.clone();
     // The only test in this binary, before any thread reads the environment.
     std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus);
     std::env::remove_var(oauth::REFRESH_ENV);
