@@ -243,7 +243,12 @@ calls_from_history: boolean,
 /**
  * The first and last day simulated (YYYY-MM-DD), when any.
  */
-first_day: string | null, last_day: string | null, };
+first_day: string | null, last_day: string | null, 
+/**
+ * The mean handle time per reply and talk time per call (seconds) from the team's
+ * event log; `None`: none recorded, the base scenario's.
+ */
+handle_mean_s: number | null, talk_mean_s: number | null, };
 
 export type WhatIfDays = { "kind": "last_four_weeks" } | { "kind": "day", date: string, } | { "kind": "standard" };
 
