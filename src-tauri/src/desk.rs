@@ -135,6 +135,31 @@ impl Desk {
         runtime.as_ref().map(|r| r.tasks().into_iter().map(|t| t.as_str()).collect()).unwrap_or_default()
     }
 
+    /// Stop the engine's tasks and start them again (after signing in again).
+    pub async fn restart_tasks(&self) -> anyhow::Result<()> {
+        let engine = self.engine().map_err(anyhow::Error::msg)?.clone();
+        // A folder whose loop stopped on the revocation may not get a loop of its own
+        // again (Sent in team mode): forget "sign in needed"; new failures say it again.
+        self.connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, c| c.state != blendesk_engine::events::ConnectionState::SignInNeeded);
+        let old = self.runtime.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let runtime = match old {
+            Some(r) => match r.restart(SHUTDOWN_GRACE).await {
+                Ok(r) => r,
+                // Team mode refused now: the tasks are stopped, so start solo.
+                Err(e) => {
+                    tracing::error!("no team claims: {e}");
+                    Runtime::start(engine, Mode::Solo, OnTeamFailure::ContinueSolo).await?
+                }
+            },
+            None => start_runtime(engine).await?,
+        };
+        *self.runtime.lock().unwrap_or_else(|e| e.into_inner()) = Some(runtime);
+        Ok(())
+    }
+
     fn keep(&self, task: tauri::async_runtime::JoinHandle<()>) {
         self.tasks.lock().unwrap_or_else(|e| e.into_inner()).push(task);
     }
@@ -236,15 +261,7 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
             announce_sla_risk(&a);
         }
     }));
-    // The engine's tasks. Team mode when the server allows it; otherwise the advisor
-    // still works alone (and is told why in the log).
-    let runtime = match Runtime::start(engine.clone(), Mode::Team, OnTeamFailure::ContinueSolo).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!("no team claims: {e}");
-            Runtime::start(engine.clone(), Mode::Solo, OnTeamFailure::ContinueSolo).await?
-        }
-    };
+    let runtime = start_runtime(engine.clone()).await?;
     *desk.runtime.lock().unwrap_or_else(|e| e.into_inner()) = Some(runtime);
     // Opening the app logs the advisor in; the claim loop then takes email for them
     // within the supervisor's cap and publishes their presence.
@@ -255,6 +272,18 @@ pub async fn run_with(app: AppHandle, engine: Arc<Engine>) -> anyhow::Result<()>
         let _ = apply_presence(&a, AdvisorEvent::Activity);
     });
     Ok(())
+}
+
+/// The engine's tasks. Team mode when the server allows it; otherwise the advisor still
+/// works alone (and is told why in the log).
+async fn start_runtime(engine: Arc<Engine>) -> anyhow::Result<Runtime> {
+    match Runtime::start(engine.clone(), Mode::Team, OnTeamFailure::ContinueSolo).await {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            tracing::error!("no team claims: {e}");
+            Ok(Runtime::start(engine, Mode::Solo, OnTeamFailure::ContinueSolo).await?)
+        }
+    }
 }
 
 /// How long the engine's tasks get to log out when the app quits (the window is gone

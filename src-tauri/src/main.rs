@@ -104,6 +104,7 @@ fn main() {
             setup::test_setup,
             setup::save_setup,
             setup::oauth_sign_in,
+            setup::sign_in_again,
             what_if::what_if,
             what_if::publish_draft,
             drafts::reply_draft,

@@ -151,25 +151,14 @@ fn account_of(config: &Config) -> String {
     format!("{}@{}", config.imap.username, config.imap.host)
 }
 
-/// OAuth2: sign in in the system browser (PKCE, loopback redirect), keep the refresh
-/// token in the keyring, and test the login with it, as `test_setup` does.
-#[tauri::command]
-pub async fn oauth_sign_in(desk: State<'_, Desk>, form: SetupForm) -> Result<SignInReport, CommandError> {
-    let config = config_from(&form, PathBuf::from("unused"))?;
-    let Some(section) = config.oauth.clone() else {
-        return Err(invalid("choose a sign-in provider first".into()));
-    };
+/// The browser sign-in (PKCE, loopback redirect) for `config`'s account; the refresh
+/// token is kept in the keyring. Returns the token and, when the keyring refused it, why.
+async fn browser_sign_in(config: &Config, section: blendesk_engine::oauth::OAuthSection) -> Result<(String, Option<String>), CommandError> {
     let user = config.imap.username.clone();
-    let grant = tauri::async_runtime::spawn_blocking(move || {
-        let grant = blendesk_engine::oauth::sign_in_blocking(&section, &user, open_in_browser)?;
-        Ok::<_, blendesk_domain::oauth::OAuthError>(grant)
-    })
-    .await
-    .map_err(|e| CommandError { code: ErrorCode::Internal, message: e.to_string() })?
-    .map_err(|e| {
-        let e = blendesk_engine::EngineError::from(e);
-        CommandError { code: e.code(), message: e.to_string() }
-    })?;
+    let grant = tauri::async_runtime::spawn_blocking(move || blendesk_engine::oauth::sign_in_blocking(&section, &user, open_in_browser))
+        .await
+        .map_err(|e| CommandError { code: ErrorCode::Internal, message: e.to_string() })?
+        .map_err(|e| crate::commands::engine_err(e.into()))?;
     let refresh = grant.refresh_token.unwrap_or_default();
     let (u, h, t) = (config.imap.username.clone(), config.imap.host.clone(), refresh.clone());
     let stored =
@@ -180,6 +169,34 @@ pub async fn oauth_sign_in(desk: State<'_, Desk>, form: SetupForm) -> Result<Sig
     if let Some(w) = &keyring_warning {
         tracing::warn!("refresh token not stored: {w}");
     }
+    Ok((refresh, keyring_warning))
+}
+
+/// After the provider revoked the sign-in (the window shows `sign_in_needed`): sign in
+/// again in the browser for the running engine's account, keep the new refresh token,
+/// and restart the engine's tasks (those that stopped on the revocation run again).
+#[tauri::command]
+pub async fn sign_in_again(desk: State<'_, Desk>) -> Result<(), CommandError> {
+    let engine = desk.engine().map_err(crate::commands::starting)?.clone();
+    let Some(section) = engine.config().oauth.clone() else {
+        return Err(invalid("this account logs in with a password, not a browser sign-in".into()));
+    };
+    let (refresh, _) = browser_sign_in(engine.config(), section).await?;
+    engine.sign_in_again(refresh).await.map_err(crate::commands::engine_err)?;
+    desk.restart_tasks().await.map_err(|e| CommandError { code: ErrorCode::Internal, message: format!("{e:#}") })?;
+    tracing::info!(account = %account_of(engine.config()), "signed in again with OAuth2; tasks restarted");
+    Ok(())
+}
+
+/// OAuth2: sign in in the system browser (PKCE, loopback redirect), keep the refresh
+/// token in the keyring, and test the login with it, as `test_setup` does.
+#[tauri::command]
+pub async fn oauth_sign_in(desk: State<'_, Desk>, form: SetupForm) -> Result<SignInReport, CommandError> {
+    let config = config_from(&form, PathBuf::from("unused"))?;
+    let Some(section) = config.oauth.clone() else {
+        return Err(invalid("choose a sign-in provider first".into()));
+    };
+    let (refresh, keyring_warning) = browser_sign_in(&config, section).await?;
     *desk.signed_in.lock().unwrap_or_else(|e| e.into_inner()) =
         Some(SignedIn { account: account_of(&config), refresh_token: refresh.clone(), in_keyring: keyring_warning.is_none() });
     tracing::info!(account = %account_of(&config), "signed in with OAuth2");

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 mod coordination;
 mod docs;
+mod sign_in;
 mod simulate;
 
 #[derive(Parser)]
@@ -223,6 +224,10 @@ enum Command {
         #[command(subcommand)]
         action: QualityAction,
     },
+    /// OAuth2 accounts: sign in in a browser (prints the address to open; the redirect
+    /// comes back to this machine's loopback), keep the refresh token in the OS keyring
+    /// and try the IMAP login with it. The token is never printed.
+    SignIn,
     /// Simulate a day of the team under a policy, beside the ways teams work without
     /// blending; prints the outcome table. Needs no mailbox.
     Simulate {
@@ -386,9 +391,13 @@ async fn run(cli: Cli) -> Result<()> {
             CoordinationAction::Migrate { .. } => unreachable!("matched above"),
         };
     }
+    if let Command::SignIn = cli.command {
+        // Before `open`: there is no token to open the engine with yet.
+        return sign_in::run(&cli.config.unwrap_or_else(config::default_path)).await;
+    }
     let engine = open(cli.config).await?;
     match cli.command {
-        Command::Call { .. } | Command::Simulate { .. } => unreachable!("handled above"),
+        Command::Call { .. } | Command::Simulate { .. } | Command::SignIn => unreachable!("handled above"),
         Command::Coordination { action: CoordinationAction::Init { .. } | CoordinationAction::AddAdvisor { .. } } => {
             unreachable!("handled above")
         }

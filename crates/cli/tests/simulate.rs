@@ -27,12 +27,24 @@ fn the_standard_day_prints_the_table_for_three_ways_of_working() {
     for row in ["no blending", "fixed cap, no pause", "Blendesk", "Blendesk + gap pacing", "Blendesk + hand-back"] {
         assert!(text.contains(row), "{text}");
     }
+    // First replies within 1 / 4 / 24 hours, calendar and business.
+    let header = text.lines().find(|l| l.starts_with("variant")).unwrap_or_else(|| panic!("no header: {text}"));
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(columns[1..7], ["1h", "4h", "24h", "1bh", "4bh", "24bh"], "{header}");
     let all = outcomes(&["--json", "--seed", "2"]);
     let (blendesk, none) = (of(&all, "blendesk"), of(&all, "no_blending"));
     assert_eq!(blendesk["emails"], 1200);
     assert_eq!(blendesk["calls_offered"], 900);
     assert_eq!(blendesk["claimed_during_calls"], 0);
     assert!(blendesk["replied_within_4_business_h"].as_u64().unwrap() * 100 >= 95 * 1200, "{blendesk}");
+    let within = |field: &str| blendesk[field].as_u64().unwrap_or_else(|| panic!("no {field} in {blendesk}"));
+    for (calendar, business) in [
+        ("replied_within_1h", "replied_within_1_business_h"),
+        ("replied_within_4h", "replied_within_4_business_h"),
+        ("replied_within_24h", "replied_within_24_business_h"),
+    ] {
+        assert!(within(calendar) <= within(business), "business time never exceeds calendar time: {blendesk}");
+    }
     assert!(blendesk["calls_answered"].as_u64() >= none["calls_answered"].as_u64(), "{blendesk} vs {none}");
     assert!(of(&all, "fixed_cap_no_pause")["claimed_during_calls"].as_u64().unwrap() > 0);
     // Deterministic per seed.

@@ -268,6 +268,26 @@ impl Engine {
         self.outbox_wake.notify_one();
     }
 
+    /// Undo `shutdown` once every task has ended (`runtime::Runtime::restart`), so the
+    /// tasks can start again.
+    pub(crate) fn resume(&self) {
+        self.stopping.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.stop_tx.send_replace(false);
+    }
+
+    /// After the grant was revoked (`SignInRevoked`), the advisor signed in again
+    /// (`oauth::sign_in_blocking`): logins use `refresh_token` from now on. The loops that
+    /// stopped on the revocation stay stopped until the runtime restarts them
+    /// (`runtime::Runtime::restart`).
+    pub async fn sign_in_again(&self, refresh_token: String) -> Result<()> {
+        let Some(oauth) = &self.oauth else {
+            return Err(EngineError::SignIn("this account logs in with a password, not a sign-in".into()));
+        };
+        oauth.signed_in_again(refresh_token).await;
+        tracing::info!(user = %self.config.imap.username, "signed in again with OAuth2");
+        Ok(())
+    }
+
     /// Resolves once shutdown has been requested (at once if it already was).
     pub(crate) async fn stopped(&self) {
         let mut rx = self.stop_tx.subscribe();

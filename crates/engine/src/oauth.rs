@@ -329,6 +329,16 @@ impl OAuthLogin {
         self.revoked.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The advisor signed in again: logins use this refresh token from now on; the old
+    /// access token and the revocation are forgotten.
+    pub async fn signed_in_again(&self, refresh_token: String) {
+        // Under the access lock: a refresh running now finishes before the swap.
+        let mut access = self.access.lock().await;
+        *access = None;
+        *self.refresh.lock().unwrap_or_else(|e| e.into_inner()) = refresh_token;
+        *self.revoked.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// A usable access token: the current one, or a fresh one when it is close to
     /// expiry (`domain::oauth::needs_refresh`) or it is `refused` (a login was just
     /// refused with it; when another connection has refreshed meanwhile, its new token

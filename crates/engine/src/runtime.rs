@@ -87,6 +87,7 @@ pub struct Stopped {
 pub struct Runtime {
     engine: Arc<Engine>,
     mode: Mode,
+    on_team_failure: OnTeamFailure,
     tasks: Vec<(Task, JoinHandle<()>)>,
     /// Why team mode stopped, when it did.
     team_error: Arc<Mutex<Option<EngineError>>>,
@@ -101,7 +102,7 @@ impl Runtime {
             let c = engine.connect_for_team().await?;
             crate::logout(c.session).await;
         }
-        let mut runtime = Runtime { engine: engine.clone(), mode, tasks: Vec::new(), team_error: Arc::default() };
+        let mut runtime = Runtime { engine: engine.clone(), mode, on_team_failure, tasks: Vec::new(), team_error: Arc::default() };
         for task in plan(mode) {
             if let Some(handle) = runtime.spawn(task, on_team_failure).await {
                 runtime.tasks.push((task, handle));
@@ -151,6 +152,17 @@ impl Runtime {
         let stopped = Stopped { finished, aborted, open_connections: self.engine.imap_connections() };
         tracing::info!(?stopped, "runtime stopped");
         stopped
+    }
+
+    /// Stop every task (as `shutdown` does) and start the same plan again: after the
+    /// advisor signed in again (`Engine::sign_in_again`), the loops that stopped on the
+    /// revoked grant run once more. An error (team mode refused) leaves nothing running.
+    pub async fn restart(self, grace: Duration) -> Result<Runtime> {
+        let (engine, mode, on_team_failure) = (self.engine.clone(), self.mode, self.on_team_failure);
+        let stopped = self.shutdown(grace).await;
+        tracing::info!(?stopped, "runtime restarting");
+        engine.resume();
+        Runtime::start(engine, mode, on_team_failure).await
     }
 
     async fn spawn(&self, task: Task, on_team_failure: OnTeamFailure) -> Option<JoinHandle<()>> {

@@ -245,6 +245,7 @@ impl Engine {
         until_ms: i64,
         days: u32,
     ) -> Result<(Vec<blendesk_domain::simulate::Scenario>, blendesk_domain::simulate::fit::Basis)> {
+        use blendesk_domain::activity::ActivityKind;
         use blendesk_domain::simulate::fit::{fit_days, ObservedEmail};
         let from = until_ms - i64::from(days) * 86_400_000 - 86_400_000;
         let ours = self.config.from_address().unwrap_or_default().to_lowercase();
@@ -265,19 +266,22 @@ impl Engine {
         team.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         team.dedup();
         base.advisors = team;
-        // Calls from the team's event log (inbound, as the softphones reported them);
-        // with none recorded, each day keeps the standard day's calls.
-        let calls: Vec<i64> = self
-            .team_activity(from, until_ms)?
-            .into_iter()
-            .filter_map(|a| match a.kind {
-                blendesk_domain::activity::ActivityKind::Call { started_ms, direction, .. } if direction.as_deref() != Some("outbound") => {
-                    Some(started_ms)
+        // Calls from the team's event log (inbound, as the softphones reported them), and
+        // handle and talk times; with none recorded, each day keeps the standard day's.
+        let (mut calls, mut talk_ms, mut handle_ms) = (Vec::new(), Vec::new(), Vec::new());
+        for a in self.team_activity(from, until_ms)? {
+            match a.kind {
+                ActivityKind::Call { started_ms, direction, talk_ms: talk, .. } if direction.as_deref() != Some("outbound") => {
+                    calls.push(started_ms);
+                    talk_ms.push(talk);
                 }
-                _ => None,
-            })
-            .collect();
-        Ok(fit_days(&emails, &calls, &base, until_ms, days))
+                ActivityKind::Replied { handle_ms: Some(ms), .. } => handle_ms.push(ms),
+                _ => {}
+            }
+        }
+        let (handle_mean_s, talk_mean_s) = blendesk_domain::simulate::fit::fit_times(&mut base, &handle_ms, &talk_ms);
+        let (scenarios, basis) = fit_days(&emails, &calls, &base, until_ms, days);
+        Ok((scenarios, blendesk_domain::simulate::fit::Basis { handle_mean_s, talk_mean_s, ..basis }))
     }
 
     /// Publish a "what if" draft: the newest policy with the draft's team-wide settings

@@ -7,6 +7,7 @@
 use blendesk_engine::errors::ErrorCode;
 use blendesk_engine::events::{ConnectionState, Event};
 use blendesk_engine::oauth;
+use blendesk_engine::runtime::{Mode, OnTeamFailure, Runtime};
 use blendesk_engine::EngineError;
 use blendesk_testkit::oauth_server::{admin, browse, count};
 use blendesk_testkit::{customer_mail, smtp_send, stack, wait_for_event, Customer, Desk};
@@ -144,6 +145,52 @@ async fn a_revoked_grant_ends_in_a_clear_error_and_no_retry_loop() {
     assert_eq!(count(&desk.user, "refresh_grant"), refresh_grants, "no more token requests");
     assert_eq!(count(&desk.user, "introspect_inactive"), refused, "no more logins");
     assert!(refresh_grants <= 3 && refused <= 2, "bounded: {refresh_grants} refreshes, {refused} refused logins");
+}
+
+/// After a revocation, the advisor signs in again (a new grant) and the runtime restarts:
+/// the watcher that stopped runs again and new mail is mirrored over the new grant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_again_after_a_revocation_restarts_the_tasks() {
+    let desk = Desk::with_oauth("oa_again");
+    let customer = Customer::new("cust_again");
+    let refresh = sign_in(&desk).await;
+    let engine = blendesk_engine::Engine::with_refresh_token(desk.config.clone(), refresh.clone(), false).unwrap();
+    let mut events = engine.subscribe();
+    let runtime = Runtime::start(engine.clone(), Mode::Solo, OnTeamFailure::ContinueSolo).await.unwrap();
+    wait_for_event(&mut events, Duration::from_secs(30), |e| matches!(e, Event::SyncFinished { .. })).await;
+
+    admin("revoke", &desk.user, "").unwrap();
+    kick(&desk.user);
+    wait_for_event(&mut events, Duration::from_secs(60), |e| matches!(e, Event::Connection { state: ConnectionState::SignInNeeded, .. }))
+        .await;
+    assert!(matches!(engine.test_connection().await, Err(EngineError::SignInRevoked(_))));
+
+    let again = sign_in(&desk).await;
+    assert_ne!(again, refresh, "a new grant");
+    engine.sign_in_again(again).await.unwrap();
+    let runtime = runtime.restart(Duration::from_secs(5)).await.expect("restarted");
+    assert!(runtime.tasks().contains(&blendesk_engine::runtime::Task::Watch), "{:?}", runtime.tasks());
+    wait_for_event(
+        &mut events,
+        Duration::from_secs(30),
+        |e| matches!(e, Event::Connection { state: ConnectionState::Online, folder, .. } if folder == "INBOX"),
+    )
+    .await;
+    send(&customer, &desk, "After signing in again").await;
+    wait_for_event(
+        &mut events,
+        Duration::from_secs(30),
+        |e| matches!(e, Event::MessageArrived { subject, .. } if subject == "After signing in again"),
+    )
+    .await;
+    assert!(engine.oauth().unwrap().revoked().is_none());
+    let stopped = runtime.shutdown(Duration::from_secs(5)).await;
+    assert!(stopped.aborted.is_empty(), "{stopped:?}");
+
+    // A password account has no sign-in to renew.
+    let plain_desk = Desk::new("oa_again_pw");
+    let plain = plain_desk.engine();
+    assert!(matches!(plain.sign_in_again("x".into()).await, Err(EngineError::SignIn(_))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,26 +6,13 @@
 
 use blendesk_engine::oauth;
 use blendesk_testkit::oauth_server::browse;
-use blendesk_testkit::{repo_root, Desk};
-
-struct KeyringSession(tempfile::TempDir);
-
-impl Drop for KeyringSession {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new(repo_root().join("tests/keyring-session.sh")).arg("stop").arg(self.0.path()).status();
-    }
-}
+use blendesk_testkit::{Desk, KeyringSession};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_refresh_token_is_kept_in_the_keyring_and_nowhere_else() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(repo_root().join("tests/keyring-session.sh")).arg("start").arg(dir.path()).output().unwrap();
-    assert!(out.status.success(), "keyring session: {}", String::from_utf8_lossy(&out.stderr));
-    let session = KeyringSession(dir);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let address = stdout.lines().find_map(|l| l.strip_prefix("DBUS_SESSION_BUS_ADDRESS=")).expect("bus address").to_owned();
+    let session = KeyringSession::start();
     // The only test in this binary, before any thread reads the environment.
-    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &address);
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &session.bus);
     std::env::remove_var(oauth::REFRESH_ENV);
 
     let desk = Desk::with_oauth("oa_keyring");

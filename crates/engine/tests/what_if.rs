@@ -69,14 +69,17 @@ async fn what_if_simulates_the_days_the_mailbox_saw() {
     let bad = engine.what_if(&draft, &WhatIfDays::Day { date: "30/11/2026".into() }).unwrap_err();
     assert!(bad.to_string().contains("YYYY-MM-DD"), "{bad}");
 
+    assert_eq!((weeks.basis.handle_mean_s, weeks.basis.talk_mean_s), (None, None), "no times recorded: the standard day's");
+
     // A call the softphone reported three days ago (the engine's clock set back to
-    // then) comes from the event log: that day has one call, the others none.
+    // then) comes from the event log: that day has one call, the others none; its five
+    // minutes of talk are the team's talk time.
     let clock = std::sync::Arc::new(blendesk_engine::clock::ManualClock::starting_at(at(3, 20) * 1000));
     engine.use_clock(clock.clone());
     engine.presence_event(blendesk_domain::blending::AdvisorEvent::Set(blendesk_domain::blending::ManualState::Available));
     let inbound = blendesk_engine::calls::CallInfo { number: Some("+8613800138000".into()), direction: Some("inbound".into()), id: None };
     engine.call_event(true, inbound);
-    clock.advance(120_000);
+    clock.advance(300_000);
     engine.call_event(false, Default::default());
     engine.set_call_disposition(blendesk_domain::activity::Disposition::Resolved).unwrap();
     engine.use_clock(std::sync::Arc::new(blendesk_engine::clock::SystemClock));
@@ -84,4 +87,6 @@ async fn what_if_simulates_the_days_the_mailbox_saw() {
     let with_calls = engine.what_if(&draft, &WhatIfDays::LastFourWeeks).unwrap();
     assert!(with_calls.basis.calls_from_history);
     assert_eq!(with_calls.today.calls_offered, 1, "{:?}", with_calls.today);
+    assert_eq!(with_calls.basis.talk_mean_s, Some(300), "{:?}", with_calls.basis);
+    assert_eq!(with_calls.basis.handle_mean_s, None, "no reply recorded yet");
 }

@@ -584,6 +584,31 @@ pub mod servers {
     }
 }
 
+/// A private Secret Service (`tests/keyring-session.sh`: a D-Bus session bus and
+/// gnome-keyring-daemon), stopped when dropped. `bus` is its DBUS_SESSION_BUS_ADDRESS.
+pub struct KeyringSession {
+    dir: tempfile::TempDir,
+    pub bus: String,
+}
+
+impl KeyringSession {
+    pub fn start() -> KeyringSession {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out =
+            Command::new(repo_root().join("tests/keyring-session.sh")).arg("start").arg(dir.path()).output().expect("keyring-session.sh");
+        assert!(out.status.success(), "keyring session: {}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let bus = stdout.lines().find_map(|l| l.strip_prefix("DBUS_SESSION_BUS_ADDRESS=")).expect("bus address").to_owned();
+        KeyringSession { dir, bus }
+    }
+}
+
+impl Drop for KeyringSession {
+    fn drop(&mut self) {
+        let _ = Command::new(repo_root().join("tests/keyring-session.sh")).arg("stop").arg(self.dir.path()).status();
+    }
+}
+
 /// The tests' authorization server (`tests/oauth-server.py`): its admin endpoints and
 /// its counts. Nothing here signs anyone in: that is the engine's own code.
 pub mod oauth_server {

@@ -238,12 +238,22 @@ fn what_if_predicts_a_lower_cap_before_the_supervisor_publishes_it() {
         what_if_cell(&app, "whatif.within1h", "whatif-draft").filter(|d| *d != today)
     });
     assert_eq!(what_if_cell(&app, "whatif.inCalls", "whatif-draft").as_deref(), Some("0"), "never claimed during calls");
+    // First replies within 1 / 4 / 24 h, in calendar and in business time: a row each.
+    for measure in ["whatif.within1h", "whatif.within4h", "whatif.within24h", "whatif.within1bh", "whatif.within4bh", "whatif.within24bh"] {
+        let cell = what_if_cell(&app, measure, "whatif-draft").unwrap_or_else(|| panic!("no row {measure}"));
+        assert!(cell.ends_with('%'), "{measure}: {cell}");
+    }
+    let row = |measure: &str| app.session.find(&format!("[data-testid=whatif-row][data-measure='{measure}'] th")).ok()?.text().ok();
+    assert_eq!(row("whatif.within24bh").as_deref(), Some("First replies within 24 business h"));
     let basis = app.session.find("[data-testid=whatif-basis]").unwrap().text().unwrap();
     assert!(basis.contains("8 advisors, 1,200 emails"), "{basis}");
     println!("what if cap 1, wrap-up 120 s: first replies within 1 h {today} → {predicted}");
+    // The screenshots show the prediction (chart and table), not the top of the view.
+    app.session.execute("document.querySelector('[data-testid=whatif-chart]').scrollIntoView()", vec![]).unwrap();
     app.screenshot("33-what-if-en");
     app.session.find("[data-testid=lang-toggle]").unwrap().click().unwrap();
     wait_for("Chinese labels", Duration::from_secs(3), || app.session.find("#whatif-title").ok()?.text().ok().filter(|t| t == "假设分析"));
+    assert_eq!(row("whatif.within24bh").as_deref(), Some("24 个工作小时内首次回复"));
     app.screenshot("34-what-if-zh");
     // Publish: the team's policy now says cap 1.
     app.session.find("[data-testid=whatif-publish]").unwrap().click().unwrap();

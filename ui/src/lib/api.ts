@@ -184,6 +184,7 @@ export const api = {
   testSetup: (form: SetupForm) => invoke<SetupReport>("test_setup", { form }),
   saveSetup: (form: SetupForm) => invoke<SaveReport>("save_setup", { form }),
   oauthSignIn: (form: SetupForm) => invoke<SignInReport>("oauth_sign_in", { form }),
+  signInAgain: () => invoke<void>("sign_in_again"),
   autostart: () => invoke<boolean>("autostart"),
   setAutostart: (on: boolean) => invoke<boolean>("set_autostart", { on }),
 };

@@ -105,6 +105,23 @@ class Desk {
     if (states.some((s) => s.state === "offline")) return { key: "offline", text: t("conn.offline") };
     return { key: "online", text: t("conn.online") };
   });
+  signInNeeded = $derived(Object.values(this.connection).some((s) => s.state === "sign_in_needed"));
+  signingIn = $state(false);
+  // After a revoked sign-in: the browser sign-in again, then the engine's tasks restart
+  // (their connection events clear `signInNeeded`).
+  signInAgain = async () => {
+    this.signingIn = true;
+    try {
+      await api.signInAgain();
+      // As the engine's side did: folders report again once their loops run.
+      for (const [folder, c] of Object.entries(this.connection)) if (c.state === "sign_in_needed") delete this.connection[folder];
+      this.lastError = null;
+    } catch (e) {
+      this.lastError = errorText(e);
+    } finally {
+      this.signingIn = false;
+    }
+  };
   connDetail = $derived(
     Object.entries(this.connection)
       .filter(([, s]) => s.detail)

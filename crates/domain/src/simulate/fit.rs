@@ -2,7 +2,8 @@
 //! mirror saw (emails per hour, queue and language; calls when they are recorded), and
 //! the simulator runs every one of them. A day is the base scenario's opening hours;
 //! mail that arrived overnight is there at the opening, as it is for the team.
-//! Handle and talk times stay the base scenario's until the team's events record them.
+//! Handle and talk times are the team's means from its event log (`fit_times`), the base
+//! scenario's where it records none.
 
 use super::{Outcome, Scenario};
 use serde::Serialize;
@@ -30,6 +31,30 @@ pub struct Basis {
     /// The first and last day simulated (YYYY-MM-DD), when any.
     pub first_day: Option<String>,
     pub last_day: Option<String>,
+    /// The mean handle time per reply and talk time per call (seconds) from the team's
+    /// event log; `None`: none recorded, the base scenario's.
+    pub handle_mean_s: Option<u32>,
+    pub talk_mean_s: Option<u32>,
+}
+
+/// Put the team's recorded handle times (per reply) and talk times (per call), in ms,
+/// into `base`: their means replace its `email_handle_mean_s` and `talk_mean_s` (a
+/// value of 0 or less is no measurement). Returns the means used, as `Basis` says them.
+pub fn fit_times(base: &mut Scenario, handle_ms: &[i64], talk_ms: &[i64]) -> (Option<u32>, Option<u32>) {
+    let mean_s = |values: &[i64]| -> Option<u32> {
+        let measured: Vec<i64> = values.iter().copied().filter(|ms| *ms > 0).collect();
+        let sum: i64 = measured.iter().fold(0i64, |a, b| a.saturating_add(*b));
+        // The scenario's bounds: 1 s to a day.
+        (!measured.is_empty()).then(|| (sum / measured.len() as i64 / 1000).clamp(1, 86_400) as u32)
+    };
+    let (handle, talk) = (mean_s(handle_ms), mean_s(talk_ms));
+    if let Some(s) = handle {
+        base.email_handle_mean_s = s;
+    }
+    if let Some(s) = talk {
+        base.talk_mean_s = s;
+    }
+    (handle, talk)
 }
 
 /// The days ending before `until_ms` (the last `days` calendar days), fitted from
@@ -95,8 +120,11 @@ pub fn combine(days: &[Outcome]) -> Option<Outcome> {
     let zero = |o: &mut Outcome| {
         o.emails = 0;
         o.replied_within_1h = 0;
-        o.replied_within_4_business_h = 0;
+        o.replied_within_4h = 0;
         o.replied_within_24h = 0;
+        o.replied_within_1_business_h = 0;
+        o.replied_within_4_business_h = 0;
+        o.replied_within_24_business_h = 0;
         o.backlog_at_close = 0;
         o.calls_offered = 0;
         o.calls_answered = 0;
@@ -112,8 +140,11 @@ pub fn combine(days: &[Outcome]) -> Option<Outcome> {
     for d in days {
         all.emails += d.emails;
         all.replied_within_1h += d.replied_within_1h;
-        all.replied_within_4_business_h += d.replied_within_4_business_h;
+        all.replied_within_4h += d.replied_within_4h;
         all.replied_within_24h += d.replied_within_24h;
+        all.replied_within_1_business_h += d.replied_within_1_business_h;
+        all.replied_within_4_business_h += d.replied_within_4_business_h;
+        all.replied_within_24_business_h += d.replied_within_24_business_h;
         all.backlog_at_close += d.backlog_at_close;
         all.calls_offered += d.calls_offered;
         all.calls_answered += d.calls_answered;
@@ -184,7 +215,9 @@ mod tests {
                 emails: 6,
                 calls_from_history: false,
                 first_day: Some("2026-11-30".into()),
-                last_day: Some("2026-12-02".into())
+                last_day: Some("2026-12-02".into()),
+                handle_mean_s: None,
+                talk_mean_s: None,
             }
         );
     }
@@ -202,6 +235,22 @@ mod tests {
     }
 
     #[test]
+    fn recorded_handle_and_talk_times_replace_the_base_days_means() {
+        let mut day = standard_scenario();
+        // Replies took 60 s and 120 s (a 0 is no measurement); calls 5 and 7 minutes.
+        let used = fit_times(&mut day, &[60_000, 120_000, 0], &[300_000, 420_000]);
+        assert_eq!(used, (Some(90), Some(360)));
+        assert_eq!((day.email_handle_mean_s, day.talk_mean_s), (90, 360));
+        // Nothing recorded: the base day's means stay, and say so.
+        let mut day = standard_scenario();
+        assert_eq!(fit_times(&mut day, &[], &[-5]), (None, None));
+        assert_eq!((day.email_handle_mean_s, day.talk_mean_s), (90, 120));
+        // Absurd values are held to the scenario's bounds.
+        let mut day = standard_scenario();
+        assert_eq!(fit_times(&mut day, &[1], &[i64::MAX, i64::MAX]), (Some(1), Some(86_400)));
+    }
+
+    #[test]
     fn combined_days_add_up() {
         let base = standard_scenario();
         let mut small = base.clone();
@@ -212,6 +261,8 @@ mod tests {
         let both = combine(&[a.clone(), b.clone()]).unwrap();
         assert_eq!(both.emails, a.emails + b.emails);
         assert_eq!(both.replied_within_4_business_h, a.replied_within_4_business_h + b.replied_within_4_business_h);
+        assert_eq!(both.replied_within_24h, a.replied_within_24h + b.replied_within_24h);
+        assert_eq!(both.replied_within_1_business_h, a.replied_within_1_business_h + b.replied_within_1_business_h);
         assert_eq!(both.calls_answered, a.calls_answered + b.calls_answered);
         let sla_total: u32 = both.sla_met.iter().map(|(_, n, _)| n).sum();
         assert_eq!(sla_total, both.emails);

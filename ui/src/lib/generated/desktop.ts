@@ -196,11 +196,16 @@ advisors: { [key in string]?: AdvisorPolicy }, };
 
 export type Variant = "blendesk" | "no_blending" | "fixed_cap_no_pause" | "blendesk_gap_pacing" | "blendesk_hand_back";
 
-export type Outcome = { variant: Variant, emails: number, replied_within_1h: number, 
+export type Outcome = { variant: Variant, emails: number, 
 /**
- * Within 4 business hours on the queue's calendar.
+ * First replies within 1, 4 and 24 hours of calendar time.
  */
-replied_within_4_business_h: number, replied_within_24h: number, 
+replied_within_1h: number, replied_within_4h: number, replied_within_24h: number, 
+/**
+ * First replies within 1, 4 and 24 business hours on the queue's calendar
+ * (`business_minutes_between`, as the SLA clocks and the analytics count them).
+ */
+replied_within_1_business_h: number, replied_within_4_business_h: number, replied_within_24_business_h: number, 
 /**
  * Per queue: (queue, emails, replied by their SLA due time).
  */
@@ -242,7 +247,12 @@ calls_from_history: boolean,
 /**
  * The first and last day simulated (YYYY-MM-DD), when any.
  */
-first_day: string | null, last_day: string | null, };
+first_day: string | null, last_day: string | null, 
+/**
+ * The mean handle time per reply and talk time per call (seconds) from the team's
+ * event log; `None`: none recorded, the base scenario's.
+ */
+handle_mean_s: number | null, talk_mean_s: number | null, };
 
 export type WhatIfDays = { "kind": "last_four_weeks" } | { "kind": "day", date: string, } | { "kind": "standard" };
 
