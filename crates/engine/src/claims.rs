@@ -196,7 +196,7 @@ pub(crate) async fn rewrite_flags(
         }
         attempts += 1;
         if touch {
-            touch_another(session, uid).await?;
+            touch_another(session, uid).await.map_err(|e| keyword_limit(e, folder, known.len()))?;
         }
         imap::store_conditional(session, uid, modseq, &want.store_command()).await.map_err(|e| keyword_limit(e, folder, known.len()))?;
         let Some((after, _)) = imap::flags_of(session, uid).await? else { return Ok(Rewrite::Gone) };
@@ -262,7 +262,9 @@ pub(crate) async fn register_keywords(
 /// the target itself does not help (measured: 52 of 300 races doubled). A folder whose
 /// only message is the target has nothing to touch: the repair (`keywords.rs`) is what
 /// settles a double there.
-async fn touch_another(session: &mut ImapSession, target: u32) -> Result<()> {
+/// Its errors are the server's, so a full Cyrus folder's refusal of `$bd_touch` reads as
+/// the keyword limit it is.
+async fn touch_another(session: &mut ImapSession, target: u32) -> std::result::Result<(), imap::ImapError> {
     let Some(other) = imap::uid_search(session, "ALL").await?.into_iter().find(|u| *u != target) else { return Ok(()) };
     imap::store(session, other, &format!("+FLAGS.SILENT ({TOUCH_KEYWORD})")).await?;
     imap::store(session, other, &format!("-FLAGS.SILENT ({TOUCH_KEYWORD})")).await?;

@@ -110,6 +110,8 @@ async fn mark_email(session: &mut ImapSession, duty: &Duty<'_>, mark: &str, mark
     if let Some(done) = flags.iter().find(|f| marked(f)) {
         return Ok(ClaimOutcome::Lost { holder: done.clone() });
     }
-    imap::store(session, duty.uid, &format!("+FLAGS.SILENT ({mark})")).await?;
+    imap::store(session, duty.uid, &format!("+FLAGS.SILENT ({mark})"))
+        .await
+        .map_err(|e| crate::claims::keyword_limit(e, duty.folder, selected.keywords.len()))?;
     Ok(ClaimOutcome::Won)
 }

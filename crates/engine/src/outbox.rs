@@ -159,8 +159,15 @@ impl Engine {
                         None
                     };
                     if let Some(uid) = target {
-                        imap::store(&mut c.session, uid, "+FLAGS.SILENT (\\Answered)").await?;
-                        report.flagged_answered += 1;
+                        match imap::store(&mut c.session, uid, "+FLAGS.SILENT (\\Answered)").await {
+                            Ok(()) => report.flagged_answered += 1,
+                            // The reply went; a login that may not write flags there
+                            // leaves the original unflagged (asking again would not help).
+                            Err(e) if e.is_refused() => {
+                                tracing::warn!(error = %e, folder, uid, "the server refused \\Answered on the answered email")
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
                     }
                     self.store.outbox_mark_flagged(item.id)?;
                 }
