@@ -140,6 +140,8 @@ pub(crate) struct PgCoordination {
     /// One copy into the mirror at a time: a read of the database and its write to the
     /// mirror go together, so an older read never overwrites a newer one.
     pull: tokio::sync::Mutex<()>,
+    /// The change feed has read everything and follows every change: the mirror is fresh.
+    feed_live: std::sync::atomic::AtomicBool,
 }
 
 impl PgCoordination {
@@ -150,6 +152,7 @@ impl PgCoordination {
             password: tokio::sync::OnceCell::new(),
             session: tokio::sync::Mutex::new(None),
             pull: tokio::sync::Mutex::new(()),
+            feed_live: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -223,7 +226,8 @@ impl Engine {
     /// (a one-shot command, a supervisor's app without a claim loop). Nothing with the
     /// mailbox backend, whose owners are the mirrored keywords.
     pub(crate) async fn coordination_fresh(&self) -> Result<()> {
-        if self.coordinated_by_database() {
+        // An app whose feed follows the database has it in the mirror already.
+        if self.db().is_some_and(|db| !db.feed_live.load(std::sync::atomic::Ordering::SeqCst)) {
             self.db_pull_all().await?;
         }
         Ok(())
@@ -430,12 +434,23 @@ impl Engine {
     }
 
     async fn follow_database(&self, retry: &mut crate::connections::Reconnect) -> Result<()> {
+        let result = self.follow_database_until_lost(retry).await;
+        if let Some(db) = self.db() {
+            db.feed_live.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+        result
+    }
+
+    async fn follow_database_until_lost(&self, retry: &mut crate::connections::Reconnect) -> Result<()> {
         let session = self.db_session().await?;
         // Listening first: a change made while everything is read is not missed.
         let mut feed = session.listen().await?;
         self.db_pull_all().await?;
         self.db_refresh_policy().await?;
         self.db_read_board(&session).await?;
+        if let Some(db) = self.db() {
+            db.feed_live.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         retry.connected();
         loop {
             let change = tokio::select! {
