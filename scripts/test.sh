@@ -6,6 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A one-shot run gains nothing from incremental compilation, whose cache was half of a
+# 30 GB target directory, and debug sections were a third of each of the ~80 test
+# binaries (~55 MB apiece); CI machines have little disk. A failing test still names its
+# file and line (the panic location is compiled in), and a backtrace its functions.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-false}"
+export CARGO_PROFILE_DEV_STRIP="${CARGO_PROFILE_DEV_STRIP:-debuginfo}"
+
 echo "== checks: formatting, lints (warnings denied), shell scripts"
 command -v shellcheck >/dev/null || {
     export DEBIAN_FRONTEND=noninteractive
