@@ -747,17 +747,30 @@ async fn run_headless(engine: Arc<Engine>, claims: bool) -> Result<()> {
         }
     });
     let mode = if claims { Mode::Team } else { Mode::Solo };
-    let runtime = match Runtime::start(engine.clone(), mode, OnTeamFailure::Stop).await {
+    // Heard from the first moment: a stop asked while the app is still connecting (a
+    // slow server, a loaded machine) is a clean stop, not death by the signal.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // From here a SIGTERM is a clean stop (a supervisor or test waits for this line).
+    print_json_line(&serde_json::json!({ "type": "starting" }));
+    let started = tokio::select! {
+        r = Runtime::start(engine.clone(), mode, OnTeamFailure::Stop) => r,
+        () = stop_requested(&mut term) => {
+            engine.shutdown();
+            printer.abort();
+            let open = engine.imap_connections();
+            print_json_line(&serde_json::json!({ "type": "runtime_stopped", "finished": 0, "aborted": 0, "open_connections": open }));
+            return Ok(());
+        }
+    };
+    let runtime = match started {
         Ok(r) => r,
         // Team mode needs the compare-and-swap: say so at once rather than run half a team.
         Err(e) if claims => return Err(anyhow::Error::new(e).context("team mode cannot start; run with --no-claims for solo mode")),
         Err(e) => return Err(e.into()),
     };
     engine.presence_event(AdvisorEvent::Set(ManualState::Available));
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+        () = stop_requested(&mut term) => {}
         _ = runtime.stopping() => {}
     }
     let team_error = runtime.team_error();
@@ -770,6 +783,14 @@ async fn run_headless(engine: Arc<Engine>, claims: bool) -> Result<()> {
         anyhow::bail!("team mode stopped: {e}");
     }
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn stop_requested(term: &mut tokio::signal::unix::Signal) {
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
 
 /// How long the runtime's tasks get to log out and finish when asked to stop.

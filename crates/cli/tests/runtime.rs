@@ -50,3 +50,36 @@ async fn team_mode_runs_the_plan_and_stops_with_no_task_or_session_left() {
 async fn solo_mode_runs_the_plan_and_stops_with_no_task_or_session_left() {
     runs_its_plan_and_stops_clean(Mode::Solo).await;
 }
+
+/// An app asked to stop while it is still starting — here its IMAP server accepts the
+/// connection and never greets — stops cleanly and says so, instead of dying by the
+/// signal (seen on a loaded machine: an app still connecting when its team stopped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_while_still_connecting_is_a_clean_stop() {
+    let desk = Desk::new("rtslow");
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let (accepted_tx, accepted) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming().map_while(Result::ok) {
+            held.push(conn);
+            let _ = accepted_tx.send(());
+        }
+    });
+    // The desk's own config: each app's is written from it at start.
+    let text = std::fs::read_to_string(&desk.config_path).unwrap().replacen(
+        &format!("port = {}", blendesk_testkit::stack().imap_port),
+        &format!("port = {port}"),
+        1,
+    );
+    std::fs::write(&desk.config_path, text).unwrap();
+    let runtime_dir = tempfile::tempdir().unwrap();
+    let mut app = HeadlessApp::start(Path::new(env!("CARGO_BIN_EXE_blendesk")), &desk, "alice", runtime_dir.path());
+    accepted.recv_timeout(Duration::from_secs(30)).expect("the app connects to the silent server");
+    assert!(app.events_of("runtime_started").is_empty(), "the app cannot have started without a greeting");
+
+    assert!(app.stop(), "exits cleanly on SIGTERM while connecting");
+    let stopped = app.events_of("runtime_stopped").pop().expect("the last line says how it stopped");
+    assert_eq!(stopped["open_connections"], 0, "{stopped}");
+}

@@ -1,5 +1,6 @@
 //! The change feed: a trigger NOTIFYs channel `blendesk_changes` on every write to claims,
-//! duties, presence, policy, documents and conversation tokens; `listen` holds a
+//! duties, marks, releases, policy, documents, template approvals and conversation tokens,
+//! and on a change of an advisor's state or load (a heartbeat alone is quiet); `listen` holds a
 //! connection of its own that LISTENs and hands each change over as it arrives. Apps
 //! wait on it instead of polling.
 
@@ -50,6 +51,10 @@ pub enum Change {
     /// An advisor released an email (or the record of it went).
     Declined {
         email_key: String,
+    },
+    /// A supervisor approved template version `version`.
+    Approval {
+        version: i64,
     },
 }
 
@@ -149,6 +154,7 @@ fn parse(payload: &str) -> Result<Change> {
         "conversation_tokens" => Ok(Change::ConversationToken { email_key: text("email_key")?, token: number("token")? }),
         "marks" => Ok(Change::Mark { email_key: text("email_key")? }),
         "declined" => Ok(Change::Declined { email_key: text("email_key")? }),
+        "template_approvals" => Ok(Change::Approval { version: number("version")? }),
         other => Err(bad(&format!("unknown table {other}"))),
     }
 }
@@ -169,6 +175,10 @@ mod tests {
             Change::Claim { email_key: "<m@x>".into(), owner: None }
         );
         assert_eq!(parse(r#"{"table":"policy","op":"insert","version":7}"#).unwrap(), Change::Policy { version: 7 });
+        assert_eq!(
+            parse(r#"{"table":"template_approvals","op":"insert","version":4,"supervisor":"sam"}"#).unwrap(),
+            Change::Approval { version: 4 }
+        );
         assert_eq!(
             parse(r#"{"table":"marks","op":"delete","email_key":"k","mark":"$Resolved","set_by":"alice"}"#).unwrap(),
             Change::Mark { email_key: "k".into() }

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     (4, "documents_tokens_events", include_str!("../migrations/0004_documents_tokens_events.sql")),
     (5, "marks_and_presence_notes", include_str!("../migrations/0005_marks_and_presence_notes.sql")),
     (6, "event_order", include_str!("../migrations/0006_event_order.sql")),
+    (7, "quiet_heartbeats", include_str!("../migrations/0007_quiet_heartbeats.sql")),
 ];
 
 /// The schema version this build writes and reads.

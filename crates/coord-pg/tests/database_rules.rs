@@ -169,6 +169,11 @@ async fn wait_for(feed: &mut blendesk_coord_pg::ChangeFeed, want: impl Fn(&Chang
     .expect("no matching change within 10 s")
 }
 
+/// The feed's very next change, whatever it is, up to a deadline.
+async fn next_change(feed: &mut blendesk_coord_pg::ChangeFeed) -> Change {
+    tokio::time::timeout(Duration::from_secs(10), feed.next()).await.expect("a change within 10 s").expect("the feed delivers")
+}
+
 #[tokio::test]
 async fn another_app_hears_a_claim_at_once() {
     let team = Team::new(2, 1).await;
@@ -192,6 +197,14 @@ async fn another_app_hears_a_claim_at_once() {
     a.heartbeat(&alice.id, "on_call", 0).await.unwrap();
     let change = wait_for(&mut feed, |c| matches!(c, Change::Presence { .. })).await;
     assert_eq!(change, Change::Presence { advisor: alice.id.clone(), state: "on_call".into() });
+    // A heartbeat that changes neither state nor load is not announced (every app would
+    // read the board on every other's heartbeat): notifications arrive in commit order,
+    // so the next one is the claim written after it. A new load is announced.
+    a.heartbeat(&alice.id, "on_call", 0).await.unwrap();
+    a.claim("<q1@x>", &alice.id).await.unwrap();
+    a.heartbeat(&alice.id, "on_call", 1).await.unwrap();
+    assert_eq!(next_change(&mut feed).await, Change::Claim { email_key: "<q1@x>".into(), owner: Some(alice.id.clone()) });
+    assert_eq!(next_change(&mut feed).await, Change::Presence { advisor: alice.id.clone(), state: "on_call".into() });
 
     let version = sam.session().await.publish_policy(&Policy::default(), &sam.id).await.unwrap();
     assert_eq!(wait_for(&mut feed, |c| matches!(c, Change::Policy { .. })).await, Change::Policy { version });
@@ -363,9 +376,12 @@ async fn documents_are_versions_and_knowledge_is_the_supervisors() {
     // Approvals: supervisors only, templates only, once each.
     refused(a.approve_template(t1, &alice.id).await);
     assert!(matches!(s.approve_template(k1, &sam.id).await, Err(CoordError::Invalid { .. })));
+    let mut feed = a.listen().await.unwrap();
     s.approve_template(t1, &sam.id).await.unwrap();
     s.approve_template(t1, &sam.id).await.unwrap();
     assert_eq!(a.template_approvals().await.unwrap(), vec![(t1, sam.id.clone())]);
+    // Every app hears of an approval at once (their mirror shows it without polling).
+    assert_eq!(wait_for(&mut feed, |c| matches!(c, Change::Approval { .. })).await, Change::Approval { version: t1 });
 
     // Versions are never edited.
     let e = alice.raw().await.execute("UPDATE blendesk.documents SET tombstone = true", &[]).await.unwrap_err();

@@ -141,7 +141,12 @@ pub(crate) struct PgCoordination {
     /// mirror go together, so an older read never overwrites a newer one.
     pull: tokio::sync::Mutex<()>,
     /// The change feed has read everything and follows every change: the mirror is fresh.
-    feed_live: std::sync::atomic::AtomicBool,
+    pub(crate) feed_live: std::sync::atomic::AtomicBool,
+    /// Documents or approvals may have changed since the last copy into the mirror (the
+    /// feed sets it; always true while the feed is not live).
+    pub(crate) docs_stale: std::sync::atomic::AtomicBool,
+    /// Wakes the shared-documents loop when the feed hears of a document or approval.
+    pub(crate) docs_changed: tokio::sync::Notify,
 }
 
 impl PgCoordination {
@@ -153,6 +158,8 @@ impl PgCoordination {
             session: tokio::sync::Mutex::new(None),
             pull: tokio::sync::Mutex::new(()),
             feed_live: std::sync::atomic::AtomicBool::new(false),
+            docs_stale: std::sync::atomic::AtomicBool::new(true),
+            docs_changed: tokio::sync::Notify::new(),
         }
     }
 
@@ -449,6 +456,9 @@ impl Engine {
         self.db_refresh_policy().await?;
         self.db_read_board(&session).await?;
         if let Some(db) = self.db() {
+            // What changed while the feed was down is read once more.
+            db.docs_stale.store(true, std::sync::atomic::Ordering::SeqCst);
+            db.docs_changed.notify_one();
             db.feed_live.store(true, std::sync::atomic::Ordering::SeqCst);
         }
         retry.connected();
@@ -465,14 +475,21 @@ impl Engine {
                     None => break,
                 }
             }
-            let (mut keys, mut policy, mut board) = (BTreeSet::new(), false, false);
+            let (mut keys, mut policy, mut board, mut docs) = (BTreeSet::new(), false, false, false);
             for change in burst {
                 // A lost feed: everything is read again after reconnecting.
                 match change? {
                     Change::Policy { .. } => policy = true,
+                    // Announced only when a state or load changed: heartbeats are quiet,
+                    // and the board is read on this app's own heartbeat too.
                     Change::Presence { .. } => board = true,
+                    Change::Document { .. } | Change::Approval { .. } => docs = true,
                     other => keys.extend(other.email_key().map(str::to_owned)),
                 }
+            }
+            if let (true, Some(db)) = (docs, self.db()) {
+                db.docs_stale.store(true, std::sync::atomic::Ordering::SeqCst);
+                db.docs_changed.notify_one();
             }
             if !keys.is_empty() {
                 let keys: Vec<&str> = keys.iter().map(String::as_str).collect();

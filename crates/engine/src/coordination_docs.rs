@@ -61,6 +61,32 @@ impl Engine {
         Ok(())
     }
 
+    /// As `db_sync_docs`, but only when the change feed has heard of a new document or
+    /// approval since the last copy (or is not following the database): the periodic
+    /// refresh then costs nothing while nothing changes.
+    pub(crate) async fn db_sync_docs_if_changed(&self) -> Result<bool> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let Some(db) = self.db() else { return Ok(false) };
+        // Cleared before reading: a change announced during the read marks it again.
+        if !db.docs_stale.swap(false, SeqCst) && db.feed_live.load(SeqCst) {
+            return Ok(false);
+        }
+        let synced = self.db_sync_docs().await;
+        if synced.is_err() {
+            db.docs_stale.store(true, SeqCst);
+        }
+        synced
+    }
+
+    /// Resolves when the change feed hears of a new document or approval (never without
+    /// the database).
+    pub(crate) async fn db_docs_changed(&self) {
+        match self.db() {
+            Some(db) => db.docs_changed.notified().await,
+            None => std::future::pending().await,
+        }
+    }
+
     /// Mirrors the database's new versions and the approvals into the store's document
     /// mirror. Returns true when something changed.
     pub(crate) async fn db_sync_docs(&self) -> Result<bool> {

@@ -166,8 +166,18 @@ impl Engine {
 
     /// Mirror the knowledge, usage, template, draft and quality folders once.
     pub async fn refresh_shared_docs(&self) -> Result<bool> {
+        self.refresh_docs(false).await
+    }
+
+    /// `quiet_database`: read the team's database only if its change feed announced a
+    /// document or approval since the last read (the periodic refresh).
+    async fn refresh_docs(&self, quiet_database: bool) -> Result<bool> {
         // With the team's database: knowledge, usage and templates come from there.
-        let from_database = if self.coordinated_by_database() { self.db_sync_docs().await? } else { false };
+        let from_database = match (self.coordinated_by_database(), quiet_database) {
+            (false, _) => false,
+            (true, true) => self.db_sync_docs_if_changed().await?,
+            (true, false) => self.db_sync_docs().await?,
+        };
         self.with_session(async |c| {
             let condstore = c.has("CONDSTORE");
             let mut changed = from_database;
@@ -190,14 +200,16 @@ impl Engine {
     }
 
     /// Keep the shared documents mirrored until shutdown (the desktop runs this; other
-    /// apps' edits show within [`DOC_POLL`]). Errors are logged and retried.
+    /// apps' edits show within [`DOC_POLL`], or at once when the team's database
+    /// announces them). Errors are logged and retried.
     pub async fn run_shared_docs(self: &Arc<Self>) {
         while !self.is_stopping() {
-            if let Err(e) = self.refresh_shared_docs().await {
+            if let Err(e) = self.refresh_docs(true).await {
                 tracing::warn!(error = %e, "shared documents: refresh failed; retrying");
             }
             tokio::select! {
                 _ = tokio::time::sleep(DOC_POLL) => {}
+                _ = self.db_docs_changed() => {}
                 _ = self.stopped() => {}
             }
         }

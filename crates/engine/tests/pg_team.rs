@@ -327,6 +327,23 @@ async fn knowledge_and_templates_live_in_the_database() {
         other => panic!("an advisor published an article: {other:?}"),
     }
 
+    // With its change feed running, a1's periodic refresh reads the database only when
+    // the feed announces a document or approval; a new approved template still shows.
+    let mut tasks = run(&a1);
+    let docs = a1.clone();
+    tasks.push(tokio::spawn(async move { docs.run_shared_docs().await }));
+    supervisor.publish_template("late", "INBOX", "en", "Your parcel is late; here is why.", false).await.unwrap();
+    supervisor.approve_template("late").await.unwrap();
+    eventually("a1 offers the newly approved template", Duration::from_secs(30), || async {
+        Ok(a1.templates(false)?.iter().any(|t| t.name == "late").then_some(()))
+    })
+    .await
+    .unwrap();
+    a1.shutdown();
+    for t in tasks {
+        t.await.unwrap();
+    }
+
     let mut s = login(&desk.user).await.unwrap();
     let folders = imap::list_children(&mut s, "Blendesk").await.unwrap_or_default();
     assert!(!folders.iter().any(|f| f.contains("Knowledge") || f.contains("Templates") || f.contains("Usage")), "{folders:?}");

@@ -379,6 +379,9 @@ pub struct HeadlessApp {
     runtime: PathBuf,
     /// Reads the app's event lines until its stdout closes.
     reader: Option<std::thread::JoinHandle<()>>,
+    /// Set (and signalled) when the app printed `starting` (its SIGTERM handler is in
+    /// place) or its output ended.
+    listening: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
 }
 
 impl HeadlessApp {
@@ -405,10 +408,19 @@ impl HeadlessApp {
             .expect("blendesk runs");
         let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = events.clone();
+        let listening = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let heard = listening.clone();
+        let hear = move || {
+            *heard.0.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            heard.1.notify_all();
+        };
         let stdout = child.stdout.take().expect("piped stdout");
         let reader = std::thread::spawn(move || {
             for line in std::io::BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
                 if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if v["type"] == "starting" {
+                        hear();
+                    }
                     if v["type"] == "sync_progress" {
                         continue;
                     }
@@ -423,6 +435,7 @@ impl HeadlessApp {
                     sink.lock().unwrap_or_else(|p| p.into_inner()).push(v);
                 }
             }
+            hear();
         });
         HeadlessApp {
             id: id.to_owned(),
@@ -433,6 +446,7 @@ impl HeadlessApp {
             bin: bin.to_owned(),
             runtime: runtime.to_owned(),
             reader: Some(reader),
+            listening,
         }
     }
 
@@ -450,6 +464,13 @@ impl HeadlessApp {
     /// Ask the app to stop (SIGTERM) and wait; true if it exited cleanly. Every event it
     /// printed is in `events` when this returns.
     pub fn stop(&mut self) -> bool {
+        // A signal before the app's handler is in place would kill it outright (seen on a
+        // loaded machine: an app still starting when its team had claimed everything).
+        let (started, signal) = &*self.listening;
+        let guard = started.lock().unwrap_or_else(|p| p.into_inner());
+        let (guard, _) =
+            signal.wait_timeout_while(guard, std::time::Duration::from_secs(120), |started| !*started).unwrap_or_else(|p| p.into_inner());
+        drop(guard);
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let clean = self.child.wait().map(|s| s.success()).unwrap_or(false);
         if let Some(reader) = self.reader.take() {
