@@ -17,7 +17,9 @@
 #   tests/mail-stack.sh start-maildir | start-cyrus   only that server (port IMAP+2 | IMAP+3)
 #   tests/mail-stack.sh start-oauth      the OAuth2 pair: tests/oauth-server.py (port IMAP+5)
 #                                        and a Dovecot on the same mailboxes that logs in only
-#                                        by XOAUTH2/OAUTHBEARER, asking that server (port IMAP+4)
+#                                        by XOAUTH2/OAUTHBEARER, asking that server (port IMAP+4),
+#                                        with STARTTLS (test CA: tls/ca.crt) and mail
+#                                        submission by XOAUTH2 (port IMAP+6)
 #   BLENDESK_STACK_SMTP=off tests/mail-stack.sh start   everything but OpenSMTPD (one per
 #                                        machine: for a second stack beside a running one)
 #   tests/mail-stack.sh reset            stop everything and delete the state
@@ -48,6 +50,8 @@ install_missing() {
     [ -x /usr/lib/dovecot/lmtp ] || missing+=(dovecot-lmtpd)
     command -v smtpd >/dev/null || missing+=(opensmtpd)
     command -v mbsync >/dev/null || missing+=(isync)
+    [ -x /usr/lib/dovecot/submission ] || missing+=(dovecot-submissiond)
+    command -v openssl >/dev/null || missing+=(openssl)
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
@@ -264,6 +268,27 @@ start_maildir_imap() {
 # OAuth2: the tests' authorization server (python3, standard library) and a Dovecot on
 # the same mailboxes whose only passdb is oauth2: every bearer token is introspected
 # there (no auth cache), so a token the server expired or revoked is refused at once.
+# A test CA ($DIR/tls/ca.crt, what a company's own CA is to its advisors: the config's
+# ca_file) and a server certificate signed by it for 127.0.0.1 and localhost (rustls
+# refuses a CA certificate as the server's own). The OAuth2 Dovecot uses it for STARTTLS.
+make_test_ca() {
+    [ -s "$DIR/tls/server.crt" ] && [ -s "$DIR/tls/ca.crt" ] && return 0
+    local tmp="$DIR/tls/tmp"
+    mkdir -p "$tmp"
+    {
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Blendesk mail test CA" \
+            -keyout "$tmp/ca.key" -out "$tmp/ca.crt" &&
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+            -keyout "$DIR/tls/server.key" -out "$tmp/server.csr" &&
+        printf 'subjectAltName=DNS:localhost,IP:%s\nbasicConstraints=CA:FALSE\n' "$HOST" > "$tmp/ext" &&
+        openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+            -days 3650 -extfile "$tmp/ext" -out "$DIR/tls/server.crt"
+    } >/dev/null 2>&1 || die "openssl could not make the test certificates"
+    cp "$tmp/ca.crt" "$DIR/tls/ca.crt"
+    rm -rf "$tmp"
+    chmod 0600 "$DIR/tls/server.key"
+}
+
 start_oauth() {
     local port=$((IMAP_PORT + 4)) as_port=$((IMAP_PORT + 5))
     if ! { pid_alive "$DIR/oauth-server.pid" && port_open "$as_port"; }; then
@@ -272,7 +297,8 @@ start_oauth() {
         echo $! > "$DIR/oauth-server.pid"
         wait_port "$as_port" || die "the OAuth2 test server did not open port $as_port (see $DIR/oauth-server.log)"
     fi
-    if pid_alive "$DIR/run-oauth/master.pid" && port_open "$port"; then return 0; fi
+    if pid_alive "$DIR/run-oauth/master.pid" && port_open "$port" && port_open $((IMAP_PORT + 6)); then return 0; fi
+    stop_pidfile "$DIR/run-oauth/master.pid" # an older one, without mail submission
     mkdir -p "$DIR/run-oauth" "$DIR/state-oauth"
     cat > "$DIR/dovecot-oauth2.conf.ext" <<EOF
 introspection_url = http://$HOST:$as_port/introspect
@@ -284,7 +310,9 @@ active_attribute = active
 active_value = true
 timeout_msecs = 10000
 EOF
-    sed -e "s|^protocols = .*|protocols = imap|" \
+    make_test_ca
+    sed -e "s|^protocols = .*|protocols = imap submission|" \
+        -e "s|^ssl = no|ssl = yes\nssl_cert = <$DIR/tls/server.crt\nssl_key = <$DIR/tls/server.key|" \
         -e "s|^base_dir = .*|base_dir = $DIR/run-oauth|" \
         -e "s|^state_dir = .*|state_dir = $DIR/state-oauth|" \
         -e "s|^log_path = .*|log_path = $DIR/dovecot-oauth.log|" \
@@ -294,6 +322,21 @@ EOF
         -e "s|port = $IMAP_PORT|port = $port|" \
         "$DIR/dovecot.conf" > "$DIR/dovecot-oauth.conf"
     printf 'passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = %s\n}\n' "$DIR/dovecot-oauth2.conf.ext" >> "$DIR/dovecot-oauth.conf"
+    # Mail submission (RFC 6409) as Microsoft 365 and Gmail offer it: STARTTLS, then SASL
+    # XOAUTH2 with the same bearer token, relayed to the stack's OpenSMTPD.
+    cat >> "$DIR/dovecot-oauth.conf" <<EOF
+hostname = localhost
+submission_relay_host = $HOST
+submission_relay_port = $SMTP_PORT
+submission_relay_ssl = no
+service submission-login {
+  chroot =
+  inet_listener submission {
+    address = $HOST
+    port = $((IMAP_PORT + 6))
+  }
+}
+EOF
     dovecot -c "$DIR/dovecot-oauth.conf" 9>&- </dev/null >>"$DIR/dovecot-oauth.log" 2>&1 || die "the OAuth2 dovecot failed to start (see $DIR/dovecot-oauth.log)"
     wait_port "$port" || die "the OAuth2 dovecot did not open port $port"
 }
@@ -312,6 +355,8 @@ BLENDESK_STACK_MAILDIR_PORT=$((IMAP_PORT + 2))
 BLENDESK_STACK_CYRUS_PORT=$((IMAP_PORT + 3))
 BLENDESK_STACK_OAUTH_IMAP_PORT=$((IMAP_PORT + 4))
 BLENDESK_STACK_OAUTH_SERVER=http://$HOST:$((IMAP_PORT + 5))
+BLENDESK_STACK_OAUTH_SUBMISSION_PORT=$((IMAP_PORT + 6))
+BLENDESK_STACK_CA=$DIR/tls/ca.crt
 EOF
 }
 
@@ -378,7 +423,7 @@ case "$cmd" in
         stop_pidfile "$DIR/run-oauth/master.pid"
         stop_pidfile "$DIR/oauth-server.pid"
         BLENDESK_STACK_DIR="$DIR" "$(dirname "$0")/cyrus-stack.sh" stop
-        rm -rf "${DIR:?}"/{run,state,run-nocondstore,state-nocondstore,run-oauth,state-oauth,mail,maildir,cyrus,*.conf,*.conf.ext,passwd,virt,users}
+        rm -rf "${DIR:?}"/{run,state,run-nocondstore,state-nocondstore,run-oauth,state-oauth,mail,maildir,cyrus,tls,*.conf,*.conf.ext,passwd,virt,users}
         ;;
     *) die "usage: $0 start|stop|status|env|restart-imap|stop-imap|start-imap|stop-smtp|start-smtp|start-nocondstore|start-maildir|start-cyrus|start-oauth|reset" ;;
 esac

@@ -505,7 +505,29 @@ async fn compressed_day(coordination: Coordination) {
                 rerouted += 1;
             }
         } else {
-            assert_eq!(&owner_of[&m.message_id], original_owner, "follow-up {} went elsewhere", m.message_id);
+            if &owner_of[&m.message_id] != original_owner {
+                // What each app logged about the two emails, to tell a stale mirror from
+                // an owner who looked gone (late heartbeats) on the next failure.
+                let about = |mid: &str| -> Vec<String> {
+                    apps.iter()
+                        .flat_map(|a| {
+                            let events = a.events.lock().unwrap().clone();
+                            events
+                                .into_iter()
+                                .filter(|e| e["message_id"].as_str().is_some_and(|x| x.trim_matches(['<', '>']) == mid))
+                                .map(|e| format!("{}: {e}", a.id))
+                                .collect::<Vec<_>>()
+                        })
+                        .collect()
+                };
+                panic!(
+                    "follow-up {} went to {} instead of {original_owner}\noriginal: {:#?}\nfollow-up: {:#?}",
+                    m.message_id,
+                    owner_of[&m.message_id],
+                    about(m.follows.as_deref().unwrap_or_default()),
+                    about(&m.message_id)
+                );
+            }
             sticky += 1;
         }
     }

@@ -44,6 +44,10 @@ pub struct ImapSection {
     /// `shared/support/Blendesk` — queues and Sent are then `shared/support/INBOX` etc.
     #[serde(default = "default_team_folders")]
     pub team_folders: String,
+    /// A PEM file of a certificate authority to trust besides the public ones (a
+    /// company's own CA), for TLS and STARTTLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,6 +59,9 @@ pub struct SmtpSection {
     pub username: String,
     /// The team address replies come from, e.g. `Shop Support <support@shop.test>`.
     pub from: String,
+    /// As `imap.ca_file`, for the submission server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -111,6 +111,9 @@ pub struct Engine {
     pub(crate) events: broadcast::Sender<Event>,
     pub(crate) imap_password: String,
     pub(crate) smtp_password: Option<String>,
+    /// The certificate authorities of `imap.ca_file` and `smtp.ca_file`, read once.
+    imap_ca: Option<Vec<u8>>,
+    smtp_ca: Option<Vec<u8>>,
     /// OAuth2 sign-in, when the config has an `[oauth]` section (then the passwords are empty).
     pub(crate) oauth: Option<Arc<crate::oauth::OAuthLogin>>,
     /// Wakes the outbox worker when a reply is queued.
@@ -189,6 +192,8 @@ impl Engine {
         smtp_password: Option<String>,
         oauth: Option<Arc<crate::oauth::OAuthLogin>>,
     ) -> Result<Arc<Self>> {
+        let imap_ca = read_ca(config.imap.ca_file.as_deref(), "imap.ca_file")?;
+        let smtp_ca = read_ca(config.smtp.ca_file.as_deref(), "smtp.ca_file")?;
         let store = Arc::new(Store::open(&config.store.path)?);
         let (events, _) = broadcast::channel(4096);
         let coord = match &config.coordination {
@@ -203,6 +208,8 @@ impl Engine {
             events,
             imap_password,
             smtp_password,
+            imap_ca,
+            smtp_ca,
             oauth,
             outbox_wake: Notify::new(),
             stop_tx: tokio::sync::watch::channel(false).0,
@@ -304,6 +311,7 @@ impl Engine {
             port: self.config.imap.port,
             security: self.config.imap.security,
             username: self.config.imap.username.clone(),
+            ca_pem: self.imap_ca.clone(),
         }
     }
 
@@ -313,6 +321,7 @@ impl Engine {
             port: self.config.smtp.port,
             security: self.config.smtp.security,
             username: self.config.smtp.username.clone(),
+            ca_pem: self.smtp_ca.clone(),
         };
         match &self.oauth {
             // Plain SMTP (loopback only) submits without authentication.
@@ -389,4 +398,16 @@ impl Engine {
 
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// The PEM file a config names as a certificate authority to trust (`ca_file`), read once
+/// when the engine starts so a missing or unreadable file is named at once.
+fn read_ca(path: Option<&std::path::Path>, key: &str) -> Result<Option<Vec<u8>>> {
+    let Some(path) = path else { return Ok(None) };
+    std::fs::read(path).map(Some).map_err(|e| {
+        EngineError::Config(crate::config::ConfigError::Unreadable {
+            path: path.to_owned(),
+            reason: format!("{key}: {e} (a PEM file of the certificate authority to trust)"),
+        })
+    })
 }

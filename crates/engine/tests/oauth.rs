@@ -206,3 +206,54 @@ async fn declined_consent_and_bad_config_are_clear_errors() {
     assert!(matches!(engine.test_connection().await, Err(EngineError::SignInRevoked(_))));
     assert_eq!(count(&desk.user, "introspect_active") + count(&desk.user, "introspect_inactive"), 0, "Dovecot was never asked");
 }
+
+/// Mail goes out as Microsoft 365 and Gmail take it: STARTTLS to the submission server,
+/// whose certificate is signed by the team's own CA (the config's `ca_file`), then SASL
+/// XOAUTH2 with the same bearer token as IMAP (itself over STARTTLS with that CA); the
+/// reply reaches the customer through the server's relay. Without the CA, the certificate
+/// is refused by name and nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_go_out_by_smtp_xoauth2_after_starttls_trusting_the_teams_ca() {
+    let desk = Desk::with_oauth_tls("oa_smtp");
+    let customer = Customer::new("cust");
+    let refresh = sign_in(&desk).await;
+    let engine = blendesk_engine::Engine::with_refresh_token(desk.config.clone(), refresh.clone(), false).unwrap();
+    let mid = send(&customer, &desk, "needs an answer").await;
+    let id = blendesk_testkit::eventually("the question mirrored over IMAP STARTTLS", Duration::from_secs(20), || async {
+        engine.sync_once().await?;
+        let found = engine.store().list_messages("INBOX", 50)?.into_iter().find(|m| m.message_id.as_deref() == Some(mid.as_str()));
+        Ok(found.map(|m| m.id))
+    })
+    .await
+    .unwrap();
+    let before = count(&desk.user, "introspect_active");
+    engine.queue_reply(id, "Here is your answer.").unwrap();
+    let r = engine.flush_outbox(Duration::from_secs(30)).await.unwrap();
+    assert_eq!((r.sent, r.failed, r.retrying), (1, 0, 0), "{r:?}");
+    assert!(count(&desk.user, "introspect_active") > before, "the submission server checked the bearer token");
+    blendesk_testkit::eventually("the reply in the customer's mailbox", Duration::from_secs(20), || async {
+        Ok((blendesk_testkit::count_messages(&customer.user, "INBOX").await? == 1).then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // The same server without the team's CA: refused as an unknown issuer, nothing sent.
+    let mut config = desk.config.clone();
+    config.smtp.ca_file = None;
+    config.store.path = desk.dir.path().join("no-ca.db");
+    let untrusting = blendesk_engine::Engine::with_refresh_token(config, refresh, false).unwrap();
+    let id = blendesk_testkit::eventually("mirrored again", Duration::from_secs(20), || async {
+        untrusting.sync_once().await?;
+        let found = untrusting.store().list_messages("INBOX", 50)?.into_iter().find(|m| m.message_id.as_deref() == Some(mid.as_str()));
+        Ok(found.map(|m| m.id))
+    })
+    .await
+    .unwrap();
+    untrusting.queue_reply(id, "This one cannot leave.").unwrap();
+    let r = untrusting.flush_outbox(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(r.sent, 0, "{r:?}");
+    let item = untrusting.store().outbox_list(10).unwrap().pop().expect("the reply stays in the outbox");
+    let why = item.last_error.unwrap_or_default();
+    assert!(why.to_lowercase().contains("certificate"), "the refusal names the certificate: {why}");
+    assert_eq!(blendesk_testkit::count_messages(&customer.user, "INBOX").await.unwrap(), 1);
+}

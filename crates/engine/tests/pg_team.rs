@@ -81,6 +81,7 @@ async fn twenty_apps_on_a_server_without_condstore_claim_through_postgresql_and_
         port: nocondstore,
         security: blendesk_domain::transport::Security::Plain,
         username: desk.user.clone(),
+        ca_pem: None,
     };
     let mut s = imap::connect(&endpoint, TEST_PASSWORD).await.unwrap().session;
     imap::select(&mut s, "INBOX", false).await.unwrap();

@@ -57,6 +57,9 @@ pub struct Endpoint {
     pub port: u16,
     pub security: Security,
     pub username: String,
+    /// PEM certificates of a certificate authority to trust besides the public ones (a
+    /// company's own CA), for TLS and STARTTLS.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Error)]
@@ -122,9 +125,27 @@ where
     }
 }
 
-fn tls_connector() -> tokio_rustls::TlsConnector {
+/// The public roots, plus the PEM certificates in `extra_ca` (a company's own CA).
+pub fn root_store(extra_ca: Option<&[u8]>, host: &str) -> Result<rustls::RootCertStore> {
+    use rustls::pki_types::pem::PemObject;
+    let bad = |reason: String| ImapError::Tls { host: host.to_owned(), reason };
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(pem) = extra_ca {
+        let mut added = 0;
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| bad(format!("the CA file is not PEM certificates: {e}")))?;
+            roots.add(cert).map_err(|e| bad(format!("a certificate in the CA file is unusable: {e}")))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(bad("the CA file holds no certificate (expected PEM: -----BEGIN CERTIFICATE-----)".into()));
+        }
+    }
+    Ok(roots)
+}
+
+fn tls_connector(roots: rustls::RootCertStore) -> tokio_rustls::TlsConnector {
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map(|b| b.with_root_certificates(roots).with_no_client_auth());
@@ -136,10 +157,12 @@ fn tls_connector() -> tokio_rustls::TlsConnector {
     tokio_rustls::TlsConnector::from(Arc::new(config))
 }
 
-async fn tls_wrap(host: &str, tcp: TcpStream) -> Result<Box<dyn ImapIo>> {
+async fn tls_wrap(endpoint: &Endpoint, tcp: TcpStream) -> Result<Box<dyn ImapIo>> {
+    let host = endpoint.host.as_str();
     let name = rustls::pki_types::ServerName::try_from(host.to_owned())
         .map_err(|e| ImapError::Tls { host: host.to_owned(), reason: e.to_string() })?;
-    let stream = tls_connector().connect(name, tcp).await.map_err(|e| ImapError::Tls { host: host.to_owned(), reason: e.to_string() })?;
+    let connector = tls_connector(root_store(endpoint.ca_pem.as_deref(), host)?);
+    let stream = connector.connect(name, tcp).await.map_err(|e| ImapError::Tls { host: host.to_owned(), reason: e.to_string() })?;
     Ok(Box::new(stream))
 }
 
@@ -209,13 +232,13 @@ pub async fn connect_with(endpoint: &Endpoint, login: Login<'_>) -> Result<Conne
         .map_err(|e| unreachable(e.to_string()))?;
     let _ = tcp.set_nodelay(true);
     let stream: Box<dyn ImapIo> = match endpoint.security {
-        Security::Tls => tls_wrap(host, tcp).await?,
+        Security::Tls => tls_wrap(endpoint, tcp).await?,
         Security::Plain => Box::new(tcp),
         Security::Starttls => {
             let mut client = Client::new(tcp);
             read_greeting(&mut client, host).await?;
             timed("STARTTLS", COMMAND_TIMEOUT, client.run_command_and_check_ok("STARTTLS", None)).await?;
-            tls_wrap(host, client.into_inner()).await?
+            tls_wrap(endpoint, client.into_inner()).await?
         }
     };
     let mut client = Client::new(stream);
@@ -731,6 +754,19 @@ pub async fn delete_uids(session: &mut ImapSession, uids: &[u32]) -> Result<()> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A config's `ca_file` that holds no usable certificate is a clear TLS error, never
+    /// a silent fall-back to the public roots alone.
+    #[test]
+    fn a_ca_file_must_hold_pem_certificates() {
+        assert!(root_store(None, "h").is_ok());
+        for bad in [&b""[..], b"not a certificate", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"] {
+            match root_store(Some(bad), "h") {
+                Err(ImapError::Tls { reason, .. }) => assert!(reason.contains("CA file"), "{reason}"),
+                other => panic!("{:?} accepted: {:?}", String::from_utf8_lossy(bad), other.map(|r| r.len())),
+            }
+        }
+    }
 
     #[test]
     fn uid_sets_are_compact() {

@@ -4,7 +4,7 @@
 use blendesk_domain::transport::{plain_allowed, Security, SmtpOutcome};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
 
@@ -14,6 +14,8 @@ pub struct Endpoint {
     pub port: u16,
     pub security: Security,
     pub username: String,
+    /// PEM certificates of a certificate authority to trust besides the public ones.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// How to log in to the submission server.
@@ -57,7 +59,13 @@ impl Submitter {
                 AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
             }
             Security::Tls | Security::Starttls => {
-                let params = TlsParameters::new(host.to_owned()).map_err(|e| format!("TLS for {host}: {e}"))?;
+                let mut params = TlsParameters::builder(host.to_owned());
+                if let Some(pem) = &endpoint.ca_pem {
+                    let ca =
+                        Certificate::from_pem(pem).map_err(|e| format!("the SMTP CA file for {host} is not a PEM certificate: {e}"))?;
+                    params = params.add_root_certificate(ca);
+                }
+                let params = params.build_rustls().map_err(|e| format!("TLS for {host}: {e}"))?;
                 let tls = if endpoint.security == Security::Tls { Tls::Wrapper(params) } else { Tls::Required(params) };
                 let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(tls);
                 match login {
@@ -122,10 +130,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(sent, ours);
-        let endpoint =
-            Endpoint { host: "smtp.shop.test".into(), port: 587, security: Security::Starttls, username: "support@shop.test".into() };
+        let endpoint = Endpoint {
+            host: "smtp.shop.test".into(),
+            port: 587,
+            security: Security::Starttls,
+            username: "support@shop.test".into(),
+            ca_pem: None,
+        };
         assert!(Submitter::with_login(&endpoint, Some(SmtpLogin::Xoauth2("tok123"))).is_ok());
-        let plain = Endpoint { host: "smtp.shop.test".into(), port: 25, security: Security::Plain, username: String::new() };
+        let plain = Endpoint { host: "smtp.shop.test".into(), port: 25, security: Security::Plain, username: String::new(), ca_pem: None };
         assert!(Submitter::with_login(&plain, Some(SmtpLogin::Xoauth2("tok123"))).is_err(), "plain text only to loopback");
     }
 }

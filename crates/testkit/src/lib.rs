@@ -28,6 +28,10 @@ pub struct Stack {
     pub oauth_imap_port: u16,
     /// The tests' authorization server (`tests/oauth-server.py`), e.g. `http://127.0.0.1:14148`.
     pub oauth_server: String,
+    /// Mail submission on the OAuth2 Dovecot: STARTTLS, then XOAUTH2 only.
+    pub oauth_submission_port: u16,
+    /// The test CA that signed the OAuth2 Dovecot's certificate (a config's `ca_file`).
+    pub ca_file: PathBuf,
 }
 
 pub fn repo_root() -> PathBuf {
@@ -63,6 +67,8 @@ pub fn stack() -> &'static Stack {
             cyrus_port: get("BLENDESK_STACK_CYRUS_PORT").parse().expect("Cyrus port"),
             oauth_imap_port: get("BLENDESK_STACK_OAUTH_IMAP_PORT").parse().expect("OAuth2 IMAP port"),
             oauth_server: get("BLENDESK_STACK_OAUTH_SERVER"),
+            oauth_submission_port: get("BLENDESK_STACK_OAUTH_SUBMISSION_PORT").parse().expect("OAuth2 submission port"),
+            ca_file: PathBuf::from(get("BLENDESK_STACK_CA")),
         }
     })
 }
@@ -163,6 +169,22 @@ path = "{db}"
         desk
     }
 
+    /// `with_oauth`, as a hosted team's mailbox is reached: IMAP over STARTTLS and mail
+    /// submission (STARTTLS, then XOAUTH2) on the OAuth2 Dovecot, whose certificate is
+    /// signed by the stack's test CA (`ca_file` in both sections).
+    pub fn with_oauth_tls(prefix: &str) -> Desk {
+        let mut desk = Self::with_oauth(prefix);
+        let s = stack();
+        let ca = s.ca_file.display();
+        let text = std::fs::read_to_string(&desk.config_path)
+            .expect("desk config")
+            .replacen("security = \"plain\"", &format!("security = \"starttls\"\nca_file = \"{ca}\""), 2)
+            .replacen(&format!("port = {}", s.smtp_port), &format!("port = {}", s.oauth_submission_port), 1);
+        std::fs::write(&desk.config_path, &text).expect("write config");
+        desk.config = Config::parse(&text).expect("OAuth2 TLS test config is valid");
+        desk
+    }
+
     /// This desk's apps coordinate through `team`'s database, their mail on the Dovecot
     /// at `imap_port` (the stack's no-CONDSTORE one): the config gets a
     /// `[coordination]` section whose login `config_for` renames per advisor.
@@ -257,7 +279,7 @@ pub fn customer_mail(from: &str, to: &str, subject: &str, body: &str) -> (String
 /// Log in to the local stack as a test user.
 pub async fn login(user: &str) -> Result<ImapSession> {
     let s = stack();
-    let endpoint = Endpoint { host: s.host.clone(), port: s.imap_port, security: Security::Plain, username: user.to_owned() };
+    let endpoint = Endpoint { host: s.host.clone(), port: s.imap_port, security: Security::Plain, username: user.to_owned(), ca_pem: None };
     Ok(imap::connect(&endpoint, TEST_PASSWORD).await?.session)
 }
 
@@ -595,7 +617,13 @@ pub mod servers {
         }
 
         pub async fn login(&self, user: &str) -> Result<ImapSession> {
-            let endpoint = Endpoint { host: stack().host.clone(), port: self.port(), security: Security::Plain, username: user.to_owned() };
+            let endpoint = Endpoint {
+                host: stack().host.clone(),
+                port: self.port(),
+                security: Security::Plain,
+                username: user.to_owned(),
+                ca_pem: None,
+            };
             let c = imap::connect(&endpoint, TEST_PASSWORD).await.with_context(|| format!("login to {}", self.label()))?;
             if !c.capabilities.iter().any(|c| c.eq_ignore_ascii_case("CONDSTORE")) {
                 bail!("{} lacks CONDSTORE", self.label());
