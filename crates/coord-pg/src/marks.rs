@@ -19,7 +19,7 @@ pub struct EmailState {
     pub marks: Vec<String>,
 }
 
-fn check_mark(mark: &str) -> Result<()> {
+pub(crate) fn check_mark(mark: &str) -> Result<()> {
     let body = mark.strip_prefix('$').unwrap_or("");
     if body.is_empty() || body.len() > 48 || !body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(CoordError::Invalid {

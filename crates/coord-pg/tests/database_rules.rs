@@ -283,6 +283,22 @@ async fn importing_owners_twice_changes_nothing() {
     assert_eq!(s.owner_of("<d@x>").await.unwrap(), None);
     // An advisor cannot import others' owners.
     refused(bob.session().await.import_owners(&[("<b@x>".into(), alice.id.clone())]).await);
+
+    // Marks in batches (years of resolved email): each once, a second run adds none, a
+    // bad mark refused before anything of its batch is written.
+    let marks: Vec<(String, String)> = (0..2500).map(|i| (format!("<old-{i}@x>"), "$Resolved".to_owned())).collect();
+    assert_eq!(s.import_marks(&marks, &sam.id).await.unwrap(), 2500);
+    assert_eq!(s.import_marks(&marks, &sam.id).await.unwrap(), 0);
+    let resolved: i64 = team
+        .raw()
+        .await
+        .query_one("SELECT count(*) FROM blendesk.marks WHERE mark = '$Resolved' AND set_by = $1", &[&sam.id.as_str()])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(resolved, 2500);
+    assert!(s.import_marks(&[("<m@x>".into(), "$bd_ack".into()), ("<m@x>".into(), "no dollar".into())], &sam.id).await.is_err());
+    assert!(s.email_states().await.unwrap().get("<m@x>").is_none_or(|st| st.marks.is_empty()));
 }
 
 #[tokio::test]
