@@ -180,6 +180,7 @@ impl Engine {
         // none of `into`'s carries (each email's rewrite is atomic; the set is not).
         let done = self.retoken(a.iter().chain(&b).copied(), &token, target.as_deref()).await?;
         self.carry_parking(&into_key, &token)?;
+        self.carry_tags(&[&into_key, &from_key], &token)?;
         self.store.unpark(&from_key)?;
         Ok(Rearranged { keys: vec![token], ..done })
     }
@@ -222,6 +223,8 @@ impl Engine {
         let done = self.retoken(rest.iter().copied(), &rest_token, None).await?;
         let more = self.retoken(off.iter().copied(), &off_token, None).await?;
         self.carry_parking(&key, &rest_token)?;
+        self.carry_tags(&[&key], &rest_token)?;
+        self.carry_tags(&[&key], &off_token)?;
         Ok(Rearranged { keys: vec![rest_token, off_token], changed: done.changed + more.changed, lost: done.lost + more.lost })
     }
 

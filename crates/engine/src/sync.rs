@@ -88,24 +88,32 @@ impl Engine {
         } else {
             let local = self.store.uids(state.id)?;
             let max_local = local.last().copied().unwrap_or(0);
-            // Flags first, then new mail: a new email must never sit in the mirror beside
-            // flags older than its arrival (a follow-up would look unowned while its
-            // conversation's owner keyword is still on its way, and be claimed by anyone).
+            // New mail listed first, flags read next, bodies fetched last: every email
+            // stored arrived before the flags were read, so it never sits in the mirror
+            // beside flags older than its arrival (a follow-up would look unowned while
+            // its conversation's owner keyword is on its way, and be claimed by anyone).
+            // Mail arriving after the listing is reported by the server during this
+            // sync and synced right after it (`watch.rs`, `pending_changes`). (Reading
+            // the flags first left a gap: mail that arrived while the flags were read
+            // was listed after them. On Dovecot a session sees new mail only once told
+            // of it, at a command's end, so the gap was that one command: small, but a
+            // FETCH 1:* FLAGS without CONDSTORE on a big folder is not instant.)
+            let mut metas: Vec<MessageMeta> = Vec::new();
+            if selected.exists > 0 && (selected.uidnext == 0 || selected.uidnext > max_local + 1) {
+                // "n:*" always includes the last message, even if its UID is below n.
+                metas = imap::fetch_meta(session, &format!("{}:*", max_local + 1), condstore)
+                    .await?
+                    .into_iter()
+                    .filter(|m| m.uid > max_local)
+                    .collect();
+            }
             if !local.is_empty() {
                 report.flags_changed = self.resync_flags(session, state.id, state.highestmodseq, condstore).await?;
                 if report.flags_changed > 0 {
                     self.emit(Event::FlagsChanged { folder: folder.to_owned(), count: report.flags_changed });
                 }
             }
-            if selected.exists > 0 && (selected.uidnext == 0 || selected.uidnext > max_local + 1) {
-                // "n:*" always includes the last message, even if its UID is below n.
-                let metas: Vec<MessageMeta> = imap::fetch_meta(session, &format!("{}:*", max_local + 1), condstore)
-                    .await?
-                    .into_iter()
-                    .filter(|m| m.uid > max_local)
-                    .collect();
-                report.new = self.fetch_and_store(session, folder, state.id, metas).await?;
-            }
+            report.new = self.fetch_and_store(session, folder, state.id, metas).await?;
             let hook = self.sync_hook.lock().unwrap_or_else(|e| e.into_inner()).clone();
             if let Some(hook) = hook {
                 hook(folder.to_owned()).await;

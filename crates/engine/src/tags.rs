@@ -33,6 +33,19 @@ impl Engine {
         Ok(self.all_tags()?.remove(key).unwrap_or_default())
     }
 
+    /// A merge or split gives conversations new keys: each new key gets every tag its
+    /// old keys carried (recorded again, the old keys' left as history), so the email type
+    /// advisors set stays with the emails.
+    pub(crate) fn carry_tags(&self, from: &[&str], to: &str) -> Result<()> {
+        let all = self.all_tags()?;
+        let have = all.get(to).cloned().unwrap_or_default();
+        let wanted: std::collections::BTreeSet<&String> = from.iter().filter_map(|k| all.get(*k)).flatten().collect();
+        for tag in wanted.into_iter().filter(|t| !have.contains(t)) {
+            self.record(ActivityKind::Tagged { conversation: to.to_owned(), tag: tag.clone() });
+        }
+        Ok(())
+    }
+
     /// Every tagged conversation's tags, by key.
     pub(crate) fn all_tags(&self) -> Result<BTreeMap<String, Vec<String>>> {
         Ok(self.store.conversation_tags()?)

@@ -131,3 +131,48 @@ async fn a_tag_from_one_app_reaches_the_other_and_cuts_the_figures_by_email_type
     assert_eq!(alice.tags_of(&ann_key).unwrap(), ["退款"]);
     assert_eq!(names(latest(&ann_key)), ["Any email"]);
 }
+
+/// A merge or split gives conversations new keys; the tags go with them. Ann's tagged
+/// conversation merged with Ben's untagged one: the merged conversation is a refund.
+/// Split again: both parts keep the tag. Through another app's log too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_follow_a_merge_and_a_split() {
+    let desk = Desk::new("tagmerge");
+    let (alice, bob) = (engine_for(&desk, "alice"), engine_for(&desk, "bob"));
+    let (ann, ben) = (Customer::new("ann"), Customer::new("ben"));
+    let now_s = alice.now_ms() / 1000;
+    let mut s = login(&desk.user).await.unwrap();
+    for (who, subject) in [(&ann, "Refund please"), (&ben, "Also my refund")] {
+        let (_, raw) = customer_mail(&who.address, &desk.address, subject, "Hello");
+        imap::append_at(&mut s, "INBOX", "()", &imap::date_time(now_s - 3600), &raw).await.unwrap();
+    }
+    imap::logout(s).await;
+    alice.sync_once().await.unwrap();
+    alice.tag_conversation(&ann.address, "refund", true).unwrap();
+
+    let merged = alice.merge_conversations(&ben.address, &ann.address).await.unwrap();
+    assert_eq!((merged.changed, merged.lost), (2, 0));
+    let token = &merged.keys[0];
+    assert_eq!(alice.tags_of(token).unwrap(), ["refund"], "the merged conversation keeps Ann's tag");
+
+    let ben_email = alice
+        .store()
+        .queue_heads(&["INBOX".to_owned()])
+        .unwrap()
+        .iter()
+        .find(|h| h.from_addr.eq_ignore_ascii_case(&ben.address))
+        .unwrap()
+        .id;
+    let split = alice.split_conversation(&[ben_email]).await.unwrap();
+    assert_eq!(split.keys.len(), 2);
+    for key in &split.keys {
+        assert_eq!(alice.tags_of(key).unwrap(), ["refund"], "both parts of the split keep the tag ({key})");
+    }
+
+    alice.sync_activity().await.unwrap();
+    bob.sync_once().await.unwrap();
+    bob.sync_activity().await.unwrap();
+    for key in &split.keys {
+        assert_eq!(bob.tags_of(key).unwrap(), ["refund"], "another app reads the carried tag ({key})");
+    }
+}
