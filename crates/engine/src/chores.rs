@@ -63,18 +63,15 @@ impl Engine {
                     }
                     next_prune = Instant::now() + BID_PRUNE_PERIOD;
                 }
-                if Instant::now() >= next_beat {
-                    let note = self.presence_note()?;
-                    if self.coordinated_by_database() {
-                        self.db_heartbeat(&note).await?;
-                    } else {
-                        self.heartbeat(&mut c.session, &note).await?;
-                    }
-                    next_beat = Instant::now() + HEARTBEAT;
-                }
+                // Between every step, not once a round: a long step (a burst of
+                // acknowledgements, a slow server) must not make this advisor look gone
+                // to the team, who would take over their conversations.
+                self.beat_if_due(&mut c.session, &mut next_beat).await?;
                 // Our replies in Sent before the duties look at the conversations.
                 self.sync_folder(&mut c.session, &sent, condstore).await?;
+                self.beat_if_due(&mut c.session, &mut next_beat).await?;
                 self.run_duties(&mut c.session).await?;
+                self.beat_if_due(&mut c.session, &mut next_beat).await?;
                 self.run_surveys_when_due(&mut c.session, &mut surveys).await?;
                 tokio::select! {
                     _ = tokio::time::sleep(CHORE_PERIOD) => {}
@@ -90,5 +87,20 @@ impl Engine {
             }
         })
         .await
+    }
+
+    /// Publish this app's presence note (and read the board) when a heartbeat is due.
+    async fn beat_if_due(&self, session: &mut imap::ImapSession, next_beat: &mut Instant) -> Result<()> {
+        if Instant::now() < *next_beat {
+            return Ok(());
+        }
+        let note = self.presence_note()?;
+        if self.coordinated_by_database() {
+            self.db_heartbeat(&note).await?;
+        } else {
+            self.heartbeat(session, &note).await?;
+        }
+        *next_beat = Instant::now() + HEARTBEAT;
+        Ok(())
     }
 }
